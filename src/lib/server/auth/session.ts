@@ -1,0 +1,135 @@
+// Sessions as the Lucia project's guide describes them: the token handed to the browser is
+// `<id>.<secret>`; the database keeps the id and only the SHA-256 of the secret, compared in
+// constant time. Expiry slides forward while the session is used. Shared with the sync-server,
+// which authenticates WebSocket upgrades with the same cookie.
+import { sha256 } from '@oslojs/crypto/sha2';
+import { constantTimeEqual } from '@oslojs/crypto/subtle';
+import { Binary } from 'mongodb';
+import type { Collections, Role, SessionDoc, UserDoc } from '../db.ts';
+import { randomId } from '../ids.ts';
+
+export const SESSION_COOKIE = 'dispatch_session';
+export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+/** When less than this is left, validation extends the session to a full TTL again. */
+export const SESSION_RENEW_WITHIN_MS = 15 * 24 * 60 * 60 * 1000;
+
+export interface Session {
+	id: string;
+	userId: string;
+	expiresAt: Date;
+	createdAt: Date;
+}
+
+export interface SessionUser {
+	id: string;
+	email: string;
+	name: string;
+	role: Role;
+	emailVerified: boolean;
+}
+
+export interface ValidatedSession {
+	session: Session;
+	user: SessionUser;
+	/** True when validation pushed the expiry forward; the cookie should be re-sent. */
+	renewed: boolean;
+}
+
+function hashSecret(secret: string): Uint8Array {
+	return sha256(new TextEncoder().encode(secret));
+}
+
+export function toSessionUser(user: UserDoc): SessionUser {
+	return {
+		id: user._id,
+		email: user.email,
+		name: user.name,
+		role: user.role,
+		emailVerified: user.emailVerifiedAt !== null
+	};
+}
+
+export async function createSession(
+	c: Collections,
+	userId: string,
+	now = new Date()
+): Promise<{ token: string; session: Session }> {
+	const id = randomId();
+	const secret = randomId(20);
+	const doc: SessionDoc = {
+		_id: id,
+		secretHash: new Binary(hashSecret(secret)),
+		userId,
+		createdAt: now,
+		expiresAt: new Date(now.getTime() + SESSION_TTL_MS)
+	};
+	await c.sessions.insertOne(doc);
+	return { token: `${id}.${secret}`, session: toSession(doc) };
+}
+
+function toSession(doc: SessionDoc): Session {
+	return { id: doc._id, userId: doc.userId, expiresAt: doc.expiresAt, createdAt: doc.createdAt };
+}
+
+const TOKEN_SHAPE = /^[a-z2-7]{24}\.[a-z2-7]{32}$/;
+
+/** Returns the session and its user, or null for a malformed, unknown, wrong or expired token. */
+export async function validateSessionToken(
+	c: Collections,
+	token: string | undefined | null,
+	now = new Date()
+): Promise<ValidatedSession | null> {
+	if (!token || !TOKEN_SHAPE.test(token)) return null;
+	const [id, secret] = token.split('.') as [string, string];
+	const doc = await c.sessions.findOne({ _id: id });
+	if (!doc) return null;
+	const stored = new Uint8Array(doc.secretHash.buffer);
+	if (!constantTimeEqual(hashSecret(secret), stored)) return null;
+	if (doc.expiresAt.getTime() <= now.getTime()) {
+		await c.sessions.deleteOne({ _id: id });
+		return null;
+	}
+	const user = await c.users.findOne({ _id: doc.userId });
+	if (!user) {
+		await c.sessions.deleteOne({ _id: id });
+		return null;
+	}
+	let renewed = false;
+	if (doc.expiresAt.getTime() - now.getTime() < SESSION_RENEW_WITHIN_MS) {
+		doc.expiresAt = new Date(now.getTime() + SESSION_TTL_MS);
+		await c.sessions.updateOne({ _id: id }, { $set: { expiresAt: doc.expiresAt } });
+		renewed = true;
+	}
+	return { session: toSession(doc), user: toSessionUser(user), renewed };
+}
+
+/** Is this session still valid? Used by the sync-server to close revoked sessions' sockets. */
+export async function sessionIsLive(c: Collections, sessionId: string, now = new Date()) {
+	const doc = await c.sessions.findOne({ _id: sessionId }, { projection: { expiresAt: 1 } });
+	return doc !== null && doc.expiresAt.getTime() > now.getTime();
+}
+
+export async function invalidateSession(c: Collections, sessionId: string): Promise<void> {
+	await c.sessions.deleteOne({ _id: sessionId });
+}
+
+export async function invalidateUserSessions(c: Collections, userId: string): Promise<void> {
+	await c.sessions.deleteMany({ userId });
+}
+
+/** Reads one cookie out of a raw `Cookie:` header (for the sync-server's upgrade request). */
+export function readCookie(header: string | undefined, name: string): string | null {
+	if (!header) return null;
+	for (const part of header.split(';')) {
+		const eq = part.indexOf('=');
+		if (eq === -1) continue;
+		if (part.slice(0, eq).trim() === name) {
+			try {
+				return decodeURIComponent(part.slice(eq + 1).trim());
+			} catch {
+				return null;
+			}
+		}
+	}
+	return null;
+}

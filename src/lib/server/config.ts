@@ -1,0 +1,72 @@
+// The web app's configuration, validated once at boot (see hooks.server.ts `init`).
+import { z } from 'zod';
+import {
+	booleanFlag,
+	logLevel,
+	mongoUri,
+	optional,
+	parseEnv,
+	positiveInt,
+	syncSecret
+} from './env.ts';
+
+function schema(production: boolean) {
+	return z
+		.object({
+			NODE_ENV: optional(z.string()),
+			ORIGIN: optional(z.string().url('must be the public URL of the web app, e.g. https://dispatch.example.com')),
+			MONGODB_URI: mongoUri,
+			SYNC_URL: optional(z.string().regex(/^wss?:\/\/.+/, 'must be a ws:// or wss:// URL')),
+			SYNC_INTERNAL_URL: optional(z.string().regex(/^https?:\/\/.+/, 'must be an http:// or https:// URL')),
+			SYNC_PORT: optional(z.string().regex(/^\d+$/, 'must be a number')),
+			SYNC_SECRET: syncSecret(production),
+			ADMIN_EMAIL: optional(z.string().email('must be an email address')),
+			ADMIN_PASSWORD: optional(z.string().min(10, 'must be at least 10 characters')),
+			REQUIRE_EMAIL_VERIFICATION: booleanFlag(false),
+			SMTP_URL: optional(z.string().regex(/^smtps?:\/\/.+/, 'must be an smtp:// or smtps:// URL')),
+			MAIL_FROM: optional(z.string().min(3)),
+			LOGIN_MAX_PER_IP: positiveInt(20),
+			LOGIN_MAX_PER_EMAIL: positiveInt(5),
+			LOGIN_WINDOW_SECONDS: positiveInt(15 * 60),
+			LOG_LEVEL: logLevel
+		})
+		.superRefine((env, ctx) => {
+			if (Boolean(env.ADMIN_EMAIL) !== Boolean(env.ADMIN_PASSWORD)) {
+				ctx.addIssue({
+					code: 'custom',
+					path: [env.ADMIN_EMAIL ? 'ADMIN_PASSWORD' : 'ADMIN_EMAIL'],
+					message: 'ADMIN_EMAIL and ADMIN_PASSWORD must be set together'
+				});
+			}
+		});
+}
+
+export function loadWebConfig(env: Record<string, string | undefined> = process.env) {
+	const production = env.NODE_ENV === 'production';
+	const e = parseEnv(schema(production), env);
+	const syncPort = e.SYNC_PORT ?? '3001';
+	const origin = e.ORIGIN ?? 'http://localhost:3000';
+	return {
+		production,
+		origin,
+		secureCookies: origin.startsWith('https://'),
+		mongodbUri: e.MONGODB_URI,
+		/** Where browsers connect to the sync-server (returned by GET /api/config). */
+		syncUrl: e.SYNC_URL ?? `ws://${new URL(origin).hostname}:${syncPort}`,
+		/** Where this server reaches the sync-server's service channel. */
+		syncInternalUrl: e.SYNC_INTERNAL_URL ?? `http://127.0.0.1:${syncPort}`,
+		syncSecret: e.SYNC_SECRET,
+		admin: e.ADMIN_EMAIL && e.ADMIN_PASSWORD ? { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD } : null,
+		requireEmailVerification: e.REQUIRE_EMAIL_VERIFICATION,
+		smtpUrl: e.SMTP_URL ?? null,
+		mailFrom: e.MAIL_FROM ?? 'Dispatch <no-reply@dispatch.local>',
+		loginLimits: {
+			perIp: e.LOGIN_MAX_PER_IP,
+			perEmail: e.LOGIN_MAX_PER_EMAIL,
+			windowSeconds: e.LOGIN_WINDOW_SECONDS
+		},
+		logLevel: e.LOG_LEVEL
+	};
+}
+
+export type WebConfig = ReturnType<typeof loadWebConfig>;

@@ -1,0 +1,189 @@
+// MongoDB access for the web app and the sync-server, through the official driver only.
+// Works on MongoDB 7 and on FerretDB 1.24 (tests, local dev): plain CRUD, upserts, unique and
+// compound indexes, sort/limit. No change streams, transactions or TTL indexes (DESIGN.md).
+import { MongoClient, type Binary, type Collection, type Db } from 'mongodb';
+import type { OrderStatus } from '../order/status.ts';
+
+export type Role = 'customer' | 'partner' | 'admin';
+export type Vehicle = 'bicycle' | 'motorbike' | 'car' | 'van';
+
+export interface PartnerProfile {
+	phone: string;
+	vehicle: Vehicle;
+	/** Whether the partner is taking new orders (the availability toggle). */
+	available: boolean;
+}
+
+export interface UserDoc {
+	_id: string;
+	email: string; // stored lower-cased; unique
+	name: string;
+	role: Role;
+	passwordHash: string; // argon2id
+	emailVerifiedAt: Date | null;
+	partner?: PartnerProfile;
+	createdAt: Date;
+	updatedAt: Date;
+}
+
+export interface SessionDoc {
+	_id: string; // session id (the public half of the token)
+	secretHash: Binary; // SHA-256 of the secret half; the secret itself is never stored
+	userId: string;
+	createdAt: Date;
+	expiresAt: Date;
+}
+
+export interface ProductDoc {
+	_id: string;
+	name: string;
+	description: string;
+	category: string;
+	price: number; // integer minor units (cents)
+	image: string; // path under static/
+	available: boolean;
+	sort: number;
+}
+
+export interface OrderIndexDoc {
+	_id: string; // order id; the document is `order/<_id>`
+	customerId: string;
+	customerName: string;
+	partnerId: string | null;
+	partnerName: string | null;
+	status: OrderStatus;
+	total: number;
+	itemCount: number;
+	city: string;
+	createdAt: Date;
+	updatedAt: Date;
+	claimedAt: Date | null;
+	deliveredAt: Date | null;
+	cancelledAt: Date | null;
+	rating: { stars: number; comment: string } | null;
+	conflicts: number;
+}
+
+/** One-time tokens for email verification and password reset; only a hash is stored. */
+export interface AuthTokenDoc {
+	_id: string; // SHA-256 (hex) of the token
+	kind: 'verify-email' | 'reset-password';
+	userId: string;
+	email: string;
+	createdAt: Date;
+	expiresAt: Date;
+	usedAt: Date | null;
+}
+
+/** Fixed-window counters for rate limits (login attempts per IP and per email). */
+export interface RateLimitDoc {
+	_id: string; // `${bucket}:${key}:${windowStart}`
+	count: number;
+	expiresAt: Date;
+}
+
+/** Mail written by the local outbox transport when no SMTP server is configured. */
+export interface OutboxMailDoc {
+	_id: string;
+	to: string;
+	subject: string;
+	text: string;
+	html: string;
+	createdAt: Date;
+}
+
+/** Yjs storage: the compacted state of a document. */
+export interface DocSnapshotDoc {
+	_id: string; // document name, e.g. `order/abc`
+	update: Binary; // Y.encodeStateAsUpdate of everything merged so far
+	stateVector: Binary;
+	/** The highest log sequence number merged into `update`. */
+	mergedSeq: number;
+	updatedAt: Date;
+}
+
+/** Yjs storage: the append-only log of updates received since the snapshot. */
+export interface DocUpdateDoc {
+	_id?: unknown;
+	doc: string;
+	seq: number;
+	update: Binary;
+	createdAt: Date;
+}
+
+export interface Collections {
+	users: Collection<UserDoc>;
+	sessions: Collection<SessionDoc>;
+	products: Collection<ProductDoc>;
+	orders: Collection<OrderIndexDoc>;
+	authTokens: Collection<AuthTokenDoc>;
+	rateLimits: Collection<RateLimitDoc>;
+	outbox: Collection<OutboxMailDoc>;
+	docSnapshots: Collection<DocSnapshotDoc>;
+	docUpdates: Collection<DocUpdateDoc>;
+}
+
+export interface Database {
+	client: MongoClient;
+	db: Db;
+	collections: Collections;
+	close(): Promise<void>;
+}
+
+export function collectionsOf(db: Db): Collections {
+	return {
+		users: db.collection<UserDoc>('users'),
+		sessions: db.collection<SessionDoc>('sessions'),
+		products: db.collection<ProductDoc>('products'),
+		orders: db.collection<OrderIndexDoc>('orders'),
+		authTokens: db.collection<AuthTokenDoc>('auth_tokens'),
+		rateLimits: db.collection<RateLimitDoc>('rate_limits'),
+		outbox: db.collection<OutboxMailDoc>('mail_outbox'),
+		docSnapshots: db.collection<DocSnapshotDoc>('ydoc_snapshots'),
+		docUpdates: db.collection<DocUpdateDoc>('ydoc_updates')
+	};
+}
+
+export async function ensureIndexes(c: Collections): Promise<void> {
+	await Promise.all([
+		c.users.createIndex({ email: 1 }, { unique: true }),
+		c.users.createIndex({ role: 1, createdAt: -1 }),
+		c.sessions.createIndex({ userId: 1 }),
+		c.sessions.createIndex({ expiresAt: 1 }),
+		c.products.createIndex({ category: 1, sort: 1 }),
+		c.orders.createIndex({ customerId: 1, createdAt: -1 }),
+		c.orders.createIndex({ partnerId: 1, createdAt: -1 }),
+		c.orders.createIndex({ status: 1, createdAt: -1 }),
+		c.orders.createIndex({ createdAt: -1 }),
+		c.authTokens.createIndex({ userId: 1, kind: 1 }),
+		c.rateLimits.createIndex({ expiresAt: 1 }),
+		c.outbox.createIndex({ to: 1, createdAt: -1 }),
+		c.docUpdates.createIndex({ doc: 1, seq: 1 }, { unique: true })
+	]);
+}
+
+export async function connectDatabase(
+	uri: string,
+	options: { appName: string; maxPoolSize?: number }
+): Promise<Database> {
+	const client = new MongoClient(uri, {
+		appName: options.appName,
+		maxPoolSize: options.maxPoolSize ?? 20,
+		serverSelectionTimeoutMS: 5_000
+	});
+	await client.connect();
+	const db = client.db(); // the database named in the URI (default: "test" if none)
+	const collections = collectionsOf(db);
+	await ensureIndexes(collections);
+	return { client, db, collections, close: () => client.close() };
+}
+
+/** Cheap liveness probe for /healthz. */
+export async function pingDatabase(database: Database): Promise<boolean> {
+	try {
+		await database.db.command({ ping: 1 });
+		return true;
+	} catch {
+		return false;
+	}
+}
