@@ -1,0 +1,18 @@
+# One image for both processes: `node build/index.js` (web) or `node build-sync/main.js` (sync).
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npm run build && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/build ./build
+COPY --from=build /app/build-sync ./build-sync
+USER node
+EXPOSE 3000 3001
+CMD ["node", "build/index.js"]
