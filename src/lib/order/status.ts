@@ -1,4 +1,8 @@
-// Placeholder: the order domain (status fold, permissions) is implemented in this folder.
+// The order status state machine. Status is never stored: it is a pure fold over the `events`
+// array, in array order, through TRANSITIONS (DESIGN.md "The order document"). Every replica
+// folds the same array the same way, so every replica shows the same status.
+import type { Actor, EventType, OrderEvent } from './schema.ts';
+
 export const ORDER_STATUSES = [
 	'pending',
 	'accepted',
@@ -8,3 +12,179 @@ export const ORDER_STATUSES = [
 	'cancelled'
 ] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+export const FINAL_STATUSES: readonly OrderStatus[] = ['delivered', 'cancelled'];
+export const NON_FINAL_STATUSES: readonly OrderStatus[] = ORDER_STATUSES.filter(
+	(status) => !FINAL_STATUSES.includes(status)
+);
+
+export function isFinalStatus(status: OrderStatus): boolean {
+	return FINAL_STATUSES.includes(status);
+}
+
+export function isOrderStatus(value: unknown): value is OrderStatus {
+	return typeof value === 'string' && (ORDER_STATUSES as readonly string[]).includes(value);
+}
+
+/**
+ * Who may take a transition (DESIGN.md's "who" column):
+ * - `claimant`: a partner, through a claim; if the assignment is known, only its partner;
+ * - `placing-customer`: the customer who placed the order;
+ * - `assigned-partner`: the partner the order is assigned to;
+ * - `admin`: any admin.
+ */
+export type Authority = 'claimant' | 'placing-customer' | 'assigned-partner' | 'admin';
+
+/** What the domain knows about an order's people, for authority checks. */
+export interface OrderFacts {
+	customerId: string;
+	partnerId: string | null;
+}
+
+export interface Transition {
+	from: readonly OrderStatus[];
+	to: EventType;
+	who: readonly Authority[];
+	/** Written only by the server (the claim); never accepted from a client. */
+	serverOnly: boolean;
+}
+
+/** One row per row of DESIGN.md's transition table. */
+export const TRANSITIONS: readonly Transition[] = [
+	{ from: ['pending'], to: 'accepted', who: ['claimant'], serverOnly: true },
+	{ from: ['pending'], to: 'cancelled', who: ['placing-customer', 'admin'], serverOnly: false },
+	{ from: ['accepted'], to: 'preparing', who: ['assigned-partner', 'admin'], serverOnly: false },
+	{
+		from: ['preparing'],
+		to: 'out_for_delivery',
+		who: ['assigned-partner', 'admin'],
+		serverOnly: false
+	},
+	{
+		from: ['out_for_delivery'],
+		to: 'delivered',
+		who: ['assigned-partner', 'admin'],
+		serverOnly: false
+	},
+	{ from: NON_FINAL_STATUSES, to: 'cancelled', who: ['admin'], serverOnly: false }
+];
+
+export function hasAuthority(actor: Actor, authority: Authority, facts: OrderFacts): boolean {
+	switch (authority) {
+		case 'admin':
+			return actor.role === 'admin';
+		case 'placing-customer':
+			return actor.role === 'customer' && actor.userId === facts.customerId;
+		case 'assigned-partner':
+			return (
+				actor.role === 'partner' && facts.partnerId !== null && actor.userId === facts.partnerId
+			);
+		case 'claimant':
+			return (
+				actor.role === 'partner' && (facts.partnerId === null || actor.userId === facts.partnerId)
+			);
+	}
+}
+
+const AUTHORITY_PHRASES: Record<Authority, string> = {
+	claimant: 'the claiming partner',
+	'placing-customer': 'the customer who placed the order',
+	'assigned-partner': 'the assigned partner',
+	admin: 'an admin'
+};
+
+/** "the assigned partner or an admin" */
+export function describeAuthorities(who: readonly Authority[]): string {
+	const phrases = who.map((authority) => AUTHORITY_PHRASES[authority]);
+	if (phrases.length <= 1) return phrases.join('');
+	return `${phrases.slice(0, -1).join(', ')} or ${phrases[phrases.length - 1]}`;
+}
+
+export interface FoldStep {
+	event: OrderEvent;
+	applied: boolean;
+	/** Why the event was not applied, for people (admin board, its author); null when applied. */
+	conflict: string | null;
+	statusBefore: OrderStatus;
+	statusAfter: OrderStatus;
+}
+
+export interface FoldResult {
+	status: OrderStatus;
+	steps: FoldStep[];
+	conflicts: FoldStep[];
+}
+
+function article(role: Actor['role']): string {
+	return role === 'admin' ? 'an admin' : `a ${role}`;
+}
+
+/** Why `event` cannot move the order from `status`, or null if it can. */
+function conflictReason(status: OrderStatus, event: OrderEvent, facts: OrderFacts): string | null {
+	const move = `${status} → ${event.type} is not allowed`;
+	if (isFinalStatus(status)) return `${move}: ${status} is final`;
+	if (status === event.type) return `${move}: the order is already ${status}`;
+	const rows = TRANSITIONS.filter((row) => row.to === event.type && row.from.includes(status));
+	if (rows.length === 0) return `${move}: not a step of the order lifecycle`;
+	const author: Actor = { userId: event.by, role: event.role };
+	if (rows.some((row) => row.who.some((authority) => hasAuthority(author, authority, facts)))) {
+		return null;
+	}
+	const who = [...new Set(rows.flatMap((row) => row.who))];
+	return `${move}: only ${describeAuthorities(who)} may do this (written by ${article(event.role)})`;
+}
+
+/**
+ * Fold the events, in array order, into the current status. An event that is not a valid
+ * transition at its position stays in `steps`, unapplied, with the reason; a later event with an
+ * id already seen is a duplicate delivery and is skipped silently. Pure and deterministic.
+ */
+export function foldStatus(events: readonly OrderEvent[], facts: OrderFacts): FoldResult {
+	let status: OrderStatus = 'pending';
+	const steps: FoldStep[] = [];
+	const conflicts: FoldStep[] = [];
+	const seen = new Set<string>();
+	for (const event of events) {
+		if (seen.has(event.id)) continue;
+		seen.add(event.id);
+		const conflict = conflictReason(status, event, facts);
+		const statusAfter: OrderStatus = conflict === null ? event.type : status;
+		const step: FoldStep = {
+			event,
+			applied: conflict === null,
+			conflict,
+			statusBefore: status,
+			statusAfter
+		};
+		steps.push(step);
+		if (conflict !== null) conflicts.push(step);
+		status = statusAfter;
+	}
+	return { status, steps, conflicts };
+}
+
+const STATUS_LABELS: Record<OrderStatus, string> = {
+	pending: 'Pending',
+	accepted: 'Accepted',
+	preparing: 'Preparing',
+	out_for_delivery: 'Out for delivery',
+	delivered: 'Delivered',
+	cancelled: 'Cancelled'
+};
+
+export function statusLabel(status: OrderStatus): string {
+	return STATUS_LABELS[status];
+}
+
+/** The verb for a button that moves an order to `type`. */
+const ACTION_LABELS: Record<EventType, string> = {
+	accepted: 'Accept',
+	preparing: 'Start preparing',
+	out_for_delivery: 'Out for delivery',
+	delivered: 'Mark delivered',
+	cancelled: 'Cancel order'
+};
+
+export function actionLabel(type: EventType): string {
+	return ACTION_LABELS[type];
+}

@@ -1,0 +1,167 @@
+// Feeds (DESIGN.md "Feeds"): read-only Y.Docs the sync-server maintains so that one socket carries
+// a whole board. Each has one root, a Y.Map `orders`: orderId → FeedEntry (plain JSON).
+import * as Y from 'yjs';
+import { z } from 'zod';
+import {
+	ID_PATTERN,
+	ORDER_LIMITS,
+	orderAddressSchema,
+	type OrderAddress,
+	type OrderView
+} from './schema.ts';
+import { ORDER_STATUSES, type OrderStatus } from './status.ts';
+
+export const FEED_ROOT = 'orders';
+
+export type FeedKind = 'admin' | 'open' | 'partner' | 'customer';
+
+export interface FeedEntry {
+	id: string;
+	status: OrderStatus;
+	total: number;
+	itemCount: number;
+	items: Array<{ name: string; quantity: number }>;
+	city: string;
+	createdAt: string;
+	updatedAt: string;
+	customerId: string;
+	customerName: string;
+	partnerId: string | null;
+	partnerName: string | null;
+	/** Events that did not apply where they landed (flagged on the admin board). */
+	conflicts: number;
+	/** Stars of the customer's rating, once rated. */
+	rating: number | null;
+	/** Not in `feed/open`: partners see only the city before they claim. */
+	address?: OrderAddress;
+	phone?: string;
+}
+
+export function feedDocName(feed: 'admin' | 'open'): string;
+export function feedDocName(feed: 'partner' | 'customer', userId: string): string;
+export function feedDocName(feed: FeedKind, userId?: string): string {
+	if (feed === 'admin' || feed === 'open') return `feed/${feed}`;
+	if (userId === undefined || !ID_PATTERN.test(userId)) throw new Error('feed needs a user id');
+	return `feed/${feed}/${userId}`;
+}
+
+function latestIso(times: readonly string[]): string {
+	let best = times[0] ?? new Date(0).toISOString();
+	let bestMs = Date.parse(best);
+	for (const time of times) {
+		const ms = Date.parse(time);
+		if (ms > bestMs) {
+			best = time;
+			bestMs = ms;
+		}
+	}
+	return best;
+}
+
+/** The entry an order shows in `feed`; `open` leaves out the phone and all but the city. */
+export function feedEntryFor(view: OrderView, feed: FeedKind): FeedEntry {
+	const { meta, assignment, rating, fold } = view;
+	const times = [meta.createdAt, ...view.events.map((event) => event.at)];
+	if (assignment) times.push(assignment.claimedAt);
+	const entry: FeedEntry = {
+		id: meta.orderId,
+		status: view.status,
+		total: meta.total,
+		itemCount: meta.items.reduce((sum, item) => sum + item.quantity, 0),
+		items: meta.items.map((item) => ({ name: item.name, quantity: item.quantity })),
+		city: meta.address.city,
+		createdAt: meta.createdAt,
+		updatedAt: latestIso(times),
+		customerId: meta.customerId,
+		customerName: meta.customerName,
+		partnerId: assignment?.partnerId ?? null,
+		partnerName: assignment?.partnerName ?? null,
+		conflicts: fold.conflicts.length,
+		rating: rating?.stars ?? null
+	};
+	if (feed !== 'open') {
+		entry.address = { ...meta.address };
+		entry.phone = meta.phone;
+	}
+	return entry;
+}
+
+/** The feed documents an order belongs in now. */
+export function feedsForOrder(view: OrderView): string[] {
+	const names = [feedDocName('admin')];
+	if (view.status === 'pending' && view.assignment === null) names.push(feedDocName('open'));
+	if (view.assignment !== null) names.push(feedDocName('partner', view.assignment.partnerId));
+	names.push(feedDocName('customer', view.meta.customerId));
+	return names;
+}
+
+/** The kind of feed a feed doc name denotes ('feed/partner/x' → 'partner'). */
+export function feedKindOf(docName: string): FeedKind | null {
+	const match = /^feed\/(admin|open|partner|customer)(?:\/|$)/.exec(docName);
+	return match ? (match[1] as FeedKind) : null;
+}
+
+const id = z.string().regex(ID_PATTERN);
+const personName = z.string().max(ORDER_LIMITS.personName);
+
+export const feedEntrySchema = z.object({
+	id,
+	status: z.enum(ORDER_STATUSES),
+	total: z.number().int().min(0),
+	itemCount: z.number().int().min(0),
+	items: z.array(
+		z.object({ name: z.string().max(ORDER_LIMITS.itemName), quantity: z.number().int().min(0) })
+	),
+	city: z.string().max(ORDER_LIMITS.city),
+	createdAt: z.string(),
+	updatedAt: z.string(),
+	customerId: id,
+	customerName: personName,
+	partnerId: id.nullable(),
+	partnerName: personName.nullable(),
+	conflicts: z.number().int().min(0),
+	rating: z.number().int().min(1).max(5).nullable(),
+	address: orderAddressSchema.optional(),
+	phone: z.string().max(ORDER_LIMITS.phone).optional()
+});
+
+export function feedMap(doc: Y.Doc): Y.Map<unknown> {
+	return doc.getMap<unknown>(FEED_ROOT);
+}
+
+export function parseFeedEntry(value: unknown): FeedEntry | null {
+	const result = feedEntrySchema.safeParse(value);
+	return result.success ? (result.data as FeedEntry) : null;
+}
+
+/** The feed's entries, newest first. */
+export function readFeed(doc: Y.Doc): FeedEntry[] {
+	const entries: FeedEntry[] = [];
+	for (const value of feedMap(doc).values()) {
+		const entry = parseFeedEntry(value);
+		if (entry !== null) entries.push(entry);
+	}
+	return entries.sort(
+		(a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt) || (a.id < b.id ? -1 : 1)
+	);
+}
+
+/** Server only: put (or replace) an order's entry; skipped when nothing changed. */
+export function writeFeedEntry(doc: Y.Doc, entry: FeedEntry, origin?: unknown): boolean {
+	const map = feedMap(doc);
+	if (sameJson(map.get(entry.id), entry)) return false;
+	doc.transact(() => map.set(entry.id, entry), origin);
+	return true;
+}
+
+/** Server only: take an order out of a feed (e.g. claimed orders leave `feed/open`). */
+export function removeFeedEntry(doc: Y.Doc, orderId: string, origin?: unknown): boolean {
+	const map = feedMap(doc);
+	if (!map.has(orderId)) return false;
+	doc.transact(() => map.delete(orderId), origin);
+	return true;
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+	return JSON.stringify(a) === JSON.stringify(b);
+}

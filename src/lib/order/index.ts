@@ -1,0 +1,6 @@
+// The order domain, shared by the browser (UI) and the sync-server (validation). Pure, no I/O.
+export * from './schema.ts';
+export * from './status.ts';
+export * from './permissions.ts';
+export * from './feed.ts';
+export * from './validate-update.ts';

@@ -1,0 +1,183 @@
+import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import {
+	appendEvent,
+	createEvent,
+	eventsArray,
+	orderDocName,
+	parseDocName,
+	parseOrderEvent,
+	readAssignment,
+	readEvents,
+	readMeta,
+	readOrder,
+	readRating,
+	writeAssignment,
+	writeMeta,
+	writeRating
+} from './schema.ts';
+import { PEOPLE, replicaOf, sampleMeta, serverDoc } from './test-fixtures.ts';
+
+describe('document names', () => {
+	it('round-trips order names and parses feeds', () => {
+		expect(orderDocName('abc123')).toBe('order/abc123');
+		expect(parseDocName(orderDocName('abc123'))).toEqual({ kind: 'order', orderId: 'abc123' });
+		expect(parseDocName('feed/admin')).toEqual({ kind: 'feed', feed: 'admin' });
+		expect(parseDocName('feed/open')).toEqual({ kind: 'feed', feed: 'open' });
+		expect(parseDocName('feed/partner/p1')).toEqual({
+			kind: 'feed',
+			feed: 'partner',
+			userId: 'p1'
+		});
+		expect(parseDocName('feed/customer/c1')).toEqual({
+			kind: 'feed',
+			feed: 'customer',
+			userId: 'c1'
+		});
+		expect(parseDocName('order/' + 'a'.repeat(64))).not.toBeNull();
+	});
+
+	it('rejects anything else', () => {
+		for (const name of [
+			'order/',
+			'order/A',
+			'order/a/b',
+			'order/a.b',
+			'order/-',
+			'x/order/a',
+			'feed//open',
+			'feed/open/',
+			'order/' + 'a'.repeat(65)
+		]) {
+			expect(parseDocName(name)).toBeNull();
+		}
+	});
+});
+
+describe('readers and writers', () => {
+	it('reads back what the server and clients wrote, on another replica', () => {
+		const server = new Y.Doc();
+		expect(readOrder(server)).toBeNull();
+		writeMeta(server, sampleMeta());
+		writeAssignment(server, {
+			partnerId: 'part1',
+			partnerName: 'Pia',
+			claimedAt: '2025-01-01T10:05:00.000Z'
+		});
+		const accepted = createEvent(PEOPLE.partner, 'accepted', 'on my way');
+		appendEvent(server, accepted);
+		const replica = replicaOf(server);
+		expect(readMeta(replica)).toEqual(sampleMeta());
+		expect(readAssignment(replica)).toEqual({
+			partnerId: 'part1',
+			partnerName: 'Pia',
+			claimedAt: '2025-01-01T10:05:00.000Z'
+		});
+		expect(readEvents(replica)).toEqual([accepted]);
+		expect(readRating(replica)).toBeNull();
+		writeRating(replica, { stars: 5, comment: '' });
+		expect(readRating(replica)).toEqual({ stars: 5, comment: '' });
+		const view = readOrder(replica)!;
+		expect(view.status).toBe('accepted');
+		expect(view.fold.steps).toHaveLength(1);
+	});
+
+	it('writes meta one key per field and drops empty notes', () => {
+		const doc = new Y.Doc();
+		writeMeta(doc, sampleMeta({ address: { street: 's', city: 'c', postcode: 'p', notes: '' } }));
+		expect([...doc.getMap('meta').keys()].sort()).toEqual(
+			[
+				'address',
+				'createdAt',
+				'customerId',
+				'customerName',
+				'items',
+				'orderId',
+				'paymentMethod',
+				'phone',
+				'total'
+			].sort()
+		);
+		expect(readMeta(doc)!.address).toEqual({ street: 's', city: 'c', postcode: 'p' });
+	});
+
+	it('skips events that are not valid when reading', () => {
+		const doc = serverDoc({ claimed: true });
+		eventsArray(doc).push([
+			{ junk: true },
+			'text',
+			42,
+			null,
+			{ ...createEvent(PEOPLE.partner, 'preparing'), extra: 1 }
+		]);
+		expect(readEvents(doc).map((e) => e.type)).toEqual(['accepted']);
+	});
+
+	it('treats damaged meta as no order', () => {
+		const doc = new Y.Doc();
+		writeMeta(doc, sampleMeta());
+		doc.getMap('meta').set('total', 'lots');
+		expect(readMeta(doc)).toBeNull();
+		expect(readOrder(doc)).toBeNull();
+	});
+});
+
+describe('parseOrderEvent', () => {
+	const good = createEvent(
+		PEOPLE.partner,
+		'preparing',
+		'started',
+		new Date('2025-01-01T10:00:00Z')
+	);
+
+	it('accepts a well-formed event', () => {
+		expect(good).toMatchObject({
+			type: 'preparing',
+			by: 'part1',
+			role: 'partner',
+			at: '2025-01-01T10:00:00.000Z',
+			note: 'started'
+		});
+		expect(good.id).toMatch(/^[a-z2-7]{24}$/);
+		expect(parseOrderEvent(good)).toEqual(good);
+		expect(parseOrderEvent({ ...good, at: '2025-01-01T12:00:00+02:00' })).not.toBeNull();
+	});
+
+	it('rejects bad fields', () => {
+		const bad: unknown[] = [
+			null,
+			[],
+			'x',
+			{ ...good, id: '' },
+			{ ...good, id: 'A'.repeat(3) },
+			{ ...good, id: 'a'.repeat(65) },
+			{ ...good, type: 'pending' },
+			{ ...good, type: 'teleported' },
+			{ ...good, by: 'x y' },
+			{ ...good, role: 'root' },
+			{ ...good, at: 'yesterday' },
+			{ ...good, note: 'n'.repeat(501) },
+			{ ...good, note: 5 },
+			{ ...good, extra: true }
+		];
+		for (const value of bad) expect(parseOrderEvent(value)).toBeNull();
+	});
+
+	it('does not read fields from a smuggled prototype', () => {
+		const forged = JSON.parse(
+			'{"__proto__": {"id": "abc", "type": "delivered", "by": "part1", "role": "partner", "at": "2025-01-01T10:00:00.000Z"}}'
+		) as unknown;
+		const viaAssignment: Record<string, unknown> = {};
+		viaAssignment['__proto__'] = { ...good };
+		expect(parseOrderEvent(forged)).toBeNull();
+		expect(parseOrderEvent(viaAssignment)).toBeNull();
+		expect(parseOrderEvent(Object.assign(Object.create({ x: 1 }) as object, good))).toBeNull();
+	});
+
+	it('gives every event a fresh random id', () => {
+		const ids = new Set(
+			Array.from({ length: 200 }, () => createEvent(PEOPLE.admin, 'cancelled').id)
+		);
+		expect(ids.size).toBe(200);
+	});
+});
