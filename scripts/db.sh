@@ -12,7 +12,8 @@ PID_FILE="$DB_DIR/ferretdb.pid"
 LOG_FILE="$DB_DIR/ferretdb.log"
 
 install() {
-  if [ -x "$BIN" ] && "$BIN" --version 2>/dev/null | grep -q "${FERRETDB_VERSION#v}"; then return 0; fi
+  # (no `| grep -q` here: with pipefail, grep closing the pipe early fails the whole check)
+  if [ -x "$BIN" ] && [[ "$("$BIN" --version 2>/dev/null)" == *"version: $FERRETDB_VERSION"* ]]; then return 0; fi
   command -v go >/dev/null || { echo "db.sh: Go is required to build FerretDB" >&2; exit 1; }
   echo "db.sh: building FerretDB $FERRETDB_VERSION (one-time, about a minute)…" >&2
   # `go install …@v1.24.2` builds a binary that panics at start: the module ships without the
