@@ -18,11 +18,6 @@ export function initServerContext(): Promise<ServerContext> {
 		const log = createLogger('web', config.logLevel);
 		const database = await connectDatabase(config.mongodbUri, { appName: 'dispatch-web' });
 		context = { config, database, log };
-		// adapter-node emits this after SIGTERM/SIGINT once in-flight requests are done; the open
-		// MongoDB pool would otherwise keep the process alive.
-		process.once('sveltekit:shutdown', () => {
-			void database.close();
-		});
 		return context;
 	})();
 	return starting;
