@@ -5,7 +5,7 @@
 import { sha256 } from '@oslojs/crypto/sha2';
 import { constantTimeEqual } from '@oslojs/crypto/subtle';
 import { Binary } from 'mongodb';
-import type { Collections, Role, SessionDoc, UserDoc } from '../db.ts';
+import type { Collections, PartnerProfile, Role, SessionDoc, UserDoc } from '../db.ts';
 import { randomId } from '../ids.ts';
 
 export const SESSION_COOKIE = 'dispatch_session';
@@ -26,6 +26,8 @@ export interface SessionUser {
 	name: string;
 	role: Role;
 	emailVerified: boolean;
+	/** Partners only: contact details and availability. */
+	partner?: PartnerProfile;
 }
 
 export interface ValidatedSession {
@@ -45,7 +47,8 @@ export function toSessionUser(user: UserDoc): SessionUser {
 		email: user.email,
 		name: user.name,
 		role: user.role,
-		emailVerified: user.emailVerifiedAt !== null
+		emailVerified: user.emailVerifiedAt !== null,
+		...(user.partner ? { partner: user.partner } : {})
 	};
 }
 

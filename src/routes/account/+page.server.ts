@@ -1,0 +1,121 @@
+import { fail, redirect } from '@sveltejs/kit';
+import type { Actions, PageServerLoad } from './$types';
+import { setPassword, updateName, updatePartnerProfile } from '$lib/server/auth/accounts';
+import { startSession } from '$lib/server/auth/cookie';
+import { limitMailRequests, login, sendVerificationMail } from '$lib/server/auth/flows';
+import { loginRedirectPath } from '$lib/server/auth/redirect';
+import { invalidateUserSessions } from '$lib/server/auth/session';
+import { authServices } from '$lib/server/auth/services';
+import { ctx } from '$lib/server/context';
+import { apiErrorFailure, formText, schemaFailure } from '$lib/server/validation/form';
+import {
+	VEHICLES,
+	newPasswordSchema,
+	partnerUpdateSchema,
+	profileSchema
+} from '$lib/server/validation/auth';
+
+const NOTICES: Record<string, string> = {
+	'password-reset': 'Your password is changed. Every other device was logged out.'
+};
+
+export const load: PageServerLoad = ({ locals, url }) => {
+	if (!locals.user) redirect(303, loginRedirectPath('/account'));
+	return {
+		account: locals.user,
+		vehicles: VEHICLES,
+		requireEmailVerification: ctx().config.requireEmailVerification,
+		notice: NOTICES[url.searchParams.get('notice') ?? ''] ?? null
+	};
+};
+
+function signedIn(locals: App.Locals) {
+	if (!locals.user) redirect(303, loginRedirectPath('/account'));
+	return locals.user;
+}
+
+export const actions: Actions = {
+	profile: async ({ request, locals }) => {
+		const user = signedIn(locals);
+		const values = formText(await request.formData(), ['name']);
+		const parsed = profileSchema.safeParse(values);
+		if (!parsed.success) {
+			const failure = schemaFailure(parsed.error, values);
+			return fail(failure.status, { form: 'profile' as const, ...failure.data });
+		}
+		await updateName(ctx().database.collections, user.id, parsed.data.name);
+		return { form: 'profile' as const, saved: 'Your name is saved.' };
+	},
+
+	partner: async ({ request, locals }) => {
+		const user = signedIn(locals);
+		if (user.role !== 'partner') {
+			return fail(403, {
+				form: 'partner' as const,
+				values: {},
+				errors: {},
+				message: 'Only partners have delivery details.'
+			});
+		}
+		const values = formText(await request.formData(), ['phone', 'vehicle']);
+		const parsed = partnerUpdateSchema.safeParse(values);
+		if (!parsed.success) {
+			const failure = schemaFailure(parsed.error, values);
+			return fail(failure.status, { form: 'partner' as const, ...failure.data });
+		}
+		await updatePartnerProfile(ctx().database.collections, user.id, parsed.data);
+		return { form: 'partner' as const, saved: 'Your delivery details are saved.' };
+	},
+
+	resend: async ({ locals, getClientAddress }) => {
+		const user = signedIn(locals);
+		if (user.emailVerified)
+			return { form: 'verification' as const, saved: 'Your email is already confirmed.' };
+		const services = authServices();
+		try {
+			await limitMailRequests(services, user.email, getClientAddress());
+		} catch (err) {
+			const failure = apiErrorFailure(err, {});
+			return fail(failure.status, { form: 'verification' as const, ...failure.data });
+		}
+		const doc = await services.collections.users.findOne({ _id: user.id });
+		if (doc) await sendVerificationMail(services, doc);
+		return { form: 'verification' as const, saved: `We sent a new link to ${user.email}.` };
+	},
+
+	password: async ({ request, locals, cookies, getClientAddress }) => {
+		const user = signedIn(locals);
+		const { current, password, confirm } = formText(await request.formData(), [
+			'current',
+			'password',
+			'confirm'
+		]);
+		const form = 'password' as const;
+		const problem = (field: string, message: string, status = 400) =>
+			fail(status, {
+				form,
+				values: {},
+				errors: { [field]: message },
+				message: status === 429 ? message : 'Please fix the highlighted field.'
+			});
+		if (!current) return problem('current', 'Current password is required.');
+		const parsed = newPasswordSchema.safeParse(password);
+		if (!parsed.success)
+			return problem('password', parsed.error.issues[0]?.message ?? 'Password is not valid.');
+		if (confirm !== password) return problem('confirm', 'The two new passwords are not the same.');
+		const services = authServices();
+		try {
+			// The same rate-limited check as the login form, so this can't be used to guess passwords.
+			await login(services, { email: user.email, password: current }, getClientAddress());
+		} catch (err) {
+			const failure = apiErrorFailure(err, {});
+			const message =
+				failure.status === 401 ? 'Current password is incorrect.' : failure.data.message;
+			return problem('current', message, failure.status);
+		}
+		await setPassword(services.collections, user.id, parsed.data);
+		await invalidateUserSessions(services.collections, user.id);
+		await startSession(services.collections, cookies, user.id, ctx().config.secureCookies);
+		return { form, saved: 'Your password is changed. Every other device was logged out.' };
+	}
+};

@@ -1,0 +1,161 @@
+// Login rate limits, per email and per client IP, with low limits set through the environment.
+// The app runs as if behind a proxy (ADDRESS_HEADER / XFF_DEPTH, adapter-node's settings), so
+// each request can come from the address the test chooses.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/lib/server/db.ts';
+import { openTestDatabase } from '../support/database.ts';
+import { startWebApp, type RunningProcess } from '../support/processes.ts';
+import { Client, expectApiError, uniqueEmail } from './auth-support.ts';
+
+const PER_EMAIL = 3;
+const PER_IP = 5;
+const WINDOW_SECONDS = 600;
+const PASSWORD = 'rate limited password';
+
+let database: Database;
+let web: RunningProcess;
+let ipCounter = 0;
+
+beforeAll(async () => {
+	const opened = await openTestDatabase('auth_rate');
+	database = opened.database;
+	web = await startWebApp({
+		MONGODB_URI: opened.uri,
+		LOGIN_MAX_PER_EMAIL: String(PER_EMAIL),
+		LOGIN_MAX_PER_IP: String(PER_IP),
+		LOGIN_WINDOW_SECONDS: String(WINDOW_SECONDS),
+		ADDRESS_HEADER: 'x-forwarded-for',
+		XFF_DEPTH: '1'
+	});
+});
+
+afterAll(async () => {
+	await web?.stop();
+	await database?.db.dropDatabase();
+	await database?.close();
+});
+
+/** A client whose requests come from a fresh IP address. */
+function fromNewIp(): Client {
+	ipCounter += 1;
+	return new Client(web.url, {
+		'x-forwarded-for': `10.1.${Math.floor(ipCounter / 250)}.${ipCounter % 250}`
+	});
+}
+
+async function account(): Promise<string> {
+	const email = uniqueEmail('limited');
+	const reply = await fromNewIp().post('/api/auth/register', {
+		email,
+		password: PASSWORD,
+		name: 'Lim'
+	});
+	expect(reply.status, reply.text).toBe(201);
+	return email;
+}
+
+function expectRateLimited(reply: Awaited<ReturnType<Client['post']>>) {
+	expectApiError(reply, 429, 'rate_limited');
+	const retryAfter = Number(reply.headers.get('retry-after'));
+	expect(retryAfter).toBeGreaterThan(0);
+	expect(retryAfter).toBeLessThanOrEqual(WINDOW_SECONDS);
+}
+
+describe('login rate limit', () => {
+	it('trips per email, whatever IP the attempts come from, and then refuses even the right password', async () => {
+		const email = await account();
+		for (let i = 0; i < PER_EMAIL; i++) {
+			const reply = await fromNewIp().post('/api/auth/login', { email, password: 'wrong guess!' });
+			expectApiError(reply, 401, 'invalid_credentials');
+		}
+		expectRateLimited(
+			await fromNewIp().post('/api/auth/login', { email, password: 'wrong guess!' })
+		);
+		const right = await fromNewIp().post('/api/auth/login', { email, password: PASSWORD });
+		expectRateLimited(right);
+		expect(right.headers.getSetCookie()).toEqual([]);
+
+		// Other accounts are not affected.
+		const other = await account();
+		expect(
+			(await fromNewIp().post('/api/auth/login', { email: other, password: PASSWORD })).status
+		).toBe(200);
+	});
+
+	it('counts the email in any letter case as the same email', async () => {
+		const email = await account();
+		const variants = [email, email.toUpperCase(), ` ${email}`];
+		for (const variant of variants) {
+			expectApiError(
+				await fromNewIp().post('/api/auth/login', { email: variant, password: 'nope nope nope' }),
+				401,
+				'invalid_credentials'
+			);
+		}
+		expectRateLimited(await fromNewIp().post('/api/auth/login', { email, password: PASSWORD }));
+	});
+
+	it('trips per IP across different emails; other IPs still log in', async () => {
+		const attacker = fromNewIp();
+		for (let i = 0; i < PER_IP; i++) {
+			const reply = await attacker.post('/api/auth/login', {
+				email: uniqueEmail('spray'),
+				password: 'password spraying'
+			});
+			expectApiError(reply, 401, 'invalid_credentials');
+		}
+		const email = await account();
+		expectRateLimited(await attacker.post('/api/auth/login', { email, password: PASSWORD }));
+		expect((await fromNewIp().post('/api/auth/login', { email, password: PASSWORD })).status).toBe(
+			200
+		);
+	});
+
+	it('forgets an email’s failed attempts after a successful login', async () => {
+		const email = await account();
+		const c = fromNewIp();
+		for (let i = 0; i < PER_EMAIL - 1; i++) {
+			expectApiError(
+				await c.post('/api/auth/login', { email, password: 'typo typo typo' }),
+				401,
+				'invalid_credentials'
+			);
+		}
+		expect((await c.post('/api/auth/login', { email, password: PASSWORD })).status).toBe(200);
+		for (let i = 0; i < PER_EMAIL - 1; i++) {
+			expectApiError(
+				await fromNewIp().post('/api/auth/login', { email, password: 'typo again!!' }),
+				401,
+				'invalid_credentials'
+			);
+		}
+	});
+
+	it('keeps the counters in the rate limit collection, one document per key and window', async () => {
+		const email = await account();
+		await fromNewIp().post('/api/auth/login', { email, password: 'wrong wrong' });
+		const docs = await database.collections.rateLimits
+			.find({ _id: { $regex: `^login-email:${email.replace(/[.]/g, '\\.')}:` } })
+			.toArray();
+		expect(docs).toHaveLength(1);
+		expect(docs[0]!.count).toBe(1);
+		expect(docs[0]!.expiresAt.getTime()).toBeGreaterThan(Date.now());
+	});
+
+	it('limits the login form the same way', async () => {
+		const email = await account();
+		const c = fromNewIp();
+		for (let i = 0; i < PER_EMAIL; i++) {
+			const reply = await c.submitForm('/login', {
+				email,
+				password: 'wrong form guess',
+				next: '/'
+			});
+			expect(reply.status).toBe(401);
+			expect(reply.text).toContain('Email or password is incorrect.');
+		}
+		const limited = await c.submitForm('/login', { email, password: PASSWORD, next: '/' });
+		expect(limited.status).toBe(429);
+		expect(limited.text).toContain('Too many attempts');
+	});
+});
