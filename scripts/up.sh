@@ -67,7 +67,7 @@ cat <<INFO
 
   Demo logins
     customer  customer@dispatch.local / customer-demo-pass
-    partner   partner@dispatch.local  / partner-demo-pass
+    partner   partner@dispatch.local  / partner-demo-pass   (a second: partner2@dispatch.local)
     admin     $ADMIN_EMAIL / $ADMIN_PASSWORD
 
   Ctrl-C stops everything.
