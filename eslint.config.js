@@ -14,13 +14,31 @@ export default ts.config(
 	{
 		files: ['**/*.svelte', '**/*.svelte.ts', '**/*.svelte.js'],
 		languageOptions: {
-			parserOptions: { projectService: true, extraFileExtensions: ['.svelte'], parser: ts.parser, svelteConfig }
+			parserOptions: {
+				projectService: true,
+				extraFileExtensions: ['.svelte'],
+				parser: ts.parser,
+				svelteConfig
+			}
 		}
 	},
 	{
 		rules: {
-			'@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }]
+			'@typescript-eslint/no-unused-vars': [
+				'error',
+				{ argsIgnorePattern: '^_', varsIgnorePattern: '^_' }
+			]
 		}
 	},
-	{ ignores: ['build/', 'build-sync/', '.svelte-kit/', '.local/', 'test-results/', 'node_modules/', 'dev-dist/'] }
+	{
+		ignores: [
+			'build/',
+			'build-sync/',
+			'.svelte-kit/',
+			'.local/',
+			'test-results/',
+			'node_modules/',
+			'dev-dist/'
+		]
+	}
 );

@@ -9,7 +9,9 @@ export default defineConfig({
 			registerType: 'prompt',
 			strategies: 'generateSW',
 			manifest: false,
-			workbox: { globPatterns: ['client/**/*.{js,css,ico,png,svg,webp,woff2}', 'prerendered/**/*.html'] }
+			workbox: {
+				globPatterns: ['client/**/*.{js,css,ico,png,svg,webp,woff2}', 'prerendered/**/*.html']
+			}
 		})
 	],
 	test: {

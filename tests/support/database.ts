@@ -10,7 +10,9 @@ export function testDatabaseUri(label: string): string {
 	return url.toString();
 }
 
-export async function openTestDatabase(label: string): Promise<{ uri: string; database: Database }> {
+export async function openTestDatabase(
+	label: string
+): Promise<{ uri: string; database: Database }> {
 	const uri = testDatabaseUri(label);
 	const database = await connectDatabase(uri, { appName: 'dispatch-tests' });
 	return { uri, database };

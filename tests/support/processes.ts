@@ -15,10 +15,16 @@ export interface RunningProcess {
 	kill(): Promise<void>;
 }
 
-async function waitForHttp(url: string, child: ChildProcess, output: () => string, timeoutMs: number) {
+async function waitForHttp(
+	url: string,
+	child: ChildProcess,
+	output: () => string,
+	timeoutMs: number
+) {
 	const deadline = Date.now() + timeoutMs;
 	while (Date.now() < deadline) {
-		if (child.exitCode !== null) throw new Error(`process exited (${child.exitCode}):\n${output()}`);
+		if (child.exitCode !== null)
+			throw new Error(`process exited (${child.exitCode}):\n${output()}`);
 		try {
 			const res = await fetch(url);
 			if (res.status < 500) return;
@@ -46,7 +52,9 @@ export async function startProcess(options: {
 	child.stdout?.on('data', (d) => (log += d));
 	child.stderr?.on('data', (d) => (log += d));
 	const url = `http://127.0.0.1:${options.port}`;
-	const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+	const exited = new Promise<number | null>((resolve) =>
+		child.once('exit', (code) => resolve(code))
+	);
 	await waitForHttp(url + options.readyPath, child, () => log, options.timeoutMs ?? 30_000);
 	return {
 		child,
@@ -83,7 +91,8 @@ export async function startSyncServer(env: Record<string, string> & { MONGODB_UR
 
 /** The built web app (adapter-node output in build/); `npm run build` must have run. */
 export async function startWebApp(env: Record<string, string> & { MONGODB_URI: string }) {
-	if (!existsSync('build/index.js')) throw new Error('build/index.js is missing: run `npm run build` first');
+	if (!existsSync('build/index.js'))
+		throw new Error('build/index.js is missing: run `npm run build` first');
 	const port = env.PORT ? Number(env.PORT) : await freePort();
 	return startProcess({
 		command: process.execPath,

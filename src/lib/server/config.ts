@@ -14,10 +14,14 @@ function schema(production: boolean) {
 	return z
 		.object({
 			NODE_ENV: optional(z.string()),
-			ORIGIN: optional(z.string().url('must be the public URL of the web app, e.g. https://dispatch.example.com')),
+			ORIGIN: optional(
+				z.string().url('must be the public URL of the web app, e.g. https://dispatch.example.com')
+			),
 			MONGODB_URI: mongoUri,
 			SYNC_URL: optional(z.string().regex(/^wss?:\/\/.+/, 'must be a ws:// or wss:// URL')),
-			SYNC_INTERNAL_URL: optional(z.string().regex(/^https?:\/\/.+/, 'must be an http:// or https:// URL')),
+			SYNC_INTERNAL_URL: optional(
+				z.string().regex(/^https?:\/\/.+/, 'must be an http:// or https:// URL')
+			),
 			SYNC_PORT: optional(z.string().regex(/^\d+$/, 'must be a number')),
 			SYNC_SECRET: syncSecret(production),
 			ADMIN_EMAIL: optional(z.string().email('must be an email address')),
@@ -56,7 +60,10 @@ export function loadWebConfig(env: Record<string, string | undefined> = process.
 		/** Where this server reaches the sync-server's service channel. */
 		syncInternalUrl: e.SYNC_INTERNAL_URL ?? `http://127.0.0.1:${syncPort}`,
 		syncSecret: e.SYNC_SECRET,
-		admin: e.ADMIN_EMAIL && e.ADMIN_PASSWORD ? { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD } : null,
+		admin:
+			e.ADMIN_EMAIL && e.ADMIN_PASSWORD
+				? { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD }
+				: null,
 		requireEmailVerification: e.REQUIRE_EMAIL_VERIFICATION,
 		smtpUrl: e.SMTP_URL ?? null,
 		mailFrom: e.MAIL_FROM ?? 'Dispatch <no-reply@dispatch.local>',

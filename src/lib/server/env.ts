@@ -12,7 +12,10 @@ export class ConfigError extends Error {
 	}
 }
 
-export function parseEnv<T extends z.ZodType>(schema: T, env: Record<string, string | undefined>): z.output<T> {
+export function parseEnv<T extends z.ZodType>(
+	schema: T,
+	env: Record<string, string | undefined>
+): z.output<T> {
 	const result = schema.safeParse(env);
 	if (result.success) return result.data;
 	throw new ConfigError(
@@ -37,12 +40,15 @@ export const positiveInt = (fallback: number) =>
 	);
 
 export const booleanFlag = (fallback: boolean) =>
-	z.preprocess((v) => {
-		if (v === '' || v === undefined) return fallback;
-		if (typeof v === 'string' && /^(1|true|yes|on)$/i.test(v)) return true;
-		if (typeof v === 'string' && /^(0|false|no|off)$/i.test(v)) return false;
-		return v;
-	}, z.boolean({ error: 'must be true or false' }));
+	z.preprocess(
+		(v) => {
+			if (v === '' || v === undefined) return fallback;
+			if (typeof v === 'string' && /^(1|true|yes|on)$/i.test(v)) return true;
+			if (typeof v === 'string' && /^(0|false|no|off)$/i.test(v)) return false;
+			return v;
+		},
+		z.boolean({ error: 'must be true or false' })
+	);
 
 export const mongoUri = z.preprocess(
 	(v) => (v === '' || v === undefined ? DEFAULT_MONGODB_URI : v),
@@ -55,7 +61,12 @@ export const originList = (fallback: string) =>
 		(v) => (v === '' || v === undefined ? fallback : v),
 		z
 			.string()
-			.transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
+			.transform((s) =>
+				s
+					.split(',')
+					.map((o) => o.trim())
+					.filter(Boolean)
+			)
 			.pipe(
 				z
 					.array(
