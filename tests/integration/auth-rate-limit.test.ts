@@ -131,15 +131,25 @@ describe('login rate limit', () => {
 		}
 	});
 
-	it('keeps the counters in the rate limit collection, one document per key and window', async () => {
+	it('keeps one slot per counted attempt, never more than the limit, until the window ends', async () => {
 		const email = await account();
+		const key = `login-email:${email}`;
 		await fromNewIp().post('/api/auth/login', { email, password: 'wrong wrong' });
-		const docs = await database.collections.rateLimits
-			.find({ _id: { $regex: `^login-email:${email.replace(/[.]/g, '\\.')}:` } })
-			.toArray();
-		expect(docs).toHaveLength(1);
-		expect(docs[0]!.count).toBe(1);
-		expect(docs[0]!.expiresAt.getTime()).toBeGreaterThan(Date.now());
+		const first = await database.collections.rateLimitSlots.find({ key }).toArray();
+		expect(first).toHaveLength(1);
+		expect(first[0]!.slot).toBe(1);
+		expect(first[0]!.expiresAt.getTime()).toBeGreaterThan(Date.now());
+		expect(first[0]!.expiresAt.getTime() - first[0]!.windowStart.getTime()).toBe(
+			WINDOW_SECONDS * 1000
+		);
+
+		for (let i = 0; i < PER_EMAIL + 2; i++) {
+			await fromNewIp().post('/api/auth/login', { email, password: 'wrong wrong' });
+		}
+		const slots = await database.collections.rateLimitSlots.find({ key }).toArray();
+		expect(slots.map((s) => s.slot).sort((a, b) => a - b)).toEqual(
+			Array.from({ length: PER_EMAIL }, (_, i) => i + 1)
+		);
 	});
 
 	it('limits the login form the same way', async () => {

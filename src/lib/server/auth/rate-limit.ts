@@ -1,18 +1,38 @@
-// Fixed-window rate limits kept in MongoDB so they hold across processes and restarts. Each hit
-// is one atomic upsert with $inc on the window's counter document; old windows are pruned now
-// and then (no TTL indexes: FerretDB 1.24 lacks them).
+// Fixed-window rate limits kept in MongoDB so they hold across processes and restarts.
+//
+// A window allows `limit` attempts, and each counted attempt takes one numbered slot in it with a
+// unique insert (`rate_limit_slots`, `_id` = key:window:slot): a slot is taken by exactly one
+// attempt, so concurrent attempts can neither share one nor lose a count, and a window never
+// holds more than `limit` rows. An `$inc` counter would be simpler, but on FerretDB 1.24 concurrent
+// upserts with `$inc` lose increments (measured: far more attempts got through than allowed).
+// Expired windows are pruned now and then in bounded batches (no TTL indexes on FerretDB 1.24).
 import { MongoServerError } from 'mongodb';
 import type { Collections } from '../db.ts';
 
 export interface RateLimitResult {
 	allowed: boolean;
+	/** Attempts counted in the current window as this call saw them, this one included if allowed. */
 	count: number;
 	/** Seconds until the current window ends. */
 	retryAfterSeconds: number;
 }
 
 const PRUNE_EVERY_MS = 60_000;
+const PRUNE_BATCH = 1_000;
 let lastPrune = 0;
+let pruning = false;
+
+interface Window {
+	key: string;
+	start: Date;
+	end: Date;
+}
+
+function windowOf(bucket: string, key: string, windowSeconds: number, now: Date): Window {
+	const windowMs = windowSeconds * 1000;
+	const start = Math.floor(now.getTime() / windowMs) * windowMs;
+	return { key: `${bucket}:${key}`, start: new Date(start), end: new Date(start + windowMs) };
+}
 
 export async function hitRateLimit(
 	c: Collections,
@@ -22,31 +42,48 @@ export async function hitRateLimit(
 	windowSeconds: number,
 	now = new Date()
 ): Promise<RateLimitResult> {
-	const windowMs = windowSeconds * 1000;
-	const windowStart = Math.floor(now.getTime() / windowMs) * windowMs;
-	const windowEnd = windowStart + windowMs;
-	const id = `${bucket}:${key}:${windowStart}`;
-	const increment = () =>
-		c.rateLimits.findOneAndUpdate(
-			{ _id: id },
-			{ $inc: { count: 1 }, $setOnInsert: { expiresAt: new Date(windowEnd) } },
-			{ upsert: true, returnDocument: 'after' }
-		);
-	let doc;
-	try {
-		doc = await increment();
-	} catch (err) {
-		// Two first hits raced to insert the window's document; the loser increments the winner's.
-		if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
-		doc = await increment();
+	const window = windowOf(bucket, key, windowSeconds, now);
+	const retryAfterSeconds = Math.max(1, Math.ceil((window.end.getTime() - now.getTime()) / 1000));
+	void pruneExpiredSlots(c, now);
+	const taken = await c.rateLimitSlots.countDocuments({
+		key: window.key,
+		windowStart: window.start
+	});
+	if (taken < limit) {
+		for (const slot of slotsToTry(taken, limit)) {
+			if (await takeSlot(c, window, slot)) {
+				return { allowed: true, count: taken + 1, retryAfterSeconds };
+			}
+		}
 	}
-	void pruneExpiredWindows(c, now);
-	const count = doc?.count ?? 1;
-	return {
-		allowed: count <= limit,
-		count,
-		retryAfterSeconds: Math.max(1, Math.ceil((windowEnd - now.getTime()) / 1000))
-	};
+	return { allowed: false, count: Math.max(taken, limit), retryAfterSeconds };
+}
+
+/**
+ * The slots after the ones already counted first (the free ones, unless others are taking them
+ * right now), then the lower ones, which a reset racing with this attempt may have freed.
+ */
+function slotsToTry(taken: number, limit: number): number[] {
+	const slots: number[] = [];
+	for (let n = taken + 1; n <= limit; n++) slots.push(n);
+	for (let n = 1; n <= taken; n++) slots.push(n);
+	return slots;
+}
+
+async function takeSlot(c: Collections, window: Window, slot: number): Promise<boolean> {
+	try {
+		await c.rateLimitSlots.insertOne({
+			_id: `${window.key}:${window.start.getTime()}:${slot}`,
+			key: window.key,
+			windowStart: window.start,
+			slot,
+			expiresAt: window.end
+		});
+		return true;
+	} catch (err) {
+		if (err instanceof MongoServerError && err.code === 11000) return false;
+		throw err;
+	}
 }
 
 /** Forgets one key's current window, e.g. an email's failed logins after a successful one. */
@@ -57,17 +94,39 @@ export async function resetRateLimit(
 	windowSeconds: number,
 	now = new Date()
 ): Promise<void> {
-	const windowMs = windowSeconds * 1000;
-	const windowStart = Math.floor(now.getTime() / windowMs) * windowMs;
-	await c.rateLimits.deleteOne({ _id: `${bucket}:${key}:${windowStart}` });
+	const window = windowOf(bucket, key, windowSeconds, now);
+	await c.rateLimitSlots.deleteMany({ key: window.key, windowStart: window.start });
 }
 
-async function pruneExpiredWindows(c: Collections, now: Date) {
-	if (now.getTime() - lastPrune < PRUNE_EVERY_MS) return;
+/** Prunes in the background, at most once a minute per process; never fails a hit. */
+async function pruneExpiredSlots(c: Collections, now: Date) {
+	if (pruning || now.getTime() - lastPrune < PRUNE_EVERY_MS) return;
+	pruning = true;
 	lastPrune = now.getTime();
 	try {
-		await c.rateLimits.deleteMany({ expiresAt: { $lt: now } });
+		const deleted = await pruneRateLimitSlots(c, now);
+		// A full batch means more are waiting: go on with the next hit instead of a minute later.
+		if (deleted === PRUNE_BATCH) lastPrune = 0;
 	} catch {
-		// Pruning is housekeeping; the next hit tries again a minute later.
+		// Pruning is housekeeping; a later hit tries again.
+	} finally {
+		pruning = false;
 	}
+}
+
+/** Deletes up to `batch` slots of windows that ended by `now`; returns how many it deleted. */
+export async function pruneRateLimitSlots(
+	c: Collections,
+	now = new Date(),
+	batch = PRUNE_BATCH
+): Promise<number> {
+	const expired = await c.rateLimitSlots
+		.find({ expiresAt: { $lte: now } }, { projection: { _id: 1 } })
+		.limit(batch)
+		.toArray();
+	if (expired.length === 0) return 0;
+	const { deletedCount } = await c.rateLimitSlots.deleteMany({
+		_id: { $in: expired.map((row) => row._id) }
+	});
+	return deletedCount;
 }

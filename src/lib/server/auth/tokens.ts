@@ -1,9 +1,14 @@
 // One-time tokens for email verification and password reset. The mail carries the token; the
 // database keeps only its SHA-256, so a leaked database can't be used to take over accounts.
-// Consuming is one atomic update (unused and unexpired → used), so a token works exactly once.
+//
+// "Used once" is decided by a unique insert into `auth_token_uses` keyed by the token's hash: the
+// first insert wins, every other gets a duplicate-key error. A conditional update
+// (`findOneAndUpdate({usedAt: null})`) is not enough: FerretDB 1.24 lets several concurrent ones
+// match the same row. `usedAt` on the token row is kept for display and audit only.
 import { sha256 } from '@oslojs/crypto/sha2';
 import { encodeHexLowerCase } from '@oslojs/encoding';
-import type { AuthTokenDoc, Collections } from '../db.ts';
+import { MongoServerError } from 'mongodb';
+import type { AuthTokenDoc, AuthTokenUseDoc, Collections } from '../db.ts';
 import { randomId } from '../ids.ts';
 
 export type AuthTokenKind = AuthTokenDoc['kind'];
@@ -39,18 +44,21 @@ export async function issueAuthToken(
 	return token;
 }
 
-/** Marks the token used and returns it, or null when it is unknown, of another kind, used or expired. */
-export function consumeAuthToken(
+/**
+ * Uses the token up and returns it (with `usedAt` set), or null when it is unknown, of another
+ * kind, expired, or already used or retired. Of any number of concurrent calls, one wins.
+ */
+export async function consumeAuthToken(
 	c: Collections,
 	kind: AuthTokenKind,
 	token: string,
 	now = new Date()
 ): Promise<AuthTokenDoc | null> {
-	return c.authTokens.findOneAndUpdate(
-		{ _id: hashAuthToken(token), kind, usedAt: null, expiresAt: { $gt: now } },
-		{ $set: { usedAt: now } },
-		{ returnDocument: 'after' }
-	);
+	const row = await c.authTokens.findOne({ _id: hashAuthToken(token), kind });
+	if (!row || row.usedAt !== null || row.expiresAt.getTime() <= now.getTime()) return null;
+	if (!(await recordUse(c, row, 'used', now))) return null;
+	await c.authTokens.updateOne({ _id: row._id }, { $set: { usedAt: now } });
+	return { ...row, usedAt: now };
 }
 
 /** Retires every unused token of one kind for a user (after a reset, older reset links die). */
@@ -60,5 +68,36 @@ export async function retireAuthTokens(
 	kind: AuthTokenKind,
 	now = new Date()
 ): Promise<void> {
-	await c.authTokens.updateMany({ userId, kind, usedAt: null }, { $set: { usedAt: now } });
+	const unused = await c.authTokens
+		.find({ userId, kind, usedAt: null }, { projection: { _id: 1, userId: 1, kind: 1 } })
+		.toArray();
+	if (unused.length === 0) return;
+	// Taking each token's use slot is what stops a consumption that already read it as unused.
+	await Promise.all(unused.map((row) => recordUse(c, row, 'retired', now)));
+	await c.authTokens.updateMany(
+		{ _id: { $in: unused.map((row) => row._id) }, usedAt: null },
+		{ $set: { usedAt: now } }
+	);
+}
+
+/** The decision: true if this call took the token's single use, false if someone else had. */
+async function recordUse(
+	c: Collections,
+	row: Pick<AuthTokenDoc, '_id' | 'userId' | 'kind'>,
+	reason: AuthTokenUseDoc['reason'],
+	at: Date
+): Promise<boolean> {
+	try {
+		await c.authTokenUses.insertOne({
+			_id: row._id,
+			userId: row.userId,
+			kind: row.kind,
+			reason,
+			at
+		});
+		return true;
+	} catch (err) {
+		if (err instanceof MongoServerError && err.code === 11000) return false;
+		throw err;
+	}
 }

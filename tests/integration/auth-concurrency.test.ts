@@ -1,0 +1,279 @@
+// Single-use tokens and login rate limits under concurrent requests, through the real web app on
+// FerretDB 1.24, whose conditional updates are not atomic: a token must still work exactly once
+// and a limit of N attempts must still let exactly N through, however the requests interleave.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+	hitRateLimit,
+	pruneRateLimitSlots,
+	resetRateLimit
+} from '../../src/lib/server/auth/rate-limit.ts';
+import {
+	consumeAuthToken,
+	issueAuthToken,
+	retireAuthTokens
+} from '../../src/lib/server/auth/tokens.ts';
+import type { Database } from '../../src/lib/server/db.ts';
+import { openTestDatabase } from '../support/database.ts';
+import { startWebApp, type RunningProcess } from '../support/processes.ts';
+import { Client, tokenFromMail, uniqueEmail, waitForMails, type Reply } from './auth-support.ts';
+
+const PASSWORD = 'concurrency password 1';
+const PER_EMAIL = 5;
+const PER_IP = 8;
+const WINDOW_SECONDS = 600;
+const CONCURRENT_USES = 10;
+const ROUNDS = 10;
+
+let database: Database;
+let web: RunningProcess;
+let ipCounter = 0;
+
+beforeAll(async () => {
+	const opened = await openTestDatabase('auth_concurrency');
+	database = opened.database;
+	web = await startWebApp({
+		MONGODB_URI: opened.uri,
+		LOGIN_MAX_PER_EMAIL: String(PER_EMAIL),
+		LOGIN_MAX_PER_IP: String(PER_IP),
+		LOGIN_WINDOW_SECONDS: String(WINDOW_SECONDS),
+		ADDRESS_HEADER: 'x-forwarded-for',
+		XFF_DEPTH: '1'
+	});
+});
+
+afterAll(async () => {
+	await web?.stop();
+	await database?.db.dropDatabase();
+	await database?.close();
+});
+
+/** A client whose requests come from an address no other client in this file uses. */
+function fromNewIp(): Client {
+	ipCounter += 1;
+	return new Client(web.url, {
+		'x-forwarded-for': `10.2.${Math.floor(ipCounter / 250)}.${ipCounter % 250}`
+	});
+}
+
+async function register(label: string): Promise<{ email: string; userId: string }> {
+	const email = uniqueEmail(label);
+	const reply = await fromNewIp().post('/api/auth/register', {
+		email,
+		password: PASSWORD,
+		name: 'Connie Current'
+	});
+	expect(reply.status, reply.text).toBe(201);
+	return { email, userId: reply.json.user.id as string };
+}
+
+function statuses(replies: Reply[]): Record<number, number> {
+	const counts: Record<number, number> = {};
+	for (const r of replies) counts[r.status] = (counts[r.status] ?? 0) + 1;
+	return counts;
+}
+
+function expectInvalidToken(reply: Reply) {
+	expect(reply.status, reply.text).toBe(400);
+	expect(reply.json?.error?.code, reply.text).toBe('invalid_token');
+}
+
+describe('single-use tokens under concurrent use', () => {
+	it(`a verification link used ${CONCURRENT_USES} times at once verifies exactly once, round after round`, async () => {
+		for (let round = 0; round < ROUNDS; round++) {
+			const { email, userId } = await register(`verify-race-${round}`);
+			const [mail] = await waitForMails(database, email, /confirm your email/i);
+			const token = tokenFromMail(mail!, '/verify-email');
+
+			const replies = await Promise.all(
+				Array.from({ length: CONCURRENT_USES }, () =>
+					new Client(web.url).post('/api/auth/verify-email', { token })
+				)
+			);
+			const winners = replies.filter((r) => r.status === 200);
+			expect(winners, `round ${round}: ${JSON.stringify(statuses(replies))}`).toHaveLength(1);
+			for (const loser of replies.filter((r) => r.status !== 200)) expectInvalidToken(loser);
+
+			const user = await database.collections.users.findOne({ _id: userId });
+			expect(user?.emailVerifiedAt).toBeInstanceOf(Date);
+			const stored = await database.collections.authTokens.findOne({
+				userId,
+				kind: 'verify-email'
+			});
+			expect(stored?.usedAt).toBeInstanceOf(Date);
+		}
+	});
+
+	it(`a reset link used ${CONCURRENT_USES} times at once sets exactly one password`, async () => {
+		for (let round = 0; round < ROUNDS / 2; round++) {
+			const { email } = await register(`reset-race-${round}`);
+			const ask = await fromNewIp().post('/api/auth/forgot-password', { email });
+			expect(ask.status, ask.text).toBe(202);
+			const [mail] = await waitForMails(database, email, /reset your/i);
+			const token = tokenFromMail(mail!, '/reset-password');
+
+			const passwords = Array.from({ length: CONCURRENT_USES }, (_, i) => `race ${round} pw ${i}!`);
+			const replies = await Promise.all(
+				passwords.map((password) =>
+					new Client(web.url).post('/api/auth/reset-password', { token, password })
+				)
+			);
+			const winners = passwords.filter((_, i) => replies[i]!.status === 204);
+			expect(winners, `round ${round}: ${JSON.stringify(statuses(replies))}`).toHaveLength(1);
+			for (const loser of replies.filter((r) => r.status !== 204)) expectInvalidToken(loser);
+
+			const login = await fromNewIp().post('/api/auth/login', { email, password: winners[0] });
+			expect(login.status, login.text).toBe(200);
+		}
+	});
+
+	it('lets no use through once the link is retired, even one that read the token as unused', async () => {
+		const { userId, email } = await register('retire-race');
+		const user = { _id: userId, email };
+		const token = await issueAuthToken(database.collections, 'reset-password', user);
+		await retireAuthTokens(database.collections, userId, 'reset-password');
+		// A consumption that read the row just before the retirement sees it as unused; the
+		// decision must still go against it.
+		await database.collections.authTokens.updateMany({ userId }, { $set: { usedAt: null } });
+		expect(await consumeAuthToken(database.collections, 'reset-password', token)).toBeNull();
+
+		const fresh = await issueAuthToken(database.collections, 'reset-password', user);
+		const used = await consumeAuthToken(database.collections, 'reset-password', fresh);
+		expect(used?.userId).toBe(userId);
+		expect(used?.usedAt).toBeInstanceOf(Date);
+		expect(await consumeAuthToken(database.collections, 'reset-password', fresh)).toBeNull();
+	});
+});
+
+describe('login rate limits under concurrent attempts', () => {
+	it(`lets exactly ${PER_EMAIL} of 30 simultaneous wrong passwords for one email be checked`, async () => {
+		for (let round = 0; round < 3; round++) {
+			const { email } = await register(`limit-race-${round}`);
+			const replies = await Promise.all(
+				Array.from({ length: 30 }, () =>
+					fromNewIp().post('/api/auth/login', { email, password: 'not the password' })
+				)
+			);
+			const counts = statuses(replies);
+			expect(counts, `round ${round}`).toEqual({ 401: PER_EMAIL, 429: 30 - PER_EMAIL });
+			for (const reply of replies.filter((r) => r.status === 429)) {
+				expect(reply.json?.error?.code).toBe('rate_limited');
+				expect(Number(reply.headers.get('retry-after'))).toBeGreaterThan(0);
+			}
+			// The window is full: even the right password is refused now.
+			const right = await fromNewIp().post('/api/auth/login', { email, password: PASSWORD });
+			expect(right.status, right.text).toBe(429);
+		}
+	});
+
+	it(`lets exactly ${PER_IP} of 30 simultaneous attempts from one address through`, async () => {
+		const attacker = fromNewIp();
+		const replies = await Promise.all(
+			Array.from({ length: 30 }, () =>
+				attacker.post('/api/auth/login', {
+					email: uniqueEmail('spray-race'),
+					password: 'password spraying'
+				})
+			)
+		);
+		expect(statuses(replies)).toEqual({ 401: PER_IP, 429: 30 - PER_IP });
+	});
+
+	it('stores at most the limit per key and window, and a success clears the email', async () => {
+		const { email } = await register('limit-storage');
+		await Promise.all(
+			Array.from({ length: 12 }, () =>
+				fromNewIp().post('/api/auth/login', { email, password: 'still wrong' })
+			)
+		);
+		const key = `login-email:${email}`;
+		expect(await database.collections.rateLimitSlots.countDocuments({ key })).toBe(PER_EMAIL);
+
+		const fresh = await register('limit-clear');
+		for (let i = 0; i < PER_EMAIL - 1; i++) {
+			const wrong = await fromNewIp().post('/api/auth/login', {
+				email: fresh.email,
+				password: 'typo typo'
+			});
+			expect(wrong.status).toBe(401);
+		}
+		const ok = await fromNewIp().post('/api/auth/login', {
+			email: fresh.email,
+			password: PASSWORD
+		});
+		expect(ok.status, ok.text).toBe(200);
+		expect(
+			await database.collections.rateLimitSlots.countDocuments({
+				key: `login-email:${fresh.email}`
+			})
+		).toBe(0);
+	});
+});
+
+describe('rate limit slots, called directly', () => {
+	const WINDOW = 60;
+
+	it('allows exactly the limit of many concurrent hits, in every window', async () => {
+		const key = uniqueEmail('direct');
+		const hit = (now: Date) => hitRateLimit(database.collections, 'direct', key, 7, WINDOW, now);
+		const windowStart = Math.floor(Date.now() / 60_000) * 60_000;
+		for (const start of [windowStart, windowStart + 60_000]) {
+			const results = await Promise.all(
+				Array.from({ length: 40 }, (_, i) => hit(new Date(start + i * 100)))
+			);
+			expect(results.filter((r) => r.allowed)).toHaveLength(7);
+			for (const r of results) {
+				expect(r.retryAfterSeconds).toBeGreaterThan(0);
+				expect(r.retryAfterSeconds).toBeLessThanOrEqual(WINDOW);
+			}
+		}
+	});
+
+	it('reuses a slot freed while others were counting, and a reset frees the whole window', async () => {
+		const key = uniqueEmail('holes');
+		const now = new Date();
+		const hit = () => hitRateLimit(database.collections, 'holes', key, 3, WINDOW, now);
+		for (let i = 0; i < 3; i++) expect((await hit()).allowed).toBe(true);
+		expect((await hit()).allowed).toBe(false);
+		// Slot 1 goes away (as when a reset lands between another hit's count and its insert).
+		await database.collections.rateLimitSlots.deleteOne({ key: `holes:${key}`, slot: 1 });
+		expect((await hit()).allowed).toBe(true);
+		expect((await hit()).allowed).toBe(false);
+
+		await resetRateLimit(database.collections, 'holes', key, WINDOW, now);
+		expect(await database.collections.rateLimitSlots.countDocuments({ key: `holes:${key}` })).toBe(
+			0
+		);
+		expect((await hit()).allowed).toBe(true);
+	});
+
+	it('prunes slots of ended windows in bounded batches, and only those', async () => {
+		// Rows written directly, all far in the past, so that pruning as of `pruneAt` can touch
+		// nothing the other tests wrote (their windows end around now) and no background prune
+		// triggered by a hit can interfere.
+		const key = `prune:${uniqueEmail('prune')}`;
+		const longAgo = Date.now() - 3_600_000;
+		const slot = (windowStart: number, n: number) => ({
+			_id: `${key}:${windowStart}:${n}`,
+			key,
+			windowStart: new Date(windowStart),
+			slot: n,
+			expiresAt: new Date(windowStart + WINDOW * 1000)
+		});
+		await database.collections.rateLimitSlots.insertMany([
+			slot(longAgo, 1),
+			slot(longAgo, 2),
+			slot(longAgo, 3),
+			slot(longAgo + 10 * WINDOW * 1000, 1)
+		]);
+		const slots = () => database.collections.rateLimitSlots.countDocuments({ key });
+		const pruneAt = new Date(longAgo + 2 * WINDOW * 1000);
+
+		expect(await pruneRateLimitSlots(database.collections, pruneAt, 2)).toBe(2);
+		expect(await slots()).toBe(2);
+		expect(await pruneRateLimitSlots(database.collections, pruneAt)).toBe(1);
+		expect(await slots()).toBe(1);
+		expect(await pruneRateLimitSlots(database.collections, pruneAt)).toBe(0);
+		const left = await database.collections.rateLimitSlots.findOne({ key });
+		expect(left!.expiresAt.getTime()).toBeGreaterThan(pruneAt.getTime());
+	});
+});
