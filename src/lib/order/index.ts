@@ -4,3 +4,4 @@ export * from './status.ts';
 export * from './permissions.ts';
 export * from './feed.ts';
 export * from './validate-update.ts';
+export * from './partners.ts';

@@ -1,7 +1,8 @@
 // MongoDB access for the web app and the sync-server, through the official driver only.
 // Works on MongoDB 7 and on FerretDB 1.24 (tests, local dev): plain CRUD, upserts, unique and
 // compound indexes, sort/limit. No change streams, transactions or TTL indexes (DESIGN.md).
-import { MongoClient, type Binary, type Collection, type Db } from 'mongodb';
+import { MongoClient, type Binary, type Collection, type Db, type ObjectId } from 'mongodb';
+import type { OrderMeta } from '../order/schema.ts';
 import type { OrderStatus } from '../order/status.ts';
 
 export type Role = 'customer' | 'partner' | 'admin';
@@ -40,9 +41,10 @@ export interface ProductDoc {
 	description: string;
 	category: string;
 	price: number; // integer minor units (cents)
-	image: string; // path under static/
+	image: string; // URL path of a file under static/, e.g. /products/margherita.svg
 	available: boolean;
 	sort: number;
+	tags?: string[]; // dietary labels: vegetarian, vegan, spicy
 }
 
 export interface OrderIndexDoc {
@@ -62,6 +64,37 @@ export interface OrderIndexDoc {
 	cancelledAt: Date | null;
 	rating: { stars: number; comment: string } | null;
 	conflicts: number;
+	/** What was ordered (names and quantities), for history lists. */
+	items?: Array<{ name: string; quantity: number }>;
+	paymentMethod?: 'cod' | 'card' | 'upi';
+}
+
+/**
+ * The decision that takes an order out of "pending, unassigned": a partner's claim or the
+ * customer's cancellation. `_id` is the order id, so the first insert wins atomically; FerretDB
+ * 1.24 does not make a conditional update (findOneAndUpdate) atomic, a unique insert it does.
+ */
+export interface OrderClaimDoc {
+	_id: string; // order id
+	kind: 'claim' | 'cancel';
+	userId: string;
+	userName: string;
+	at: Date;
+	/** The id of the event it writes into the order document, so a retry writes the same one. */
+	eventId: string;
+}
+
+/** One per (customer, idempotency key): a retried checkout finds the order it already created. */
+export interface OrderRequestDoc {
+	_id: string; // `${customerId}:${key}`
+	customerId: string;
+	orderId: string;
+	/** SHA-256 (hex) of the normalised request; a different body under the same key is refused. */
+	requestHash: string;
+	state: 'creating' | 'created';
+	/** The order's meta while creating, so a retry can finish the job with the same meta. */
+	meta?: OrderMeta;
+	createdAt: Date;
 }
 
 /** One-time tokens for email verification and password reset; only a hash is stored. */
@@ -75,11 +108,35 @@ export interface AuthTokenDoc {
 	usedAt: Date | null;
 }
 
+/**
+ * The decision that a one-time token has been used (or retired): `_id` is the token's hash, so
+ * the first insert wins atomically, on FerretDB 1.24 too, whose conditional updates are not.
+ */
+export interface AuthTokenUseDoc {
+	_id: string; // SHA-256 (hex) of the token, as AuthTokenDoc._id
+	userId: string;
+	kind: AuthTokenDoc['kind'];
+	reason: 'used' | 'retired';
+	at: Date;
+}
+
 /** Fixed-window counters for rate limits (login attempts per IP and per email). */
 export interface RateLimitDoc {
 	_id: string; // `${bucket}:${key}:${windowStart}`
 	count: number;
 	expiresAt: Date;
+}
+
+/**
+ * One counted attempt in a fixed rate-limit window: slot `n` of at most `limit`, taken by a unique
+ * insert, so concurrent attempts never share a slot and the window never holds more than `limit`.
+ */
+export interface RateLimitSlotDoc {
+	_id: string; // `${key}:${windowStart ms}:${slot}`
+	key: string; // `${bucket}:${key}`, e.g. `login-email:ann@example.com`
+	windowStart: Date;
+	slot: number;
+	expiresAt: Date; // the window's end; rows past it are pruned
 }
 
 /** Mail written by the local outbox transport when no SMTP server is configured. */
@@ -104,7 +161,7 @@ export interface DocSnapshotDoc {
 
 /** Yjs storage: the append-only log of updates received since the snapshot. */
 export interface DocUpdateDoc {
-	_id?: unknown;
+	_id?: ObjectId;
 	doc: string;
 	seq: number;
 	update: Binary;
@@ -116,8 +173,12 @@ export interface Collections {
 	sessions: Collection<SessionDoc>;
 	products: Collection<ProductDoc>;
 	orders: Collection<OrderIndexDoc>;
+	orderClaims: Collection<OrderClaimDoc>;
+	orderRequests: Collection<OrderRequestDoc>;
 	authTokens: Collection<AuthTokenDoc>;
 	rateLimits: Collection<RateLimitDoc>;
+	authTokenUses: Collection<AuthTokenUseDoc>;
+	rateLimitSlots: Collection<RateLimitSlotDoc>;
 	outbox: Collection<OutboxMailDoc>;
 	docSnapshots: Collection<DocSnapshotDoc>;
 	docUpdates: Collection<DocUpdateDoc>;
@@ -136,8 +197,12 @@ export function collectionsOf(db: Db): Collections {
 		sessions: db.collection<SessionDoc>('sessions'),
 		products: db.collection<ProductDoc>('products'),
 		orders: db.collection<OrderIndexDoc>('orders'),
+		orderClaims: db.collection<OrderClaimDoc>('order_claims'),
+		orderRequests: db.collection<OrderRequestDoc>('order_requests'),
 		authTokens: db.collection<AuthTokenDoc>('auth_tokens'),
 		rateLimits: db.collection<RateLimitDoc>('rate_limits'),
+		authTokenUses: db.collection<AuthTokenUseDoc>('auth_token_uses'),
+		rateLimitSlots: db.collection<RateLimitSlotDoc>('rate_limit_slots'),
 		outbox: db.collection<OutboxMailDoc>('mail_outbox'),
 		docSnapshots: db.collection<DocSnapshotDoc>('ydoc_snapshots'),
 		docUpdates: db.collection<DocUpdateDoc>('ydoc_updates')
@@ -155,8 +220,12 @@ export async function ensureIndexes(c: Collections): Promise<void> {
 		c.orders.createIndex({ partnerId: 1, createdAt: -1 }),
 		c.orders.createIndex({ status: 1, createdAt: -1 }),
 		c.orders.createIndex({ createdAt: -1 }),
+		c.orders.createIndex({ partnerId: 1, status: 1 }),
+		c.orderRequests.createIndex({ customerId: 1, createdAt: -1 }),
 		c.authTokens.createIndex({ userId: 1, kind: 1 }),
 		c.rateLimits.createIndex({ expiresAt: 1 }),
+		c.rateLimitSlots.createIndex({ key: 1, windowStart: 1 }),
+		c.rateLimitSlots.createIndex({ expiresAt: 1 }),
 		c.outbox.createIndex({ to: 1, createdAt: -1 }),
 		c.docUpdates.createIndex({ doc: 1, seq: 1 }, { unique: true })
 	]);
@@ -164,12 +233,12 @@ export async function ensureIndexes(c: Collections): Promise<void> {
 
 export async function connectDatabase(
 	uri: string,
-	options: { appName: string; maxPoolSize?: number }
+	options: { appName: string; maxPoolSize?: number; serverSelectionTimeoutMS?: number }
 ): Promise<Database> {
 	const client = new MongoClient(uri, {
 		appName: options.appName,
 		maxPoolSize: options.maxPoolSize ?? 20,
-		serverSelectionTimeoutMS: 5_000
+		serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 5_000
 	});
 	await client.connect();
 	const db = client.db(); // the database named in the URI (default: "test" if none)

@@ -1,0 +1,199 @@
+// Request schemas for the order API, shared by the JSON routes and the pages' form actions. Every
+// message is a sentence naming its field, so it reads well under an input and in an API error.
+import { z } from 'zod';
+import { PAYMENT_METHODS } from '../../order/schema.ts';
+import { ORDER_STATUSES, type OrderStatus } from '../../order/status.ts';
+
+export const MAX_ORDER_LINES = 50;
+export const MAX_LINE_QUANTITY = 50;
+export const MAX_CANCEL_REASON = 500;
+export const STREET_MAX = 200;
+export const CITY_MAX = 100;
+export const POSTCODE_MAX = 20;
+export const ADDRESS_NOTES_MAX = 500;
+export const LIST_LIMIT_DEFAULT = 20;
+export const LIST_LIMIT_MAX = 100;
+/** Idempotency keys: what an offline queue would generate (a UUID, a random id). */
+export const IDEMPOTENCY_KEY = /^[A-Za-z0-9_-]{8,64}$/;
+
+// Control characters would break logs, mails and the UI.
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARS = /[\u0000-\u0008\u000b-\u001f\u007f]/;
+
+function text(label: string, max: number, options: { required: boolean }) {
+	const base = z
+		.string({
+			error: (issue) =>
+				issue.input === undefined || issue.input === null
+					? `${label} is required.`
+					: `${label} must be a string.`
+		})
+		.trim()
+		.max(max, `${label} must be at most ${max} characters.`)
+		.refine((s) => !CONTROL_CHARS.test(s), `${label} must not contain control characters.`);
+	return options.required ? base.pipe(z.string().min(1, `${label} is required.`)) : base;
+}
+
+export const orderLineSchema = z.object(
+	{
+		productId: z
+			.string({ error: 'Product id must be a string.' })
+			.min(1, 'Product id is required.')
+			.max(64, 'Product id must be at most 64 characters.'),
+		quantity: z
+			.number({ error: 'Quantity must be a whole number from 1 to 50.' })
+			.int('Quantity must be a whole number from 1 to 50.')
+			.min(1, 'Quantity must be at least 1.')
+			.max(MAX_LINE_QUANTITY, `Quantity must be at most ${MAX_LINE_QUANTITY}.`)
+	},
+	{ error: 'Each item must be an object with productId and quantity.' }
+);
+
+export const addressSchema = z.object(
+	{
+		street: text('Street', STREET_MAX, { required: true }),
+		city: text('City', CITY_MAX, { required: true }),
+		postcode: text('Postcode', POSTCODE_MAX, { required: true }),
+		notes: text('Delivery notes', ADDRESS_NOTES_MAX, { required: false }).optional()
+	},
+	{ error: 'Address must be an object with street, city and postcode.' }
+);
+
+export const orderPhoneSchema = z
+	.string({
+		error: (issue) =>
+			issue.input === undefined || issue.input === null
+				? 'Phone is required.'
+				: 'Phone must be a string.'
+	})
+	.trim()
+	.min(1, 'Phone is required.')
+	.max(25, 'Phone must be at most 25 characters.')
+	.refine(
+		(s) => /^\+?[0-9][0-9 ()-]*$/.test(s) && /^\d{7,15}$/.test(s.replace(/\D/g, '')),
+		'Phone must be a phone number with 7 to 15 digits (spaces, dashes, brackets and a leading + are fine).'
+	);
+
+export const paymentMethodSchema = z.enum(PAYMENT_METHODS as ['cod', 'card', 'upi'], {
+	error: () => 'Payment method must be one of: cod, card, upi.'
+});
+
+export const idempotencyKeySchema = z
+	.string({ error: 'Client order id must be a string.' })
+	.regex(
+		IDEMPOTENCY_KEY,
+		'Client order id must be 8 to 64 letters, digits, dashes or underscores.'
+	);
+
+/**
+ * POST /api/orders. Prices are never read from the client: unknown keys such as `unitPrice` or
+ * `total` are stripped. `clientOrderId` is the body form of the Idempotency-Key header.
+ */
+export const createOrderSchema = z.object({
+	items: z
+		.array(orderLineSchema, { error: 'Items must be a list of {productId, quantity}.' })
+		.min(1, 'Items must contain at least one product.')
+		.max(MAX_ORDER_LINES, `Items may contain at most ${MAX_ORDER_LINES} lines.`),
+	address: addressSchema,
+	phone: orderPhoneSchema,
+	paymentMethod: paymentMethodSchema,
+	clientOrderId: idempotencyKeySchema.optional()
+});
+export type CreateOrderInput = z.input<typeof createOrderSchema>;
+export type CreateOrderData = z.output<typeof createOrderSchema>;
+
+/** POST /api/orders/<id>/cancel (the body is optional). */
+export const cancelOrderSchema = z.object({
+	reason: text('Reason', MAX_CANCEL_REASON, { required: false }).optional()
+});
+export type CancelOrderInput = z.input<typeof cancelOrderSchema>;
+
+/** POST /api/partner/availability */
+export const availabilitySchema = z.object({
+	available: z.boolean({ error: 'Available must be true or false.' })
+});
+export type AvailabilityInput = z.input<typeof availabilitySchema>;
+
+const isoDate = (label: string) =>
+	z
+		.string()
+		.refine(
+			(s) =>
+				/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})?)?$/.test(s) &&
+				!Number.isNaN(Date.parse(s)),
+			`${label} must be an ISO date like 2025-01-31 or 2025-01-31T12:00:00Z.`
+		)
+		.transform((s) => new Date(s));
+
+const userId = (label: string) =>
+	z
+		.string()
+		.regex(/^[a-z0-9]{1,64}$/, `${label} must be a user id (lower-case letters and digits).`);
+
+function isStatus(value: string): value is OrderStatus {
+	return (ORDER_STATUSES as readonly string[]).includes(value);
+}
+
+/** The query parameters GET /api/orders understands; any other is a 400 naming it. */
+export const LIST_QUERY_KEYS = [
+	'status',
+	'partnerId',
+	'customerId',
+	'from',
+	'to',
+	'limit',
+	'cursor'
+] as const;
+
+/**
+ * GET /api/orders query parameters (all optional, strings as they come from a URL). `status` is
+ * one status or a comma list; `from`/`to` bound `createdAt` (from inclusive, to exclusive).
+ */
+export const listOrdersQuerySchema = z
+	.object({
+		status: z
+			.string()
+			.transform((s) => s.split(',').map((part) => part.trim()))
+			.refine(
+				(parts) => parts.length > 0 && parts.every((part) => isStatus(part)),
+				`Status must be one or more of: ${ORDER_STATUSES.join(', ')} (comma-separated).`
+			)
+			.transform((parts) => parts as OrderStatus[])
+			.optional(),
+		partnerId: userId('Partner id').optional(),
+		customerId: userId('Customer id').optional(),
+		from: isoDate('From').optional(),
+		to: isoDate('To').optional(),
+		limit: z
+			.string()
+			.regex(/^\d{1,3}$/, `Limit must be a whole number from 1 to ${LIST_LIMIT_MAX}.`)
+			.transform(Number)
+			.pipe(
+				z
+					.number()
+					.min(1, `Limit must be a whole number from 1 to ${LIST_LIMIT_MAX}.`)
+					.max(LIST_LIMIT_MAX, `Limit must be at most ${LIST_LIMIT_MAX}.`)
+			)
+			.optional(),
+		cursor: z.string().max(200, 'Cursor is not valid.').optional()
+	})
+	.superRefine((query, ctx) => {
+		if (query.from && query.to && query.from.getTime() >= query.to.getTime()) {
+			ctx.addIssue({ code: 'custom', path: ['to'], message: 'To must be after from.' });
+		}
+	});
+export type ListOrdersQuery = z.output<typeof listOrdersQuerySchema>;
+
+/** Parse a URL's query string with `listOrdersQuerySchema` (repeated params are refused). */
+export function listQueryFromSearchParams(
+	params: URLSearchParams
+): Record<string, string | string[]> {
+	const out: Record<string, string | string[]> = {};
+	for (const key of new Set(params.keys())) {
+		const values = params.getAll(key);
+		out[key] = values.length === 1 ? (values[0] as string) : values;
+	}
+	return out;
+}
+
+export type { OrderStatus };
