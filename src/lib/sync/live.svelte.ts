@@ -1,0 +1,124 @@
+// Reactive views of documents for components: `useOrder` and `useFeed` open the document in an
+// effect (so only in the browser), keep a parsed view up to date, and release it on cleanup.
+import { untrack } from 'svelte';
+import type * as Y from 'yjs';
+import {
+	feedDocName,
+	orderDocName,
+	readFeed,
+	readOrder,
+	readPartners,
+	type FeedEntry,
+	type OrderView,
+	type PartnerEntry
+} from '$lib/order';
+import {
+	openDoc,
+	type ConnectionStatus,
+	type DocHandle,
+	type SyncProblem
+} from './synced-doc.svelte';
+
+/** What every live view shares: the handle and its connection state. */
+export class LiveDoc {
+	handle: DocHandle | null = $state.raw(null);
+
+	get status(): ConnectionStatus {
+		return this.handle?.status ?? 'connecting';
+	}
+	get synced(): boolean {
+		return this.handle?.synced ?? false;
+	}
+	get syncing(): boolean {
+		return this.handle?.syncing ?? false;
+	}
+	get loadedLocal(): boolean {
+		return this.handle?.loadedLocal ?? false;
+	}
+	get error(): SyncProblem | null {
+		return this.handle?.error ?? null;
+	}
+	/** Nothing to show yet: neither the local copy nor the server has answered (and not offline). */
+	get loading(): boolean {
+		const handle = this.handle;
+		return (
+			handle === null || (!handle.loadedLocal && !handle.synced && handle.status !== 'offline')
+		);
+	}
+	/** The current document, for writes (`appendEvent`, `writeRating`); null before it opens. */
+	get doc(): Y.Doc | null {
+		return this.handle?.doc ?? null;
+	}
+}
+
+/**
+ * Opens `docName()` whenever it changes (null closes it) and calls `read` on every change.
+ * Must be called while a component initialises (it creates an effect).
+ */
+function follow(
+	live: LiveDoc,
+	params: () => { userId: string; docName: string } | null,
+	read: (doc: Y.Doc | null) => void
+): void {
+	$effect(() => {
+		const current = params();
+		return untrack(() => {
+			if (current === null) {
+				live.handle = null;
+				read(null);
+				return;
+			}
+			const handle = openDoc(current.docName, { userId: current.userId });
+			live.handle = handle;
+			read(handle.doc);
+			const stop = handle.observe(read);
+			return () => {
+				stop();
+				handle.release();
+			};
+		});
+	});
+}
+
+export class LiveOrder extends LiveDoc {
+	/** The order as the document says, or null until its meta is known. */
+	view: OrderView | null = $state.raw(null);
+}
+
+/** A live order: `useOrder(() => ({ userId: data.user.id, orderId: data.order.id }))`. */
+export function useOrder(params: () => { userId: string; orderId: string } | null): LiveOrder {
+	const live = new LiveOrder();
+	follow(
+		live,
+		() => {
+			const p = params();
+			return p === null ? null : { userId: p.userId, docName: orderDocName(p.orderId) };
+		},
+		(doc) => {
+			live.view = doc === null ? null : readOrder(doc);
+		}
+	);
+	return live;
+}
+
+export class LiveFeed extends LiveDoc {
+	/** The feed's orders, newest first. */
+	entries: FeedEntry[] = $state.raw([]);
+	/** `feed/admin` only: the partners, online first. */
+	partners: PartnerEntry[] = $state.raw([]);
+}
+
+/**
+ * A live feed by document name (`feedDocName('customer', userId)`, `'feed/open'`, …):
+ * `useFeed(() => ({ userId: data.user.id, docName: feedDocName('admin') }))`.
+ */
+export function useFeed(params: () => { userId: string; docName: string } | null): LiveFeed {
+	const live = new LiveFeed();
+	follow(live, params, (doc) => {
+		live.entries = doc === null ? [] : readFeed(doc);
+		live.partners = doc === null ? [] : readPartners(doc);
+	});
+	return live;
+}
+
+export { feedDocName, orderDocName };

@@ -1,0 +1,335 @@
+// One Y.Doc kept in IndexedDB and synced with the sync-server, shared (ref-counted) by every
+// component that opens the same document. See index.ts for the public API.
+import { IndexeddbPersistence } from 'y-indexeddb';
+import { WebsocketProvider } from 'y-websocket';
+import * as Y from 'yjs';
+import { browser } from '$app/environment';
+import { showToast } from '$lib/components/toast.svelte';
+import { ID_PATTERN, parseDocName } from '$lib/order';
+import { jitter, reconnectDelay } from './backoff';
+import { getSyncUrl } from './config';
+import { localDbName } from './local-store';
+import { refusalMessage, sessionEndedMessage } from './messages';
+
+/** `connecting` until the first attempt settles; then `online` while a socket is open. */
+export type ConnectionStatus = 'connecting' | 'online' | 'offline';
+
+export interface SyncProblem {
+	/**
+	 * `refused`: the server rejected a local change (close 1008/1009); the local copy was dropped.
+	 * `session-ended`: the session is gone (close 44xx); no automatic reconnect.
+	 */
+	kind: 'refused' | 'session-ended';
+	/** A sentence for people. */
+	message: string;
+	/** The server's close reason. */
+	reason: string;
+}
+
+export interface DocHandle {
+	readonly docName: string;
+	/** The document. Replaced by a fresh one after a refusal: read it each time, use `observe`. */
+	readonly doc: Y.Doc;
+	readonly status: ConnectionStatus;
+	/** The first sync with the server has completed (since this document was opened or reset). */
+	readonly synced: boolean;
+	/** Connected, and the server's answer to our state is still on its way. */
+	readonly syncing: boolean;
+	/** The copy kept on this device has been loaded (it may be empty). */
+	readonly loadedLocal: boolean;
+	readonly error: SyncProblem | null;
+	/** Calls `listener` after every change of the content, and when the document is replaced. */
+	observe(listener: (doc: Y.Doc) => void): () => void;
+	/** Clears `error` (e.g. when the person dismisses the message). */
+	dismissError(): void;
+	/** Gives the handle back; the last release closes the socket (after a short grace period). */
+	release(): void;
+}
+
+// Close codes of the sync-server (docs/sync-server.md). 1008: a write was refused; 1009: a
+// message over the size limit (it would be re-sent forever, so it is treated like a refusal);
+// 4400–4499: permanent (session ended), y-websocket's own convention.
+const CLOSE_REFUSED = 1008;
+const CLOSE_TOO_BIG = 1009;
+const isPermanentClose = (code: number) => code >= 4400 && code < 4500;
+
+/** Keep a released document open this long, so moving between pages does not reconnect. */
+const LINGER_MS = 5_000;
+/** Reconnect within this long (random) when the browser says the network is back. */
+const ONLINE_JITTER_MS = 1_000;
+
+type Listener = (doc: Y.Doc) => void;
+
+class SharedDoc {
+	status: ConnectionStatus = $state('connecting');
+	synced = $state(false);
+	syncing = $state(false);
+	loadedLocal = $state(false);
+	error: SyncProblem | null = $state(null);
+	doc: Y.Doc = $state.raw(new Y.Doc());
+
+	private refs = 0;
+	private readonly listeners = new Set<Listener>();
+	private persistence: IndexeddbPersistence | null = null;
+	private provider: WebsocketProvider | null = null;
+	/** Bumped whenever the provider or the document is replaced; stale callbacks compare it. */
+	private generation = 0;
+	private attempt = 0;
+	private retryTimer: ReturnType<typeof setTimeout> | null = null;
+	private retry: (() => void) | null = null;
+	private lingerTimer: ReturnType<typeof setTimeout> | null = null;
+	private destroyed = false;
+
+	constructor(
+		private readonly key: string,
+		readonly userId: string,
+		readonly docName: string
+	) {
+		window.addEventListener('online', this.onOnline);
+		this.start(this.doc);
+	}
+
+	acquire(): void {
+		this.refs++;
+		if (this.lingerTimer !== null) clearTimeout(this.lingerTimer);
+		this.lingerTimer = null;
+	}
+
+	releaseRef(): void {
+		this.refs--;
+		if (this.refs > 0 || this.destroyed) return;
+		this.lingerTimer = setTimeout(() => {
+			if (this.refs === 0) this.destroy();
+		}, LINGER_MS);
+	}
+
+	observe(listener: Listener): () => void {
+		this.listeners.add(listener);
+		return () => this.listeners.delete(listener);
+	}
+
+	private notify = () => {
+		for (const listener of [...this.listeners]) listener(this.doc);
+	};
+
+	private start(doc: Y.Doc): void {
+		const generation = ++this.generation;
+		this.loadedLocal = false;
+		doc.on('update', this.notify);
+		try {
+			const persistence = new IndexeddbPersistence(localDbName(this.userId, this.docName), doc);
+			this.persistence = persistence;
+			void persistence.whenSynced.then(() => {
+				if (generation !== this.generation) return;
+				this.loadedLocal = true;
+				this.notify();
+			});
+		} catch {
+			// No IndexedDB (e.g. disabled storage): work from the server only.
+			this.loadedLocal = true;
+		}
+		void this.connect(generation);
+	}
+
+	private async connect(generation: number): Promise<void> {
+		let url: string;
+		try {
+			url = await getSyncUrl();
+		} catch {
+			if (generation !== this.generation || this.destroyed) return;
+			this.status = 'offline';
+			this.scheduleRetry(() => void this.connect(generation));
+			return;
+		}
+		if (generation !== this.generation || this.destroyed) return;
+		const provider = new WebsocketProvider(url, this.docName, this.doc, {
+			// Tabs do not share documents over BroadcastChannel: each syncs through the server, so
+			// a tab never relays content it did not author (the server refuses that) and a tab of
+			// another account can never receive this user's documents.
+			disableBc: true,
+			// Every reconnect is scheduled here, with jitter; see onClosed.
+			shouldReconnect: () => false
+		});
+		this.provider = provider;
+		const current = () => this.provider === provider && !this.destroyed;
+		provider.on('status', ({ status }) => {
+			if (!current()) return;
+			if (status === 'connected') {
+				this.status = 'online';
+				this.syncing = true;
+			} else if (status === 'disconnected') {
+				this.status = 'offline';
+				this.syncing = false;
+			}
+		});
+		provider.on('sync', (isSynced) => {
+			if (!current() || !isSynced) return;
+			this.synced = true;
+			this.syncing = false;
+			this.attempt = 0;
+		});
+		provider.on('connection-close', () => {
+			if (!current()) return;
+			this.status = 'offline';
+			this.syncing = false;
+		});
+		provider.on('closed', ({ code, reason }) => {
+			if (current()) this.onClosed(provider, code, reason);
+		});
+	}
+
+	/** The server (or the network) closed the socket; y-websocket will not reconnect by itself. */
+	private onClosed(provider: WebsocketProvider, code: number, reason: string): void {
+		if (code === CLOSE_REFUSED || code === CLOSE_TOO_BIG) {
+			void this.resetAfterRefusal(reason);
+		} else if (isPermanentClose(code)) {
+			this.error = { kind: 'session-ended', message: sessionEndedMessage(this.docName), reason };
+		} else {
+			this.scheduleRetry(() => provider.connect());
+		}
+	}
+
+	private scheduleRetry(action: () => void, delayMs = reconnectDelay(this.attempt++)): void {
+		if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+		this.retry = action;
+		this.retryTimer = setTimeout(() => {
+			this.retryTimer = null;
+			this.retry = null;
+			if (!this.destroyed) action();
+		}, delayMs);
+	}
+
+	private onOnline = () => {
+		const action = this.retry;
+		if (action === null) return;
+		this.attempt = 0;
+		this.scheduleRetry(action, jitter(ONLINE_JITTER_MS));
+	};
+
+	/**
+	 * The server refused an update from this copy. The copy (memory and IndexedDB) still holds it
+	 * and would send it again on every reconnect, so it is dropped and the document is loaded
+	 * fresh from the server (DESIGN.md "The sync-server": write validation).
+	 */
+	private async resetAfterRefusal(reason: string): Promise<void> {
+		const message = refusalMessage(this.docName, reason);
+		this.error = { kind: 'refused', message, reason };
+		showToast(message, { kind: 'error' });
+		this.generation++;
+		this.stopProvider();
+		const oldDoc = this.doc;
+		oldDoc.off('update', this.notify);
+		const persistence = this.persistence;
+		this.persistence = null;
+		try {
+			await persistence?.clearData();
+		} catch {
+			/* the database may already be gone */
+		}
+		if (this.destroyed) return;
+		this.synced = false;
+		this.doc = new Y.Doc();
+		this.start(this.doc);
+		this.notify();
+		oldDoc.destroy();
+	}
+
+	private stopProvider(): void {
+		if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+		this.retryTimer = null;
+		this.retry = null;
+		const provider = this.provider;
+		this.provider = null;
+		provider?.destroy();
+		this.syncing = false;
+	}
+
+	private destroy(): void {
+		if (this.destroyed) return;
+		this.destroyed = true;
+		registry.delete(this.key);
+		window.removeEventListener('online', this.onOnline);
+		this.stopProvider();
+		this.doc.off('update', this.notify);
+		void this.persistence?.destroy();
+		this.persistence = null;
+		this.doc.destroy();
+		this.listeners.clear();
+	}
+}
+
+class Lease implements DocHandle {
+	#shared: SharedDoc;
+	#released = false;
+	#stops = new Set<() => void>();
+
+	constructor(shared: SharedDoc) {
+		this.#shared = shared;
+		shared.acquire();
+	}
+
+	get docName() {
+		return this.#shared.docName;
+	}
+	get doc() {
+		return this.#shared.doc;
+	}
+	get status() {
+		return this.#shared.status;
+	}
+	get synced() {
+		return this.#shared.synced;
+	}
+	get syncing() {
+		return this.#shared.syncing;
+	}
+	get loadedLocal() {
+		return this.#shared.loadedLocal;
+	}
+	get error() {
+		return this.#shared.error;
+	}
+
+	observe(listener: Listener): () => void {
+		if (this.#released) throw new Error('this document handle was released');
+		const stop = this.#shared.observe(listener);
+		this.#stops.add(stop);
+		return () => {
+			stop();
+			this.#stops.delete(stop);
+		};
+	}
+
+	dismissError(): void {
+		this.#shared.error = null;
+	}
+
+	release(): void {
+		if (this.#released) return;
+		this.#released = true;
+		for (const stop of this.#stops) stop();
+		this.#stops.clear();
+		this.#shared.releaseRef();
+	}
+}
+
+// Plain Map on purpose: the registry itself is bookkeeping, not something the UI renders.
+// eslint-disable-next-line svelte/prefer-svelte-reactivity
+const registry = new Map<string, SharedDoc>();
+
+/**
+ * Opens a document for `userId` (browser only). Handles for the same user and document share one
+ * Y.Doc, one IndexedDB copy and one socket; call `release()` when done (e.g. an effect's cleanup).
+ */
+export function openDoc(docName: string, options: { userId: string }): DocHandle {
+	if (!browser) throw new Error('openDoc works in the browser only');
+	if (parseDocName(docName) === null) throw new Error(`not a document name: ${docName}`);
+	if (!ID_PATTERN.test(options.userId)) throw new Error('openDoc needs the signed-in user id');
+	const key = `${options.userId} ${docName}`;
+	let shared = registry.get(key);
+	if (shared === undefined) {
+		shared = new SharedDoc(key, options.userId, docName);
+		registry.set(key, shared);
+	}
+	return new Lease(shared);
+}
