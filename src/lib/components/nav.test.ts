@@ -19,9 +19,9 @@ describe('activeHref', () => {
 
 	it('picks the most specific section containing the page', () => {
 		expect(activeHref(partner, '/partner')).toBe('/partner');
-		expect(activeHref(partner, '/partner/deliveries')).toBe('/partner/deliveries');
-		expect(activeHref(partner, '/partner/deliveries/abc')).toBe('/partner/deliveries');
-		expect(activeHref(partner, '/partner/orders/abc')).toBe('/partner');
+		expect(activeHref(partner, '/partner/orders')).toBe('/partner/orders');
+		expect(activeHref(partner, '/partner/orders/abc')).toBe('/partner/orders');
+		expect(activeHref(partner, '/partner/profile')).toBe('/partner/profile');
 	});
 
 	it('treats the shop as active only on the home page', () => {

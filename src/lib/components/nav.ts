@@ -21,7 +21,7 @@ const NAV: Record<Role | 'anonymous', NavItem[]> = {
 	],
 	partner: [
 		{ href: '/partner', label: 'Open orders' },
-		{ href: '/partner/deliveries', label: 'My deliveries' },
+		{ href: '/partner/orders', label: 'My deliveries' },
 		{ href: '/partner/profile', label: 'Profile' }
 	],
 	admin: [

@@ -1,0 +1,11 @@
+// Shared by the admin pages' server code (hooks.server.ts already keeps non-admins out).
+import { error } from '@sveltejs/kit';
+import type { SessionUser } from '$lib/server/auth/session';
+
+export function signedInAdmin(locals: App.Locals): SessionUser {
+	const user = locals.user;
+	if (!user || user.role !== 'admin') {
+		error(403, { message: 'This area is for admin accounts.', code: 'forbidden' });
+	}
+	return user;
+}

@@ -1,0 +1,217 @@
+// The live stack for the partner, admin and lifecycle browser tests: a fresh FerretDB database
+// with the demo catalog, the real sync-server (from source) and the real built web app, wired to
+// each other (the web app's SYNC_URL points at the sync-server, whose ALLOWED_ORIGINS is the web
+// app). Plus people with sessions, browser pages signed in as them, a JSON API client per person
+// and y-websocket clients in Node for writes a test makes "from another device".
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import * as Y from 'yjs';
+import { DEMO_MENU } from '../../src/lib/catalog/demo-menu.ts';
+import type { Role } from '../../src/lib/order/index.ts';
+import { seedCatalog } from '../../src/lib/server/catalog.ts';
+import type { Database } from '../../src/lib/server/db.ts';
+import { VIEWPORTS } from '../support/browser.ts';
+import { openTestDatabase } from '../support/database.ts';
+import { freePort } from '../support/ports.ts';
+import { startSyncServer, startWebApp, type RunningProcess } from '../support/processes.ts';
+import {
+	connectProvider,
+	createTestUser,
+	type ProviderClient,
+	type TestUser
+} from '../support/sync-clients.ts';
+
+const SECRET = 'e2e-sync-secret-0123456789abcdef';
+
+export interface LiveStack {
+	database: Database;
+	web: RunningProcess;
+	sync: RunningProcess;
+	wsUrl: string;
+	stop(): Promise<void>;
+}
+
+export async function startLiveStack(label: string): Promise<LiveStack> {
+	const { uri, database } = await openTestDatabase(label);
+	await seedCatalog(database.collections);
+	const [webPort, syncPort] = [await freePort(), await freePort()];
+	const webUrl = `http://127.0.0.1:${webPort}`;
+	const sync = await startSyncServer({
+		MONGODB_URI: uri,
+		SYNC_PORT: String(syncPort),
+		SYNC_SECRET: SECRET,
+		ALLOWED_ORIGINS: webUrl,
+		SYNC_PERSIST_DELAY_MS: '10',
+		SYNC_REVOCATION_INTERVAL_MS: '1000'
+	});
+	let web: RunningProcess;
+	try {
+		web = await startWebApp({
+			MONGODB_URI: uri,
+			PORT: String(webPort),
+			SYNC_SECRET: SECRET,
+			SYNC_URL: `ws://127.0.0.1:${syncPort}`,
+			SYNC_INTERNAL_URL: `http://127.0.0.1:${syncPort}`
+		});
+	} catch (error) {
+		await sync.stop();
+		throw error;
+	}
+	return {
+		database,
+		web,
+		sync,
+		wsUrl: `ws://127.0.0.1:${syncPort}`,
+		async stop() {
+			await Promise.allSettled([web.stop(), sync.stop()]);
+			await database.db.dropDatabase().catch(() => undefined);
+			await database.close();
+		}
+	};
+}
+
+export interface Person extends TestUser {
+	token: string;
+	/** A JSON request as this person (session cookie attached). */
+	api(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+export async function person(stack: LiveStack, role: Role, name: string): Promise<Person> {
+	const user = await createTestUser(stack.database.collections, role, name);
+	const token = user.cookie.slice(user.cookie.indexOf('=') + 1);
+	return {
+		...user,
+		token,
+		async api(method, path, body) {
+			const res = await fetch(stack.web.url + path, {
+				method,
+				headers: {
+					cookie: user.cookie,
+					...(body === undefined ? {} : { 'content-type': 'application/json' })
+				},
+				body: body === undefined ? undefined : JSON.stringify(body),
+				signal: AbortSignal.timeout(20_000)
+			});
+			const text = await res.text();
+			return { status: res.status, json: text ? JSON.parse(text) : undefined };
+		}
+	};
+}
+
+const FOR_SALE = DEMO_MENU.filter((product) => product.available);
+
+/** Places an order through the JSON API as `customer`; returns its id. */
+export async function placeOrder(
+	customer: Person,
+	options: { city?: string; items?: Array<{ productId: string; quantity: number }> } = {}
+): Promise<string> {
+	const reply = await customer.api('POST', '/api/orders', {
+		items: options.items ?? [
+			{ productId: FOR_SALE[0]!.id, quantity: 2 },
+			{ productId: FOR_SALE[1]!.id, quantity: 1 }
+		],
+		address: {
+			street: '12 Baker Street',
+			city: options.city ?? 'London',
+			postcode: 'NW1 6XE',
+			notes: 'Ring twice'
+		},
+		phone: '+44 20 7946 0000',
+		paymentMethod: 'cod'
+	});
+	if (reply.status !== 201)
+		throw new Error(`order not placed: ${reply.status} ${JSON.stringify(reply.json)}`);
+	return reply.json.id as string;
+}
+
+/** A browser context signed in as `who` (cookie set directly), and a page in it. */
+export async function signedInPage(
+	browser: Browser,
+	stack: LiveStack,
+	who: Person,
+	viewport: { width: number; height: number } = VIEWPORTS.desktop,
+	options: { javaScriptEnabled?: boolean } = {}
+): Promise<{ context: BrowserContext; page: Page }> {
+	const context = await browser.newContext({
+		viewport,
+		reducedMotion: 'reduce',
+		serviceWorkers: 'block',
+		javaScriptEnabled: options.javaScriptEnabled ?? true
+	});
+	await context.addCookies([{ name: 'dispatch_session', value: who.token, url: stack.web.url }]);
+	const page = await context.newPage();
+	page.setDefaultTimeout(15_000);
+	return { context, page };
+}
+
+/** Opens a path and waits for hydration (the root layout marks <html data-hydrated>). */
+export async function open(page: Page, stack: LiveStack, path: string): Promise<void> {
+	await page.goto(stack.web.url + path);
+	await page.locator('html[data-hydrated]').waitFor({ state: 'attached' });
+}
+
+/** A y-websocket client in Node as `who` (from "another device"), synced before it returns. */
+export async function nodeClient(
+	stack: LiveStack,
+	who: Person,
+	docName: string
+): Promise<ProviderClient> {
+	const client = connectProvider({
+		wsUrl: stack.wsUrl,
+		docName,
+		cookie: who.cookie,
+		origin: stack.web.url
+	});
+	await client.synced();
+	return client;
+}
+
+/** Resolves once `predicate()` holds for the document, re-checking on every update (bounded). */
+export function until(
+	doc: Y.Doc,
+	predicate: () => boolean,
+	what: string,
+	timeoutMs = 10_000
+): Promise<void> {
+	if (predicate()) return Promise.resolve();
+	return new Promise<void>((resolve, reject) => {
+		const check = () => {
+			if (!predicate()) return;
+			clearTimeout(timer);
+			doc.off('update', check);
+			resolve();
+		};
+		const timer = setTimeout(() => {
+			doc.off('update', check);
+			reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+		}, timeoutMs);
+		doc.on('update', check);
+	});
+}
+
+/** Polls `read` until it returns a value `accept` takes (bounded). */
+export async function eventually<T>(
+	read: () => Promise<T>,
+	accept: (value: T) => boolean,
+	what: string,
+	timeoutMs = 10_000
+): Promise<T> {
+	const deadline = Date.now() + timeoutMs;
+	let last: T = await read();
+	while (!accept(last)) {
+		if (Date.now() > deadline)
+			throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
+		await new Promise((r) => setTimeout(r, 100));
+		last = await read();
+	}
+	return last;
+}
+
+/** The short reference the apps show for an order. */
+export const ref = (orderId: string) => `#${orderId.slice(0, 6).toUpperCase()}`;
+
+/** No sideways scrolling at this width. */
+export function horizontalOverflow(page: Page): Promise<number> {
+	return page.evaluate(
+		() => document.documentElement.scrollWidth - document.documentElement.clientWidth
+	);
+}
