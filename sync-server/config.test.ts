@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../src/lib/server/env.ts';
+import { loadSyncConfig } from './config.ts';
+
+describe('loadSyncConfig', () => {
+	it('has local defaults that need no variables', () => {
+		const config = loadSyncConfig({});
+		expect(config.port).toBe(3001);
+		expect(config.host).toBe('127.0.0.1');
+		expect(config.allowedOrigins).toEqual(['http://localhost:3000', 'http://127.0.0.1:3000']);
+		expect(config.limits.maxMessageBytes).toBe(1024 * 1024);
+		expect(config.quotas.rooms).toEqual({ customer: 20, partner: 50, admin: 2000 });
+		expect(config.persistence.persistDelayMs).toBeLessThanOrEqual(100);
+	});
+
+	it('adds ORIGIN to the allowed origins', () => {
+		const config = loadSyncConfig({
+			ALLOWED_ORIGINS: 'https://a.example',
+			ORIGIN: 'https://b.example/'
+		});
+		expect(config.allowedOrigins).toEqual(['https://a.example', 'https://b.example']);
+	});
+
+	it('names every bad variable', () => {
+		let error: unknown;
+		try {
+			loadSyncConfig({
+				SYNC_PORT: 'abc',
+				MONGODB_URI: 'postgres://x',
+				ALLOWED_ORIGINS: 'nope',
+				SYNC_ROOMS_ADMIN: '-1',
+				SYNC_PERSIST_DELAY_MS: '60000'
+			});
+		} catch (e) {
+			error = e;
+		}
+		expect(error).toBeInstanceOf(ConfigError);
+		const fields = (error as ConfigError).problems.map((p) => p.split(':')[0]);
+		expect(fields).toEqual(
+			expect.arrayContaining([
+				'SYNC_PORT',
+				'MONGODB_URI',
+				expect.stringMatching(/^ALLOWED_ORIGINS/),
+				'SYNC_ROOMS_ADMIN',
+				'SYNC_PERSIST_DELAY_MS'
+			])
+		);
+	});
+
+	it('requires a real secret in production', () => {
+		expect(() => loadSyncConfig({ NODE_ENV: 'production' })).toThrow(/SYNC_SECRET/);
+		expect(
+			loadSyncConfig({ NODE_ENV: 'production', SYNC_SECRET: 'x'.repeat(32) }).secret
+		).toHaveLength(32);
+	});
+});

@@ -1,0 +1,107 @@
+// The sync-server's configuration, validated at boot: one line per bad variable, then exit(1).
+import { z } from 'zod';
+import {
+	logLevel,
+	mongoUri,
+	optional,
+	originList,
+	parseEnv,
+	port,
+	positiveInt,
+	syncSecret
+} from '../src/lib/server/env.ts';
+
+const DEFAULT_ORIGINS = 'http://localhost:3000,http://127.0.0.1:3000';
+const MiB = 1024 * 1024;
+
+function schema(production: boolean) {
+	return z.object({
+		NODE_ENV: optional(z.string()),
+		SYNC_PORT: port(3001),
+		SYNC_HOST: z.preprocess(
+			(v) => (v === '' || v === undefined ? '127.0.0.1' : v),
+			z.string().min(1, 'must be a host name or address')
+		),
+		MONGODB_URI: mongoUri,
+		ALLOWED_ORIGINS: originList(DEFAULT_ORIGINS),
+		ORIGIN: optional(z.string().url('must be the public URL of the web app')),
+		SYNC_SECRET: syncSecret(production),
+		LOG_LEVEL: logLevel,
+		SYNC_MAX_MESSAGE_BYTES: positiveInt(MiB),
+		SYNC_MAX_DOCUMENT_BYTES: positiveInt(MiB),
+		SYNC_MESSAGES_PER_SECOND: positiveInt(50),
+		SYNC_MESSAGE_BURST: positiveInt(100),
+		SYNC_MAX_BUFFERED_BYTES: positiveInt(8 * MiB),
+		SYNC_ROOMS_CUSTOMER: positiveInt(20),
+		SYNC_ROOMS_PARTNER: positiveInt(50),
+		SYNC_ROOMS_ADMIN: positiveInt(2000),
+		SYNC_CONNECTIONS_CUSTOMER: positiveInt(40),
+		SYNC_CONNECTIONS_PARTNER: positiveInt(100),
+		SYNC_CONNECTIONS_ADMIN: positiveInt(4000),
+		SYNC_PERSIST_DELAY_MS: positiveInt(25).pipe(z.number().max(10_000, 'must be at most 10000')),
+		SYNC_IDLE_UNLOAD_MS: positiveInt(30_000),
+		SYNC_COMPACT_THRESHOLD: positiveInt(200),
+		SYNC_AUTH_CONCURRENCY: positiveInt(8),
+		SYNC_LOAD_CONCURRENCY: positiveInt(8),
+		SYNC_MAX_PENDING_UPGRADES: positiveInt(5000),
+		SYNC_LOAD_TIMEOUT_MS: positiveInt(10_000),
+		SYNC_REVOCATION_INTERVAL_MS: positiveInt(2_000),
+		SYNC_PING_INTERVAL_MS: positiveInt(30_000),
+		SYNC_MAX_FLUSH_ATTEMPTS: positiveInt(5),
+		SYNC_SHUTDOWN_TIMEOUT_MS: positiveInt(15_000),
+		SYNC_DB_TIMEOUT_MS: positiveInt(5_000)
+	});
+}
+
+export function loadSyncConfig(env: Record<string, string | undefined> = process.env) {
+	const production = env.NODE_ENV === 'production';
+	const e = parseEnv(schema(production), env);
+	const origins = new Set(e.ALLOWED_ORIGINS);
+	if (e.ORIGIN) origins.add(new URL(e.ORIGIN).origin);
+	return {
+		production,
+		port: e.SYNC_PORT,
+		host: e.SYNC_HOST,
+		mongodbUri: e.MONGODB_URI,
+		/** How long a database operation waits for a reachable server before it fails. */
+		dbTimeoutMs: e.SYNC_DB_TIMEOUT_MS,
+		allowedOrigins: [...origins],
+		secret: e.SYNC_SECRET,
+		logLevel: e.LOG_LEVEL,
+		limits: {
+			maxMessageBytes: e.SYNC_MAX_MESSAGE_BYTES,
+			maxDocumentBytes: e.SYNC_MAX_DOCUMENT_BYTES,
+			messagesPerSecond: e.SYNC_MESSAGES_PER_SECOND,
+			messageBurst: e.SYNC_MESSAGE_BURST,
+			maxBufferedBytes: e.SYNC_MAX_BUFFERED_BYTES,
+			maxAwarenessClientsPerConnection: 4,
+			authConcurrency: e.SYNC_AUTH_CONCURRENCY,
+			loadConcurrency: e.SYNC_LOAD_CONCURRENCY,
+			maxPendingUpgrades: e.SYNC_MAX_PENDING_UPGRADES,
+			loadTimeoutMs: e.SYNC_LOAD_TIMEOUT_MS,
+			idleUnloadMs: e.SYNC_IDLE_UNLOAD_MS,
+			pingIntervalMs: e.SYNC_PING_INTERVAL_MS
+		},
+		quotas: {
+			rooms: {
+				customer: e.SYNC_ROOMS_CUSTOMER,
+				partner: e.SYNC_ROOMS_PARTNER,
+				admin: e.SYNC_ROOMS_ADMIN
+			},
+			connections: {
+				customer: e.SYNC_CONNECTIONS_CUSTOMER,
+				partner: e.SYNC_CONNECTIONS_PARTNER,
+				admin: e.SYNC_CONNECTIONS_ADMIN
+			}
+		},
+		persistence: {
+			persistDelayMs: e.SYNC_PERSIST_DELAY_MS,
+			compactThreshold: e.SYNC_COMPACT_THRESHOLD,
+			maxFlushAttempts: e.SYNC_MAX_FLUSH_ATTEMPTS
+		},
+		revocationIntervalMs: e.SYNC_REVOCATION_INTERVAL_MS,
+		shutdownTimeoutMs: e.SYNC_SHUTDOWN_TIMEOUT_MS
+	};
+}
+
+export type SyncConfig = ReturnType<typeof loadSyncConfig>;

@@ -1,0 +1,63 @@
+import { Awareness } from 'y-protocols/awareness';
+import * as Y from 'yjs';
+import type { Connection } from './connection.ts';
+
+/** One shared document (a room): the Y.Doc, its awareness, and who is using it. */
+export class SyncDocument {
+	/** The live document: everything accepted, durable or not. Validation and writes use it. */
+	readonly doc: Y.Doc;
+	/**
+	 * A replica holding only what is durable: sync replies are computed from it, so a client never
+	 * receives another writer's update that a crash could still lose (it could not give it back:
+	 * the server refuses to take one user's writes re-sent by another).
+	 */
+	readonly durable: Y.Doc;
+	readonly awareness: Awareness;
+	readonly connections = new Set<Connection>();
+	/** Which socket speaks for each awareness client id (so nobody can overwrite another's). */
+	readonly awarenessOwners = new Map<number, Connection>();
+	/** Client ids whose socket left; only their own next first message may claim them again. */
+	readonly retiredAwareness = new Set<number>();
+	/** Upgrades, sockets and server operations currently using the document. */
+	holds = 0;
+	/**
+	 * An upper bound of the encoded size: the stored size at load plus every accepted update.
+	 * Recomputed exactly only when it crosses the limit, so the common case costs nothing.
+	 */
+	approxBytes = 0;
+	idleTimer: NodeJS.Timeout | null = null;
+	/** Set once the document is unloaded (or failed to load) and must no longer be used. */
+	released = false;
+	private readonly pendingStores = new Set<Promise<void>>();
+
+	constructor(readonly name: string) {
+		this.doc = new Y.Doc({ gc: true });
+		this.durable = new Y.Doc({ gc: true });
+		this.awareness = new Awareness(this.doc);
+		// the server is not a participant: it has no presence of its own
+		this.awareness.setLocalState(null);
+	}
+
+	trackStore(store: Promise<void>): void {
+		this.pendingStores.add(store);
+		const forget = () => this.pendingStores.delete(store);
+		store.then(forget, forget);
+	}
+
+	/** Resolves when every update accepted so far is durable; rejects if one could not be stored. */
+	async whenDurable(): Promise<void> {
+		await Promise.all([...this.pendingStores]);
+	}
+
+	exactBytes(): number {
+		this.approxBytes = Y.encodeStateAsUpdate(this.doc).length;
+		return this.approxBytes;
+	}
+
+	destroy(): void {
+		this.released = true;
+		this.awareness.destroy();
+		this.doc.destroy();
+		this.durable.destroy();
+	}
+}

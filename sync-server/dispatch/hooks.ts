@@ -1,0 +1,57 @@
+import type * as Y from 'yjs';
+import type { Collections } from '../../src/lib/server/db.ts';
+import type { SyncDocument } from '../core/document.ts';
+import type { SyncHooks } from '../core/types.ts';
+import type { MongoPersistence } from '../persistence/mongo-persistence.ts';
+import { createAuthenticator } from './authenticate.ts';
+import type { DispatchPrincipal } from './principal.ts';
+import type { Quotas } from './quotas.ts';
+import { createRoomAuthorizer } from './room-policy.ts';
+import type { WritePolicy } from './write-policy.ts';
+
+/** Called after every change to a document; the feeds (issue 4) plug in here. */
+export type DocumentChangeListener = (
+	docName: string,
+	doc: Y.Doc,
+	update: Uint8Array,
+	origin: unknown
+) => void;
+
+/** Dispatch's meaning for the generic core's hooks. */
+export function createDispatchHooks(options: {
+	collections: Collections;
+	allowedOrigins: readonly string[];
+	quotas: Quotas;
+	writePolicy: WritePolicy;
+	persistence: MongoPersistence;
+	onChange?: DocumentChangeListener;
+	/** Called after a document's stored state was loaded (the feeds reconcile orders here). */
+	onLoaded?: (document: SyncDocument) => void;
+}): SyncHooks<DispatchPrincipal> {
+	const { persistence, writePolicy } = options;
+	return {
+		authenticate: createAuthenticator(options),
+		authorizeRoom: createRoomAuthorizer(options),
+		load: (name) => persistence.load(name),
+		loaded: (document) => {
+			writePolicy.loaded(document);
+			options.onLoaded?.(document);
+		},
+		validateUpdate: (document, update, connection) =>
+			writePolicy.validate(document, update, connection),
+		store: (name, update) => persistence.store(name, update),
+		unload: (document) => persistence.unload(document.name),
+		changed: (name, doc, update, origin) => options.onChange?.(name, doc, update, origin),
+		// presence shows who someone is as the server knows them, not as their client claims
+		stampAwareness: (connection, state) => {
+			const { actor } = connection.principal;
+			const claimed = state.user;
+			const extra =
+				typeof claimed === 'object' && claimed !== null && !Array.isArray(claimed) ? claimed : {};
+			return {
+				...state,
+				user: { ...extra, id: actor.userId, name: actor.name ?? '', role: actor.role }
+			};
+		}
+	};
+}

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { feedMap, readOrder, type FeedEntry } from '../../src/lib/order/index.ts';
+import { serverDoc, PEOPLE } from '../../src/lib/order/test-fixtures.ts';
+import { PERSONAL_FEED_FINISHED, projectIndex, pruneFeed } from './order-projection.ts';
+
+describe('projectIndex', () => {
+	it('derives status, partner and times from the document', () => {
+		const view = readOrder(
+			serverDoc({ claimed: true, then: ['preparing', 'out_for_delivery', 'delivered'] })
+		)!;
+		const row = projectIndex(view, null);
+		expect(row.status).toBe('delivered');
+		expect(row.partnerId).toBe(PEOPLE.partner.userId);
+		expect(row.claimedAt).toBeInstanceOf(Date);
+		expect(row.deliveredAt).toBeInstanceOf(Date);
+		expect(row.deliveredAt!.toISOString()).toBe(view.events.at(-1)!.at);
+		expect(row.cancelledAt).toBeNull();
+		expect(row.conflicts).toBe(0);
+	});
+
+	it('a partner already in the row is kept until the document shows the assignment', () => {
+		const view = readOrder(serverDoc())!;
+		const claimedAt = new Date('2025-01-01T10:02:00Z');
+		const row = { status: 'accepted' as const, partnerId: 'p7', partnerName: 'Pia', claimedAt };
+		expect(projectIndex(view, null, row)).toMatchObject({
+			status: 'accepted',
+			partnerId: 'p7',
+			claimedAt
+		});
+		const assigned = readOrder(serverDoc({ claimed: true }))!;
+		expect(projectIndex(assigned, null, row)).toMatchObject({
+			status: 'accepted',
+			partnerId: PEOPLE.partner.userId
+		});
+	});
+
+	it('a recorded claim the document does not show yet keeps the order accepted', () => {
+		const view = readOrder(serverDoc())!;
+		expect(projectIndex(view, null)).toMatchObject({ status: 'pending', partnerId: null });
+		const at = new Date('2025-01-01T10:01:00Z');
+		const claim = { kind: 'claim' as const, userId: 'p9', userName: 'Pat', at };
+		expect(projectIndex(view, claim)).toMatchObject({
+			status: 'accepted',
+			partnerId: 'p9',
+			claimedAt: at
+		});
+		const cancel = { kind: 'cancel' as const, userId: PEOPLE.customer.userId, userName: 'C', at };
+		expect(projectIndex(view, cancel)).toMatchObject({
+			status: 'cancelled',
+			cancelledAt: at,
+			partnerId: null
+		});
+	});
+});
+
+function finished(
+	id: string,
+	status: 'delivered' | 'cancelled',
+	updatedAt: string
+): Partial<FeedEntry> {
+	return { id, status, updatedAt };
+}
+
+describe('pruneFeed', () => {
+	const today = new Date('2025-03-10T00:00:00Z');
+
+	it('feed/admin keeps active orders and those finished today', () => {
+		const doc = new Y.Doc();
+		const map = feedMap(doc);
+		map.set('old', finished('old', 'delivered', '2025-03-09T23:59:00Z'));
+		map.set('new', finished('new', 'cancelled', '2025-03-10T08:00:00Z'));
+		map.set('active', { id: 'active', status: 'preparing', updatedAt: '2025-03-01T08:00:00Z' });
+		expect(pruneFeed(doc, 'admin', today)).toBe(1);
+		expect([...map.keys()].sort()).toEqual(['active', 'new']);
+	});
+
+	it('personal feeds keep every active order and the newest finished ones', () => {
+		const doc = new Y.Doc();
+		const map = feedMap(doc);
+		const extra = 5;
+		for (let i = 0; i < PERSONAL_FEED_FINISHED + extra; i++) {
+			const time = new Date(Date.UTC(2025, 0, 1, 0, i)).toISOString();
+			map.set(`f${i}`, finished(`f${i}`, 'delivered', time));
+		}
+		map.set('active', { id: 'active', status: 'accepted', updatedAt: '2024-01-01T00:00:00Z' });
+		expect(pruneFeed(doc, 'customer', today)).toBe(extra);
+		expect(map.has('active')).toBe(true);
+		for (let i = 0; i < extra; i++) expect(map.has(`f${i}`)).toBe(false);
+		expect(map.has(`f${PERSONAL_FEED_FINISHED + extra - 1}`)).toBe(true);
+		expect(pruneFeed(doc, 'partner', today)).toBe(0);
+	});
+});

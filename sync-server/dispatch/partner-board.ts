@@ -1,0 +1,174 @@
+// The partner list of `feed/admin`: every partner account with its availability, delivery stats
+// and whether it is online (has a socket open to this sync-server).
+//
+// Presence is read from the server's open connections on a short interval (which also debounces
+// reconnect flapping) and kept in memory. The list is written only while feed/admin is loaded
+// (an admin is watching, or an order change is being projected into it): when it loads, every
+// partner is re-read and written with the current presence, so a stored "online" from before a
+// restart never lingers. While loaded, presence changes are written at once, accounts are
+// re-read on a slow interval and immediately when the web app reports a change
+// (POST /internal/partners/<id>, e.g. the availability toggle) or a partner's stats change.
+import {
+	feedDocName,
+	partnersMap,
+	writePartnerEntry,
+	type PartnerEntry
+} from '../../src/lib/order/index.ts';
+import type { Collections, UserDoc } from '../../src/lib/server/db.ts';
+import type { Logger } from '../../src/lib/server/log.ts';
+import { computePartnerStats } from '../../src/lib/server/orders/stats.ts';
+import type { SyncDocument } from '../core/document.ts';
+import type { SyncServer } from '../core/server.ts';
+import { FEED_ORIGIN } from './order-projection.ts';
+import type { DispatchPrincipal } from './principal.ts';
+
+const ADMIN_FEED = feedDocName('admin');
+
+export interface PartnerBoardOptions {
+	server: SyncServer<DispatchPrincipal>;
+	collections: Collections;
+	log: Logger;
+	presenceIntervalMs?: number;
+	refreshIntervalMs?: number;
+}
+
+export class PartnerBoard {
+	/** What feed/admin holds (as this process wrote it). */
+	private readonly entries = new Map<string, PartnerEntry>();
+	private online = new Set<string>();
+	/** Partner id → ISO time they were last seen connecting or disconnecting. */
+	private readonly lastSeen = new Map<string, string>();
+	private presenceTimer: NodeJS.Timeout | null = null;
+	private refreshTimer: NodeJS.Timeout | null = null;
+	private sweeping = false;
+	private stopped = false;
+
+	constructor(private readonly options: PartnerBoardOptions) {}
+
+	start(): void {
+		this.presenceTimer = setInterval(
+			() => void this.sweepPresence(),
+			this.options.presenceIntervalMs ?? 500
+		);
+		this.presenceTimer.unref();
+		this.refreshTimer = setInterval(() => {
+			if (this.watched()) void this.refreshAll();
+		}, this.options.refreshIntervalMs ?? 60_000);
+		this.refreshTimer.unref();
+	}
+
+	stop(): void {
+		this.stopped = true;
+		if (this.presenceTimer) clearInterval(this.presenceTimer);
+		if (this.refreshTimer) clearInterval(this.refreshTimer);
+	}
+
+	/** The core's `loaded` hook: rewrite the whole list when feed/admin loads. */
+	loaded(document: SyncDocument): void {
+		if (document.name === ADMIN_FEED) void this.refreshAll();
+	}
+
+	/** Re-reads one partner's account and stats (or removes the entry if it is not a partner). */
+	async refreshPartner(partnerId: string): Promise<void> {
+		if (!this.watched()) return; // written in full the next time feed/admin loads
+		const user = await this.options.collections.users.findOne({ _id: partnerId });
+		if (user === null || user.role !== 'partner') {
+			await this.write([], [partnerId]);
+			return;
+		}
+		await this.write([await this.entryFor(user)]);
+	}
+
+	private watched(): boolean {
+		return !this.stopped && this.options.server.isLoaded(ADMIN_FEED);
+	}
+
+	private async refreshAll(): Promise<void> {
+		try {
+			const users = await this.options.collections.users.find({ role: 'partner' }).toArray();
+			const fresh: PartnerEntry[] = [];
+			for (const user of users) fresh.push(await this.entryFor(user));
+			const ids = new Set(users.map((user) => user._id));
+			await this.write(fresh, (stored) => !ids.has(stored));
+		} catch (error) {
+			this.options.log.warn({ err: error }, 'could not refresh the partners of feed/admin');
+		}
+	}
+
+	private async entryFor(user: UserDoc): Promise<PartnerEntry> {
+		const stats = await computePartnerStats(this.options.collections, user._id);
+		return {
+			id: user._id,
+			name: user.name,
+			vehicle: user.partner?.vehicle ?? null,
+			available: user.partner?.available ?? false,
+			online: false, // set from the sweep's view when written
+			lastSeen: null,
+			deliveredCount: stats.deliveredCount,
+			ratingAverage: stats.ratingAverage,
+			ratingCount: stats.ratingCount
+		};
+	}
+
+	/** Compares who has a socket open now with the last sweep; writes the difference if watched. */
+	private async sweepPresence(): Promise<void> {
+		if (this.sweeping || this.stopped) return;
+		this.sweeping = true;
+		try {
+			const now = new Set<string>();
+			for (const conn of this.options.server.connections()) {
+				const actor = conn.principal.actor;
+				if (actor.role === 'partner' && !conn.closed) now.add(actor.userId);
+			}
+			const changed = new Set(
+				[...now, ...this.online].filter((id) => now.has(id) !== this.online.has(id))
+			);
+			if (changed.size === 0) return;
+			this.online = now;
+			const seen = new Date().toISOString();
+			for (const id of changed) this.lastSeen.set(id, seen);
+			if (!this.watched()) return;
+			const known: PartnerEntry[] = [];
+			for (const id of changed) {
+				const entry = this.entries.get(id);
+				if (entry) known.push(entry);
+				else await this.refreshPartner(id); // a partner who registered since the last refresh
+			}
+			await this.write(known);
+		} catch (error) {
+			this.options.log.warn({ err: error }, 'presence sweep failed');
+		} finally {
+			this.sweeping = false;
+		}
+	}
+
+	/**
+	 * Writes entries (with presence as the sweep knows it now) and removes others: `remove` is a
+	 * list of ids or a predicate over the ids feed/admin holds.
+	 */
+	private async write(
+		entries: PartnerEntry[],
+		remove: string[] | ((id: string) => boolean) = []
+	): Promise<void> {
+		if (this.stopped) return;
+		await this.options.server.withDocument(ADMIN_FEED, (document) => {
+			const map = partnersMap(document.doc);
+			const stale = Array.isArray(remove) ? remove : [...map.keys()].filter(remove);
+			document.doc.transact(() => {
+				for (const entry of entries) {
+					const current: PartnerEntry = {
+						...entry,
+						online: this.online.has(entry.id),
+						lastSeen: this.lastSeen.get(entry.id) ?? null
+					};
+					this.entries.set(entry.id, current);
+					writePartnerEntry(document.doc, current, FEED_ORIGIN);
+				}
+				for (const id of stale) {
+					this.entries.delete(id);
+					if (map.has(id)) map.delete(id);
+				}
+			}, FEED_ORIGIN);
+		});
+	}
+}

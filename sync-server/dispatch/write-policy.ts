@@ -1,0 +1,76 @@
+import {
+	collectClientOwners,
+	parseDocName,
+	SERVER_OWNER,
+	validateClientUpdate,
+	validateFeedUpdate,
+	type ClientOwners
+} from '../../src/lib/order/index.ts';
+import type { Connection } from '../core/connection.ts';
+import type { SyncDocument } from '../core/document.ts';
+import type { UpdateVerdict } from '../core/types.ts';
+import type { DispatchPrincipal } from './principal.ts';
+
+/**
+ * Write validation with the domain's rules. Each loaded order document keeps which user writes
+ * with which Yjs client id (rebuilt from the content at load), so nobody can extend another
+ * writer's items, and the server's own client id is reserved for the server.
+ */
+export class WritePolicy {
+	private readonly owners = new WeakMap<SyncDocument, ClientOwners>();
+
+	loaded(document: SyncDocument): void {
+		if (parseDocName(document.name)?.kind === 'order') {
+			this.owners.set(document, collectClientOwners(document.doc));
+		}
+	}
+
+	validate(
+		document: SyncDocument,
+		update: Uint8Array,
+		connection: Connection<DispatchPrincipal>
+	): UpdateVerdict {
+		const name = parseDocName(document.name);
+		if (name === null) return { ok: false, reason: 'unknown document' };
+		if (name.kind === 'feed') {
+			const result = validateFeedUpdate(document.doc, update);
+			return result.ok
+				? { ok: true, changes: result.changes }
+				: { ok: false, reason: result.reason };
+		}
+		const owners = this.ownersOf(document);
+		const result = validateClientUpdate(document.doc, update, {
+			actor: connection.principal.actor,
+			clientOwners: owners
+		});
+		if (!result.ok) return { ok: false, reason: result.reason };
+		return {
+			ok: true,
+			changes: result.changes,
+			commit: () => {
+				for (const [clientId, userId] of result.newOwners) owners.set(clientId, userId);
+			}
+		};
+	}
+
+	/**
+	 * Before the server writes into a document: make sure its Y.Doc writes with a client id that
+	 * is the server's (Yjs picks a new one if a client ever used the same number).
+	 */
+	claimServerClientId(document: SyncDocument): void {
+		const owners = this.ownersOf(document);
+		while ((owners.get(document.doc.clientID) ?? SERVER_OWNER) !== SERVER_OWNER) {
+			document.doc.clientID = Math.floor(Math.random() * 2 ** 32);
+		}
+		owners.set(document.doc.clientID, SERVER_OWNER);
+	}
+
+	private ownersOf(document: SyncDocument): ClientOwners {
+		let owners = this.owners.get(document);
+		if (!owners) {
+			owners = collectClientOwners(document.doc);
+			this.owners.set(document, owners);
+		}
+		return owners;
+	}
+}

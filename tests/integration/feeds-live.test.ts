@@ -1,0 +1,343 @@
+// Feeds and the orders index, maintained by the real sync-server from order-document changes,
+// watched live through stock y-websocket clients: a new order in feed/admin, feed/open (without
+// phone or street) and the customer's feed; a claim moving it from feed/open to the partner's
+// feed; the partner's own events and the customer's rating reaching the index and every feed;
+// partners' presence and availability on feed/admin; and the index healed when a document loads.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import {
+	appendEvent,
+	createEvent,
+	feedDocName,
+	feedMap,
+	orderDocName,
+	readFeed,
+	readPartners,
+	writeRating,
+	type FeedEntry,
+	type PartnerEntry
+} from '../../src/lib/order/index.ts';
+import { eventually, TEST_SECRET, type ProviderClient } from '../support/sync-clients.ts';
+import {
+	claim,
+	openDoc,
+	person,
+	placeOrder,
+	startOrderStack,
+	until,
+	type OrderStack,
+	type Person
+} from './orders-support.ts';
+
+let stack: OrderStack;
+let customer: Person;
+let partner: Person;
+let rival: Person;
+let admin: Person;
+const open: ProviderClient[] = [];
+
+beforeAll(async () => {
+	// documents unload quickly, so a test can make the server load one again
+	stack = await startOrderStack('feeds_live', { syncEnv: { SYNC_IDLE_UNLOAD_MS: '300' } });
+	[customer, partner, rival, admin] = await Promise.all([
+		person(stack, 'customer', 'Carmen'),
+		person(stack, 'partner', 'Priya'),
+		person(stack, 'partner', 'Rafael'),
+		person(stack, 'admin', 'Avery')
+	]);
+});
+
+afterAll(async () => {
+	for (const client of open) client.destroy();
+	await stack?.stop();
+});
+
+async function watch(user: Person, docName: string): Promise<ProviderClient> {
+	const client = await openDoc(stack, user, docName);
+	open.push(client);
+	return client;
+}
+
+function close(client: ProviderClient): void {
+	open.splice(open.indexOf(client), 1);
+	client.destroy();
+}
+
+function entry(doc: Y.Doc, orderId: string): FeedEntry | undefined {
+	return readFeed(doc).find((e) => e.id === orderId);
+}
+
+function partnerOn(doc: Y.Doc, partnerId: string): PartnerEntry | undefined {
+	return readPartners(doc).find((p) => p.id === partnerId);
+}
+
+async function indexRow(orderId: string) {
+	return stack.database.collections.orders.findOne({ _id: orderId });
+}
+
+describe('an order through its life, as the feeds show it', () => {
+	it('new → feed/admin, feed/open (city only), feed/customer; claim → feed/partner; events and rating follow', async () => {
+		const adminFeed = await watch(admin, feedDocName('admin'));
+		const openFeed = await watch(rival, feedDocName('open'));
+		const customerFeed = await watch(customer, feedDocName('customer', customer.userId));
+		const partnerFeed = await watch(partner, feedDocName('partner', partner.userId));
+
+		const orderId = await placeOrder(customer);
+		await until(adminFeed.doc, () => entry(adminFeed.doc, orderId) !== undefined, 'admin feed');
+		await until(openFeed.doc, () => entry(openFeed.doc, orderId) !== undefined, 'open feed');
+		await until(
+			customerFeed.doc,
+			() => entry(customerFeed.doc, orderId) !== undefined,
+			'customer feed'
+		);
+
+		const onBoard = entry(adminFeed.doc, orderId)!;
+		expect(onBoard).toMatchObject({
+			status: 'pending',
+			customerId: customer.userId,
+			city: 'London'
+		});
+		expect(onBoard.phone).toBe('+44 20 7946 0000');
+		expect(onBoard.address?.street).toBe('12 Baker Street');
+		const forPartners = entry(openFeed.doc, orderId)!;
+		expect(forPartners.city).toBe('London');
+		expect(forPartners.phone).toBeUndefined();
+		expect(forPartners.address).toBeUndefined();
+		// the raw map entry holds no phone or street either (not just the parsed view)
+		expect(JSON.stringify(feedMap(openFeed.doc).get(orderId))).not.toMatch(/Baker|7946/);
+		expect(entry(partnerFeed.doc, orderId)).toBeUndefined();
+
+		// claim: leaves feed/open, appears in the partner's feed, accepted on the board
+		expect((await claim(partner, orderId)).status).toBe(200);
+		await until(
+			openFeed.doc,
+			() => entry(openFeed.doc, orderId) === undefined,
+			'leaving feed/open'
+		);
+		await until(
+			partnerFeed.doc,
+			() => entry(partnerFeed.doc, orderId)?.status === 'accepted',
+			'partner feed'
+		);
+		await until(
+			adminFeed.doc,
+			() => entry(adminFeed.doc, orderId)?.partnerId === partner.userId,
+			'board'
+		);
+		expect(entry(partnerFeed.doc, orderId)!.phone).toBe('+44 20 7946 0000');
+
+		// the partner moves it on through their own client; index and feeds follow
+		const orderDoc = await watch(partner, orderDocName(orderId));
+		const actor = { userId: partner.userId, role: 'partner' as const };
+		for (const step of ['preparing', 'out_for_delivery', 'delivered'] as const) {
+			appendEvent(orderDoc.doc, createEvent(actor, step));
+			await eventually(
+				async () => (await indexRow(orderId))?.status === step,
+				10_000,
+				`index ${step}`
+			);
+			await until(
+				adminFeed.doc,
+				() => entry(adminFeed.doc, orderId)?.status === step,
+				`board ${step}`
+			);
+			await until(
+				customerFeed.doc,
+				() => entry(customerFeed.doc, orderId)?.status === step,
+				`customer ${step}`
+			);
+		}
+		await until(
+			partnerFeed.doc,
+			() => entry(partnerFeed.doc, orderId)?.status === 'delivered',
+			'partner done'
+		);
+		const delivered = await indexRow(orderId);
+		expect(delivered!.deliveredAt).toBeInstanceOf(Date);
+		expect(delivered!.conflicts).toBe(0);
+
+		// the customer rates it: index, feeds, the partner's stats and feed/admin's partner list
+		const customerDoc = await watch(customer, orderDocName(orderId));
+		writeRating(customerDoc.doc, { stars: 4, comment: 'Warm and quick' });
+		await eventually(
+			async () => (await indexRow(orderId))?.rating?.stars === 4,
+			10_000,
+			'index rating'
+		);
+		expect((await indexRow(orderId))!.rating).toEqual({ stars: 4, comment: 'Warm and quick' });
+		await until(
+			customerFeed.doc,
+			() => entry(customerFeed.doc, orderId)?.rating === 4,
+			'feed rating'
+		);
+		await until(
+			adminFeed.doc,
+			() => {
+				const p = partnerOn(adminFeed.doc, partner.userId);
+				return p?.deliveredCount === 1 && p.ratingAverage === 4;
+			},
+			'partner stats on the board'
+		);
+		const profile = await partner.api.get('/api/partner/profile');
+		expect(profile.status, profile.text).toBe(200);
+		expect(profile.json.profile).toMatchObject({
+			id: partner.userId,
+			deliveredCount: 1,
+			ratingAverage: 4,
+			ratingCount: 1,
+			vehicle: 'bicycle',
+			available: true
+		});
+		close(customerDoc);
+		close(orderDoc);
+	});
+
+	it('an event that conflicts is counted in the index and on the board', async () => {
+		const adminFeed = await watch(admin, feedDocName('admin'));
+		const orderId = await placeOrder(customer);
+		expect((await claim(partner, orderId)).status).toBe(200);
+		const orderDoc = await watch(partner, orderDocName(orderId));
+		// delivered straight after accepted skips two steps: kept in the log, flagged
+		appendEvent(
+			orderDoc.doc,
+			createEvent({ userId: partner.userId, role: 'partner' }, 'delivered')
+		);
+		await eventually(
+			async () => (await indexRow(orderId))?.conflicts === 1,
+			10_000,
+			'conflict count'
+		);
+		expect((await indexRow(orderId))!.status).toBe('accepted');
+		await until(
+			adminFeed.doc,
+			() => entry(adminFeed.doc, orderId)?.conflicts === 1,
+			'board conflict'
+		);
+		close(orderDoc);
+	});
+
+	it('cancelled orders leave feed/open and show as cancelled to the customer', async () => {
+		const openFeed = await watch(partner, feedDocName('open'));
+		const customerFeed = await watch(customer, feedDocName('customer', customer.userId));
+		const orderId = await placeOrder(customer);
+		await until(openFeed.doc, () => entry(openFeed.doc, orderId) !== undefined, 'open feed');
+		expect((await customer.api.post(`/api/orders/${orderId}/cancel`)).status).toBe(200);
+		await until(
+			openFeed.doc,
+			() => entry(openFeed.doc, orderId) === undefined,
+			'leaving feed/open'
+		);
+		await until(
+			customerFeed.doc,
+			() => entry(customerFeed.doc, orderId)?.status === 'cancelled',
+			'cancelled'
+		);
+		expect((await indexRow(orderId))!.cancelledAt).toBeInstanceOf(Date);
+	});
+});
+
+describe('partners on feed/admin', () => {
+	it('online while a partner has a socket open, offline after; availability follows the toggle', async () => {
+		const newcomer = await person(stack, 'partner', 'Nia Newcomer');
+		const board = await watch(admin, feedDocName('admin'));
+		const socket = await watch(newcomer, feedDocName('open'));
+		await until(board.doc, () => partnerOn(board.doc, newcomer.userId)?.online === true, 'online');
+		const seen = partnerOn(board.doc, newcomer.userId)!;
+		expect(seen).toMatchObject({
+			name: 'Nia Newcomer',
+			vehicle: 'bicycle',
+			deliveredCount: 0,
+			ratingAverage: null
+		});
+		expect(seen.lastSeen).not.toBeNull();
+
+		const off = await newcomer.api.post('/api/partner/availability', { available: false });
+		expect(off.status, off.text).toBe(200);
+		await until(
+			board.doc,
+			() => partnerOn(board.doc, newcomer.userId)?.available === false,
+			'unavailable'
+		);
+		expect((await newcomer.api.post('/api/partner/availability', { available: true })).status).toBe(
+			200
+		);
+		await until(
+			board.doc,
+			() => partnerOn(board.doc, newcomer.userId)?.available === true,
+			'available'
+		);
+
+		close(socket);
+		await until(
+			board.doc,
+			() => partnerOn(board.doc, newcomer.userId)?.online === false,
+			'offline'
+		);
+	});
+
+	it('the availability API validates its body and is for partners only', async () => {
+		const bad = await partner.api.post('/api/partner/availability', { available: 'yes' });
+		expect(bad.status).toBe(400);
+		expect(bad.json.error.field).toBe('available');
+		const notPartner = await customer.api.post('/api/partner/availability', { available: true });
+		expect(notPartner.status).toBe(403);
+		expect((await customer.api.get('/api/partner/profile')).status).toBe(403);
+	});
+
+	it('the sync-server’s partner refresh needs the service secret, never a session', async () => {
+		const url = `${stack.sync.url}/internal/partners/${partner.userId}`;
+		const anonymous = await fetch(url, { method: 'POST' });
+		expect(anonymous.status).toBe(401);
+		const withSession = await fetch(url, { method: 'POST', headers: { cookie: admin.cookie } });
+		expect(withSession.status).toBe(401);
+		const wrong = await fetch(url, {
+			method: 'POST',
+			headers: { authorization: 'Bearer not-the-secret-at-all-0000' }
+		});
+		expect(wrong.status).toBe(401);
+		const right = await fetch(url, {
+			method: 'POST',
+			headers: { authorization: `Bearer ${TEST_SECRET}` }
+		});
+		expect(right.status).toBe(200);
+		const badId = await fetch(`${stack.sync.url}/internal/partners/NOT%20AN%20ID`, {
+			method: 'POST',
+			headers: { authorization: `Bearer ${TEST_SECRET}` }
+		});
+		expect(badId.status).toBe(400);
+	});
+});
+
+describe('reconciliation', () => {
+	it('loading an order document heals its index row and feed entries', async () => {
+		const orderId = await placeOrder(customer);
+		expect((await claim(partner, orderId)).status).toBe(200);
+		// a graceful stop projects everything pending; the new process starts with nothing to do
+		await stack.restartSync();
+		// as if the server had died between the claim's document write and its projection
+		await stack.database.collections.orders.updateOne(
+			{ _id: orderId },
+			{ $set: { status: 'pending', partnerId: null, partnerName: null, claimedAt: null } }
+		);
+		await stack.database.collections.orderClaims.deleteOne({ _id: orderId });
+		// nothing heals the row while the document is not loaded
+		await new Promise((resolve) => setTimeout(resolve, 500));
+		expect(await indexRow(orderId)).toMatchObject({ status: 'pending', partnerId: null });
+		// the admin opening the order makes the server load it
+		const viewer = await watch(admin, orderDocName(orderId));
+		await eventually(
+			async () => (await indexRow(orderId))?.partnerId === partner.userId,
+			10_000,
+			'healed partner'
+		);
+		const row = await indexRow(orderId);
+		expect(row).toMatchObject({ status: 'accepted', partnerName: 'Priya' });
+		expect(row!.claimedAt).toBeInstanceOf(Date);
+		close(viewer);
+		const board = await watch(admin, feedDocName('admin'));
+		expect(entry(board.doc, orderId)).toMatchObject({
+			status: 'accepted',
+			partnerId: partner.userId
+		});
+	});
+});
