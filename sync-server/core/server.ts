@@ -450,6 +450,11 @@ export class SyncServer<P extends Principal> {
 			this.log.info({ err: error, conn: conn.id }, 'update validation threw');
 			verdict = { ok: false as const, reason: 'malformed update' };
 		}
+		if (!verdict.ok && 'resync' in verdict) {
+			this.metrics.rejections.inc({ reason: 'resync_requested' });
+			conn.send(encodeSyncStep1(document.doc));
+			return;
+		}
 		if (!verdict.ok) {
 			conn.reject('write_rejected', CloseCode.policyViolation, verdict.reason, verdict.reason);
 			return;

@@ -21,7 +21,14 @@ export type UpdateVerdict =
 			/** Runs right after the update was applied (e.g. to record which client ids a user owns). */
 			commit?: () => void;
 	  }
-	| { ok: false; reason: string };
+	| { ok: false; reason: string }
+	/**
+	 * The update builds on content the server does not have yet (e.g. a change sent while the
+	 * client's offline work is still on its way): nothing is applied and the client is asked for
+	 * everything the server lacks (sync step 1) instead of being closed, which would make it drop
+	 * its unsent work.
+	 */
+	| { ok: false; reason: string; resync: true };
 
 /**
  * The named hooks through which an application gives the generic core its meaning. Throw a

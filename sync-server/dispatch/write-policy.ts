@@ -43,7 +43,11 @@ export class WritePolicy {
 			actor: connection.principal.actor,
 			clientOwners: owners
 		});
-		if (!result.ok) return { ok: false, reason: result.reason };
+		if (!result.ok) {
+			return result.code === 'missing-dependency'
+				? { ok: false, reason: result.reason, resync: true }
+				: { ok: false, reason: result.reason };
+		}
 		return {
 			ok: true,
 			changes: result.changes,
