@@ -2,40 +2,33 @@
 // logout and /api/me for every role, duplicates, input validation, credential errors, role guards.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureAdmin } from '../../src/lib/server/auth/accounts.ts';
-import type { Database } from '../../src/lib/server/db.ts';
-import { openTestDatabase } from '../support/database.ts';
-import { startWebApp, type RunningProcess } from '../support/processes.ts';
 import {
-	Client,
 	SESSION_COOKIE,
 	expectApiError,
+	registerAccount,
 	setCookieAttributes,
-	uniqueEmail
+	startAuthApp,
+	uniqueEmail,
+	type AuthApp
 } from './auth-support.ts';
 
 const ADMIN = { email: 'Boss@Example.com', password: 'admin-password-123' };
 const PASSWORD = 'correct horse battery';
 
-let database: Database;
-let web: RunningProcess;
+let app: AuthApp;
 
 beforeAll(async () => {
-	const opened = await openTestDatabase('auth_api');
-	database = opened.database;
-	web = await startWebApp({
-		MONGODB_URI: opened.uri,
+	app = await startAuthApp('auth_api', {
 		ADMIN_EMAIL: ADMIN.email,
 		ADMIN_PASSWORD: ADMIN.password
 	});
 });
 
 afterAll(async () => {
-	await web?.stop();
-	await database?.db.dropDatabase();
-	await database?.close();
+	await app?.stop();
 });
 
-const client = () => new Client(web.url);
+const client = () => app.client();
 
 async function registered(
 	role: 'customer' | 'partner' = 'customer',
@@ -51,8 +44,7 @@ async function registered(
 		...(role === 'partner' ? { partner: { phone: '+44 20 7946 0958', vehicle: 'motorbike' } } : {}),
 		...extra
 	};
-	const reply = await c.post('/api/auth/register', body);
-	expect(reply.status, reply.text).toBe(201);
+	const reply = await registerAccount(c, body);
 	return { c, email, reply };
 }
 
@@ -88,7 +80,7 @@ describe('register, me, logout, login', () => {
 		expect(me.status).toBe(200);
 		expect(me.json).toEqual({ user: reply.json.user });
 
-		const stored = await database.collections.users.findOne({ _id: reply.json.user.id });
+		const stored = await app.database.collections.users.findOne({ _id: reply.json.user.id });
 		expect(stored?.email).toBe(email.toLowerCase());
 		expect(stored?.passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
 	});
@@ -107,7 +99,7 @@ describe('register, me, logout, login', () => {
 		const { reply } = await registered('customer', {
 			partner: { phone: '+44 20 7946 0958', vehicle: 'car' }
 		});
-		const stored = await database.collections.users.findOne({ _id: reply.json.user.id });
+		const stored = await app.database.collections.users.findOne({ _id: reply.json.user.id });
 		expect(stored?.partner).toBeUndefined();
 	});
 
@@ -115,14 +107,14 @@ describe('register, me, logout, login', () => {
 		const { c } = await registered();
 		const token = c.sessionToken!;
 		const sessionId = token.split('.')[0]!;
-		expect(await database.collections.sessions.countDocuments({ _id: sessionId })).toBe(1);
+		expect(await app.database.collections.sessions.countDocuments({ _id: sessionId })).toBe(1);
 
 		const out = await c.post('/api/auth/logout');
 		expect(out.status).toBe(204);
 		const cleared = setCookieAttributes(out.headers, SESSION_COOKIE)!;
 		expect(cleared.get('value')).toBe('');
 		expect(c.sessionToken).toBeUndefined();
-		expect(await database.collections.sessions.countDocuments({ _id: sessionId })).toBe(0);
+		expect(await app.database.collections.sessions.countDocuments({ _id: sessionId })).toBe(0);
 
 		expectApiError(await c.get('/api/me'), 401, 'unauthenticated');
 		const replay = client();
@@ -154,22 +146,22 @@ describe('register, me, logout, login', () => {
 			emailVerified: true
 		});
 		expect((await c.get('/api/me')).json.user.role).toBe('admin');
-		expect(await database.collections.users.countDocuments({ role: 'admin' })).toBe(1);
+		expect(await app.database.collections.users.countDocuments({ role: 'admin' })).toBe(1);
 	});
 
 	it('ensureAdmin is idempotent and never takes over another account', async () => {
-		expect(await ensureAdmin(database.collections, ADMIN)).toBe('exists');
+		expect(await ensureAdmin(app.database.collections, ADMIN)).toBe('exists');
 		const { email } = await registered();
-		expect(await ensureAdmin(database.collections, { email, password: 'another-password-1' })).toBe(
-			'role-conflict'
-		);
-		const user = await database.collections.users.findOne({ email });
+		expect(
+			await ensureAdmin(app.database.collections, { email, password: 'another-password-1' })
+		).toBe('role-conflict');
+		const user = await app.database.collections.users.findOne({ email });
 		expect(user?.role).toBe('customer');
 		// The customer's own password still works: nothing was overwritten.
 		expect((await client().post('/api/auth/login', { email, password: PASSWORD })).status).toBe(
 			200
 		);
-		expect(await database.collections.users.countDocuments({ role: 'admin' })).toBe(1);
+		expect(await app.database.collections.users.countDocuments({ role: 'admin' })).toBe(1);
 	});
 });
 
@@ -185,7 +177,7 @@ describe('duplicates and refused roles', () => {
 			expectApiError(reply, 409, 'email_taken', 'email');
 			expect(reply.headers.getSetCookie()).toEqual([]);
 		}
-		expect(await database.collections.users.countDocuments({ email })).toBe(1);
+		expect(await app.database.collections.users.countDocuments({ email })).toBe(1);
 	});
 
 	it('refuses to register an admin (or any unknown role) with 400 on field role', async () => {
@@ -198,7 +190,7 @@ describe('duplicates and refused roles', () => {
 				role
 			});
 			expectApiError(reply, 400, 'invalid_input', 'role');
-			expect(await database.collections.users.countDocuments({ email })).toBe(0);
+			expect(await app.database.collections.users.countDocuments({ email })).toBe(0);
 		}
 	});
 });
@@ -251,7 +243,7 @@ describe('each invalid field gets a 400 that names it', () => {
 		expectApiError(reply, 400, 'invalid_input', field);
 		expect(reply.json.error.message).not.toMatch(/zod|stack|at \w+ \(/i);
 		if (typeof body.email === 'string' && body.email.includes('@')) {
-			expect(await database.collections.users.countDocuments({ email: body.email })).toBe(0);
+			expect(await app.database.collections.users.countDocuments({ email: body.email })).toBe(0);
 		}
 	});
 
@@ -269,26 +261,9 @@ describe('each invalid field gets a 400 that names it', () => {
 		async (path) => {
 			const c = client();
 			const json = { 'content-type': 'application/json' };
-			expectApiError(
-				await c.request('POST', path, { body: '{"email": ', headers: json }),
-				400,
-				'invalid_json'
-			);
-			expectApiError(
-				await c.request('POST', path, { body: '', headers: json }),
-				400,
-				'invalid_json'
-			);
-			expectApiError(
-				await c.request('POST', path, { body: '[1,2]', headers: json }),
-				400,
-				'invalid_json'
-			);
-			expectApiError(
-				await c.request('POST', path, { body: 'null', headers: json }),
-				400,
-				'invalid_json'
-			);
+			for (const body of ['{"email": ', '', '[1,2]', 'null']) {
+				expectApiError(await c.request('POST', path, { body, headers: json }), 400, 'invalid_json');
+			}
 			expectApiError(
 				await c.request('POST', path, {
 					body: '<xml/>',

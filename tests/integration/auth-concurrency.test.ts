@@ -12,10 +12,17 @@ import {
 	issueAuthToken,
 	retireAuthTokens
 } from '../../src/lib/server/auth/tokens.ts';
-import type { Database } from '../../src/lib/server/db.ts';
-import { openTestDatabase } from '../support/database.ts';
-import { startWebApp, type RunningProcess } from '../support/processes.ts';
-import { Client, tokenFromMail, uniqueEmail, waitForMails, type Reply } from './auth-support.ts';
+import {
+	clientFromNewIp,
+	loginLimitEnv,
+	registerAccount,
+	startAuthApp,
+	tokenFromMail,
+	uniqueEmail,
+	waitForMails,
+	type AuthApp,
+	type Reply
+} from './auth-support.ts';
 
 const PASSWORD = 'concurrency password 1';
 const PER_EMAIL = 5;
@@ -24,45 +31,29 @@ const WINDOW_SECONDS = 600;
 const CONCURRENT_USES = 10;
 const ROUNDS = 10;
 
-let database: Database;
-let web: RunningProcess;
-let ipCounter = 0;
+let app: AuthApp;
 
 beforeAll(async () => {
-	const opened = await openTestDatabase('auth_concurrency');
-	database = opened.database;
-	web = await startWebApp({
-		MONGODB_URI: opened.uri,
-		LOGIN_MAX_PER_EMAIL: String(PER_EMAIL),
-		LOGIN_MAX_PER_IP: String(PER_IP),
-		LOGIN_WINDOW_SECONDS: String(WINDOW_SECONDS),
-		ADDRESS_HEADER: 'x-forwarded-for',
-		XFF_DEPTH: '1'
-	});
+	app = await startAuthApp(
+		'auth_concurrency',
+		loginLimitEnv({ perEmail: PER_EMAIL, perIp: PER_IP, windowSeconds: WINDOW_SECONDS })
+	);
 });
 
 afterAll(async () => {
-	await web?.stop();
-	await database?.db.dropDatabase();
-	await database?.close();
+	await app?.stop();
 });
 
 /** A client whose requests come from an address no other client in this file uses. */
-function fromNewIp(): Client {
-	ipCounter += 1;
-	return new Client(web.url, {
-		'x-forwarded-for': `10.2.${Math.floor(ipCounter / 250)}.${ipCounter % 250}`
-	});
-}
+const fromNewIp = () => clientFromNewIp(app, '10.2');
 
 async function register(label: string): Promise<{ email: string; userId: string }> {
 	const email = uniqueEmail(label);
-	const reply = await fromNewIp().post('/api/auth/register', {
+	const reply = await registerAccount(fromNewIp(), {
 		email,
 		password: PASSWORD,
 		name: 'Connie Current'
 	});
-	expect(reply.status, reply.text).toBe(201);
 	return { email, userId: reply.json.user.id as string };
 }
 
@@ -81,21 +72,21 @@ describe('single-use tokens under concurrent use', () => {
 	it(`a verification link used ${CONCURRENT_USES} times at once verifies exactly once, round after round`, async () => {
 		for (let round = 0; round < ROUNDS; round++) {
 			const { email, userId } = await register(`verify-race-${round}`);
-			const [mail] = await waitForMails(database, email, /confirm your email/i);
+			const [mail] = await waitForMails(app.database, email, /confirm your email/i);
 			const token = tokenFromMail(mail!, '/verify-email');
 
 			const replies = await Promise.all(
 				Array.from({ length: CONCURRENT_USES }, () =>
-					new Client(web.url).post('/api/auth/verify-email', { token })
+					app.client().post('/api/auth/verify-email', { token })
 				)
 			);
 			const winners = replies.filter((r) => r.status === 200);
 			expect(winners, `round ${round}: ${JSON.stringify(statuses(replies))}`).toHaveLength(1);
 			for (const loser of replies.filter((r) => r.status !== 200)) expectInvalidToken(loser);
 
-			const user = await database.collections.users.findOne({ _id: userId });
+			const user = await app.database.collections.users.findOne({ _id: userId });
 			expect(user?.emailVerifiedAt).toBeInstanceOf(Date);
-			const stored = await database.collections.authTokens.findOne({
+			const stored = await app.database.collections.authTokens.findOne({
 				userId,
 				kind: 'verify-email'
 			});
@@ -108,13 +99,13 @@ describe('single-use tokens under concurrent use', () => {
 			const { email } = await register(`reset-race-${round}`);
 			const ask = await fromNewIp().post('/api/auth/forgot-password', { email });
 			expect(ask.status, ask.text).toBe(202);
-			const [mail] = await waitForMails(database, email, /reset your/i);
+			const [mail] = await waitForMails(app.database, email, /reset your/i);
 			const token = tokenFromMail(mail!, '/reset-password');
 
 			const passwords = Array.from({ length: CONCURRENT_USES }, (_, i) => `race ${round} pw ${i}!`);
 			const replies = await Promise.all(
 				passwords.map((password) =>
-					new Client(web.url).post('/api/auth/reset-password', { token, password })
+					app.client().post('/api/auth/reset-password', { token, password })
 				)
 			);
 			const winners = passwords.filter((_, i) => replies[i]!.status === 204);
@@ -129,18 +120,18 @@ describe('single-use tokens under concurrent use', () => {
 	it('lets no use through once the link is retired, even one that read the token as unused', async () => {
 		const { userId, email } = await register('retire-race');
 		const user = { _id: userId, email };
-		const token = await issueAuthToken(database.collections, 'reset-password', user);
-		await retireAuthTokens(database.collections, userId, 'reset-password');
+		const token = await issueAuthToken(app.database.collections, 'reset-password', user);
+		await retireAuthTokens(app.database.collections, userId, 'reset-password');
 		// A consumption that read the row just before the retirement sees it as unused; the
 		// decision must still go against it.
-		await database.collections.authTokens.updateMany({ userId }, { $set: { usedAt: null } });
-		expect(await consumeAuthToken(database.collections, 'reset-password', token)).toBeNull();
+		await app.database.collections.authTokens.updateMany({ userId }, { $set: { usedAt: null } });
+		expect(await consumeAuthToken(app.database.collections, 'reset-password', token)).toBeNull();
 
-		const fresh = await issueAuthToken(database.collections, 'reset-password', user);
-		const used = await consumeAuthToken(database.collections, 'reset-password', fresh);
+		const fresh = await issueAuthToken(app.database.collections, 'reset-password', user);
+		const used = await consumeAuthToken(app.database.collections, 'reset-password', fresh);
 		expect(used?.userId).toBe(userId);
 		expect(used?.usedAt).toBeInstanceOf(Date);
-		expect(await consumeAuthToken(database.collections, 'reset-password', fresh)).toBeNull();
+		expect(await consumeAuthToken(app.database.collections, 'reset-password', fresh)).toBeNull();
 	});
 });
 
@@ -186,7 +177,7 @@ describe('login rate limits under concurrent attempts', () => {
 			)
 		);
 		const key = `login-email:${email}`;
-		expect(await database.collections.rateLimitSlots.countDocuments({ key })).toBe(PER_EMAIL);
+		expect(await app.database.collections.rateLimitSlots.countDocuments({ key })).toBe(PER_EMAIL);
 
 		const fresh = await register('limit-clear');
 		for (let i = 0; i < PER_EMAIL - 1; i++) {
@@ -202,7 +193,7 @@ describe('login rate limits under concurrent attempts', () => {
 		});
 		expect(ok.status, ok.text).toBe(200);
 		expect(
-			await database.collections.rateLimitSlots.countDocuments({
+			await app.database.collections.rateLimitSlots.countDocuments({
 				key: `login-email:${fresh.email}`
 			})
 		).toBe(0);
@@ -214,7 +205,8 @@ describe('rate limit slots, called directly', () => {
 
 	it('allows exactly the limit of many concurrent hits, in every window', async () => {
 		const key = uniqueEmail('direct');
-		const hit = (now: Date) => hitRateLimit(database.collections, 'direct', key, 7, WINDOW, now);
+		const hit = (now: Date) =>
+			hitRateLimit(app.database.collections, 'direct', key, 7, WINDOW, now);
 		const windowStart = Math.floor(Date.now() / 60_000) * 60_000;
 		for (const start of [windowStart, windowStart + 60_000]) {
 			const results = await Promise.all(
@@ -231,18 +223,18 @@ describe('rate limit slots, called directly', () => {
 	it('reuses a slot freed while others were counting, and a reset frees the whole window', async () => {
 		const key = uniqueEmail('holes');
 		const now = new Date();
-		const hit = () => hitRateLimit(database.collections, 'holes', key, 3, WINDOW, now);
+		const hit = () => hitRateLimit(app.database.collections, 'holes', key, 3, WINDOW, now);
 		for (let i = 0; i < 3; i++) expect((await hit()).allowed).toBe(true);
 		expect((await hit()).allowed).toBe(false);
 		// Slot 1 goes away (as when a reset lands between another hit's count and its insert).
-		await database.collections.rateLimitSlots.deleteOne({ key: `holes:${key}`, slot: 1 });
+		await app.database.collections.rateLimitSlots.deleteOne({ key: `holes:${key}`, slot: 1 });
 		expect((await hit()).allowed).toBe(true);
 		expect((await hit()).allowed).toBe(false);
 
-		await resetRateLimit(database.collections, 'holes', key, WINDOW, now);
-		expect(await database.collections.rateLimitSlots.countDocuments({ key: `holes:${key}` })).toBe(
-			0
-		);
+		await resetRateLimit(app.database.collections, 'holes', key, WINDOW, now);
+		expect(
+			await app.database.collections.rateLimitSlots.countDocuments({ key: `holes:${key}` })
+		).toBe(0);
 		expect((await hit()).allowed).toBe(true);
 	});
 
@@ -259,21 +251,21 @@ describe('rate limit slots, called directly', () => {
 			slot: n,
 			expiresAt: new Date(windowStart + WINDOW * 1000)
 		});
-		await database.collections.rateLimitSlots.insertMany([
+		await app.database.collections.rateLimitSlots.insertMany([
 			slot(longAgo, 1),
 			slot(longAgo, 2),
 			slot(longAgo, 3),
 			slot(longAgo + 10 * WINDOW * 1000, 1)
 		]);
-		const slots = () => database.collections.rateLimitSlots.countDocuments({ key });
+		const slots = () => app.database.collections.rateLimitSlots.countDocuments({ key });
 		const pruneAt = new Date(longAgo + 2 * WINDOW * 1000);
 
-		expect(await pruneRateLimitSlots(database.collections, pruneAt, 2)).toBe(2);
+		expect(await pruneRateLimitSlots(app.database.collections, pruneAt, 2)).toBe(2);
 		expect(await slots()).toBe(2);
-		expect(await pruneRateLimitSlots(database.collections, pruneAt)).toBe(1);
+		expect(await pruneRateLimitSlots(app.database.collections, pruneAt)).toBe(1);
 		expect(await slots()).toBe(1);
-		expect(await pruneRateLimitSlots(database.collections, pruneAt)).toBe(0);
-		const left = await database.collections.rateLimitSlots.findOne({ key });
+		expect(await pruneRateLimitSlots(app.database.collections, pruneAt)).toBe(0);
+		const left = await app.database.collections.rateLimitSlots.findOne({ key });
 		expect(left!.expiresAt.getTime()).toBeGreaterThan(pruneAt.getTime());
 	});
 });

@@ -2,59 +2,45 @@
 // The app runs as if behind a proxy (ADDRESS_HEADER / XFF_DEPTH, adapter-node's settings), so
 // each request can come from the address the test chooses.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/lib/server/db.ts';
-import { openTestDatabase } from '../support/database.ts';
-import { startWebApp, type RunningProcess } from '../support/processes.ts';
-import { Client, expectApiError, uniqueEmail } from './auth-support.ts';
+import {
+	clientFromNewIp,
+	expectApiError,
+	loginLimitEnv,
+	registerAccount,
+	startAuthApp,
+	uniqueEmail,
+	type AuthApp,
+	type Reply
+} from './auth-support.ts';
 
 const PER_EMAIL = 3;
 const PER_IP = 5;
 const WINDOW_SECONDS = 600;
 const PASSWORD = 'rate limited password';
 
-let database: Database;
-let web: RunningProcess;
-let ipCounter = 0;
+let app: AuthApp;
 
 beforeAll(async () => {
-	const opened = await openTestDatabase('auth_rate');
-	database = opened.database;
-	web = await startWebApp({
-		MONGODB_URI: opened.uri,
-		LOGIN_MAX_PER_EMAIL: String(PER_EMAIL),
-		LOGIN_MAX_PER_IP: String(PER_IP),
-		LOGIN_WINDOW_SECONDS: String(WINDOW_SECONDS),
-		ADDRESS_HEADER: 'x-forwarded-for',
-		XFF_DEPTH: '1'
-	});
+	app = await startAuthApp(
+		'auth_rate',
+		loginLimitEnv({ perEmail: PER_EMAIL, perIp: PER_IP, windowSeconds: WINDOW_SECONDS })
+	);
 });
 
 afterAll(async () => {
-	await web?.stop();
-	await database?.db.dropDatabase();
-	await database?.close();
+	await app?.stop();
 });
 
 /** A client whose requests come from a fresh IP address. */
-function fromNewIp(): Client {
-	ipCounter += 1;
-	return new Client(web.url, {
-		'x-forwarded-for': `10.1.${Math.floor(ipCounter / 250)}.${ipCounter % 250}`
-	});
-}
+const fromNewIp = () => clientFromNewIp(app, '10.1');
 
 async function account(): Promise<string> {
 	const email = uniqueEmail('limited');
-	const reply = await fromNewIp().post('/api/auth/register', {
-		email,
-		password: PASSWORD,
-		name: 'Lim'
-	});
-	expect(reply.status, reply.text).toBe(201);
+	await registerAccount(fromNewIp(), { email, password: PASSWORD, name: 'Lim' });
 	return email;
 }
 
-function expectRateLimited(reply: Awaited<ReturnType<Client['post']>>) {
+function expectRateLimited(reply: Reply) {
 	expectApiError(reply, 429, 'rate_limited');
 	const retryAfter = Number(reply.headers.get('retry-after'));
 	expect(retryAfter).toBeGreaterThan(0);
@@ -135,7 +121,7 @@ describe('login rate limit', () => {
 		const email = await account();
 		const key = `login-email:${email}`;
 		await fromNewIp().post('/api/auth/login', { email, password: 'wrong wrong' });
-		const first = await database.collections.rateLimitSlots.find({ key }).toArray();
+		const first = await app.database.collections.rateLimitSlots.find({ key }).toArray();
 		expect(first).toHaveLength(1);
 		expect(first[0]!.slot).toBe(1);
 		expect(first[0]!.expiresAt.getTime()).toBeGreaterThan(Date.now());
@@ -146,7 +132,7 @@ describe('login rate limit', () => {
 		for (let i = 0; i < PER_EMAIL + 2; i++) {
 			await fromNewIp().post('/api/auth/login', { email, password: 'wrong wrong' });
 		}
-		const slots = await database.collections.rateLimitSlots.find({ key }).toArray();
+		const slots = await app.database.collections.rateLimitSlots.find({ key }).toArray();
 		expect(slots.map((s) => s.slot).sort((a, b) => a - b)).toEqual(
 			Array.from({ length: PER_EMAIL }, (_, i) => i + 1)
 		);

@@ -3,52 +3,53 @@
 import { sha256 } from '@oslojs/crypto/sha2';
 import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/encoding';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/lib/server/db.ts';
-import { openTestDatabase } from '../support/database.ts';
-import { startWebApp, type RunningProcess } from '../support/processes.ts';
 import {
-	Client,
 	SESSION_COOKIE,
 	expectApiError,
+	registerAccount,
 	setCookieAttributes,
-	uniqueEmail
+	startAuthApp,
+	uniqueEmail,
+	type AuthApp
 } from './auth-support.ts';
 
 const DAY = 24 * 3600_000;
 const PASSWORD = 'sessions are fun 123';
 
-let database: Database;
-let web: RunningProcess;
+let app: AuthApp;
 
 beforeAll(async () => {
-	const opened = await openTestDatabase('auth_sessions');
-	database = opened.database;
-	web = await startWebApp({ MONGODB_URI: opened.uri });
+	app = await startAuthApp('auth_sessions');
 });
 
 afterAll(async () => {
-	await web?.stop();
-	await database?.db.dropDatabase();
-	await database?.close();
+	await app?.stop();
 });
 
 async function signedIn() {
-	const c = new Client(web.url);
-	const reply = await c.post('/api/auth/register', {
+	const c = app.client();
+	const reply = await registerAccount(c, {
 		email: uniqueEmail('session'),
 		password: PASSWORD,
 		name: 'Sam Session'
 	});
-	expect(reply.status, reply.text).toBe(201);
 	const token = c.sessionToken!;
 	const [id, secret] = token.split('.') as [string, string];
 	return { c, token, id, secret, userId: reply.json.user.id as string };
 }
 
+/** Moves the session's expiry into the past. */
+async function expireSession(id: string) {
+	await app.database.collections.sessions.updateOne(
+		{ _id: id },
+		{ $set: { expiresAt: new Date(Date.now() - 1000) } }
+	);
+}
+
 describe('the session row holds no usable token', () => {
 	it('stores only the id and the SHA-256 of the secret', async () => {
 		const { id, secret, token, userId } = await signedIn();
-		const row = await database.collections.sessions.findOne({ _id: id });
+		const row = await app.database.collections.sessions.findOne({ _id: id });
 		expect(row).not.toBeNull();
 		expect(row!.userId).toBe(userId);
 
@@ -63,7 +64,7 @@ describe('the session row holds no usable token', () => {
 
 	it('refuses every cookie built from what the row holds', async () => {
 		const { id } = await signedIn();
-		const row = (await database.collections.sessions.findOne({ _id: id }))!;
+		const row = (await app.database.collections.sessions.findOne({ _id: id }))!;
 		const hash = new Uint8Array(row.secretHash.buffer);
 		const forgeries = [
 			id,
@@ -75,7 +76,7 @@ describe('the session row holds no usable token', () => {
 			`${id}.${Buffer.from(hash).toString('base64url')}`
 		];
 		for (const forged of forgeries) {
-			const c = new Client(web.url);
+			const c = app.client();
 			c.setSessionToken(forged);
 			const reply = await c.get('/api/me');
 			expectApiError(reply, 401, 'unauthenticated');
@@ -83,13 +84,13 @@ describe('the session row holds no usable token', () => {
 			expect(setCookieAttributes(reply.headers, SESSION_COOKIE)?.get('value')).toBe('');
 		}
 		// The row is still there: a forgery doesn't log the real user out.
-		expect(await database.collections.sessions.countDocuments({ _id: id })).toBe(1);
+		expect(await app.database.collections.sessions.countDocuments({ _id: id })).toBe(1);
 	});
 
 	it('refuses a real token whose secret was altered by one character', async () => {
 		const { id, secret } = await signedIn();
 		const flipped = secret.slice(0, -1) + (secret.endsWith('a') ? 'b' : 'a');
-		const c = new Client(web.url);
+		const c = app.client();
 		c.setSessionToken(`${id}.${flipped}`);
 		expectApiError(await c.get('/api/me'), 401, 'unauthenticated');
 	});
@@ -99,22 +100,16 @@ describe('expiry', () => {
 	it('refuses an expired session and deletes its row', async () => {
 		const { c, id } = await signedIn();
 		expect((await c.get('/api/me')).status).toBe(200);
-		await database.collections.sessions.updateOne(
-			{ _id: id },
-			{ $set: { expiresAt: new Date(Date.now() - 1000) } }
-		);
+		await expireSession(id);
 		const reply = await c.get('/api/me');
 		expectApiError(reply, 401, 'unauthenticated');
 		expect(setCookieAttributes(reply.headers, SESSION_COOKIE)?.get('value')).toBe('');
-		expect(await database.collections.sessions.countDocuments({ _id: id })).toBe(0);
+		expect(await app.database.collections.sessions.countDocuments({ _id: id })).toBe(0);
 	});
 
 	it('sends an expired session on a guarded page to the login page', async () => {
 		const { c, id } = await signedIn();
-		await database.collections.sessions.updateOne(
-			{ _id: id },
-			{ $set: { expiresAt: new Date(Date.now() - 1000) } }
-		);
+		await expireSession(id);
 		const reply = await c.get('/account', { accept: 'text/html' });
 		expect(reply.status).toBe(303);
 		expect(reply.headers.get('location')).toBe('/login?next=%2Faccount');
@@ -128,12 +123,12 @@ describe('expiry', () => {
 		expect(setCookieAttributes(fresh.headers, SESSION_COOKIE)).toBeNull();
 
 		const soon = new Date(Date.now() + 2 * DAY);
-		await database.collections.sessions.updateOne({ _id: id }, { $set: { expiresAt: soon } });
+		await app.database.collections.sessions.updateOne({ _id: id }, { $set: { expiresAt: soon } });
 		const before = Date.now();
 		const renewed = await c.get('/api/me');
 		expect(renewed.status).toBe(200);
 
-		const row = (await database.collections.sessions.findOne({ _id: id }))!;
+		const row = (await app.database.collections.sessions.findOne({ _id: id }))!;
 		expect(row.expiresAt.getTime()).toBeGreaterThanOrEqual(before + 29 * DAY);
 
 		const cookie = setCookieAttributes(renewed.headers, SESSION_COOKIE);
@@ -149,8 +144,8 @@ describe('expiry', () => {
 
 	it('ends a session when its user is deleted', async () => {
 		const { c, userId, id } = await signedIn();
-		await database.collections.users.deleteOne({ _id: userId });
+		await app.database.collections.users.deleteOne({ _id: userId });
 		expectApiError(await c.get('/api/me'), 401, 'unauthenticated');
-		expect(await database.collections.sessions.countDocuments({ _id: id })).toBe(0);
+		expect(await app.database.collections.sessions.countDocuments({ _id: id })).toBe(0);
 	});
 });

@@ -1,7 +1,9 @@
-// Helpers for the account tests: a fetch client that keeps cookies like a browser would, and a
-// bounded wait for mail in the outbox collection.
+// Helpers for the account tests: the built web app on a fresh database, a fetch client that keeps
+// cookies like a browser would, registration, and a bounded wait for mail in the outbox collection.
 import { expect } from 'vitest';
 import type { Database, OutboxMailDoc } from '../../src/lib/server/db.ts';
+import { dropTestDatabase, openTestDatabase } from '../support/database.ts';
+import { startWebApp, type RunningProcess } from '../support/processes.ts';
 
 export const SESSION_COOKIE = 'dispatch_session';
 
@@ -165,4 +167,79 @@ export function expectApiError(reply: Reply, status: number, code: string, field
 	expect(typeof reply.json?.error?.message).toBe('string');
 	expect(reply.json.error.message.length).toBeGreaterThan(0);
 	if (field !== undefined) expect(reply.json.error.field, reply.text).toBe(field);
+}
+
+/** The built web app (no sync-server) on a fresh database of its own. */
+export interface AuthApp {
+	uri: string;
+	database: Database;
+	web: RunningProcess;
+	/** A new "browser" of the app: its own cookie jar, plus any fixed headers. */
+	client(fixedHeaders?: Record<string, string>): Client;
+	/** Stops the app, then drops and closes the database. */
+	stop(): Promise<void>;
+}
+
+export async function startAuthApp(
+	label: string,
+	env: Record<string, string> = {}
+): Promise<AuthApp> {
+	const { uri, database } = await openTestDatabase(label);
+	let web: RunningProcess;
+	try {
+		web = await startWebApp({ ...env, MONGODB_URI: uri });
+	} catch (error) {
+		await dropTestDatabase(database);
+		throw error;
+	}
+	return {
+		uri,
+		database,
+		web,
+		client: (fixedHeaders = {}) => new Client(web.url, fixedHeaders),
+		async stop() {
+			await web.stop();
+			await dropTestDatabase(database);
+		}
+	};
+}
+
+/**
+ * Login limits low enough to reach in a test, with the app trusting one X-Forwarded-For hop (as
+ * behind a proxy; adapter-node's ADDRESS_HEADER / XFF_DEPTH) so each request can choose its address.
+ */
+export function loginLimitEnv(limits: {
+	perEmail: number;
+	perIp: number;
+	windowSeconds: number;
+}): Record<string, string> {
+	return {
+		LOGIN_MAX_PER_EMAIL: String(limits.perEmail),
+		LOGIN_MAX_PER_IP: String(limits.perIp),
+		LOGIN_WINDOW_SECONDS: String(limits.windowSeconds),
+		ADDRESS_HEADER: 'x-forwarded-for',
+		XFF_DEPTH: '1'
+	};
+}
+
+let ipCounter = 0;
+/**
+ * A client whose requests come from an address no other client of this test file used
+ * (`${prefix}.x.y`); the app must run with `loginLimitEnv`.
+ */
+export function clientFromNewIp(app: AuthApp, prefix: string): Client {
+	ipCounter += 1;
+	return app.client({
+		'x-forwarded-for': `${prefix}.${Math.floor(ipCounter / 250)}.${ipCounter % 250}`
+	});
+}
+
+/** Registers through the API as `client` (which then holds the session); asserts the 201. */
+export async function registerAccount(
+	client: Client,
+	fields: { email: string; password: string; name: string } & Record<string, unknown>
+): Promise<Reply> {
+	const reply = await client.post('/api/auth/register', fields);
+	expect(reply.status, reply.text).toBe(201);
+	return reply;
 }

@@ -2,15 +2,14 @@
 // hashes, work once and only once, expire, and a reset logs the user out everywhere.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashAuthToken } from '../../src/lib/server/auth/tokens.ts';
-import type { Database } from '../../src/lib/server/db.ts';
-import { openTestDatabase } from '../support/database.ts';
-import { startWebApp, type RunningProcess } from '../support/processes.ts';
 import {
-	Client,
 	expectApiError,
+	registerAccount,
+	startAuthApp,
 	tokenFromMail,
 	uniqueEmail,
-	waitForMails
+	waitForMails,
+	type AuthApp
 } from './auth-support.ts';
 
 const PASSWORD = 'first password 123';
@@ -18,52 +17,49 @@ const NEW_PASSWORD = 'second password 456';
 const VERIFY_SUBJECT = /confirm your email/i;
 const RESET_SUBJECT = /reset your/i;
 
-let database: Database;
-let web: RunningProcess;
+let app: AuthApp;
 
 beforeAll(async () => {
-	const opened = await openTestDatabase('auth_tokens');
-	database = opened.database;
-	web = await startWebApp({ MONGODB_URI: opened.uri });
+	app = await startAuthApp('auth_tokens');
 });
 
 afterAll(async () => {
-	await web?.stop();
-	await database?.db.dropDatabase();
-	await database?.close();
+	await app?.stop();
 });
 
 async function register(name = 'Tina Token') {
-	const c = new Client(web.url);
+	const c = app.client();
 	const email = uniqueEmail('token');
-	const reply = await c.post('/api/auth/register', { email, password: PASSWORD, name });
-	expect(reply.status, reply.text).toBe(201);
+	const reply = await registerAccount(c, { email, password: PASSWORD, name });
 	return { c, email, userId: reply.json.user.id as string };
 }
 
 async function login(email: string, password: string) {
-	const c = new Client(web.url);
+	const c = app.client();
 	const reply = await c.post('/api/auth/login', { email, password });
 	return { c, reply };
 }
 
 async function requestReset(email: string, expectedMails = 1) {
-	const reply = await new Client(web.url).post('/api/auth/forgot-password', { email });
+	const reply = await app.client().post('/api/auth/forgot-password', { email });
 	expect(reply.status, reply.text).toBe(202);
-	const mails = await waitForMails(database, email, RESET_SUBJECT, expectedMails);
+	const mails = await waitForMails(app.database, email, RESET_SUBJECT, expectedMails);
 	return tokenFromMail(mails[0]!, '/reset-password');
 }
 
 describe('email verification', () => {
 	it('sends a link at registration that verifies once and only once', async () => {
 		const { c, email, userId } = await register();
-		const [mail] = await waitForMails(database, email, VERIFY_SUBJECT);
-		expect(mail!.text).toContain(`${web.url}/verify-email?token=`);
+		const [mail] = await waitForMails(app.database, email, VERIFY_SUBJECT);
+		expect(mail!.text).toContain(`${app.web.url}/verify-email?token=`);
 		const token = tokenFromMail(mail!, '/verify-email');
 		expect(token.length).toBeGreaterThanOrEqual(32); // ≥ 20 random bytes in base32
 
 		// Stored only as a hash.
-		const stored = await database.collections.authTokens.findOne({ userId, kind: 'verify-email' });
+		const stored = await app.database.collections.authTokens.findOne({
+			userId,
+			kind: 'verify-email'
+		});
 		expect(stored?._id).toBe(hashAuthToken(token));
 		expect(JSON.stringify(stored)).not.toContain(token);
 
@@ -89,7 +85,7 @@ describe('email verification', () => {
 	it('verifies through the page’s form (the button) too, once', async () => {
 		const { c, email } = await register();
 		const token = tokenFromMail(
-			(await waitForMails(database, email, VERIFY_SUBJECT))[0]!,
+			(await waitForMails(app.database, email, VERIFY_SUBJECT))[0]!,
 			'/verify-email'
 		);
 		const ok = await c.submitForm(`/verify-email?token=${token}`, { token });
@@ -103,15 +99,17 @@ describe('email verification', () => {
 	it('refuses an expired verification token', async () => {
 		const { c, email, userId } = await register();
 		const token = tokenFromMail(
-			(await waitForMails(database, email, VERIFY_SUBJECT))[0]!,
+			(await waitForMails(app.database, email, VERIFY_SUBJECT))[0]!,
 			'/verify-email'
 		);
-		await database.collections.authTokens.updateOne(
+		await app.database.collections.authTokens.updateOne(
 			{ _id: hashAuthToken(token) },
 			{ $set: { expiresAt: new Date(Date.now() - 1000) } }
 		);
 		expectApiError(await c.post('/api/auth/verify-email', { token }), 400, 'invalid_token');
-		expect((await database.collections.users.findOne({ _id: userId }))?.emailVerifiedAt).toBeNull();
+		expect(
+			(await app.database.collections.users.findOne({ _id: userId }))?.emailVerifiedAt
+		).toBeNull();
 	});
 
 	it('refuses a reset token used as a verification token, and garbage', async () => {
@@ -138,14 +136,14 @@ describe('email verification', () => {
 
 	it('sends a fresh link on request', async () => {
 		const { c, email } = await register();
-		await waitForMails(database, email, VERIFY_SUBJECT, 1);
+		await waitForMails(app.database, email, VERIFY_SUBJECT, 1);
 		const reply = await c.post('/api/auth/resend-verification');
 		expect(reply.status, reply.text).toBe(202);
-		const mails = await waitForMails(database, email, VERIFY_SUBJECT, 2);
+		const mails = await waitForMails(app.database, email, VERIFY_SUBJECT, 2);
 		const token = tokenFromMail(mails[0]!, '/verify-email');
 		expect((await c.post('/api/auth/verify-email', { token })).status).toBe(200);
 		expectApiError(
-			await new Client(web.url).post('/api/auth/resend-verification'),
+			await app.client().post('/api/auth/resend-verification'),
 			401,
 			'unauthenticated'
 		);
@@ -155,16 +153,16 @@ describe('email verification', () => {
 describe('password reset', () => {
 	it('answers the same whether or not the email has an account', async () => {
 		const { email } = await register();
-		const known = await new Client(web.url).post('/api/auth/forgot-password', { email });
+		const known = await app.client().post('/api/auth/forgot-password', { email });
 		const ghost = uniqueEmail('ghost');
-		const unknown = await new Client(web.url).post('/api/auth/forgot-password', { email: ghost });
+		const unknown = await app.client().post('/api/auth/forgot-password', { email: ghost });
 		expect(known.status).toBe(202);
 		expect(unknown.status).toBe(known.status);
 		expect(unknown.text).toBe(known.text);
-		await waitForMails(database, email, RESET_SUBJECT);
-		expect(await database.collections.outbox.countDocuments({ to: ghost })).toBe(0);
+		await waitForMails(app.database, email, RESET_SUBJECT);
+		expect(await app.database.collections.outbox.countDocuments({ to: ghost })).toBe(0);
 
-		const form = await new Client(web.url).submitForm('/forgot-password', { email: ghost });
+		const form = await app.client().submitForm('/forgot-password', { email: ghost });
 		expect(form.status).toBe(200);
 		expect(form.text).toContain(`If an account uses ${ghost}`);
 	});
@@ -175,7 +173,7 @@ describe('password reset', () => {
 		expect((await laptop.get('/api/me')).status).toBe(200);
 
 		const token = await requestReset(email);
-		const reset = await new Client(web.url).post('/api/auth/reset-password', {
+		const reset = await app.client().post('/api/auth/reset-password', {
 			token,
 			password: NEW_PASSWORD
 		});
@@ -190,7 +188,7 @@ describe('password reset', () => {
 		// The reset link proved the mailbox is theirs.
 		expect(fresh.reply.json.user.emailVerified).toBe(true);
 
-		const again = await new Client(web.url).post('/api/auth/reset-password', {
+		const again = await app.client().post('/api/auth/reset-password', {
 			token,
 			password: 'third password 789'
 		});
@@ -203,13 +201,13 @@ describe('password reset', () => {
 		const older = await requestReset(email, 1);
 		const newer = await requestReset(email, 2);
 		expect(newer).not.toBe(older);
-		const used = await new Client(web.url).post('/api/auth/reset-password', {
+		const used = await app.client().post('/api/auth/reset-password', {
 			token: newer,
 			password: NEW_PASSWORD
 		});
 		expect(used.status).toBe(204);
 		expectApiError(
-			await new Client(web.url).post('/api/auth/reset-password', {
+			await app.client().post('/api/auth/reset-password', {
 				token: older,
 				password: PASSWORD
 			}),
@@ -222,12 +220,12 @@ describe('password reset', () => {
 	it('refuses an expired reset token', async () => {
 		const { email } = await register();
 		const token = await requestReset(email);
-		await database.collections.authTokens.updateOne(
+		await app.database.collections.authTokens.updateOne(
 			{ _id: hashAuthToken(token) },
 			{ $set: { expiresAt: new Date(Date.now() - 1000) } }
 		);
 		expectApiError(
-			await new Client(web.url).post('/api/auth/reset-password', { token, password: NEW_PASSWORD }),
+			await app.client().post('/api/auth/reset-password', { token, password: NEW_PASSWORD }),
 			400,
 			'invalid_token'
 		);
@@ -238,12 +236,12 @@ describe('password reset', () => {
 		const { email } = await register();
 		const token = await requestReset(email);
 		expectApiError(
-			await new Client(web.url).post('/api/auth/reset-password', { token, password: 'short' }),
+			await app.client().post('/api/auth/reset-password', { token, password: 'short' }),
 			400,
 			'invalid_input',
 			'password'
 		);
-		const ok = await new Client(web.url).post('/api/auth/reset-password', {
+		const ok = await app.client().post('/api/auth/reset-password', {
 			token,
 			password: NEW_PASSWORD
 		});
@@ -253,7 +251,7 @@ describe('password reset', () => {
 	it('resets through the pages: the form signs this browser in and the link then stops working', async () => {
 		const { c: other, email } = await register();
 		const token = await requestReset(email);
-		const browser = new Client(web.url);
+		const browser = app.client();
 		const page = await browser.get(`/reset-password?token=${token}`, { accept: 'text/html' });
 		expect(page.status).toBe(200);
 		expect(page.text).toContain('Choose a new password');
@@ -276,7 +274,7 @@ describe('password reset', () => {
 		expect((await browser.get('/api/me')).json.user.email).toBe(email);
 		expectApiError(await other.get('/api/me'), 401, 'unauthenticated');
 
-		const reuse = await new Client(web.url).submitForm(`/reset-password?token=${token}`, {
+		const reuse = await app.client().submitForm(`/reset-password?token=${token}`, {
 			token,
 			password: 'yet another one 1',
 			confirm: 'yet another one 1'
@@ -289,30 +287,26 @@ describe('password reset', () => {
 describe('dev outbox page', () => {
 	it('lists the latest mails with their links outside production', async () => {
 		const { email } = await register('Olive Outbox');
-		await waitForMails(database, email, VERIFY_SUBJECT);
-		const page = await new Client(web.url).get(`/dev/outbox?to=${encodeURIComponent(email)}`, {
+		await waitForMails(app.database, email, VERIFY_SUBJECT);
+		const page = await app.client().get(`/dev/outbox?to=${encodeURIComponent(email)}`, {
 			accept: 'text/html'
 		});
 		expect(page.status).toBe(200);
 		expect(page.text).toContain('Confirm your email for Dispatch');
-		expect(page.text).toContain(`${web.url}/verify-email?token=`);
+		expect(page.text).toContain(`${app.web.url}/verify-email?token=`);
 	});
 
 	it('does not exist in production', async () => {
-		const opened = await openTestDatabase('auth_prod');
-		const prod = await startWebApp({
-			MONGODB_URI: opened.uri,
+		const prod = await startAuthApp('auth_prod', {
 			NODE_ENV: 'production',
 			SYNC_SECRET: 'a-production-secret-for-tests-0123456789'
 		});
 		try {
-			const page = await new Client(prod.url).get('/dev/outbox', { accept: 'text/html' });
+			const page = await prod.client().get('/dev/outbox', { accept: 'text/html' });
 			expect(page.status).toBe(404);
 			expect(page.text).not.toContain('Dev outbox');
 		} finally {
 			await prod.stop();
-			await opened.database.db.dropDatabase();
-			await opened.database.close();
 		}
 	});
 });

@@ -3,12 +3,12 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
-import { createEvent, readOrder, type Actor, type EventType } from '../../src/lib/order/index.ts';
+import { createEvent, readOrder, type EventType } from '../../src/lib/order/index.ts';
 import type { Database } from '../../src/lib/server/db.ts';
 import { randomId } from '../../src/lib/server/ids.ts';
-import { createSyncClient } from '../../src/lib/server/sync-client.ts';
-import { openTestDatabase } from '../support/database.ts';
+import { dropTestDatabase, openTestDatabase } from '../support/database.ts';
 import {
+	actorOf,
 	connectProvider,
 	createTestUser,
 	eventually,
@@ -19,8 +19,8 @@ import {
 	readMetrics,
 	readStored,
 	sampleMeta,
+	serviceClient,
 	startTestSyncServer,
-	TEST_SECRET,
 	type SyncServerHandle,
 	type TestUser
 } from '../support/sync-clients.ts';
@@ -35,12 +35,6 @@ let customer: TestUser;
 let partner: TestUser;
 let admin: TestUser;
 let orderId: string;
-
-const actorOf = (user: TestUser): Actor => ({
-	userId: user.userId,
-	role: user.role,
-	name: user.name
-});
 
 /** mulberry32: a small seeded PRNG, so a failing run can be replayed with FUZZ_SEED. */
 function prng(seed: number) {
@@ -71,7 +65,7 @@ beforeAll(async () => {
 	server = await startTestSyncServer(opened.uri, { SYNC_AUTH_CONCURRENCY: '4' });
 	orderId = randomId(8);
 	await insertOrderRow(database.collections, orderId, customer.userId, partner.userId);
-	const sync = createSyncClient({ baseUrl: server.url, secret: TEST_SECRET });
+	const sync = serviceClient(server);
 	await sync.initOrder(orderId, sampleMeta(orderId, customer.userId));
 	await sync.assign(
 		orderId,
@@ -82,8 +76,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
 	await server?.stop();
-	await database?.db.dropDatabase();
-	await database?.close();
+	await dropTestDatabase(database);
 });
 
 /** Well-formed frames of every kind, built from real documents; the fuzzer mutates them. */

@@ -4,28 +4,29 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import * as encoding from 'lib0/encoding';
-import { createEvent, readOrder, type Actor } from '../../src/lib/order/index.ts';
+import { createEvent, readOrder } from '../../src/lib/order/index.ts';
 import type { Database } from '../../src/lib/server/db.ts';
 import { randomId } from '../../src/lib/server/ids.ts';
-import { createSyncClient } from '../../src/lib/server/sync-client.ts';
-import { openTestDatabase } from '../support/database.ts';
+import { dropTestDatabase, openTestDatabase } from '../support/database.ts';
 import {
+	actorOf,
 	connectProvider,
 	createTestUser,
 	eventually,
 	frames,
 	headersFor,
 	insertOrderRow,
+	type ProviderClient,
 	RawSyncClient,
 	readMetrics,
 	readStored,
 	sampleMeta,
+	serviceClient,
 	startTestSyncServer,
-	TEST_SECRET,
-	withTimeout,
-	type ProviderClient,
 	type SyncServerHandle,
-	type TestUser
+	TEST_SECRET,
+	type TestUser,
+	withTimeout
 } from '../support/sync-clients.ts';
 
 let database: Database;
@@ -36,12 +37,6 @@ let admin: TestUser;
 let orderId: string;
 let docName: string;
 let observer: ProviderClient;
-
-const actorOf = (user: TestUser): Actor => ({
-	userId: user.userId,
-	role: user.role,
-	name: user.name
-});
 
 beforeAll(async () => {
 	const opened = await openTestDatabase('sync_limits');
@@ -58,10 +53,7 @@ beforeAll(async () => {
 	orderId = randomId(8);
 	docName = `order/${orderId}`;
 	await insertOrderRow(database.collections, orderId, customer.userId);
-	await createSyncClient({ baseUrl: server.url, secret: TEST_SECRET }).initOrder(
-		orderId,
-		sampleMeta(orderId, customer.userId)
-	);
+	await serviceClient(server).initOrder(orderId, sampleMeta(orderId, customer.userId));
 	// an honest client in the same room throughout: nothing below may disturb it
 	observer = connectProvider({ wsUrl: server.wsUrl, docName, cookie: customer.cookie });
 	await observer.synced();
@@ -70,8 +62,7 @@ beforeAll(async () => {
 afterAll(async () => {
 	observer?.destroy();
 	await server?.stop();
-	await database?.db.dropDatabase();
-	await database?.close();
+	await dropTestDatabase(database);
 });
 
 const open = (user: TestUser = admin) =>

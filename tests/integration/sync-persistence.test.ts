@@ -3,28 +3,28 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Binary } from 'mongodb';
 import * as Y from 'yjs';
-import { createEvent, readOrder, type Actor, type EventType } from '../../src/lib/order/index.ts';
+import { createEvent, readOrder, type EventType } from '../../src/lib/order/index.ts';
 import type { Database } from '../../src/lib/server/db.ts';
 import { randomId } from '../../src/lib/server/ids.ts';
-import { createSyncClient } from '../../src/lib/server/sync-client.ts';
-import { openTestDatabase } from '../support/database.ts';
+import { dropTestDatabase, openTestDatabase } from '../support/database.ts';
 import {
+	actorOf,
 	connectProvider,
 	createTestUser,
 	eventually,
 	insertOrderRow,
+	type ProviderClient,
 	readMetrics,
 	readStored,
 	sampleMeta,
+	serviceClient,
 	startTcpProxy,
 	startTestSyncServer,
-	TEST_ORIGIN,
-	TEST_SECRET,
-	tryUpgrade,
-	uriThroughPort,
-	type ProviderClient,
 	type SyncServerHandle,
-	type TestUser
+	TEST_ORIGIN,
+	type TestUser,
+	tryUpgrade,
+	uriThroughPort
 } from '../support/sync-clients.ts';
 
 let database: Database;
@@ -33,12 +33,6 @@ let customer: TestUser;
 let partner: TestUser;
 let admin: TestUser;
 const running: SyncServerHandle[] = [];
-
-const actorOf = (user: TestUser): Actor => ({
-	userId: user.userId,
-	role: user.role,
-	name: user.name
-});
 
 beforeAll(async () => {
 	const opened = await openTestDatabase('sync_persist');
@@ -53,8 +47,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
 	await Promise.all(running.map((server) => server.kill()));
-	await database?.db.dropDatabase();
-	await database?.close();
+	await dropTestDatabase(database);
 });
 
 async function start(env: Record<string, string> = {}, dbUri = uri): Promise<SyncServerHandle> {
@@ -65,7 +58,7 @@ async function start(env: Record<string, string> = {}, dbUri = uri): Promise<Syn
 
 /** Orders with meta and a claim, written through the service channel of `server`. */
 async function claimedOrders(server: SyncServerHandle, count: number): Promise<string[]> {
-	const sync = createSyncClient({ baseUrl: server.url, secret: TEST_SECRET });
+	const sync = serviceClient(server);
 	const ids = Array.from({ length: count }, () => randomId(8));
 	for (const orderId of ids) {
 		await insertOrderRow(database.collections, orderId, customer.userId, partner.userId);
@@ -318,7 +311,7 @@ describe('compaction and unload', () => {
 			expect(JSON.parse(outcome.body)).toMatchObject({ error: { code: 'document_unavailable' } });
 		}
 		// the service channel cannot write into it either
-		const sync = createSyncClient({ baseUrl: damaged.url, secret: TEST_SECRET });
+		const sync = serviceClient(damaged);
 		await expect(
 			sync.appendServerEvent(orderId, createEvent(actorOf(admin), 'cancelled'))
 		).rejects.toMatchObject({ status: 503 });

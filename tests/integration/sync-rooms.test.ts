@@ -4,20 +4,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEvent } from '../../src/lib/order/index.ts';
 import type { Database } from '../../src/lib/server/db.ts';
 import { invalidateSession, SESSION_COOKIE } from '../../src/lib/server/auth/session.ts';
-import { createSyncClient } from '../../src/lib/server/sync-client.ts';
-import { openTestDatabase } from '../support/database.ts';
+import { dropTestDatabase, openTestDatabase } from '../support/database.ts';
 import {
 	connectProvider,
 	createTestUser,
 	eventually,
 	insertOrderRow,
 	sampleMeta,
+	serviceClient,
 	startTestSyncServer,
-	TEST_ORIGIN,
-	TEST_SECRET,
-	tryUpgrade,
 	type SyncServerHandle,
-	type TestUser
+	TEST_ORIGIN,
+	type TestUser,
+	tryUpgrade
 } from '../support/sync-clients.ts';
 
 let database: Database;
@@ -54,7 +53,7 @@ beforeAll(async () => {
 		SYNC_CONNECTIONS_PARTNER: '4'
 	});
 	// the documents as the web app writes them (the sync-server keeps the index in step with them)
-	const sync = createSyncClient({ baseUrl: server.url, secret: TEST_SECRET });
+	const sync = serviceClient(server);
 	await sync.initOrder(orders.mine, sampleMeta(orders.mine, customer.userId));
 	await sync.initOrder(orders.others, sampleMeta(orders.others, otherCustomer.userId));
 	await sync.initOrder(orders.open, sampleMeta(orders.open, otherCustomer.userId));
@@ -68,8 +67,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
 	await server?.stop();
-	await database?.db.dropDatabase();
-	await database?.close();
+	await dropTestDatabase(database);
 });
 
 const upgrade = (docName: string, user: TestUser | null, origin: string | null = TEST_ORIGIN) => {

@@ -3,8 +3,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createEvent, readOrder, type Actor } from '../../src/lib/order/index.ts';
 import type { Database } from '../../src/lib/server/db.ts';
 import { randomId } from '../../src/lib/server/ids.ts';
-import { createSyncClient } from '../../src/lib/server/sync-client.ts';
-import { openTestDatabase } from '../support/database.ts';
+import { dropTestDatabase, openTestDatabase } from '../support/database.ts';
 import {
 	createTestUser,
 	headersFor,
@@ -12,11 +11,11 @@ import {
 	RawSyncClient,
 	readMetrics,
 	sampleMeta,
+	serviceClient,
 	startTestSyncServer,
-	TEST_SECRET,
-	withTimeout,
 	type SyncServerHandle,
-	type TestUser
+	type TestUser,
+	withTimeout
 } from '../support/sync-clients.ts';
 
 const CLIENTS = 1_000;
@@ -33,7 +32,7 @@ beforeAll(async () => {
 	database = opened.database;
 	uri = opened.uri;
 	server = await startTestSyncServer(uri);
-	const sync = createSyncClient({ baseUrl: server.url, secret: TEST_SECRET });
+	const sync = serviceClient(server);
 	for (let i = 0; i < CUSTOMERS; i++) {
 		const user = await createTestUser(database.collections, 'customer');
 		for (let j = 0; j < ORDERS_PER_CUSTOMER; j++) {
@@ -47,8 +46,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
 	await server?.kill();
-	await database?.db.dropDatabase();
-	await database?.close();
+	await dropTestDatabase(database);
 });
 
 /** Opens every client at once and waits until each has synced `ready`. */
@@ -90,7 +88,7 @@ it(
 		first.clients.forEach((client) => client.close());
 
 		// while they are away: a change to every order, then a restart
-		const sync = createSyncClient({ baseUrl: server.url, secret: TEST_SECRET });
+		const sync = serviceClient(server);
 		const admin: Actor = { userId: 'storm0admin', role: 'admin' };
 		const cancels = new Map<string, string>();
 		for (const { orderId } of rooms) {

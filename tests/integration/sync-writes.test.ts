@@ -8,7 +8,6 @@ import {
 	feedMap,
 	readOrder,
 	writeRating,
-	type Actor,
 	type EventType
 } from '../../src/lib/order/index.ts';
 import type { Database } from '../../src/lib/server/db.ts';
@@ -18,8 +17,9 @@ import {
 	SyncServiceError,
 	type SyncClient
 } from '../../src/lib/server/sync-client.ts';
-import { openTestDatabase } from '../support/database.ts';
+import { dropTestDatabase, openTestDatabase } from '../support/database.ts';
 import {
+	actorOf,
 	connectProvider,
 	createTestUser,
 	eventually,
@@ -29,11 +29,12 @@ import {
 	RawSyncClient,
 	readStored,
 	sampleMeta,
+	serviceClient,
 	startTestSyncServer,
-	TEST_SECRET,
 	type SyncServerHandle,
-	withTimeout,
-	type TestUser
+	TEST_SECRET,
+	type TestUser,
+	withTimeout
 } from '../support/sync-clients.ts';
 
 let database: Database;
@@ -44,11 +45,6 @@ let partner: TestUser;
 let otherPartner: TestUser;
 let admin: TestUser;
 
-const actorOf = (user: TestUser): Actor => ({
-	userId: user.userId,
-	role: user.role,
-	name: user.name
-});
 const claimedAt = () => new Date().toISOString();
 
 beforeAll(async () => {
@@ -62,13 +58,12 @@ beforeAll(async () => {
 		createTestUser(c, 'admin', 'Ada')
 	]);
 	server = await startTestSyncServer(opened.uri);
-	sync = createSyncClient({ baseUrl: server.url, secret: TEST_SECRET });
+	sync = serviceClient(server);
 });
 
 afterAll(async () => {
 	await server?.stop();
-	await database?.db.dropDatabase();
-	await database?.close();
+	await dropTestDatabase(database);
 });
 
 /** A fresh order: index row, meta written through the service channel, optionally claimed. */

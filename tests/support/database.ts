@@ -17,3 +17,9 @@ export async function openTestDatabase(
 	const database = await connectDatabase(uri, { appName: 'dispatch-tests' });
 	return { uri, database };
 }
+
+/** Drops a database from `openTestDatabase` and closes its connection (no-op when never opened). */
+export async function dropTestDatabase(database: Database | undefined): Promise<void> {
+	await database?.db.dropDatabase();
+	await database?.close();
+}

@@ -8,10 +8,11 @@ import * as encoding from 'lib0/encoding';
 import { WebsocketProvider } from 'y-websocket';
 import * as syncProtocol from 'y-protocols/sync';
 import * as Y from 'yjs';
-import type { OrderMeta, Role } from '../../src/lib/order/index.ts';
+import type { Actor, OrderMeta, Role } from '../../src/lib/order/index.ts';
 import { createSession, SESSION_COOKIE } from '../../src/lib/server/auth/session.ts';
 import type { Collections } from '../../src/lib/server/db.ts';
 import { randomId } from '../../src/lib/server/ids.ts';
+import { createSyncClient, type SyncClient } from '../../src/lib/server/sync-client.ts';
 import { startSyncServer } from './processes.ts';
 
 export const TEST_ORIGIN = 'http://127.0.0.1:3000';
@@ -38,6 +39,11 @@ export async function startTestSyncServer(
 		...env
 	});
 	return Object.assign(server, { wsUrl: `ws://127.0.0.1:${server.port}` });
+}
+
+/** The web app's service channel to `server`, authenticated with the test secret. */
+export function serviceClient(server: { url: string }): SyncClient {
+	return createSyncClient({ baseUrl: server.url, secret: TEST_SECRET });
 }
 
 // ---- fixtures --------------------------------------------------------------------------------
@@ -72,6 +78,11 @@ export async function createTestUser(
 	});
 	const { token, session } = await createSession(c, userId);
 	return { userId, role, name, sessionId: session.id, cookie: `${SESSION_COOKIE}=${token}` };
+}
+
+/** The actor a test user writes order events as. */
+export function actorOf(user: TestUser): Actor {
+	return { userId: user.userId, role: user.role, name: user.name };
 }
 
 /** The `orders` index row the room policy reads (customerId, partnerId). */

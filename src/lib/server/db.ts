@@ -1,7 +1,14 @@
 // MongoDB access for the web app and the sync-server, through the official driver only.
 // Works on MongoDB 7 and on FerretDB 1.24 (tests, local dev): plain CRUD, upserts, unique and
 // compound indexes, sort/limit. No change streams, transactions or TTL indexes (DESIGN.md).
-import { MongoClient, type Binary, type Collection, type Db, type ObjectId } from 'mongodb';
+import {
+	MongoClient,
+	MongoServerError,
+	type Binary,
+	type Collection,
+	type Db,
+	type ObjectId
+} from 'mongodb';
 import type { OrderMeta } from '../order/schema.ts';
 import type { OrderStatus } from '../order/status.ts';
 
@@ -120,13 +127,6 @@ export interface AuthTokenUseDoc {
 	at: Date;
 }
 
-/** Fixed-window counters for rate limits (login attempts per IP and per email). */
-export interface RateLimitDoc {
-	_id: string; // `${bucket}:${key}:${windowStart}`
-	count: number;
-	expiresAt: Date;
-}
-
 /**
  * One counted attempt in a fixed rate-limit window: slot `n` of at most `limit`, taken by a unique
  * insert, so concurrent attempts never share a slot and the window never holds more than `limit`.
@@ -176,7 +176,6 @@ export interface Collections {
 	orderClaims: Collection<OrderClaimDoc>;
 	orderRequests: Collection<OrderRequestDoc>;
 	authTokens: Collection<AuthTokenDoc>;
-	rateLimits: Collection<RateLimitDoc>;
 	authTokenUses: Collection<AuthTokenUseDoc>;
 	rateLimitSlots: Collection<RateLimitSlotDoc>;
 	outbox: Collection<OutboxMailDoc>;
@@ -200,13 +199,17 @@ export function collectionsOf(db: Db): Collections {
 		orderClaims: db.collection<OrderClaimDoc>('order_claims'),
 		orderRequests: db.collection<OrderRequestDoc>('order_requests'),
 		authTokens: db.collection<AuthTokenDoc>('auth_tokens'),
-		rateLimits: db.collection<RateLimitDoc>('rate_limits'),
 		authTokenUses: db.collection<AuthTokenUseDoc>('auth_token_uses'),
 		rateLimitSlots: db.collection<RateLimitSlotDoc>('rate_limit_slots'),
 		outbox: db.collection<OutboxMailDoc>('mail_outbox'),
 		docSnapshots: db.collection<DocSnapshotDoc>('ydoc_snapshots'),
 		docUpdates: db.collection<DocUpdateDoc>('ydoc_updates')
 	};
+}
+
+/** True for a unique-index violation (E11000): the insert lost a race or hit a taken key. */
+export function isDuplicateKeyError(error: unknown): boolean {
+	return error instanceof MongoServerError && error.code === 11000;
 }
 
 export async function ensureIndexes(c: Collections): Promise<void> {
@@ -223,7 +226,6 @@ export async function ensureIndexes(c: Collections): Promise<void> {
 		c.orders.createIndex({ partnerId: 1, status: 1 }),
 		c.orderRequests.createIndex({ customerId: 1, createdAt: -1 }),
 		c.authTokens.createIndex({ userId: 1, kind: 1 }),
-		c.rateLimits.createIndex({ expiresAt: 1 }),
 		c.rateLimitSlots.createIndex({ key: 1, windowStart: 1 }),
 		c.rateLimitSlots.createIndex({ expiresAt: 1 }),
 		c.outbox.createIndex({ to: 1, createdAt: -1 }),

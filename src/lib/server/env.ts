@@ -33,10 +33,12 @@ export const port = (fallback: number) =>
 		z.number({ error: 'must be a number' }).int().min(1).max(65535)
 	);
 
+const POSITIVE_WHOLE = 'must be a positive whole number';
+
 export const positiveInt = (fallback: number) =>
 	z.preprocess(
 		(v) => (v === '' || v === undefined ? fallback : Number(v)),
-		z.number({ error: 'must be a number' }).int().positive()
+		z.number({ error: 'must be a number' }).int(POSITIVE_WHOLE).positive(POSITIVE_WHOLE)
 	);
 
 export const booleanFlag = (fallback: boolean) =>

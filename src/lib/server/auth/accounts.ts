@@ -1,8 +1,13 @@
 // User accounts: creation, password authentication, profile updates and the boot-time admin.
 // Emails are stored trimmed and lower-cased; the unique index on `users.email` is what makes
 // duplicates impossible (no check-then-insert race).
-import { MongoServerError } from 'mongodb';
-import type { Collections, Role, UserDoc, Vehicle } from '../db.ts';
+import {
+	isDuplicateKeyError,
+	type Collections,
+	type Role,
+	type UserDoc,
+	type Vehicle
+} from '../db.ts';
 import { ApiError } from '../http.ts';
 import { randomId } from '../ids.ts';
 import type { Logger } from '../log.ts';
@@ -53,7 +58,7 @@ export async function createUser(
 	try {
 		await c.users.insertOne(user);
 	} catch (err) {
-		if (err instanceof MongoServerError && err.code === 11000) throw emailTakenError();
+		if (isDuplicateKeyError(err)) throw emailTakenError();
 		throw err;
 	}
 	return user;

@@ -6,8 +6,7 @@
 // holds more than `limit` rows. An `$inc` counter would be simpler, but on FerretDB 1.24 concurrent
 // upserts with `$inc` lose increments (measured: far more attempts got through than allowed).
 // Expired windows are pruned now and then in bounded batches (no TTL indexes on FerretDB 1.24).
-import { MongoServerError } from 'mongodb';
-import type { Collections } from '../db.ts';
+import { isDuplicateKeyError, type Collections } from '../db.ts';
 
 export interface RateLimitResult {
 	allowed: boolean;
@@ -81,7 +80,7 @@ async function takeSlot(c: Collections, window: Window, slot: number): Promise<b
 		});
 		return true;
 	} catch (err) {
-		if (err instanceof MongoServerError && err.code === 11000) return false;
+		if (isDuplicateKeyError(err)) return false;
 		throw err;
 	}
 }

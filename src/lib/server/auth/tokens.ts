@@ -7,8 +7,12 @@
 // match the same row. `usedAt` on the token row is kept for display and audit only.
 import { sha256 } from '@oslojs/crypto/sha2';
 import { encodeHexLowerCase } from '@oslojs/encoding';
-import { MongoServerError } from 'mongodb';
-import type { AuthTokenDoc, AuthTokenUseDoc, Collections } from '../db.ts';
+import {
+	isDuplicateKeyError,
+	type AuthTokenDoc,
+	type AuthTokenUseDoc,
+	type Collections
+} from '../db.ts';
 import { randomId } from '../ids.ts';
 
 export type AuthTokenKind = AuthTokenDoc['kind'];
@@ -97,7 +101,7 @@ async function recordUse(
 		});
 		return true;
 	} catch (err) {
-		if (err instanceof MongoServerError && err.code === 11000) return false;
+		if (isDuplicateKeyError(err)) return false;
 		throw err;
 	}
 }

@@ -1,10 +1,9 @@
 // Cancellation through the API (DESIGN.md's table): the customer who placed the order while it
 // is pending and unassigned; an admin while it is not final. The `cancelled` event is written by
 // the server through the service channel, in the actor's name and role.
-import { MongoServerError } from 'mongodb';
 import { ID_PATTERN, type OrderEvent } from '../../order/schema.ts';
 import { isFinalStatus } from '../../order/status.ts';
-import type { OrderClaimDoc, OrderIndexDoc } from '../db.ts';
+import { isDuplicateKeyError, type OrderClaimDoc, type OrderIndexDoc } from '../db.ts';
 import { ApiError, validationError } from '../http.ts';
 import { randomId } from '../ids.ts';
 import { isSyncFailure, notFound, syncUnavailable } from './errors.ts';
@@ -23,10 +22,6 @@ function notCancellable(row: Pick<OrderIndexDoc, 'status'>, byCustomer: boolean)
 			? 'A partner has already accepted this order, so it can no longer be cancelled here. Please contact support.'
 			: `This order can no longer be cancelled (it is ${row.status.replaceAll('_', ' ')}).`
 	);
-}
-
-function isDuplicateKey(error: unknown): boolean {
-	return error instanceof MongoServerError && error.code === 11000;
 }
 
 /**
@@ -100,7 +95,7 @@ async function cancelAsCustomer(
 	try {
 		await orderClaims.insertOne(decision);
 	} catch (error) {
-		if (!isDuplicateKey(error)) throw error;
+		if (!isDuplicateKeyError(error)) throw error;
 		const existing = await orderClaims.findOne({ _id: row._id });
 		if (existing?.kind !== 'cancel' || existing.userId !== user.id) {
 			throw notCancellable({ status: 'accepted' }, true);
@@ -155,7 +150,7 @@ async function cancelAsAdmin(
 			});
 			locked = true;
 		} catch (error) {
-			if (!isDuplicateKey(error)) throw error;
+			if (!isDuplicateKeyError(error)) throw error;
 		}
 	}
 	let status;

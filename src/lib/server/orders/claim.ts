@@ -3,9 +3,8 @@
 // FerretDB, whose conditional updates are not); then the index row follows and the server writes
 // the assignment and the `accepted` event into the document. If that write fails, the claim is
 // undone and the partner gets 503, so nobody holds an order whose document does not say so.
-import { MongoServerError } from 'mongodb';
 import { ID_PATTERN, type Assignment, type OrderEvent } from '../../order/schema.ts';
-import type { OrderClaimDoc } from '../db.ts';
+import { isDuplicateKeyError, type OrderClaimDoc } from '../db.ts';
 import { ApiError } from '../http.ts';
 import { randomId } from '../ids.ts';
 import { SyncServiceError } from '../sync-client.ts';
@@ -70,7 +69,7 @@ export async function claimOrder(
 	try {
 		await orderClaims.insertOne(claim);
 	} catch (error) {
-		if (!(error instanceof MongoServerError && error.code === 11000)) throw error;
+		if (!isDuplicateKeyError(error)) throw error;
 		const existing = await orderClaims.findOne({ _id: orderId });
 		if (existing === null) throw alreadyTaken(); // a claim being rolled back right now
 		if (existing.kind === 'cancel') throw notClaimable('cancelled');

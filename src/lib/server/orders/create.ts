@@ -4,11 +4,10 @@
 // row is removed again and the caller gets 503, so there is never a half-created order.
 import { sha256 } from '@oslojs/crypto/sha2';
 import { encodeHexLowerCase } from '@oslojs/encoding';
-import { MongoServerError } from 'mongodb';
 import { orderDocName, type OrderMeta } from '../../order/schema.ts';
 import { assertMayOrder } from '../auth/guards.ts';
 import { getProductsByIds } from '../catalog.ts';
-import type { OrderIndexDoc, OrderRequestDoc } from '../db.ts';
+import { isDuplicateKeyError, type OrderIndexDoc, type OrderRequestDoc } from '../db.ts';
 import { ApiError, validationError } from '../http.ts';
 import { randomId } from '../ids.ts';
 import { isSyncFailure, syncUnavailable } from './errors.ts';
@@ -20,10 +19,6 @@ export interface CreateOrderOptions {
 	/** The `Idempotency-Key` header, if the client sent one (same meaning as `clientOrderId`). */
 	idempotencyKey?: string | null;
 	now?: Date;
-}
-
-function isDuplicateKey(error: unknown): boolean {
-	return error instanceof MongoServerError && error.code === 11000;
 }
 
 /** The key a retried checkout sends again: the header, else the body's `clientOrderId`. */
@@ -151,7 +146,7 @@ export async function createOrder(
 		try {
 			await orderRequests.insertOne(request);
 		} catch (error) {
-			if (!isDuplicateKey(error)) throw error;
+			if (!isDuplicateKeyError(error)) throw error;
 			const earlier = await orderRequests.findOne({ _id: request._id });
 			if (earlier === null) throw syncUnavailable(); // removed by a failing attempt just now
 			return replay(service, earlier, request.requestHash);
@@ -193,7 +188,7 @@ async function finishCreation(
 	try {
 		await orders.insertOne(indexRowFromMeta(meta));
 	} catch (error) {
-		if (!isDuplicateKey(error) || request === null) throw error; // a retry finds its row there
+		if (!isDuplicateKeyError(error) || request === null) throw error; // a retry finds its row there
 	}
 	try {
 		await service.sync.initOrder(orderId, meta);
