@@ -1,19 +1,10 @@
 import { sveltekit } from '@sveltejs/kit/vite';
 import { SvelteKitPWA } from '@vite-pwa/sveltekit';
 import { defineConfig } from 'vitest/config';
+import { generateServiceWorkerBeforeAdapter, pwaOptions } from './src/lib/pwa/options.ts';
 
 export default defineConfig({
-	plugins: [
-		sveltekit(),
-		SvelteKitPWA({
-			registerType: 'prompt',
-			strategies: 'generateSW',
-			manifest: false,
-			workbox: {
-				globPatterns: ['client/**/*.{js,css,ico,png,svg,webp,woff2}', 'prerendered/**/*.html']
-			}
-		})
-	],
+	plugins: [sveltekit(), generateServiceWorkerBeforeAdapter(SvelteKitPWA(pwaOptions))],
 	test: {
 		projects: [
 			{

@@ -301,13 +301,14 @@ describe('checkout and the live order page', () => {
 			customerId: casey.userId
 		});
 
-		// The browser knows it is offline: nothing is sent, and the page says so.
+		// The browser knows it is offline: the order is queued on the device, and the page says so
+		// (sending it later is tests/e2e/offline-customer.test.ts); here it is taken back.
 		await page.context().setOffline(true);
 		await page.getByRole('button', { name: /Place order/ }).click();
-		await page
-			.getByRole('alert')
-			.getByText(/You are offline, so your order was not sent/)
-			.waitFor();
+		const queued = page.getByTestId('order-queued');
+		await queued.getByText('Your order will be sent when you’re back online').waitFor();
+		await queued.getByRole('button', { name: 'Don’t send it' }).click();
+		await queued.waitFor({ state: 'detached' });
 		await page.context().setOffline(false);
 
 		// The connection drops while sending: the request never reaches the server.

@@ -26,7 +26,9 @@ export { getSyncUrl, setSyncUrl } from './config';
 export { localDbName, localDbPrefix, LOCAL_DB_PREFIX } from './local-store';
 export { describeDoc, orderRef } from './messages';
 export {
+	connectionSummary,
 	openDoc,
+	type ConnectionSummary,
 	type ConnectionStatus,
 	type DocHandle,
 	type SyncProblem

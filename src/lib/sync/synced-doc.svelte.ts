@@ -2,6 +2,7 @@
 // component that opens the same document. See index.ts for the public API.
 import { IndexeddbPersistence } from 'y-indexeddb';
 import { WebsocketProvider } from 'y-websocket';
+import { SvelteSet } from 'svelte/reactivity';
 import * as Y from 'yjs';
 import { browser } from '$app/environment';
 import { showToast } from '$lib/components/toast.svelte';
@@ -10,6 +11,15 @@ import { jitter, reconnectDelay } from './backoff';
 import { getSyncUrl } from './config';
 import { localDbName } from './local-store';
 import { refusalMessage, sessionEndedMessage } from './messages';
+import { loadServerVector, pendingChanges, storeServerVector } from './pending.svelte';
+import {
+	encodeSyncStep1Frame,
+	mergeStateVectors,
+	peekServerSyncMessage,
+	stateVectorOf,
+	unconfirmedCount,
+	type StateVector
+} from './state-vector';
 
 /** `connecting` until the first attempt settles; then `online` while a socket is open. */
 export type ConnectionStatus = 'connecting' | 'online' | 'offline';
@@ -38,6 +48,11 @@ export interface DocHandle {
 	/** The copy kept on this device has been loaded (it may be empty). */
 	readonly loadedLocal: boolean;
 	readonly error: SyncProblem | null;
+	/**
+	 * Local changes the server has not confirmed yet: operations in this copy beyond the server's
+	 * last known state vector (kept across reloads, so it is right offline too).
+	 */
+	readonly pending: number;
 	/** Calls `listener` after every change of the content, and when the document is replaced. */
 	observe(listener: (doc: Y.Doc) => void): () => void;
 	/** Clears `error` (e.g. when the person dismisses the message). */
@@ -57,6 +72,10 @@ const isPermanentClose = (code: number) => code >= 4400 && code < 4500;
 const LINGER_MS = 5_000;
 /** Reconnect within this long (random) when the browser says the network is back. */
 const ONLINE_JITTER_MS = 1_000;
+/** While changes are unconfirmed, ask the server for its state vector this often. */
+const CONFIRM_INTERVAL_MS = 1_500;
+/** y-websocket's message type for sync messages. */
+const MESSAGE_SYNC = 0;
 
 type Listener = (doc: Y.Doc) => void;
 
@@ -66,6 +85,7 @@ class SharedDoc {
 	syncing = $state(false);
 	loadedLocal = $state(false);
 	error: SyncProblem | null = $state(null);
+	pending = $state(0);
 	doc: Y.Doc = $state.raw(new Y.Doc());
 
 	private refs = 0;
@@ -79,13 +99,19 @@ class SharedDoc {
 	private retry: (() => void) | null = null;
 	private lingerTimer: ReturnType<typeof setTimeout> | null = null;
 	private destroyed = false;
+	/** What the server is known to hold (see state-vector.ts). */
+	private serverVector: StateVector;
+	private confirmTimer: ReturnType<typeof setTimeout> | null = null;
 
 	constructor(
 		private readonly key: string,
 		readonly userId: string,
 		readonly docName: string
 	) {
+		this.serverVector = loadServerVector(userId, docName);
+		openDocs.add(this);
 		window.addEventListener('online', this.onOnline);
+		window.addEventListener('offline', this.onOffline);
 		this.start(this.doc);
 	}
 
@@ -112,10 +138,49 @@ class SharedDoc {
 		for (const listener of [...this.listeners]) listener(this.doc);
 	};
 
+	private onDocUpdate = (_update: Uint8Array, origin: unknown) => {
+		this.notify();
+		this.recount();
+		// A change made here (not one loaded from IndexedDB or received from the server).
+		if (origin !== this.provider && origin !== this.persistence) this.scheduleConfirm(300);
+	};
+
+	/** Recomputes `pending`; before the local copy is loaded the document says nothing yet. */
+	private recount(): void {
+		if (!this.loadedLocal) return;
+		this.pending = unconfirmedCount(stateVectorOf(this.doc), this.serverVector);
+		pendingChanges.set(this.userId, this.docName, this.pending);
+	}
+
+	private learnServerVector(vector: StateVector): void {
+		this.serverVector = mergeStateVectors(this.serverVector, vector);
+		storeServerVector(this.userId, this.docName, this.serverVector);
+		this.recount();
+	}
+
+	/**
+	 * While some change is unconfirmed, sends a sync step 1 now and then: the sync-server answers
+	 * with what we lack and its durable state vector, which confirms what it has stored.
+	 */
+	private scheduleConfirm(delayMs = CONFIRM_INTERVAL_MS): void {
+		if (this.confirmTimer !== null || this.destroyed) return;
+		this.confirmTimer = setTimeout(() => {
+			this.confirmTimer = null;
+			if (this.pending === 0 || this.destroyed) return;
+			const provider = this.provider;
+			const ws = provider?.ws;
+			if (provider && provider.synced && ws && ws.readyState === WebSocket.OPEN) {
+				ws.send(encodeSyncStep1Frame(this.doc));
+				this.scheduleConfirm();
+			}
+			// Offline: the next sync (on reconnect) schedules it again.
+		}, delayMs);
+	}
+
 	private start(doc: Y.Doc): void {
 		const generation = ++this.generation;
 		this.loadedLocal = false;
-		doc.on('update', this.notify);
+		doc.on('update', this.onDocUpdate);
 		try {
 			const persistence = new IndexeddbPersistence(localDbName(this.userId, this.docName), doc);
 			this.persistence = persistence;
@@ -123,10 +188,12 @@ class SharedDoc {
 				if (generation !== this.generation) return;
 				this.loadedLocal = true;
 				this.notify();
+				this.recount();
 			});
 		} catch {
 			// No IndexedDB (e.g. disabled storage): work from the server only.
 			this.loadedLocal = true;
+			this.recount();
 		}
 		void this.connect(generation);
 	}
@@ -152,6 +219,14 @@ class SharedDoc {
 		});
 		this.provider = provider;
 		const current = () => this.provider === provider && !this.destroyed;
+		// Learn the server's state vector from what it sends: a sync step 1 carries it, and an
+		// update from the server (including our own, relayed back once durable) adds to it.
+		const handleSync = provider.messageHandlers[MESSAGE_SYNC];
+		provider.messageHandlers[MESSAGE_SYNC] = (encoder, decoder, ...rest) => {
+			const learned = peekServerSyncMessage(decoder);
+			handleSync?.(encoder, decoder, ...rest);
+			if (learned !== null && current()) this.learnServerVector(learned);
+		};
 		provider.on('status', ({ status }) => {
 			if (!current()) return;
 			if (status === 'connected') {
@@ -167,6 +242,7 @@ class SharedDoc {
 			this.synced = true;
 			this.syncing = false;
 			this.attempt = 0;
+			this.scheduleConfirm(300);
 		});
 		provider.on('connection-close', () => {
 			if (!current()) return;
@@ -207,6 +283,20 @@ class SharedDoc {
 	};
 
 	/**
+	 * The browser lost the network. An open socket may stay "open" but carry nothing (Chromium
+	 * keeps it so; see docs/offline.md) until y-websocket's 30 s watchdog notices, so it is dropped
+	 * now: the page says "offline" at once and reconnects when the network returns (onOnline).
+	 */
+	private onOffline = () => {
+		const provider = this.provider;
+		if (provider === null || provider.ws === null) return;
+		provider.disconnect(); // drops the socket at once; y-websocket then waits for `connect()`
+		this.status = 'offline';
+		this.syncing = false;
+		this.scheduleRetry(() => provider.connect());
+	};
+
+	/**
 	 * The server refused an update from this copy. The copy (memory and IndexedDB) still holds it
 	 * and would send it again on every reconnect, so it is dropped and the document is loaded
 	 * fresh from the server (DESIGN.md "The sync-server": write validation).
@@ -218,7 +308,7 @@ class SharedDoc {
 		this.generation++;
 		this.stopProvider();
 		const oldDoc = this.doc;
-		oldDoc.off('update', this.notify);
+		oldDoc.off('update', this.onDocUpdate);
 		const persistence = this.persistence;
 		this.persistence = null;
 		try {
@@ -235,6 +325,8 @@ class SharedDoc {
 	}
 
 	private stopProvider(): void {
+		if (this.confirmTimer !== null) clearTimeout(this.confirmTimer);
+		this.confirmTimer = null;
 		if (this.retryTimer !== null) clearTimeout(this.retryTimer);
 		this.retryTimer = null;
 		this.retry = null;
@@ -248,9 +340,11 @@ class SharedDoc {
 		if (this.destroyed) return;
 		this.destroyed = true;
 		registry.delete(this.key);
+		openDocs.delete(this);
 		window.removeEventListener('online', this.onOnline);
+		window.removeEventListener('offline', this.onOffline);
 		this.stopProvider();
-		this.doc.off('update', this.notify);
+		this.doc.off('update', this.onDocUpdate);
 		void this.persistence?.destroy();
 		this.persistence = null;
 		this.doc.destroy();
@@ -289,6 +383,9 @@ class Lease implements DocHandle {
 	get error() {
 		return this.#shared.error;
 	}
+	get pending() {
+		return this.#shared.pending;
+	}
 
 	observe(listener: Listener): () => void {
 		if (this.#released) throw new Error('this document handle was released');
@@ -316,6 +413,30 @@ class Lease implements DocHandle {
 // Plain Map on purpose: the registry itself is bookkeeping, not something the UI renders.
 // eslint-disable-next-line svelte/prefer-svelte-reactivity
 const registry = new Map<string, SharedDoc>();
+
+/** Every open document, for the connection summary in the header. */
+const openDocs = new SvelteSet<SharedDoc>();
+
+export interface ConnectionSummary {
+	/** Documents open on this page (including ones kept open to sync in the background). */
+	open: number;
+	online: number;
+	offline: number;
+	/** Connecting, or connected with the first exchange still on its way. */
+	syncing: number;
+}
+
+/** How the open documents are connected (reactive). */
+export function connectionSummary(): ConnectionSummary {
+	const summary = { open: 0, online: 0, offline: 0, syncing: 0 };
+	for (const doc of openDocs) {
+		summary.open++;
+		if (doc.status === 'online') summary.online++;
+		if (doc.status === 'offline') summary.offline++;
+		if (doc.status === 'connecting' || doc.syncing) summary.syncing++;
+	}
+	return summary;
+}
 
 /**
  * Opens a document for `userId` (browser only). Handles for the same user and document share one

@@ -1,0 +1,83 @@
+// A customer placing an order with no network, in Chromium against the real web app: the order
+// is queued on the device (the page says so, the header counts it), survives a reload offline,
+// and is sent by itself when the network returns — exactly once, with the cart's Idempotency-Key —
+// after which the page moves on to the live order.
+import type { Browser, BrowserContext } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_MENU } from '../../src/lib/catalog/demo-menu.ts';
+import { launchBrowser, screenshot } from '../support/browser.ts';
+import {
+	connection,
+	openPath,
+	pwaContext,
+	startOfflineStack,
+	whenControlled,
+	type OfflineStack
+} from './offline-stack.ts';
+import { person, type Person } from './partner-stack.ts';
+
+let stack: OfflineStack;
+let browser: Browser;
+let customer: Person;
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+	stack = await startOfflineStack('offline_customer');
+	browser = await launchBrowser();
+	customer = await person(stack, 'customer', 'Casey Customer');
+});
+
+afterAll(async () => {
+	for (const context of contexts) await context.close().catch(() => undefined);
+	await browser?.close();
+	await stack?.stop();
+});
+
+const MARGHERITA = DEMO_MENU.find((p) => p.id === 'margherita')!;
+const customersOrders = () =>
+	stack.database.collections.orders.find({ customerId: customer.userId }).toArray();
+
+describe('ordering offline', () => {
+	it('queues the order, keeps it across a reload, and sends it once when back online', async () => {
+		const context = await pwaContext(browser, stack, customer);
+		contexts.push(context);
+		const page = await context.newPage();
+		await openPath(page, stack, '/');
+		await whenControlled(page);
+		await openPath(page, stack, '/');
+		await page.getByRole('button', { name: `Add ${MARGHERITA.name} to cart` }).click();
+		await openPath(page, stack, '/checkout');
+
+		await context.setOffline(true);
+		await page.getByLabel('Street and number').fill('221B Baker Street');
+		await page.getByLabel('City').fill('London');
+		await page.getByLabel('Postcode').fill('NW1 6XE');
+		await page.getByLabel('Phone').fill('+44 20 7946 0018');
+		await page.getByRole('button', { name: /Place order/ }).click();
+
+		const queued = page.getByTestId('order-queued');
+		await queued.getByText('Your order will be sent when you’re back online').waitFor();
+		await connection(page).getByText('1 change not synced').waitFor();
+		await screenshot(page, 'offline-checkout-queued-phone');
+		expect(await customersOrders()).toEqual([]);
+
+		// Still queued after a reload with no network (the page comes from the service worker).
+		await page.reload();
+		await page.locator('html[data-hydrated]').waitFor({ state: 'attached' });
+		await queued.waitFor();
+
+		await context.setOffline(false);
+		await page.waitForURL(/\/orders\/[a-z0-9]+$/, { timeout: 20_000 });
+		const orderId = new URL(page.url()).pathname.split('/').pop()!;
+		await page.getByRole('heading', { level: 2, name: 'Waiting for a delivery partner' }).waitFor();
+		await expect.poll(() => connection(page).getAttribute('data-pending')).toBe('0');
+		const orders = await customersOrders();
+		expect(orders.map((order) => order._id)).toEqual([orderId]);
+		expect(orders[0]?.total).toBeGreaterThan(0);
+		// The cart did its job.
+		expect(await page.evaluate(() => localStorage.getItem('dispatch:cart'))).not.toContain(
+			MARGHERITA.id
+		);
+		await context.close();
+	});
+});
