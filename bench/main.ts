@@ -1,0 +1,274 @@
+// `npm run bench` / `npm run bench:smoke`: ours against @y/websocket-server and Hocuspocus with
+// the same workload and client code, on 127.0.0.1, one server at a time. See docs/performance.md.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { freePort } from '../tests/support/ports.ts';
+import { openDatabase, startScratchFerret, type ScratchFerret } from './database.ts';
+import { measureLifecycle, type LifecycleResult } from './extras/lifecycle.ts';
+import {
+	discardBuild,
+	measurePwa,
+	snapshotBuild,
+	startWebApp,
+	type PwaResult
+} from './extras/pwa.ts';
+import { createPopulation } from './fixtures.ts';
+import { parseOptions, USAGE, UsageError, type BenchOptions } from './options.ts';
+import { killAllChildren, setUpPinning, type Child } from './processes.ts';
+import { formatProfile } from './profile.ts';
+import { formatExtras, formatPoint, summarizePoint, type PointSummary } from './report.ts';
+import { measuredRun, type RunResult } from './run.ts';
+import {
+	BENCH_DIR,
+	BENCH_ORIGIN,
+	buildOurs,
+	removeOursBundle,
+	startServer,
+	type RunningServer
+} from './servers.ts';
+
+const log = (line: string) => console.log(line);
+
+/** Generous upper bound of the whole run, after which the watchdog kills everything. */
+function budgetMs(options: BenchOptions): number {
+	let total = 120_000;
+	for (const point of options.points) {
+		const storm = 30_000 + point.clients * 10;
+		const run = storm + options.warmupMs + options.durationMs + options.graceMs + 30_000;
+		total += run * options.reps * options.servers.length;
+	}
+	return total * 2;
+}
+
+function rotate<T>(items: readonly T[], by: number): T[] {
+	const k = by % items.length;
+	return [...items.slice(k), ...items.slice(0, k)];
+}
+
+async function measureExtras(
+	options: BenchOptions,
+	ferret: ScratchFerret,
+	core: number | null
+): Promise<{
+	lifecycle: LifecycleResult | null;
+	lifecycleError: string | null;
+	pwa: PwaResult | null;
+	pwaNote: string | null;
+}> {
+	const opened = await openDatabase(ferret.baseUri, 'bench_extras');
+	let sync: RunningServer | null = null;
+	let web: Child | null = null;
+	let webCopy: string | null = null;
+	let lifecycle: LifecycleResult | null = null;
+	let lifecycleError: string | null =
+		options.lifecycleOrders === 0 ? 'skipped (--lifecycle-orders 0)' : null;
+	let pwa: PwaResult | null = null;
+	let pwaNote: string | null = options.pwa ? null : 'skipped (--no-pwa)';
+	try {
+		const count = Math.max(1, options.lifecycleOrders);
+		const population = await createPopulation(opened.database.collections, {
+			docs: count,
+			clients: 2 * count
+		});
+		const webPort = await freePort();
+		const webUrl = `http://127.0.0.1:${webPort}`;
+		sync = await startServer('ours', core, {
+			mongoUri: opened.uri,
+			allowedOrigins: [BENCH_ORIGIN, webUrl],
+			// documents unload (and compact) soon after their last client leaves
+			env: { SYNC_IDLE_UNLOAD_MS: '300' }
+		});
+		if (options.lifecycleOrders > 0) {
+			log(`-- ours: ${count} delivered orders (storage, cold load)`);
+			lifecycle = await measureLifecycle({
+				collections: opened.database.collections,
+				server: sync,
+				population,
+				count,
+				log
+			}).catch((error: unknown) => {
+				lifecycleError = String((error as Error).stack ?? error);
+				return null;
+			});
+		}
+		if (options.pwa) {
+			log('-- PWA: shop first load, partner page offline reload (headless Chromium)');
+			const snapshot = await snapshotBuild(options.smoke ? 20 : 120);
+			if ('reason' in snapshot) {
+				pwaNote = snapshot.reason;
+			} else {
+				webCopy = snapshot.dir;
+				try {
+					web = await startWebApp({
+						dir: snapshot.dir,
+						port: webPort,
+						mongoUri: opened.uri,
+						syncPort: Number(new URL(sync.httpUrl).port),
+						core
+					});
+					pwa = await measurePwa({
+						collections: opened.database.collections,
+						webUrl,
+						partnerId: population.partners[0]!.userId
+					});
+				} catch (error) {
+					pwaNote = `failed: ${(error as Error).message.split('\n').slice(0, 3).join(' ')}`;
+				}
+			}
+		}
+	} finally {
+		await web?.stop();
+		if (webCopy) discardBuild(webCopy);
+		await sync?.stop();
+		await opened.database.db.dropDatabase().catch(() => undefined);
+		await opened.database.close();
+	}
+	return { lifecycle, lifecycleError, pwa, pwaNote };
+}
+
+async function main(): Promise<number> {
+	let options: BenchOptions;
+	try {
+		const parsed = parseOptions(process.argv.slice(2));
+		if (parsed === 'help') {
+			console.log(USAGE);
+			return 0;
+		}
+		options = parsed;
+	} catch (error) {
+		if (
+			error instanceof UsageError ||
+			(error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+		) {
+			console.error(`bench: ${(error as Error).message}\n${USAGE}`);
+			return 2;
+		}
+		throw error;
+	}
+	const startedAt = new Date();
+	const pinning = setUpPinning(options.pin);
+	let ferret: ScratchFerret | null = null;
+	const watchdog = setTimeout(() => {
+		console.error(
+			`bench: watchdog: still running after ${Math.round(budgetMs(options) / 1000)} s; killing everything`
+		);
+		killAllChildren();
+		ferret?.stop();
+		process.exit(3);
+	}, budgetMs(options));
+	const cleanUp = () => {
+		killAllChildren();
+		ferret?.stop();
+		removeOursBundle();
+	};
+	process.once('exit', cleanUp);
+	for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+		process.once(signal, () => {
+			console.error(`bench: ${signal}: stopping`);
+			cleanUp();
+			process.exit(130);
+		});
+	}
+
+	log(
+		`Dispatch sync benchmark${options.smoke ? ' (smoke)' : ''} · node ${process.version} · ${cpus().length} cores ` +
+			`(${cpus()[0]?.model ?? 'unknown cpu'}) · load average ${loadavg()
+				.map((l) => l.toFixed(2))
+				.join(' ')}`
+	);
+	log(
+		`pinning: ${pinning.note}${options.dbOnClientCore ? ' (FerretDB on the load generator core)' : ''} · servers: ${options.servers.join(', ')} · rate ${options.rate}/s per client · ` +
+			`warm-up ${options.warmupMs / 1000} s, window ${options.durationMs / 1000} s, grace ${options.graceMs / 1000} s, ${options.reps} rep(s)`
+	);
+	const needsOurs = options.servers.includes('ours');
+	const runs: RunResult[] = [];
+	const summaries: PointSummary[] = [];
+	let extras: Awaited<ReturnType<typeof measureExtras>> | null = null;
+	try {
+		if (needsOurs) {
+			await buildOurs();
+			ferret = await startScratchFerret(
+				options.dbOnClientCore ? pinning.clientCore : pinning.serverCore
+			);
+		}
+		const ctx = { options, pinning, ferret, log };
+		for (const point of options.points) {
+			for (let rep = 1; rep <= options.reps; rep++) {
+				// a different order each repetition, so drift in the machine's load hits every server
+				for (const server of rotate(options.servers, rep - 1)) {
+					log(`-- ${point.clients}x${point.docs} rep ${rep}/${options.reps}: ${server}`);
+					const result = await measuredRun(ctx, server, point, rep);
+					runs.push(result);
+					if (!result.ok) log(`    FAILED: ${result.error}`);
+					else {
+						const { storm, window } = result.load!;
+						log(
+							`    storm ${(storm.ms / 1000).toFixed(2)} s (${storm.synced}/${storm.total}, ${storm.retries} retries), ` +
+								`sent ${window.sent}, delivered ${window.delivered}/${window.expected}, ` +
+								`p50 ${window.latencyMs.p50.toFixed(2)} ms, p99 ${window.latencyMs.p99.toFixed(2)} ms, ` +
+								`CPU ${result.measures!.cpuUsPerUpdate.toFixed(0)} µs/update`
+						);
+					}
+					if (result.profile) log(formatProfile(result.profile));
+				}
+			}
+			const summary = summarizePoint(point, options.servers, runs);
+			summaries.push(summary);
+			log('');
+			log(formatPoint(summary, options));
+			log('');
+		}
+		if (needsOurs && ferret && (options.lifecycleOrders > 0 || options.pwa)) {
+			extras = await measureExtras(options, ferret, pinning.serverCore);
+			log('');
+			log(formatExtras(extras.lifecycle, extras.lifecycleError, extras.pwa, extras.pwaNote));
+		}
+	} finally {
+		clearTimeout(watchdog);
+		cleanUp();
+	}
+
+	const out =
+		options.out ??
+		join(
+			BENCH_DIR,
+			`${options.smoke ? 'smoke' : 'bench'}-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`
+		);
+	mkdirSync(dirname(out), { recursive: true });
+	writeFileSync(
+		out,
+		JSON.stringify(
+			{
+				startedAt,
+				finishedAt: new Date(),
+				machine: {
+					node: process.version,
+					cpus: cpus().length,
+					model: cpus()[0]?.model,
+					loadavgEnd: loadavg()
+				},
+				pinning,
+				options,
+				summaries,
+				extras,
+				runs
+			},
+			null,
+			1
+		)
+	);
+	log(`JSON report: ${out}`);
+	const failed = runs.filter((r) => !r.ok).length;
+	if (failed > 0) log(`${failed} run(s) failed`);
+	return failed > 0 ? 1 : 0;
+}
+
+main().then(
+	(code) => process.exit(code),
+	(error: unknown) => {
+		console.error('bench failed:', error);
+		killAllChildren();
+		process.exit(1);
+	}
+);

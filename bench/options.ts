@@ -1,0 +1,171 @@
+// Command-line flags of `npm run bench`, with the defaults of issue 6, and the smoke preset.
+import { parseArgs } from 'node:util';
+
+export const SERVER_NAMES = ['ours', 'ywss', 'hocuspocus'] as const;
+export type ServerName = (typeof SERVER_NAMES)[number];
+
+export interface LoadPoint {
+	clients: number;
+	docs: number;
+}
+
+export interface BenchOptions {
+	points: LoadPoint[];
+	servers: ServerName[];
+	/** Updates per second per client (Poisson arrivals). */
+	rate: number;
+	warmupMs: number;
+	durationMs: number;
+	/** How long after the window deliveries may still arrive before they count as dropped. */
+	graceMs: number;
+	reps: number;
+	/** Ours only: lifecycle orders for cold load and stored bytes (0 skips that part). */
+	lifecycleOrders: number;
+	/** Ours only: JS weight of the shop and the partner page's offline reload (needs build/). */
+	pwa: boolean;
+	/** Run ours under `node --cpu-prof` and summarise the top frames. */
+	profile: boolean;
+	/** Pin servers to core 0 and the load generator to core 1 (when there are two cores). */
+	pin: boolean;
+	/** Put FerretDB on the load generator's core instead of the server's (profiling ours alone). */
+	dbOnClientCore: boolean;
+	smoke: boolean;
+	/** Where the JSON report goes (default: test-results/bench/<mode>-<time>.json). */
+	out: string | null;
+}
+
+export class UsageError extends Error {}
+
+const USAGE = `usage: npm run bench -- [flags]
+  --points "1000x200,3000x600"  load points as <clients>x<docs> (default: both of issue 6)
+  --clients N --docs N          a single load point instead of --points
+  --rate 0.5/s                  updates per second per client (Poisson)
+  --warmup 5s --duration 20s    warm-up, then the measured window
+  --grace 3s                    time after the window for late deliveries
+  --reps 3                      repetitions; every cell is the median
+  --servers ours,ywss,hocuspocus
+  --lifecycle-orders 50         ours: delivered orders for cold load and storage (0 = skip)
+  --no-pwa                      skip the PWA measurements (they need a built web app)
+  --profile                     run ours under --cpu-prof and print its top frames
+  --no-pin                      do not pin processes to cores
+  --db-on-client-core           FerretDB on the load generator's core (default: with the server)
+  --smoke                       tiny load (20 clients / 4 docs, 2 s window, 1 rep)
+  --out FILE                    JSON report path`;
+
+export function parseDuration(text: string, flag: string): number {
+	const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+	if (!match)
+		throw new UsageError(`${flag}: expected a duration like 500ms, 5s or 5, got "${text}"`);
+	const value = Number(match[1]);
+	const unit = match[2] ?? 's';
+	return Math.round(value * (unit === 'ms' ? 1 : unit === 's' ? 1000 : 60_000));
+}
+
+export function parseRate(text: string): number {
+	const match = /^(\d+(?:\.\d+)?)(?:\/s)?$/.exec(text.trim());
+	const rate = match ? Number(match[1]) : NaN;
+	if (!(rate > 0) || rate > 50) {
+		throw new UsageError(
+			`--rate: expected updates per second per client (0 < rate ≤ 50), got "${text}"`
+		);
+	}
+	return rate;
+}
+
+function positiveInt(text: string, flag: string, min = 1): number {
+	const value = Number(text);
+	if (!Number.isInteger(value) || value < min) {
+		throw new UsageError(`${flag}: expected an integer ≥ ${min}, got "${text}"`);
+	}
+	return value;
+}
+
+export function parsePoints(text: string): LoadPoint[] {
+	const points = text.split(',').map((part) => {
+		const match = /^\s*(\d+)x(\d+)\s*$/.exec(part);
+		if (!match) throw new UsageError(`--points: expected <clients>x<docs>, got "${part}"`);
+		const point = { clients: Number(match[1]), docs: Number(match[2]) };
+		if (point.docs < 1 || point.clients < 2 * point.docs) {
+			throw new UsageError(`--points: ${part} needs at least one doc and two clients per doc`);
+		}
+		return point;
+	});
+	if (points.length === 0) throw new UsageError('--points: no load point given');
+	return points;
+}
+
+export function parseServers(text: string): ServerName[] {
+	const names = text.split(',').map((name) => name.trim());
+	for (const name of names) {
+		if (!(SERVER_NAMES as readonly string[]).includes(name)) {
+			throw new UsageError(`--servers: unknown server "${name}" (use ${SERVER_NAMES.join(', ')})`);
+		}
+	}
+	return [...new Set(names)] as ServerName[];
+}
+
+export function parseOptions(argv: string[]): BenchOptions | 'help' {
+	const { values } = parseArgs({
+		args: argv,
+		strict: true,
+		options: {
+			points: { type: 'string' },
+			clients: { type: 'string' },
+			docs: { type: 'string' },
+			rate: { type: 'string' },
+			warmup: { type: 'string' },
+			duration: { type: 'string' },
+			grace: { type: 'string' },
+			reps: { type: 'string' },
+			servers: { type: 'string' },
+			'lifecycle-orders': { type: 'string' },
+			'no-pwa': { type: 'boolean' },
+			profile: { type: 'boolean' },
+			'no-pin': { type: 'boolean' },
+			'db-on-client-core': { type: 'boolean' },
+			smoke: { type: 'boolean' },
+			out: { type: 'string' },
+			help: { type: 'boolean', short: 'h' }
+		}
+	});
+	if (values.help) return 'help';
+	const smoke = values.smoke === true;
+	let points: LoadPoint[];
+	if (values.points !== undefined) {
+		if (values.clients !== undefined || values.docs !== undefined) {
+			throw new UsageError('give either --points or --clients/--docs, not both');
+		}
+		points = parsePoints(values.points);
+	} else if (values.clients !== undefined || values.docs !== undefined) {
+		const clients = positiveInt(values.clients ?? (smoke ? '20' : '1000'), '--clients', 2);
+		const docs = positiveInt(values.docs ?? (smoke ? '4' : '200'), '--docs');
+		points = parsePoints(`${clients}x${docs}`);
+	} else {
+		points = parsePoints(smoke ? '20x4' : '1000x200,3000x600');
+	}
+	return {
+		points,
+		servers: parseServers(values.servers ?? SERVER_NAMES.join(',')),
+		rate: parseRate(values.rate ?? '0.5'),
+		warmupMs: parseDuration(values.warmup ?? (smoke ? '1s' : '5s'), '--warmup'),
+		durationMs: Math.max(
+			500,
+			parseDuration(values.duration ?? (smoke ? '2s' : '20s'), '--duration')
+		),
+		graceMs: parseDuration(values.grace ?? (smoke ? '1.5s' : '3s'), '--grace'),
+		reps: positiveInt(values.reps ?? (smoke ? '1' : '3'), '--reps'),
+		lifecycleOrders: positiveInt(
+			values['lifecycle-orders'] ?? (smoke ? '4' : '50'),
+			'--lifecycle-orders',
+			0
+		),
+		pwa: values['no-pwa'] !== true,
+		profile: values.profile === true,
+		pin: values['no-pin'] !== true,
+		dbOnClientCore: values['db-on-client-core'] === true,
+		smoke,
+		out: values.out ?? null
+	};
+}
+
+export { USAGE };

@@ -1,0 +1,160 @@
+// Child processes of the bench: started in their own process group (so a stop kills whatever
+// they spawned), optionally pinned to a core with taskset, read through /proc, and always
+// killed on the way out, whatever happens.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+
+const CLOCK_TICKS_PER_SECOND = (() => {
+	try {
+		return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+	} catch {
+		return 100;
+	}
+})();
+
+export interface Pinning {
+	/** Core for servers (and their database); null when not pinning. */
+	serverCore: number | null;
+	/** Core for the load generator (this process). */
+	clientCore: number | null;
+	note: string;
+}
+
+/** Decides the cores and pins this process (the load generator) to its core. */
+export function setUpPinning(wanted: boolean): Pinning {
+	if (!wanted) return { serverCore: null, clientCore: null, note: 'not pinned (--no-pin)' };
+	if (availableParallelism() < 2) {
+		return { serverCore: null, clientCore: null, note: 'not pinned: fewer than 2 cores' };
+	}
+	if (!existsSync('/usr/bin/taskset') && !existsSync('/bin/taskset')) {
+		return { serverCore: null, clientCore: null, note: 'not pinned: taskset not found' };
+	}
+	// -a: every thread of this process (libuv pool, V8 helpers), not only the main one
+	execFileSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
+	return {
+		serverCore: 0,
+		clientCore: 1,
+		note: 'servers + database on core 0, load generator on core 1'
+	};
+}
+
+export interface Child {
+	name: string;
+	child: ChildProcess;
+	pid: number;
+	output(): string;
+	/** SIGTERM to the group, SIGKILL after `graceMs`; resolves when the process has exited. */
+	stop(graceMs?: number): Promise<void>;
+	exited: Promise<number | null>;
+}
+
+const running = new Set<Child>();
+
+export function spawnChild(options: {
+	name: string;
+	command: string;
+	args: string[];
+	env?: Record<string, string>;
+	core: number | null;
+}): Child {
+	const [command, args] =
+		options.core === null
+			? [options.command, options.args]
+			: ['taskset', ['-c', String(options.core), options.command, ...options.args]];
+	const child = spawn(command, args, {
+		env: { ...process.env, ...options.env },
+		stdio: ['ignore', 'pipe', 'pipe'],
+		detached: true // own process group: stop() reaches anything it starts
+	});
+	let log = '';
+	const keep = (chunk: Buffer) => {
+		log += chunk.toString();
+		if (log.length > 200_000) log = log.slice(-100_000);
+	};
+	child.stdout?.on('data', keep);
+	child.stderr?.on('data', keep);
+	if (child.pid === undefined) throw new Error(`${options.name}: could not start ${command}`);
+	const exited = new Promise<number | null>((resolve) => {
+		child.once('exit', (code) => resolve(code));
+		child.once('error', () => resolve(null));
+	});
+	const handle: Child = {
+		name: options.name,
+		child,
+		pid: child.pid,
+		output: () => log,
+		exited,
+		async stop(graceMs = 10_000) {
+			if (child.exitCode === null && child.signalCode === null) {
+				signalGroup(child.pid!, 'SIGTERM');
+				const timer = setTimeout(() => signalGroup(child.pid!, 'SIGKILL'), graceMs);
+				await exited;
+				clearTimeout(timer);
+			}
+			// whatever the process left behind in its group
+			signalGroup(child.pid!, 'SIGKILL');
+			running.delete(handle);
+		}
+	};
+	running.add(handle);
+	void exited.then(() => running.delete(handle));
+	return handle;
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+	try {
+		process.kill(-pid, signal);
+	} catch {
+		/* already gone */
+	}
+}
+
+/** Kills every child still running (SIGKILL to each group): the last line of defence. */
+export function killAllChildren(): void {
+	for (const child of running) signalGroup(child.pid, 'SIGKILL');
+	running.clear();
+}
+
+/** Polls `url` until it answers (any status below 500) or the child exits. */
+export async function waitForHttp(url: string, child: Child, timeoutMs = 30_000): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	while (Date.now() < deadline) {
+		if (child.child.exitCode !== null || child.child.signalCode !== null) {
+			throw new Error(`${child.name} exited before it was ready:\n${child.output().slice(-4000)}`);
+		}
+		try {
+			const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+			await res.arrayBuffer();
+			if (res.status < 500) return;
+		} catch {
+			/* not listening yet */
+		}
+		await sleep(100);
+	}
+	throw new Error(
+		`${child.name} did not answer ${url} within ${timeoutMs} ms:\n${child.output().slice(-4000)}`
+	);
+}
+
+export function sleep(ms: number): Promise<void> {
+	return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** CPU time (user + system) the process has used so far, in milliseconds. */
+export function cpuTimeMs(pid: number): number {
+	const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+	// the command name may contain spaces; the fields after it are space separated
+	const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+	const utime = Number(fields[11]);
+	const stime = Number(fields[12]);
+	return ((utime + stime) * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** Resident set size of the process, in bytes. */
+export function rssBytes(pid: number): number {
+	const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+	const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+	if (!match) throw new Error(`no VmRSS for pid ${pid}`);
+	return Number(match[1]) * 1024;
+}

@@ -1,0 +1,274 @@
+// Turning runs into the printed tables (one per load point, a row per server, ratios of ours to
+// each peer, medians over repetitions) and the ours-only section.
+import type { LifecycleResult } from './extras/lifecycle.ts';
+import type { PwaResult } from './extras/pwa.ts';
+import type { LoadPoint, ServerName } from './options.ts';
+import type { RunResult } from './run.ts';
+import { median } from './stats.ts';
+
+export interface ServerRow {
+	server: ServerName;
+	reps: number;
+	failedReps: number;
+	stormS: number;
+	/** Clients whose initial sync completed within the storm's time limit (median over reps). */
+	synced: number;
+	clients: number;
+	p50Ms: number;
+	p95Ms: number;
+	p99Ms: number;
+	cpuUsPerUpdate: number;
+	rssKbPerConnection: number;
+	rssKbPerIdleConnection: number;
+	drops: number;
+	sent: number;
+	delivered: number;
+	closes: number;
+	updateBytes: number;
+	loadGenEldP99Ms: number;
+	loadGenCpuPercent: number;
+	/** Ours only. */
+	dbCpuUsPerUpdate: number | null;
+	persistP99Ms: number | null;
+	persistWithin100ms: number | null;
+}
+
+export interface PointSummary {
+	point: LoadPoint;
+	rows: ServerRow[];
+	ratios: Array<{ peer: ServerName; values: Record<RatioKey, number> }>;
+	targets: TargetCheck[];
+}
+
+export const RATIO_KEYS = [
+	'stormS',
+	'p50Ms',
+	'p95Ms',
+	'p99Ms',
+	'cpuUsPerUpdate',
+	'rssKbPerConnection',
+	'rssKbPerIdleConnection'
+] as const;
+type RatioKey = (typeof RATIO_KEYS)[number];
+
+export interface TargetCheck {
+	name: string;
+	target: string;
+	value: number;
+	met: boolean | null;
+}
+
+const KB = 1024;
+
+function rowFor(server: ServerName, runs: RunResult[]): ServerRow {
+	const ok = runs.filter((r) => r.ok && r.load && r.measures);
+	const pick = (f: (r: RunResult) => number) => median(ok.map(f));
+	const nullable = (f: (r: RunResult) => number | null | undefined) => {
+		const values = ok.map(f).filter((v): v is number => typeof v === 'number');
+		return values.length > 0 ? median(values) : null;
+	};
+	return {
+		server,
+		reps: ok.length,
+		failedReps: runs.length - ok.length,
+		stormS: pick((r) => r.load!.storm.ms / 1000),
+		synced: pick((r) => r.load!.storm.synced),
+		clients: runs[0]?.point.clients ?? NaN,
+		p50Ms: pick((r) => r.load!.window.latencyMs.p50),
+		p95Ms: pick((r) => r.load!.window.latencyMs.p95),
+		p99Ms: pick((r) => r.load!.window.latencyMs.p99),
+		cpuUsPerUpdate: pick((r) => r.measures!.cpuUsPerUpdate),
+		rssKbPerConnection: pick((r) => r.measures!.rssPerConnectionBytes / KB),
+		rssKbPerIdleConnection: pick((r) => r.measures!.rssPerIdleConnectionBytes / KB),
+		drops: pick((r) => r.load!.window.drops),
+		sent: pick((r) => r.load!.window.sent),
+		delivered: pick((r) => r.load!.window.delivered),
+		closes: pick((r) => Object.values(r.load!.window.closes).reduce((a, b) => a + b, 0)),
+		updateBytes: pick((r) => r.load!.window.updateBytes),
+		loadGenEldP99Ms: pick((r) => r.load!.loadGenerator.eventLoopDelayMs.p99),
+		loadGenCpuPercent: pick((r) => r.load!.loadGenerator.cpuPercent),
+		dbCpuUsPerUpdate: nullable((r) => r.measures!.dbCpuUsPerUpdate),
+		persistP99Ms: nullable((r) => r.measures!.persist?.p99Ms),
+		persistWithin100ms: nullable((r) => r.measures!.persist?.within)
+	};
+}
+
+export function summarizePoint(
+	point: LoadPoint,
+	servers: ServerName[],
+	runs: RunResult[]
+): PointSummary {
+	const mine = runs.filter((r) => r.point.clients === point.clients && r.point.docs === point.docs);
+	const rows = servers.map((server) =>
+		rowFor(
+			server,
+			mine.filter((r) => r.server === server)
+		)
+	);
+	const ours = rows.find((r) => r.server === 'ours');
+	const ratios: PointSummary['ratios'] = [];
+	if (ours) {
+		for (const peer of rows.filter((r) => r.server !== 'ours')) {
+			const values = {} as Record<RatioKey, number>;
+			for (const key of RATIO_KEYS) values[key] = ours[key] / peer[key];
+			ratios.push({ peer: peer.server, values });
+		}
+	}
+	const targets: TargetCheck[] = [];
+	const vsYwss = ratios.find((r) => r.peer === 'ywss')?.values;
+	const check = (name: string, target: string, value: number, limit: number) =>
+		targets.push({ name, target, value, met: Number.isFinite(value) ? value <= limit : null });
+	if (vsYwss) {
+		check('fan-out p50', 'ours/ywss ≤ 1.0', vsYwss.p50Ms, 1);
+		check('fan-out p95', 'ours/ywss ≤ 1.0', vsYwss.p95Ms, 1);
+		check('CPU per update', 'ours/ywss ≤ 1.0', vsYwss.cpuUsPerUpdate, 1);
+		check('connect storm', 'ours/ywss ≤ 1.0', vsYwss.stormS, 1);
+	}
+	if (ours) {
+		check('memory per idle connection', '≤ 16 KB', ours.rssKbPerIdleConnection, 16);
+		if (ours.persistP99Ms !== null)
+			check('accept → durable p99', '≤ 100 ms', ours.persistP99Ms, 100);
+	}
+	return { point, rows, ratios, targets };
+}
+
+export function fmt(value: number | null | undefined, digits = 1): string {
+	if (value === null || value === undefined || !Number.isFinite(value)) return 'n/a';
+	return value.toFixed(digits);
+}
+
+function table(headers: string[], rows: string[][]): string {
+	const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+	const line = (cells: string[]) =>
+		cells
+			.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+			.join('  ');
+	return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+export function formatPoint(
+	summary: PointSummary,
+	info: { rate: number; durationMs: number; reps: number }
+): string {
+	const { point } = summary;
+	const perDoc = point.clients / point.docs;
+	const title =
+		`== ${point.clients} clients × ${point.docs} docs (${fmt(perDoc, perDoc % 1 ? 1 : 0)} per doc), ` +
+		`${info.rate} updates/s per client, ${fmt(info.durationMs / 1000, 0)} s window, ` +
+		`median of ${info.reps} rep${info.reps > 1 ? 's' : ''}`;
+	const headers = [
+		'server',
+		'storm s',
+		'synced',
+		'p50 ms',
+		'p95 ms',
+		'p99 ms',
+		'CPU µs/upd',
+		'RSS KB/conn',
+		'idle KB/conn',
+		'drops',
+		'sent',
+		'delivered',
+		'closes',
+		'LG ELD p99 ms',
+		'LG CPU %'
+	];
+	const rows = summary.rows.map((r) => [
+		r.failedReps > 0 ? `${r.server} (${r.failedReps} failed)` : r.server,
+		fmt(r.stormS, 2),
+		`${fmt(r.synced, 0)}/${fmt(r.clients, 0)}`,
+		fmt(r.p50Ms, 2),
+		fmt(r.p95Ms, 2),
+		fmt(r.p99Ms, 2),
+		fmt(r.cpuUsPerUpdate, 0),
+		fmt(r.rssKbPerConnection, 1),
+		fmt(r.rssKbPerIdleConnection, 1),
+		fmt(r.drops, 0),
+		fmt(r.sent, 0),
+		fmt(r.delivered, 0),
+		fmt(r.closes, 0),
+		fmt(r.loadGenEldP99Ms, 1),
+		fmt(r.loadGenCpuPercent, 0)
+	]);
+	for (const ratio of summary.ratios) {
+		rows.push([
+			`ours/${ratio.peer}`,
+			`${fmt(ratio.values.stormS, 2)}×`,
+			'',
+			...RATIO_KEYS.slice(1).map((key) => `${fmt(ratio.values[key], 2)}×`),
+			'',
+			'',
+			'',
+			'',
+			'',
+			''
+		]);
+	}
+	const lines = [title, table(headers, rows)];
+	const ours = summary.rows.find((r) => r.server === 'ours');
+	if (ours && ours.reps > 0) {
+		lines.push(
+			`ours also: FerretDB CPU ${fmt(ours.dbCpuUsPerUpdate, 0)} µs/update (not in the CPU column); ` +
+				`accept → durable p99 ${fmt(ours.persistP99Ms, 1)} ms, ` +
+				`${fmt((ours.persistWithin100ms ?? NaN) * 100, 2)}% within 100 ms (server histogram); ` +
+				`update size ${fmt(ours.updateBytes, 0)} B`
+		);
+	}
+	if (summary.targets.length > 0) {
+		lines.push(
+			'targets: ' +
+				summary.targets
+					.map(
+						(t) =>
+							`${t.name} ${t.target}: ${t.met === null ? 'n/a' : t.met ? 'met' : 'MISSED'} (${fmt(t.value, 2)})`
+					)
+					.join('; ')
+		);
+	}
+	return lines.join('\n');
+}
+
+export function formatExtras(
+	lifecycle: LifecycleResult | null,
+	lifecycleError: string | null,
+	pwa: PwaResult | null,
+	pwaNote: string | null
+): string {
+	const lines = ['== ours only: storage, cold load, PWA'];
+	if (lifecycle) {
+		const s = lifecycle.storage;
+		lines.push(
+			`delivered order (${lifecycle.orders} orders, ${lifecycle.compacted} compacted): final Yjs state ${fmt(s.finalStateBytes, 0)} B, ` +
+				`stored ${fmt(s.storedBytes, 0)} B → ${fmt(s.ratioMedian, 2)}× median, ${fmt(s.ratioMax, 2)}× max (target ≤ 2×: ${s.ratioMax <= 2 ? 'met' : 'MISSED'})`,
+			`cold load from MongoDB (persistence load + apply, ${lifecycle.coldLoadMs.samples} loads): ` +
+				`p50 ${fmt(lifecycle.coldLoadMs.p50, 2)} ms, p99 ${fmt(lifecycle.coldLoadMs.p99, 2)} ms ` +
+				`(target p99 ≤ 5 ms: ${lifecycle.coldLoadMs.p99 <= 5 ? 'met' : 'MISSED'})`,
+			`first sync of an unloaded order over a socket (auth + room policy + load + step 2, ${lifecycle.coldSyncMs.samples} docs): ` +
+				`p50 ${fmt(lifecycle.coldSyncMs.p50, 2)} ms, p99 ${fmt(lifecycle.coldSyncMs.p99, 2)} ms`
+		);
+	} else {
+		lines.push(`delivered-order storage and cold load: n/a (${lifecycleError ?? 'skipped'})`);
+	}
+	if (pwa) {
+		if (pwa.shop.ok) {
+			const kb = (n: number) => fmt(n / KB, 1);
+			lines.push(
+				`shop first load: ${pwa.shop.scripts.length} scripts, ${kb(pwa.shop.transferredBytes)} KB transferred ` +
+					`(${[...new Set(pwa.shop.scripts.map((s) => s.encoding))].join('/')}), ${kb(pwa.shop.gzipBytes)} KB as gzip ` +
+					`(target ≤ 120 KB gzip: ${pwa.shop.gzipBytes <= 120 * KB ? 'met' : 'MISSED'}); ` +
+					`service worker fetched ${pwa.shop.swScripts} more scripts, ${kb(pwa.shop.swBytes)} KB`
+			);
+		} else {
+			lines.push(`shop first load: n/a (${pwa.shop.reason})`);
+		}
+		const reload = pwa.partnerOfflineReload;
+		lines.push(
+			reload.ok
+				? `partner page offline reload: ${fmt(reload.ms, 0)} ms (navigation to load event ${fmt(reload.navigationMs, 0)} ms)`
+				: `partner page offline reload: ${reload.reason}`
+		);
+	} else {
+		lines.push(`PWA: n/a (${pwaNote ?? 'skipped'})`);
+	}
+	return lines.join('\n');
+}

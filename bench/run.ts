@@ -1,0 +1,246 @@
+// One measured run: one server, one load point, one repetition. Starts the server (ours gets a
+// fresh database with real users, sessions and orders), runs the load, reads the server's CPU and
+// RSS from /proc around it, and stops everything again.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { databaseUri, openDatabase, type ScratchFerret } from './database.ts';
+import {
+	createPopulation,
+	identitiesFor,
+	SEATS_PER_ADMIN,
+	seedOrdersAtRest,
+	type Population
+} from './fixtures.ts';
+import { runLoad, type LoadResult } from './load/generator.ts';
+import { protocolFor } from './load/protocol.ts';
+import {
+	histogramWindow,
+	readMetrics,
+	waitQuiet,
+	type HistogramWindow,
+	type Samples
+} from './metrics.ts';
+import type { BenchOptions, LoadPoint, ServerName } from './options.ts';
+import { cpuTimeMs, rssBytes, sleep, type Pinning } from './processes.ts';
+import { newestProfile, summarizeProfile, type ProfileSummary } from './profile.ts';
+import { BENCH_DIR, startServer, type RunningServer } from './servers.ts';
+
+export interface ServerMeasures {
+	/** Server CPU (user + system) during the window, ms. */
+	cpuMs: number;
+	cpuUsPerUpdate: number;
+	/** Ours: FerretDB's CPU per update during the window (the database is part of our cost). */
+	dbCpuUsPerUpdate: number | null;
+	rssBeforeBytes: number;
+	rssConnectedBytes: number;
+	rssPerConnectionBytes: number;
+	/** RSS added per idle connection to already loaded documents (the idle wave). */
+	rssPerIdleConnectionBytes: number;
+	/** Ours: accept → durable, from the server's persist-latency histogram over the window. */
+	persist: HistogramWindow | null;
+}
+
+export interface RunResult {
+	server: ServerName;
+	point: LoadPoint;
+	rep: number;
+	ok: boolean;
+	error?: string;
+	load?: LoadResult;
+	measures?: ServerMeasures;
+	profile?: ProfileSummary | null;
+}
+
+export interface RunContext {
+	options: BenchOptions;
+	pinning: Pinning;
+	ferret: ScratchFerret | null;
+	log(line: string): void;
+}
+
+let runCounter = 0;
+
+/** Keeps what a server printed (the tail), for diagnosing a run afterwards. */
+function saveServerLog(name: string, output: string): void {
+	if (!output) return;
+	const dir = join(BENCH_DIR, 'logs');
+	mkdirSync(dir, { recursive: true });
+	writeFileSync(join(dir, `${name}.log`), output);
+}
+
+/** A short id that is unique per run and valid in order ids ([a-z0-9]). */
+function runTagFor(server: ServerName, rep: number): string {
+	runCounter++;
+	return `r${runCounter}${server[0]}${rep}`;
+}
+
+/** Peers need no database: the same people, with cookies they ignore. */
+function offlinePopulation(point: LoadPoint): Population {
+	const partners = Array.from({ length: point.docs }, (_, i) => ({
+		userId: `bp${i}`,
+		name: `Partner ${i}`,
+		role: 'partner' as const
+	}));
+	const admins = Array.from(
+		{ length: Math.ceil((point.clients - point.docs) / SEATS_PER_ADMIN) },
+		(_, i) => ({
+			userId: `ba${i}`,
+			name: `Admin ${i}`,
+			role: 'admin' as const
+		})
+	);
+	const seats = Array.from({ length: point.clients }, (_, j) => ({
+		person: j < point.docs ? partners[j]! : admins[Math.floor((j - point.docs) / SEATS_PER_ADMIN)]!,
+		cookie: 'dispatch_session=none'
+	}));
+	return { point, partners, customers: [], admins, seats };
+}
+
+export async function measuredRun(
+	ctx: RunContext,
+	server: ServerName,
+	point: LoadPoint,
+	rep: number
+): Promise<RunResult> {
+	const { options, pinning } = ctx;
+	const runTag = runTagFor(server, rep);
+	let running: RunningServer | null = null;
+	let opened: Awaited<ReturnType<typeof openDatabase>> | null = null;
+	let profileDir: string | undefined;
+	try {
+		let population: Population;
+		if (server === 'ours') {
+			if (!ctx.ferret) throw new Error('ours needs the scratch FerretDB');
+			opened = await openDatabase(ctx.ferret.baseUri, `bench_${runTag}`);
+			population = await createPopulation(opened.database.collections, point);
+			if (options.profile) {
+				profileDir = join(BENCH_DIR, 'profiles', `${point.clients}x${point.docs}-rep${rep}`);
+				mkdirSync(profileDir, { recursive: true });
+			}
+			// the orders are at rest, as after a restart: the storm loads each from MongoDB
+			await seedOrdersAtRest({
+				collections: opened.database.collections,
+				population,
+				runTag,
+				count: point.docs
+			});
+			running = await startServer('ours', pinning.serverCore, {
+				mongoUri: databaseUri(ctx.ferret.baseUri, `bench_${runTag}`),
+				profileDir
+			});
+		} else {
+			population = offlinePopulation(point);
+			running = await startServer(server, pinning.serverCore);
+		}
+		await sleep(300);
+		const pid = running.pid;
+		const httpUrl = running.httpUrl;
+		const rssBeforeBytes = rssBytes(pid);
+		let rssConnectedBytes = NaN;
+		let rssBeforeWave = NaN;
+		let rssPerIdleConnectionBytes = NaN;
+		let cpuStart = 0;
+		let cpuMs = NaN;
+		let dbCpuStart = 0;
+		let dbCpuMs: number | null = null;
+		let metricsBefore: Samples | null = null;
+		let persist: HistogramWindow | null = null;
+		const ferretPid = server === 'ours' ? (ctx.ferret?.pid ?? null) : null;
+
+		const load = await runLoad(
+			{
+				clients: identitiesFor(population, runTag),
+				protocol: protocolFor(running.protocol),
+				wsBase: running.wsUrl,
+				rate: options.rate,
+				warmupMs: options.warmupMs,
+				durationMs: options.durationMs,
+				graceMs: options.graceMs,
+				runTag,
+				idleWave: true
+			},
+			{
+				async afterStorm() {
+					// ours projects every loaded order into the feeds: let that settle first
+					if (server === 'ours') await waitQuiet(httpUrl, 'sync_updates_total');
+					await sleep(1_000); // let the handshakes' garbage go
+					rssConnectedBytes = rssBytes(pid);
+				},
+				async windowStart() {
+					if (server === 'ours') metricsBefore = await readMetrics(httpUrl);
+					cpuStart = cpuTimeMs(pid);
+					if (ferretPid !== null) dbCpuStart = cpuTimeMs(ferretPid);
+				},
+				async beforeIdleWave() {
+					await sleep(500);
+					rssBeforeWave = rssBytes(pid);
+				},
+				async afterIdleWave(connected) {
+					await sleep(1_000);
+					rssPerIdleConnectionBytes = (rssBytes(pid) - rssBeforeWave) / Math.max(1, connected);
+				},
+				async windowEnd() {
+					cpuMs = cpuTimeMs(pid) - cpuStart;
+					if (ferretPid !== null) dbCpuMs = cpuTimeMs(ferretPid) - dbCpuStart;
+					if (metricsBefore) {
+						// the window's last updates are still in their batching window: wait them out
+						await sleep(500);
+						persist = histogramWindow(
+							metricsBefore,
+							await readMetrics(httpUrl),
+							'sync_persist_latency_seconds',
+							0.1
+						);
+					}
+				}
+			}
+		);
+		const updates = Math.max(1, load.window.sent);
+		const measures: ServerMeasures = {
+			cpuMs,
+			cpuUsPerUpdate: (cpuMs * 1000) / updates,
+			dbCpuUsPerUpdate: dbCpuMs === null ? null : (dbCpuMs * 1000) / updates,
+			rssBeforeBytes,
+			rssConnectedBytes,
+			rssPerConnectionBytes: (rssConnectedBytes - rssBeforeBytes) / Math.max(1, load.storm.synced),
+			rssPerIdleConnectionBytes,
+			persist
+		};
+		await running.stop();
+		const exit = await running.child.exited;
+		saveServerLog(
+			`${runTag}-${server}-${point.clients}x${point.docs}-rep${rep}`,
+			running.child.output()
+		);
+		if (exit !== 0 && exit !== null) {
+			ctx.log(`    ${server} exited with ${exit}:\n${running.child.output().slice(-2000)}`);
+		}
+		running = null;
+		const profile = profileDir ? newestProfile(profileDir) : null;
+		return {
+			server,
+			point,
+			rep,
+			ok: true,
+			load,
+			measures,
+			profile: profile ? summarizeProfile(profile) : null
+		};
+	} catch (error) {
+		if (running) saveServerLog(`${runTag}-${server}-failed`, running.child.output());
+		const output = running?.child.output().slice(-3000) ?? '';
+		return {
+			server,
+			point,
+			rep,
+			ok: false,
+			error: `${(error as Error).stack ?? String(error)}${output ? `\n--- server output ---\n${output}` : ''}`
+		};
+	} finally {
+		await running?.stop();
+		if (opened) {
+			await opened.database.db.dropDatabase().catch(() => undefined);
+			await opened.database.close().catch(() => undefined);
+		}
+	}
+}

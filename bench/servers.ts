@@ -1,0 +1,147 @@
+// The three servers under test, each started as its own (pinned) child process on 127.0.0.1:
+// ours (the real sync-server, bundled from source like `npm run build:sync`), the bare
+// @y/websocket-server 0.1.1 (its own bin) and a bare @hocuspocus/server 3.x.
+import { mkdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { build } from 'esbuild';
+import { freePort } from '../tests/support/ports.ts';
+import type { ServerName } from './options.ts';
+import { spawnChild, waitForHttp, type Child } from './processes.ts';
+import type { WireProtocol } from './load/protocol.ts';
+
+export const BENCH_DIR = 'test-results/bench';
+export const BENCH_ORIGIN = 'http://127.0.0.1:3000';
+export const BENCH_SECRET = 'bench-sync-secret-0123456789abcdef';
+
+export interface RunningServer {
+	name: ServerName;
+	child: Child;
+	pid: number;
+	httpUrl: string;
+	wsUrl: string;
+	protocol: WireProtocol['kind'];
+	stop(): Promise<void>;
+}
+
+// per bench process: two benches at once (e.g. the smoke test beside a manual run) must not
+// rebuild each other's server under their feet
+const OURS_BUNDLE = join(BENCH_DIR, 'build', `sync-server-${process.pid}.mjs`);
+
+export function removeOursBundle(): void {
+	rmSync(OURS_BUNDLE, { force: true });
+	rmSync(`${OURS_BUNDLE}.map`, { force: true });
+}
+
+/** Bundles the sync-server from the current source, as `npm run build:sync` does. */
+export async function buildOurs(): Promise<void> {
+	mkdirSync(dirname(OURS_BUNDLE), { recursive: true });
+	await build({
+		entryPoints: ['sync-server/main.ts'],
+		bundle: true,
+		platform: 'node',
+		target: 'node20',
+		format: 'esm',
+		packages: 'external',
+		sourcemap: true,
+		outfile: OURS_BUNDLE,
+		logLevel: 'error'
+	});
+}
+
+export interface OursOptions {
+	mongoUri: string;
+	allowedOrigins?: string[];
+	env?: Record<string, string>;
+	/** Directory for a --cpu-prof profile (written when the process exits). */
+	profileDir?: string;
+	port?: number;
+}
+
+export async function startServer(
+	name: ServerName,
+	core: number | null,
+	ours?: OursOptions
+): Promise<RunningServer> {
+	const port = ours?.port ?? (await freePort());
+	let child: Child;
+	let readyPath = '/';
+	let protocol: WireProtocol['kind'] = 'y-websocket';
+	switch (name) {
+		case 'ours': {
+			if (!ours) throw new Error('ours needs a database');
+			// profiled from source (tsx) so that frames name the real files, not the bundle
+			const args = ours.profileDir
+				? [
+						'--cpu-prof',
+						'--cpu-prof-dir',
+						ours.profileDir,
+						'--import',
+						'tsx',
+						'sync-server/main.ts'
+					]
+				: ['--enable-source-maps', OURS_BUNDLE];
+			child = spawnChild({
+				name,
+				command: process.execPath,
+				args,
+				core,
+				env: {
+					NODE_ENV: 'production',
+					SYNC_HOST: '127.0.0.1',
+					SYNC_PORT: String(port),
+					MONGODB_URI: ours.mongoUri,
+					SYNC_SECRET: BENCH_SECRET,
+					ALLOWED_ORIGINS: (ours.allowedOrigins ?? [BENCH_ORIGIN]).join(','),
+					// per-update info lines would make the bench measure logging
+					LOG_LEVEL: 'warn',
+					...ours.env
+				}
+			});
+			readyPath = '/healthz';
+			break;
+		}
+		case 'ywss': {
+			const require = createRequire(import.meta.url);
+			const bin = join(
+				dirname(require.resolve('@y/websocket-server/package.json')),
+				'src/server.js'
+			);
+			child = spawnChild({
+				name,
+				command: process.execPath,
+				args: [bin],
+				core,
+				env: { HOST: '127.0.0.1', PORT: String(port) }
+			});
+			break;
+		}
+		case 'hocuspocus': {
+			child = spawnChild({
+				name,
+				command: process.execPath,
+				args: ['bench/peers/hocuspocus-server.mjs'],
+				core,
+				env: { PORT: String(port) }
+			});
+			protocol = 'hocuspocus';
+			break;
+		}
+	}
+	const httpUrl = `http://127.0.0.1:${port}`;
+	try {
+		await waitForHttp(httpUrl + readyPath, child);
+	} catch (error) {
+		await child.stop(2_000);
+		throw error;
+	}
+	return {
+		name,
+		child,
+		pid: child.pid,
+		httpUrl,
+		wsUrl: `ws://127.0.0.1:${port}`,
+		protocol,
+		stop: () => child.stop(30_000)
+	};
+}

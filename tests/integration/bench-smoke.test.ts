@@ -1,0 +1,116 @@
+// The benchmark harness must not rot: run `npm run bench:smoke` (tiny load, all three servers,
+// real FerretDB, real sockets) and check it produced a complete table with deliveries. No timing
+// assertions: only that every value exists and messages went through.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { PointSummary } from '../../bench/report.ts';
+
+/**
+ * `npm run bench:smoke` (the same command, without npm in between so that a timeout reaches the
+ * bench itself): SIGTERM makes it stop its servers and database; SIGKILL follows if it must.
+ */
+function runSmoke(
+	args: string[],
+	timeoutMs: number
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+	return new Promise((resolve) => {
+		const child = spawn(
+			process.execPath,
+			['--import', 'tsx', 'bench/main.ts', '--smoke', ...args],
+			{
+				stdio: ['ignore', 'pipe', 'pipe'],
+				detached: true
+			}
+		);
+		let stdout = '';
+		let stderr = '';
+		child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+		child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+		const signal = (name: NodeJS.Signals) => {
+			try {
+				process.kill(-child.pid!, name);
+			} catch {
+				/* gone */
+			}
+		};
+		const term = setTimeout(() => signal('SIGTERM'), timeoutMs);
+		const kill = setTimeout(() => signal('SIGKILL'), timeoutMs + 15_000);
+		child.on('exit', (code) => {
+			clearTimeout(term);
+			clearTimeout(kill);
+			resolve({ code, stdout, stderr });
+		});
+	});
+}
+
+const OUT = `test-results/bench/smoke-test-${process.pid}.json`;
+
+interface Report {
+	summaries: PointSummary[];
+	extras: {
+		lifecycle: {
+			storage: { ratioMedian: number };
+			coldLoadMs: { p99: number };
+			coldSyncMs: { p99: number };
+		} | null;
+		lifecycleError: string | null;
+		pwa: { shop: { ok: boolean; gzipBytes?: number } } | null;
+		pwaNote: string | null;
+	} | null;
+}
+
+afterAll(() => rmSync(OUT, { force: true }));
+
+describe('bench:smoke', () => {
+	it(
+		'measures ours, @y/websocket-server and Hocuspocus with the same workload',
+		{ timeout: 150_000 },
+		async () => {
+			// the PWA part needs a built web app; without one the harness prints n/a and says why
+			const pwa = existsSync('build/index.js') ? [] : ['--no-pwa'];
+			const { code, stdout, stderr } = await runSmoke(['--out', OUT, ...pwa], 120_000);
+			expect(code, `${stdout}\n${stderr}`).toBe(0);
+
+			expect(stdout).toContain('== 20 clients × 4 docs');
+			for (const server of ['ours', 'ywss', 'hocuspocus', 'ours/ywss', 'ours/hocuspocus']) {
+				expect(stdout).toMatch(new RegExp(`^${server} +\\d`, 'm'));
+			}
+
+			const report = JSON.parse(readFileSync(OUT, 'utf8')) as Report;
+			expect(report.summaries).toHaveLength(1);
+			const [summary] = report.summaries;
+			expect(summary!.rows.map((row) => row.server)).toEqual(['ours', 'ywss', 'hocuspocus']);
+			for (const row of summary!.rows) {
+				expect(row.failedReps, row.server).toBe(0);
+				expect(row.sent, row.server).toBeGreaterThan(0);
+				expect(row.delivered, row.server).toBeGreaterThan(0);
+				// a tiny load on a busy machine may lose nothing; it must never lose most of it
+				expect(row.drops, row.server).toBeLessThan(row.delivered);
+				for (const value of [row.stormS, row.p50Ms, row.p95Ms, row.p99Ms, row.cpuUsPerUpdate]) {
+					expect(Number.isFinite(value) && value >= 0, `${row.server}: ${value}`).toBe(true);
+				}
+				expect(Number.isFinite(row.rssKbPerConnection), row.server).toBe(true);
+				expect(row.p50Ms).toBeLessThanOrEqual(row.p99Ms);
+				expect(Number.isFinite(row.loadGenEldP99Ms), row.server).toBe(true);
+			}
+			const ours = summary!.rows[0]!;
+			expect(ours.persistP99Ms).not.toBeNull();
+			expect(ours.dbCpuUsPerUpdate).not.toBeNull();
+			expect(summary!.ratios.map((ratio) => ratio.peer)).toEqual(['ywss', 'hocuspocus']);
+			for (const ratio of summary!.ratios) {
+				for (const value of Object.values(ratio.values)) expect(Number.isFinite(value)).toBe(true);
+			}
+
+			expect(report.extras?.lifecycleError ?? null).toBeNull();
+			const lifecycle = report.extras!.lifecycle!;
+			expect(lifecycle.storage.ratioMedian).toBeGreaterThan(0);
+			expect(Number.isFinite(lifecycle.coldLoadMs.p99)).toBe(true);
+			expect(Number.isFinite(lifecycle.coldSyncMs.p99)).toBe(true);
+			if (pwa.length === 0) {
+				expect(report.extras!.pwa?.shop.ok, report.extras!.pwaNote ?? '').toBe(true);
+				expect(report.extras!.pwa!.shop.gzipBytes).toBeGreaterThan(0);
+			}
+		}
+	);
+});
