@@ -21,7 +21,7 @@ import {
 	startLiveStack,
 	type LiveStack,
 	type Person
-} from './partner-stack.ts';
+} from '../support/live-stack.ts';
 
 let stack: LiveStack;
 let browser: Browser;

@@ -22,7 +22,7 @@ import {
 	syncDirectly,
 	whenControlled,
 	type OfflineStack
-} from './offline-stack.ts';
+} from '../support/offline-stack.ts';
 import {
 	eventually,
 	nodeClient,
@@ -32,7 +32,7 @@ import {
 	signedInPage,
 	until,
 	type Person
-} from './partner-stack.ts';
+} from '../support/live-stack.ts';
 
 let stack: OfflineStack;
 let browser: Browser;

@@ -26,7 +26,7 @@ import {
 	until,
 	type LiveStack,
 	type Person
-} from './partner-stack.ts';
+} from '../support/live-stack.ts';
 
 let stack: LiveStack;
 let browser: Browser;

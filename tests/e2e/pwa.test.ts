@@ -17,8 +17,8 @@ import {
 	startOfflineStack,
 	whenControlled,
 	type OfflineStack
-} from './offline-stack.ts';
-import { person, placeOrder, type Person } from './partner-stack.ts';
+} from '../support/offline-stack.ts';
+import { person, placeOrder, type Person } from '../support/live-stack.ts';
 
 let stack: OfflineStack;
 let browser: Browser;

@@ -1,4 +1,4 @@
-// The live stack for the partner, admin and lifecycle browser tests: a fresh FerretDB database
+// The live stack for the browser tests: a fresh FerretDB database
 // with the demo catalog, the real sync-server (from source) and the real built web app, wired to
 // each other (the web app's SYNC_URL points at the sync-server, whose ALLOWED_ORIGINS is the web
 // app). Plus people with sessions, browser pages signed in as them, a JSON API client per person
@@ -9,16 +9,16 @@ import { DEMO_MENU } from '../../src/lib/catalog/demo-menu.ts';
 import type { Role } from '../../src/lib/order/index.ts';
 import { seedCatalog } from '../../src/lib/server/catalog.ts';
 import type { Database } from '../../src/lib/server/db.ts';
-import { VIEWPORTS } from '../support/browser.ts';
-import { openTestDatabase } from '../support/database.ts';
-import { freePort } from '../support/ports.ts';
-import { startSyncServer, startWebApp, type RunningProcess } from '../support/processes.ts';
+import { VIEWPORTS } from './browser.ts';
+import { openTestDatabase } from './database.ts';
+import { freePort } from './ports.ts';
+import { startSyncServer, startWebApp, type RunningProcess } from './processes.ts';
 import {
 	connectProvider,
 	createTestUser,
 	type ProviderClient,
 	type TestUser
-} from '../support/sync-clients.ts';
+} from './sync-clients.ts';
 
 const SECRET = 'e2e-sync-secret-0123456789abcdef';
 

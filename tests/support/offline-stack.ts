@@ -1,4 +1,4 @@
-// The live stack for the offline browser tests: like partner-stack.ts (fresh FerretDB database
+// The live stack for the offline browser tests: like live-stack.ts (fresh FerretDB database
 // with the demo catalog, the real sync-server, the real built web app), except that browsers reach
 // the sync-server through a loopback TCP proxy the test can cut and restore. That is the faithful
 // connectivity loss: Chromium's `context.setOffline(true)` fails new requests but does not close a
@@ -7,12 +7,12 @@
 // Node clients (other devices) connect to the sync-server directly and are not cut.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { seedCatalog } from '../../src/lib/server/catalog.ts';
-import { VIEWPORTS } from '../support/browser.ts';
-import { openTestDatabase } from '../support/database.ts';
-import { freePort } from '../support/ports.ts';
-import { startSyncServer, startWebApp } from '../support/processes.ts';
-import { startTcpProxy, type TcpProxy } from '../support/sync-clients.ts';
-import type { LiveStack, Person } from './partner-stack.ts';
+import { VIEWPORTS } from './browser.ts';
+import { openTestDatabase } from './database.ts';
+import { freePort } from './ports.ts';
+import { startSyncServer, startWebApp } from './processes.ts';
+import { startTcpProxy, type TcpProxy } from './sync-clients.ts';
+import type { LiveStack, Person } from './live-stack.ts';
 
 const SECRET = 'e2e-offline-secret-0123456789abcdef';
 
@@ -70,7 +70,7 @@ export async function startOfflineStack(label: string): Promise<OfflineStack> {
 	}
 }
 
-/** A browser context with service workers allowed (partner-stack's block them), signed in. */
+/** A browser context with service workers allowed (live-stack.s block them), signed in. */
 export async function pwaContext(
 	browser: Browser,
 	stack: LiveStack,
