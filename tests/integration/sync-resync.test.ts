@@ -58,6 +58,10 @@ it('asks for the missing part instead of closing, then stores both changes', asy
 	const client = await RawSyncClient.open(`${server.wsUrl}/${docName}`, headersFor(partner));
 	client.requestSync();
 	await client.until((doc) => readEvents(doc).length === 1);
+	// The server sends sync step 1 twice: on open, and after its step 2 (the durable state vector).
+	// Both must be answered before the local changes, or an answer would carry both changes and
+	// no resync would be needed (this raced in CI).
+	await eventually(() => client.stepOnesAnswered >= 2, 10_000, 'server sync step 1 twice');
 
 	// Two local changes; only the second one's update is sent (the first is "still on its way").
 	const updates: Uint8Array[] = [];

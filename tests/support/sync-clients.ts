@@ -251,6 +251,8 @@ export function tryUpgrade(url: string, headers: Record<string, string>): Promis
 export class RawSyncClient {
 	readonly closed: Promise<CloseInfo>;
 	private listeners = new Set<() => void>();
+	/** How many sync step 1 messages (the server asking for what this client has) it answered. */
+	stepOnesAnswered = 0;
 
 	private constructor(
 		readonly socket: WebSocket,
@@ -329,7 +331,8 @@ export class RawSyncClient {
 			if (decoding.readVarUint(decoder) !== 0) return; // awareness: not needed here
 			const reply = encoding.createEncoder();
 			encoding.writeVarUint(reply, 0);
-			syncProtocol.readSyncMessage(decoder, reply, this.doc, 'server');
+			const kind = syncProtocol.readSyncMessage(decoder, reply, this.doc, 'server');
+			if (kind === syncProtocol.messageYjsSyncStep1) this.stepOnesAnswered++;
 			if (encoding.length(reply) > 1) this.send(encoding.toUint8Array(reply));
 		} catch {
 			return;
