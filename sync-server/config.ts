@@ -7,6 +7,7 @@ import {
 	originList,
 	parseEnv,
 	port,
+	nonNegativeInt,
 	positiveInt,
 	syncSecret
 } from '../src/lib/server/env.ts';
@@ -38,7 +39,7 @@ function schema(production: boolean) {
 		SYNC_CONNECTIONS_CUSTOMER: positiveInt(40),
 		SYNC_CONNECTIONS_PARTNER: positiveInt(100),
 		SYNC_CONNECTIONS_ADMIN: positiveInt(4000),
-		SYNC_PERSIST_DELAY_MS: positiveInt(25).pipe(z.number().max(10_000, 'must be at most 10000')),
+		SYNC_PERSIST_DELAY_MS: nonNegativeInt(0).pipe(z.number().max(10_000, 'must be at most 10000')),
 		SYNC_IDLE_UNLOAD_MS: positiveInt(30_000),
 		SYNC_COMPACT_THRESHOLD: positiveInt(200),
 		SYNC_AUTH_CONCURRENCY: positiveInt(8),

@@ -141,10 +141,10 @@ async function deliverAndRate(
 
 async function storedBytes(c: Collections, docName: string) {
 	const snapshot = await c.docSnapshots.findOne({ _id: docName });
-	const log = await c.docUpdates.find({ doc: docName }).toArray();
+	const log = (await c.docLogs.findOne({ _id: docName }))?.entries ?? [];
 	const bytes =
 		(snapshot ? snapshot.update.length() + snapshot.stateVector.length() : 0) +
-		log.reduce((n, row) => n + row.update.length(), 0);
+		log.reduce((n, entry) => n + entry.update.length(), 0);
 	return { bytes, compacted: snapshot !== null && log.length === 0 };
 }
 

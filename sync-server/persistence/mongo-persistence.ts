@@ -1,15 +1,26 @@
-// Yjs storage in MongoDB: per document a compacted snapshot plus an append-only log of the updates
-// accepted since. Writes are batched (one insertMany per flush window); compaction merges the log
-// into the snapshot in a crash-safe order: write the new snapshot first, then delete what it merged.
-import { Binary, MongoBulkWriteError, MongoServerError } from 'mongodb';
+// Yjs storage in MongoDB: per document a compacted snapshot (`ydoc_snapshots`) plus an
+// append-only log of the updates accepted since (`ydoc_logs`, one MongoDB document per Y.Doc whose
+// entries are pushed to). Every read and write is by `_id`. Flushes are group commits: the first
+// update to arrive while no write is in flight is written at once, and whatever arrives during a
+// write goes into the next one (one bulkWrite for every document that has something pending).
+// Compaction merges the log into the snapshot in a crash-safe order: write the new snapshot first,
+// then remove the entries it merged.
+import { Binary } from 'mongodb';
 import { Counter, type Registry } from 'prom-client';
 import * as Y from 'yjs';
-import type { Collections, DocUpdateDoc } from '../../src/lib/server/db.ts';
+import {
+	isDuplicateKeyError,
+	type Collections,
+	type DocLogEntry
+} from '../../src/lib/server/db.ts';
 import type { Logger } from '../../src/lib/server/log.ts';
 import { backoffDelay, sleep } from './retry.ts';
 
 export interface PersistenceOptions {
-	/** How long accepted updates may wait to be batched into one write. */
+	/**
+	 * Extra time accepted updates wait to be batched before a write. 0 (the default) is a pure
+	 * group commit: no fixed wait, batches form only while a write is in flight.
+	 */
 	persistDelayMs: number;
 	/** Log entries since the snapshot that trigger a background compaction. */
 	compactThreshold: number;
@@ -32,6 +43,8 @@ interface DocLog {
 	mergedSeq: number;
 	/** False until lastSeq has been read from the database. */
 	seqKnown: boolean;
+	/** Bytes in the log since the snapshot (an estimate after a restart: counted from the load). */
+	logBytes: number;
 	pending: Uint8Array[];
 	waiters: Waiter[];
 	failures: number;
@@ -39,13 +52,18 @@ interface DocLog {
 	compacting: Promise<void> | null;
 }
 
-const DUPLICATE_KEY = 11000;
+/** A log this large is compacted whatever its entry count (MongoDB documents stop at 16 MiB). */
+const COMPACT_LOG_BYTES = 2 * 1024 * 1024;
 
 const bytesOf = (binary: Binary) => new Uint8Array(binary.value());
 
 export class MongoPersistence {
 	private readonly logs = new Map<string, DocLog>();
 	private flushTimer: NodeJS.Timeout | null = null;
+	/** A scheduled flush is running; what arrives meanwhile waits for the next one. */
+	private flushing = false;
+	/** Something asked for the next flush to start without the batching delay. */
+	private urgent = false;
 	/** Flushes run one at a time, so sequence numbers are assigned in order. */
 	private flushChain: Promise<void> = Promise.resolve();
 	private compactionChain: Promise<void> = Promise.resolve();
@@ -62,6 +80,11 @@ export class MongoPersistence {
 			logWrites: new Counter({
 				name: 'sync_log_entries_written_total',
 				help: 'Update log entries written (one per document per flush)',
+				registers
+			}),
+			flushes: new Counter({
+				name: 'sync_flushes_total',
+				help: 'Writes of the update log (each one bulkWrite for every document with pending updates)',
 				registers
 			}),
 			storeFailures: new Counter({
@@ -89,22 +112,26 @@ export class MongoPersistence {
 
 	/** Snapshot + the log after it, merged; null for a document never stored. Throws on failure. */
 	async load(name: string): Promise<Uint8Array | null> {
-		const snapshot = await this.collections.docSnapshots.findOne({ _id: name });
+		const [snapshot, logDoc] = await Promise.all([
+			this.collections.docSnapshots.findOne({ _id: name }),
+			this.collections.docLogs.findOne({ _id: name })
+		]);
 		const mergedSeq = snapshot?.mergedSeq ?? 0;
-		const entries = await this.collections.docUpdates
-			.find({ doc: name, seq: { $gt: mergedSeq } })
-			.sort({ seq: 1 })
-			.toArray();
-		const lastSeq = Math.max(mergedSeq, entries.at(-1)?.seq ?? 0);
+		const entries = liveEntries(logDoc?.entries, mergedSeq);
+		const lastSeq = Math.max(mergedSeq, logDoc?.lastSeq ?? 0, entries.at(-1)?.seq ?? 0);
+		const logBytes = entries.reduce((sum, entry) => sum + entry.update.length(), 0);
 		const existing = this.logs.get(name);
 		if (existing) {
 			existing.lastSeq = Math.max(existing.lastSeq, lastSeq);
 			existing.mergedSeq = mergedSeq;
 			existing.seqKnown = true;
+			existing.logBytes = logBytes;
 		} else {
-			this.logs.set(name, this.newLog(name, { lastSeq, mergedSeq, seqKnown: true }));
+			this.logs.set(name, this.newLog(name, { lastSeq, mergedSeq, seqKnown: true, logBytes }));
 		}
-		if (entries.length >= this.options.compactThreshold) this.scheduleCompaction(name);
+		if (entries.length >= this.options.compactThreshold || logBytes >= COMPACT_LOG_BYTES) {
+			this.scheduleCompaction(name);
+		}
 		const parts = [
 			...(snapshot ? [bytesOf(snapshot.update)] : []),
 			...entries.map((e) => bytesOf(e.update))
@@ -113,12 +140,12 @@ export class MongoPersistence {
 		return parts.length === 1 ? parts[0]! : Y.mergeUpdates(parts);
 	}
 
-	/** Queues an update; resolves once it is durable (within the flush window). */
+	/** Queues an update; resolves once it is durable (the next group commit). */
 	store(name: string, update: Uint8Array): Promise<void> {
 		if (this.closed) return Promise.reject(new Error('persistence is closed'));
 		let log = this.logs.get(name);
 		if (!log) {
-			log = this.newLog(name, { lastSeq: 0, mergedSeq: 0, seqKnown: false });
+			log = this.newLog(name, { lastSeq: 0, mergedSeq: 0, seqKnown: false, logBytes: 0 });
 			this.logs.set(name, log);
 		}
 		const target = log;
@@ -129,9 +156,11 @@ export class MongoPersistence {
 		});
 	}
 
-	/** Writes what is pending now rather than at the end of the batching window (server writes). */
+	/** Writes what is pending without the batching delay (server writes). */
 	flushSoon(): void {
 		if (this.closed) return;
+		this.urgent = true;
+		if (this.flushing) return; // the write in flight starts the next one when it settles
 		if (this.flushTimer) clearTimeout(this.flushTimer);
 		this.flushTimer = null;
 		this.scheduleFlush(0);
@@ -167,15 +196,23 @@ export class MongoPersistence {
 
 	// ---- flushing ------------------------------------------------------------------------------
 
-	private newLog(name: string, seq: Pick<DocLog, 'lastSeq' | 'mergedSeq' | 'seqKnown'>): DocLog {
-		return { name, ...seq, pending: [], waiters: [], failures: 0, retryAt: 0, compacting: null };
+	private newLog(
+		name: string,
+		state: Pick<DocLog, 'lastSeq' | 'mergedSeq' | 'seqKnown' | 'logBytes'>
+	): DocLog {
+		return { name, ...state, pending: [], waiters: [], failures: 0, retryAt: 0, compacting: null };
 	}
 
 	private scheduleFlush(delayMs: number): void {
-		if (this.flushTimer || this.closed) return;
+		if (this.flushTimer || this.flushing || this.closed) return;
 		this.flushTimer = setTimeout(() => {
 			this.flushTimer = null;
-			void this.runFlush(false).then(() => this.rescheduleIfPending());
+			this.flushing = true;
+			this.urgent = false;
+			void this.runFlush(false).finally(() => {
+				this.flushing = false;
+				this.rescheduleIfPending();
+			});
 		}, delayMs);
 	}
 
@@ -185,7 +222,8 @@ export class MongoPersistence {
 			if (log.pending.length > 0) soonest = Math.min(soonest, log.retryAt);
 		}
 		if (soonest === Infinity) return;
-		this.scheduleFlush(Math.max(this.options.persistDelayMs, soonest - Date.now()));
+		const batching = this.urgent ? 0 : this.options.persistDelayMs;
+		this.scheduleFlush(Math.max(batching, soonest - Date.now()));
 	}
 
 	private runFlush(force: boolean, only?: Set<DocLog>): Promise<void> {
@@ -194,22 +232,15 @@ export class MongoPersistence {
 		return run;
 	}
 
-	/** Writes every due document's pending updates as one log entry each, in one insertMany. */
+	/** Appends every due document's pending updates as one log entry each, in one bulkWrite. */
 	private async flushOnce(force: boolean, only?: Set<DocLog>): Promise<void> {
 		const now = Date.now();
 		const due = [...this.logs.values()].filter(
 			(log) => log.pending.length > 0 && (force || log.retryAt <= now) && (!only || only.has(log))
 		);
 		if (due.length === 0) return;
-		for (const log of due) {
-			if (log.seqKnown) continue;
-			await this.readLastSeq(log).catch((error: unknown) => {
-				this.metrics.storeFailures.inc();
-				log.failures++;
-				log.retryAt = Date.now() + backoffDelay(log.failures, 100, 5_000);
-				this.options.log.warn({ err: error, doc: log.name }, 'reading the log position failed');
-			});
-		}
+		const unknown = due.filter((log) => !log.seqKnown);
+		if (unknown.length > 0) await Promise.all(unknown.map((log) => this.readLastSeq(log)));
 		const batch = due
 			.filter((log) => log.seqKnown)
 			.map((log) => {
@@ -219,73 +250,78 @@ export class MongoPersistence {
 				return { log, update, waiters, seq: log.lastSeq + 1 };
 			});
 		if (batch.length === 0) return;
-		const rows: DocUpdateDoc[] = batch.map((b) => ({
-			doc: b.log.name,
-			seq: b.seq,
-			update: new Binary(b.update),
-			createdAt: new Date()
-		}));
-		const failed = new Map<number, number | undefined>(); // batch index → error code
+		const at = new Date();
+		this.metrics.flushes.inc();
 		try {
-			await this.collections.docUpdates.insertMany(rows, { ordered: false });
+			// The guard makes a sequence number usable once: a write that finds a higher lastSeq
+			// turns into an insert of an existing _id and fails with a duplicate key error.
+			await this.collections.docLogs.bulkWrite(
+				batch.map(({ log, update, seq }) => ({
+					updateOne: {
+						filter: { _id: log.name, lastSeq: { $lt: seq } },
+						update: {
+							$push: { entries: { seq, update: new Binary(update), at } },
+							$set: { lastSeq: seq, updatedAt: at }
+						},
+						upsert: true
+					}
+				})),
+				{ ordered: false }
+			);
 		} catch (error) {
-			// Only a bulk error whose per-row results add up tells which rows were written; a network
-			// error also arrives as a MongoBulkWriteError, with no write errors and nothing inserted.
-			const writeErrors =
-				error instanceof MongoBulkWriteError && Array.isArray(error.writeErrors)
-					? error.writeErrors
-					: [];
-			const accountedFor =
-				error instanceof MongoBulkWriteError &&
-				writeErrors.length > 0 &&
-				error.insertedCount + writeErrors.length === rows.length;
-			if (accountedFor) {
-				for (const writeError of writeErrors) failed.set(writeError.index, writeError.code);
-			} else {
-				// outcome unknown: treat all as failed; a retry that collides is resolved below
-				const code = error instanceof MongoServerError ? Number(error.code) : undefined;
-				batch.forEach((_, i) => failed.set(i, code));
-			}
+			// Which writes of a failed bulkWrite landed is not reliable (FerretDB 1.24 stops at the
+			// first error and reports a wrong index), so every document of the batch re-reads its
+			// log position and writes again. An update that did land is then stored twice, which
+			// changes nothing: applying a Yjs update twice is a no-op, and compaction merges it away.
+			const duplicate = isDuplicateKeyError(error) || hasDuplicateKeyWriteError(error);
 			this.options.log.warn(
 				{ err: error, docs: batch.length },
 				'storing updates failed; will retry'
 			);
-		}
-		batch.forEach((b, i) => {
-			const { log } = b;
-			if (!failed.has(i)) {
-				log.lastSeq = b.seq;
-				log.failures = 0;
-				log.retryAt = 0;
-				this.metrics.logWrites.inc();
-				for (const w of b.waiters) w.resolve();
-				if (log.lastSeq - log.mergedSeq >= this.options.compactThreshold)
-					this.scheduleCompaction(log.name);
-				return;
-			}
-			// put the updates back in front of anything that arrived meanwhile
-			log.pending.unshift(b.update);
-			log.waiters.unshift(...b.waiters);
-			if (failed.get(i) === DUPLICATE_KEY) {
-				// the sequence number is taken (our own write whose reply was lost, or another writer):
-				// re-read the last one and write again; applying an update twice changes nothing
+			for (const { log, update, waiters } of batch) {
+				log.pending.unshift(update);
+				log.waiters.unshift(...waiters);
 				log.seqKnown = false;
-				return;
+				this.metrics.storeFailures.inc();
+				log.failures++;
+				// another writer or a lost reply: re-read the position and retry at once (backing
+				// off only if it keeps happening)
+				log.retryAt =
+					duplicate && log.failures === 1 ? 0 : Date.now() + backoffDelay(log.failures, 100, 5_000);
 			}
-			this.metrics.storeFailures.inc();
-			log.failures++;
-			log.retryAt = Date.now() + backoffDelay(log.failures, 100, 5_000);
-		});
+			return;
+		}
+		for (const { log, update, waiters, seq } of batch) {
+			log.lastSeq = seq;
+			log.logBytes += update.length;
+			log.failures = 0;
+			log.retryAt = 0;
+			this.metrics.logWrites.inc();
+			for (const w of waiters) w.resolve();
+			if (
+				log.lastSeq - log.mergedSeq >= this.options.compactThreshold ||
+				log.logBytes >= COMPACT_LOG_BYTES
+			) {
+				this.scheduleCompaction(log.name);
+			}
+		}
 	}
 
 	private async readLastSeq(log: DocLog): Promise<void> {
-		const [last, snapshot] = await Promise.all([
-			this.collections.docUpdates.find({ doc: log.name }).sort({ seq: -1 }).limit(1).next(),
-			this.collections.docSnapshots.findOne({ _id: log.name }, { projection: { mergedSeq: 1 } })
-		]);
-		log.mergedSeq = snapshot?.mergedSeq ?? 0;
-		log.lastSeq = Math.max(log.mergedSeq, last?.seq ?? 0);
-		log.seqKnown = true;
+		try {
+			const [logDoc, snapshot] = await Promise.all([
+				this.collections.docLogs.findOne({ _id: log.name }, { projection: { lastSeq: 1 } }),
+				this.collections.docSnapshots.findOne({ _id: log.name }, { projection: { mergedSeq: 1 } })
+			]);
+			log.mergedSeq = snapshot?.mergedSeq ?? 0;
+			log.lastSeq = Math.max(log.mergedSeq, logDoc?.lastSeq ?? 0);
+			log.seqKnown = true;
+		} catch (error) {
+			this.metrics.storeFailures.inc();
+			log.failures++;
+			log.retryAt = Date.now() + backoffDelay(log.failures, 100, 5_000);
+			this.options.log.warn({ err: error, doc: log.name }, 'reading the log position failed');
+		}
 	}
 
 	/**
@@ -342,14 +378,14 @@ export class MongoPersistence {
 
 	private async compactOnce(log: DocLog): Promise<void> {
 		const upTo = log.lastSeq; // only what is durable
-		const snapshot = await this.collections.docSnapshots.findOne({ _id: log.name });
+		const [snapshot, logDoc] = await Promise.all([
+			this.collections.docSnapshots.findOne({ _id: log.name }),
+			this.collections.docLogs.findOne({ _id: log.name })
+		]);
 		const mergedSeq = snapshot?.mergedSeq ?? 0;
 		log.mergedSeq = Math.max(log.mergedSeq, mergedSeq);
 		if (upTo <= mergedSeq) return;
-		const entries = await this.collections.docUpdates
-			.find({ doc: log.name, seq: { $gt: mergedSeq, $lte: upTo } })
-			.sort({ seq: 1 })
-			.toArray();
+		const entries = liveEntries(logDoc?.entries, mergedSeq).filter((e) => e.seq <= upTo);
 		const doc = new Y.Doc();
 		try {
 			Y.transact(doc, () => {
@@ -371,11 +407,47 @@ export class MongoPersistence {
 			);
 			log.mergedSeq = upTo;
 			// 2. only then the log entries it merged
-			await this.collections.docUpdates.deleteMany({ doc: log.name, seq: { $lte: upTo } });
+			await this.trimLog(log, upTo);
 			this.metrics.compactions.inc();
 			this.options.log.debug({ doc: log.name, merged: entries.length, upTo }, 'compacted');
 		} finally {
 			doc.destroy();
 		}
 	}
+
+	/**
+	 * Removes the log entries up to `upTo`. It runs in the flush chain, so none of our writes to
+	 * this log is in flight, and it is guarded by lastSeq, so it never drops an entry it did not
+	 * read. (FerretDB 1.24 silently ignores `$pull` with a condition and `$push` with `$slice`,
+	 * so the remaining entries are written back instead.) If the guard fails, the merged entries
+	 * stay until the next compaction; load skips them.
+	 */
+	private trimLog(log: DocLog, upTo: number): Promise<void> {
+		const run = this.flushChain.then(async () => {
+			const logs = this.collections.docLogs;
+			const current = await logs.findOne({ _id: log.name });
+			if (!current) return;
+			const keep = liveEntries(current.entries, upTo);
+			await logs.updateOne(
+				{ _id: log.name, lastSeq: current.lastSeq },
+				{ $set: { entries: keep, updatedAt: new Date() } }
+			);
+			log.logBytes = keep.reduce((sum, entry) => sum + entry.update.length(), 0);
+		});
+		this.flushChain = run.catch(() => undefined);
+		return run;
+	}
+}
+
+/** The entries after `mergedSeq`, in sequence order. */
+function liveEntries(entries: DocLogEntry[] | undefined, mergedSeq: number): DocLogEntry[] {
+	if (entries === undefined) return [];
+	if (!Array.isArray(entries)) throw new Error('damaged update log: entries is not an array');
+	return entries.filter((entry) => entry.seq > mergedSeq).sort((a, b) => a.seq - b.seq);
+}
+
+function hasDuplicateKeyWriteError(error: unknown): boolean {
+	const writeErrors = (error as { writeErrors?: unknown })?.writeErrors;
+	const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+	return list.some((e) => (e as { code?: unknown })?.code === 11000);
 }

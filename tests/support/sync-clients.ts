@@ -353,15 +353,22 @@ const bytes = (binary: Binary) => new Uint8Array(binary.value());
 export async function readStored(c: Collections, docName: string) {
 	const snapshot = await c.docSnapshots.findOne({ _id: docName });
 	const mergedSeq = snapshot?.mergedSeq ?? 0;
-	const log = await c.docUpdates.find({ doc: docName }).sort({ seq: 1 }).toArray();
-	const live = log.filter((row) => row.seq > mergedSeq);
+	const logDoc = await c.docLogs.findOne({ _id: docName });
+	const log = [...(logDoc?.entries ?? [])].sort((a, b) => a.seq - b.seq);
+	const live = log.filter((entry) => entry.seq > mergedSeq);
 	const doc = new Y.Doc();
 	if (snapshot) Y.applyUpdate(doc, bytes(snapshot.update));
-	for (const row of live) Y.applyUpdate(doc, bytes(row.update));
+	for (const entry of live) Y.applyUpdate(doc, bytes(entry.update));
 	const storedBytes =
 		(snapshot ? bytes(snapshot.update).length + bytes(snapshot.stateVector).length : 0) +
-		log.reduce((sum, row) => sum + bytes(row.update).length, 0);
+		log.reduce((sum, entry) => sum + bytes(entry.update).length, 0);
 	return { doc, snapshot, log, logEntries: log.length, storedBytes };
+}
+
+/** Update log entries stored, over every document (or one). */
+export async function countLogEntries(c: Collections, docName?: string): Promise<number> {
+	const logs = await c.docLogs.find(docName ? { _id: docName } : {}).toArray();
+	return logs.reduce((sum, logDoc) => sum + logDoc.entries.length, 0);
 }
 
 // ---- helpers -----------------------------------------------------------------------------------

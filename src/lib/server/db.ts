@@ -1,14 +1,7 @@
 // MongoDB access for the web app and the sync-server, through the official driver only.
 // Works on MongoDB 7 and on FerretDB 1.24 (tests, local dev): plain CRUD, upserts, unique and
 // compound indexes, sort/limit. No change streams, transactions or TTL indexes (DESIGN.md).
-import {
-	MongoClient,
-	MongoServerError,
-	type Binary,
-	type Collection,
-	type Db,
-	type ObjectId
-} from 'mongodb';
+import { MongoClient, MongoServerError, type Binary, type Collection, type Db } from 'mongodb';
 import type { OrderMeta } from '../order/schema.ts';
 import type { OrderStatus } from '../order/status.ts';
 
@@ -159,13 +152,24 @@ export interface DocSnapshotDoc {
 	updatedAt: Date;
 }
 
-/** Yjs storage: the append-only log of updates received since the snapshot. */
-export interface DocUpdateDoc {
-	_id?: ObjectId;
-	doc: string;
+/** One flush's worth of updates of a document, merged into one Yjs update. */
+export interface DocLogEntry {
 	seq: number;
 	update: Binary;
-	createdAt: Date;
+	at: Date;
+}
+
+/**
+ * Yjs storage: the append-only log of updates received since the snapshot, one MongoDB document
+ * per Y.Doc so that every read and write is an `_id` lookup (FerretDB 1.24 on SQLite uses an
+ * index for `_id` only; a `{doc, seq}` row per entry made every load scan the whole collection).
+ */
+export interface DocLogDoc {
+	_id: string; // document name, like the snapshot's
+	/** The highest sequence number ever appended; never decreases, also not when entries are merged. */
+	lastSeq: number;
+	entries: DocLogEntry[];
+	updatedAt: Date;
 }
 
 export interface Collections {
@@ -180,7 +184,7 @@ export interface Collections {
 	rateLimitSlots: Collection<RateLimitSlotDoc>;
 	outbox: Collection<OutboxMailDoc>;
 	docSnapshots: Collection<DocSnapshotDoc>;
-	docUpdates: Collection<DocUpdateDoc>;
+	docLogs: Collection<DocLogDoc>;
 }
 
 export interface Database {
@@ -203,7 +207,7 @@ export function collectionsOf(db: Db): Collections {
 		rateLimitSlots: db.collection<RateLimitSlotDoc>('rate_limit_slots'),
 		outbox: db.collection<OutboxMailDoc>('mail_outbox'),
 		docSnapshots: db.collection<DocSnapshotDoc>('ydoc_snapshots'),
-		docUpdates: db.collection<DocUpdateDoc>('ydoc_updates')
+		docLogs: db.collection<DocLogDoc>('ydoc_logs')
 	};
 }
 
@@ -228,8 +232,7 @@ export async function ensureIndexes(c: Collections): Promise<void> {
 		c.authTokens.createIndex({ userId: 1, kind: 1 }),
 		c.rateLimitSlots.createIndex({ key: 1, windowStart: 1 }),
 		c.rateLimitSlots.createIndex({ expiresAt: 1 }),
-		c.outbox.createIndex({ to: 1, createdAt: -1 }),
-		c.docUpdates.createIndex({ doc: 1, seq: 1 }, { unique: true })
+		c.outbox.createIndex({ to: 1, createdAt: -1 })
 	]);
 }
 

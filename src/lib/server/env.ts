@@ -41,6 +41,15 @@ export const positiveInt = (fallback: number) =>
 		z.number({ error: 'must be a number' }).int(POSITIVE_WHOLE).positive(POSITIVE_WHOLE)
 	);
 
+export const nonNegativeInt = (fallback: number) =>
+	z.preprocess(
+		(v) => (v === '' || v === undefined ? fallback : Number(v)),
+		z
+			.number({ error: 'must be a number' })
+			.int('must be a whole number')
+			.min(0, 'must be 0 or more')
+	);
+
 export const booleanFlag = (fallback: boolean) =>
 	z.preprocess(
 		(v) => {
