@@ -1,5 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type * as Y from 'yjs';
+
+export type DecodedUpdate = ReturnType<typeof Y.decodeUpdate>;
 import type { Connection } from './connection.ts';
 import type { SyncDocument } from './document.ts';
 
@@ -48,7 +50,9 @@ export interface SyncHooks<P extends Principal> {
 	validateUpdate(
 		document: SyncDocument,
 		update: Uint8Array,
-		connection: Connection<P>
+		connection: Connection<P>,
+		/** `Y.decodeUpdate(update)`, already computed by the core's format check. */
+		decoded?: DecodedUpdate
 	): UpdateVerdict;
 	/** Makes an update that changed the server's state durable; resolves once it is. */
 	store(docName: string, update: Uint8Array): Promise<void>;

@@ -33,10 +33,13 @@ export function createFeeds(options: {
 	collections: Collections;
 	log: Logger;
 	secret: string;
+	/** How long order changes are gathered before they are projected (SYNC_PROJECTION_DELAY_MS). */
+	projectionDelayMs?: number;
 }): Feeds {
 	const board = new PartnerBoard(options);
 	const projection = new OrderProjection({
 		...options,
+		coalesceMs: options.projectionDelayMs,
 		onPartnerStatsChanged: (partnerId) =>
 			void board.refreshPartner(partnerId).catch((error: unknown) => {
 				options.log.warn({ err: error, partnerId }, 'partner stats refresh failed');

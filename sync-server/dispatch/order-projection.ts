@@ -1,11 +1,22 @@
 // Keeps the `orders` index and the feed documents in step with the order documents (DESIGN.md
 // "Feeds", issue 4 item 3). Every change to an order document, from a client or from the service
-// channel, schedules a projection of that order (coalesced per order); loading an order document
-// schedules one too, which heals a crash between a document change and its projection.
+// channel, schedules a projection of that order; loading an order document schedules one too,
+// which heals a crash between a document change and its projection.
 //
-// A projection reads the order (`readOrder`), updates its index row (only an existing row: the
-// web app creates rows, and a row it removed again means the order does not exist), puts the
+// A projection reads the order (`readOrderCached`), updates its index row (only an existing row:
+// the web app creates rows, and a row it removed again means the order does not exist), puts the
 // order's entry into every feed it belongs to now and takes it out of the feeds it left.
+//
+// Cost per change (docs/performance.md, cause 3): changes are gathered for `coalesceMs` and all
+// orders changed meanwhile are projected as one batch: their index rows in one bulk write, and
+// each feed document written once, in one transaction, for all of them (one Yjs update to store
+// and broadcast per feed and batch, not per order). The index row last read or written is kept
+// per loaded order document, so a change that leaves the row as it is costs no database round
+// trip, and one that changes it is a single guarded update: it applies only while the row still
+// holds what this process knows (status, partner, updatedAt), which is what every write of the
+// web app (claims, cancellations and their rollbacks) changes. A guarded update that matches
+// nothing means the web app wrote meanwhile: the row and the claim decision are read again and
+// the order projected from them, as without the cache.
 import type * as Y from 'yjs';
 import {
 	feedDocName,
@@ -16,13 +27,14 @@ import {
 	isFinalStatus,
 	orderDocName,
 	parseDocName,
-	readOrder,
+	readOrderCached,
 	removeFeedEntry,
 	writeFeedEntry,
 	type FeedKind,
 	type OrderStatus,
 	type OrderView
 } from '../../src/lib/order/index.ts';
+import type { AnyBulkWriteOperation } from 'mongodb';
 import type { Collections, OrderClaimDoc, OrderIndexDoc } from '../../src/lib/server/db.ts';
 import type { Logger } from '../../src/lib/server/log.ts';
 import type { SyncDocument } from '../core/document.ts';
@@ -39,7 +51,7 @@ export interface ProjectionOptions {
 	server: SyncServer<DispatchPrincipal>;
 	collections: Collections;
 	log: Logger;
-	/** How long changes to one order are gathered before it is projected. */
+	/** How long changes are gathered before the changed orders are projected (default 250). */
 	coalesceMs?: number;
 	/** Called when a partner's delivered count or rating may have changed. */
 	onPartnerStatsChanged?: (partnerId: string) => void;
@@ -199,15 +211,40 @@ export function pruneFeed(
 	return stale.length;
 }
 
+type Decision = Pick<OrderClaimDoc, 'kind' | 'userId' | 'userName' | 'at'> | null;
+
+/** What this process last read from, or wrote to, an order's index row and claim decision. */
+interface KnownRow {
+	row: OrderIndexDoc;
+	decision: Decision;
+}
+
+/** One order of a batch, read from its document. */
+interface Projected {
+	orderId: string;
+	document: SyncDocument;
+	view: OrderView;
+	/** The feeds it belongs in; empty when the index has no row for it. */
+	member: string[];
+	/** Its index row could not be brought up to date: its feeds are left as they are. */
+	failed: boolean;
+}
+
+/** Default for `coalesceMs`: boards show a change within about a quarter of a second. */
+export const PROJECTION_COALESCE_MS = 250;
+
 export class OrderProjection {
-	private readonly timers = new Map<string, NodeJS.Timeout>();
-	private readonly running = new Map<string, Promise<void>>();
-	private readonly again = new Set<string>();
+	private readonly pending = new Set<string>();
+	/** Orders of the batch being projected (their loading must not schedule them again). */
+	private readonly projecting = new Set<string>();
+	private readonly known = new WeakMap<SyncDocument, KnownRow>();
+	private timer: NodeJS.Timeout | null = null;
+	private running: Promise<void> | null = null;
 	private readonly coalesceMs: number;
 	private stopped = false;
 
 	constructor(private readonly options: ProjectionOptions) {
-		this.coalesceMs = options.coalesceMs ?? 30;
+		this.coalesceMs = options.coalesceMs ?? PROJECTION_COALESCE_MS;
 	}
 
 	/** The core's `changed` hook: any change to an order document. */
@@ -219,113 +256,238 @@ export class OrderProjection {
 	/** The core's `loaded` hook: reconcile an order as it is loaded (unless we loaded it). */
 	loaded(document: SyncDocument): void {
 		const name = parseDocName(document.name);
-		if (name?.kind !== 'order' || this.running.has(name.orderId)) return;
+		if (name?.kind !== 'order' || this.projecting.has(name.orderId)) return;
 		this.schedule(name.orderId);
 	}
 
 	schedule(orderId: string): void {
-		if (this.stopped || this.timers.has(orderId)) return;
-		const timer = setTimeout(() => this.run(orderId), this.coalesceMs);
-		timer.unref();
-		this.timers.set(orderId, timer);
+		if (this.stopped) return;
+		this.pending.add(orderId);
+		this.arm();
 	}
 
 	/** Projects everything scheduled now and waits for running projections; then stops. */
 	async stop(): Promise<void> {
-		const scheduled = [...this.timers.keys()];
-		for (const timer of this.timers.values()) clearTimeout(timer);
-		this.timers.clear();
-		for (const orderId of scheduled) this.run(orderId);
 		this.stopped = true;
-		while (this.running.size > 0) await Promise.allSettled([...this.running.values()]);
+		if (this.timer) clearTimeout(this.timer);
+		this.timer = null;
+		while (this.running || this.pending.size > 0) {
+			if (!this.running) this.run();
+			await this.running;
+		}
 	}
 
 	/** Resolves once nothing is scheduled or running (for tests and shutdown). */
 	async idle(): Promise<void> {
-		while (this.timers.size > 0 || this.running.size > 0) {
-			await Promise.allSettled([...this.running.values()]);
-			if (this.timers.size > 0)
-				await new Promise((resolve) => setTimeout(resolve, this.coalesceMs));
+		while (this.running || this.pending.size > 0) {
+			if (this.running) await this.running;
+			else await new Promise((resolve) => setTimeout(resolve, this.coalesceMs));
 		}
 	}
 
-	private run(orderId: string): void {
-		this.timers.delete(orderId);
-		if (this.running.has(orderId)) {
-			this.again.add(orderId);
-			return;
-		}
-		const task = this.project(orderId)
+	private arm(): void {
+		if (this.timer || this.running || this.pending.size === 0) return;
+		this.timer = setTimeout(() => {
+			this.timer = null;
+			this.run();
+		}, this.coalesceMs);
+		this.timer.unref();
+	}
+
+	private run(): void {
+		const batch = [...this.pending];
+		this.pending.clear();
+		for (const orderId of batch) this.projecting.add(orderId);
+		this.running = this.projectBatch(batch)
 			.catch((error: unknown) => {
-				this.options.log.error({ err: error, orderId }, 'order projection failed');
+				this.options.log.error({ err: error, orders: batch.length }, 'order projection failed');
 			})
 			.finally(() => {
-				this.running.delete(orderId);
-				if (!this.again.delete(orderId)) return;
-				// changed while projecting: once more (at once when stopping, so nothing is lost)
-				if (this.stopped) this.run(orderId);
-				else this.schedule(orderId);
+				this.projecting.clear();
+				this.running = null;
+				// what changed while this batch ran goes in the next (at once when stopping)
+				if (!this.stopped) this.arm();
 			});
-		this.running.set(orderId, task);
 	}
 
-	private async project(orderId: string): Promise<void> {
-		const { server, collections } = this.options;
-		const view = await server.withDocument(orderDocName(orderId), (document) =>
-			readOrder(document.doc)
+	private async projectBatch(orderIds: string[]): Promise<void> {
+		const read = await Promise.all(
+			orderIds.map((orderId) =>
+				this.readDocument(orderId).catch((error: unknown) => {
+					this.options.log.error({ err: error, orderId }, 'order projection failed');
+					return null;
+				})
+			)
 		);
-		if (view === null) return; // no meta yet: nothing to show anywhere
+		const orders = read.filter((entry) => entry !== null);
+		if (orders.length === 0) return;
+		await this.updateIndex(orders);
+		await this.updateFeeds(orders.filter((order) => !order.failed));
+	}
+
+	private async readDocument(orderId: string): Promise<Projected | null> {
+		return this.options.server.withDocument(orderDocName(orderId), (document) => {
+			const view = readOrderCached(document.doc);
+			// no meta yet: nothing to show anywhere
+			if (view === null) return null;
+			return { orderId, document, view, member: feedsForOrder(view), failed: false };
+		});
+	}
+
+	/** Brings the index rows of a batch up to date; sets each order's feed membership. */
+	private async updateIndex(orders: Projected[]): Promise<void> {
+		const { collections } = this.options;
+		const guarded: Array<{ order: Projected; known: KnownRow; diff: Partial<IndexProjection> }> =
+			[];
+		const unknown: Projected[] = [];
+		for (const entry of orders) {
+			const known = this.known.get(entry.document);
+			if (known === undefined) {
+				unknown.push(entry);
+				continue;
+			}
+			const next = projectIndex(entry.view, known.decision, known.row);
+			const diff = changedFields(known.row, next);
+			if (Object.keys(diff).length > 0) guarded.push({ order: entry, known, diff });
+		}
+		if (guarded.length > 0) {
+			const operations: AnyBulkWriteOperation<OrderIndexDoc>[] = guarded.map(
+				({ order, known, diff }) => ({
+					updateOne: {
+						filter: {
+							_id: order.orderId,
+							status: known.row.status,
+							partnerId: known.row.partnerId,
+							updatedAt: known.row.updatedAt
+						},
+						update: { $set: diff }
+					}
+				})
+			);
+			const result = await collections.orders.bulkWrite(operations, { ordered: false });
+			if (result.matchedCount === guarded.length) {
+				for (const { order, known, diff } of guarded) {
+					this.remember(order.document, { ...known.row, ...diff }, known.decision);
+					this.afterIndexChange(known.row, diff);
+				}
+			} else {
+				// someone else wrote some of these rows meanwhile: project those from fresh reads
+				for (const { order } of guarded) {
+					this.known.delete(order.document);
+					unknown.push(order);
+				}
+			}
+		}
+		await Promise.all(
+			unknown.map((order) =>
+				this.projectFresh(order).catch((error: unknown) => {
+					order.failed = true;
+					this.options.log.error({ err: error, orderId: order.orderId }, 'order projection failed');
+				})
+			)
+		);
+	}
+
+	/** The projection without the cache: read the row and the decision, write what differs. */
+	private async projectFresh(order: Projected): Promise<void> {
+		const { collections } = this.options;
 		const [row, decision] = await Promise.all([
-			collections.orders.findOne({ _id: orderId }),
-			collections.orderClaims.findOne({ _id: orderId })
+			collections.orders.findOne({ _id: order.orderId }),
+			collections.orderClaims.findOne({ _id: order.orderId })
 		]);
 		if (row === null) {
 			// Not (or no longer) in the index: the web app rolled its creation back.
-			await this.updateFeeds(view, []);
+			order.member = [];
 			return;
 		}
-		const next = projectIndex(view, decision, row);
+		const next = projectIndex(order.view, decision, row);
 		const diff = changedFields(row, next);
 		if (Object.keys(diff).length > 0) {
-			await collections.orders.updateOne({ _id: orderId }, { $set: diff });
-			const partnerId = next.partnerId;
-			if (partnerId && ('status' in diff || 'rating' in diff)) {
-				this.options.onPartnerStatsChanged?.(partnerId);
-			}
+			await collections.orders.updateOne({ _id: order.orderId }, { $set: diff });
+			this.afterIndexChange(row, diff);
 		}
-		await this.updateFeeds(view, feedsForOrder(view));
+		this.remember(order.document, { ...row, ...diff }, decision);
 	}
 
-	private async updateFeeds(view: OrderView, member: string[]): Promise<void> {
-		const orderId = view.meta.orderId;
-		const candidates = new Set([
-			feedDocName('admin'),
-			feedDocName('open'),
-			feedDocName('customer', view.meta.customerId),
-			...member
-		]);
-		if (view.assignment) candidates.add(feedDocName('partner', view.assignment.partnerId));
+	private remember(document: SyncDocument, row: OrderIndexDoc, decision: Decision): void {
+		if (!document.released) this.known.set(document, { row, decision });
+	}
+
+	/**
+	 * The board's partner stats count delivered orders and ratings: refresh them when an order
+	 * reaches or leaves `delivered` (or changes partner while delivered) or gets its rating.
+	 */
+	private afterIndexChange(before: OrderIndexDoc, diff: Partial<IndexProjection>): void {
+		const after = { ...before, ...diff };
+		const delivered = before.status === 'delivered' || after.status === 'delivered';
+		const relevant = 'rating' in diff || (delivered && ('status' in diff || 'partnerId' in diff));
+		if (!relevant) return;
+		const partners = new Set([before.partnerId, after.partnerId]);
+		for (const partnerId of partners) {
+			if (partnerId) this.options.onPartnerStatsChanged?.(partnerId);
+		}
+	}
+
+	/** Each feed a batch touches is written once, in one transaction, for all its orders. */
+	private async updateFeeds(orders: Projected[]): Promise<void> {
+		const byFeed = new Map<string, Projected[]>();
+		for (const order of orders) {
+			const { view } = order;
+			const candidates = new Set([
+				feedDocName('admin'),
+				feedDocName('open'),
+				feedDocName('customer', view.meta.customerId),
+				...order.member
+			]);
+			if (view.assignment) candidates.add(feedDocName('partner', view.assignment.partnerId));
+			for (const name of candidates) {
+				let list = byFeed.get(name);
+				if (list === undefined) byFeed.set(name, (list = []));
+				list.push(order);
+			}
+		}
 		const today = (this.options.startOfToday ?? localMidnight)();
-		for (const name of candidates) {
+		for (const [name, members] of byFeed) {
 			const kind = feedKindOf(name);
 			if (kind === null) continue;
-			const wanted = member.includes(name);
-			await this.options.server.withDocument(name, (document) => {
-				if (!wanted) {
-					removeFeedEntry(document.doc, orderId, FEED_ORIGIN);
-					return;
-				}
-				const entry = feedEntryFor(view, kind);
-				const final = isFinalStatus(entry.status);
-				if (kind === 'admin' && final && Date.parse(entry.updatedAt) < today.getTime()) {
-					// finished before today: outside feed/admin's window (e.g. an old order reloaded)
-					removeFeedEntry(document.doc, orderId, FEED_ORIGIN);
-					return;
-				}
-				writeFeedEntry(document.doc, entry, FEED_ORIGIN);
-				if (final) pruneFeed(document.doc, kind, today, FEED_ORIGIN);
-			});
+			try {
+				await this.options.server.withDocument(name, (document) => {
+					document.doc.transact(() => {
+						let finished = false;
+						for (const order of members) {
+							if (this.writeFeed(document.doc, name, kind, order, today)) finished = true;
+						}
+						if (finished) pruneFeed(document.doc, kind, today, FEED_ORIGIN);
+					}, FEED_ORIGIN);
+				});
+			} catch (error) {
+				this.options.log.error({ err: error, feed: name }, 'feed projection failed');
+			}
 		}
+	}
+
+	/** Puts the order's entry into the feed or takes it out; true if a finished entry was written. */
+	private writeFeed(
+		doc: Y.Doc,
+		name: string,
+		kind: FeedKind,
+		{ view, member }: Projected,
+		today: Date
+	): boolean {
+		const orderId = view.meta.orderId;
+		if (!member.includes(name)) {
+			removeFeedEntry(doc, orderId, FEED_ORIGIN);
+			return false;
+		}
+		const entry = feedEntryFor(view, kind);
+		const final = isFinalStatus(entry.status);
+		if (kind === 'admin' && final && Date.parse(entry.updatedAt) < today.getTime()) {
+			// finished before today: outside feed/admin's window (e.g. an old order reloaded)
+			removeFeedEntry(doc, orderId, FEED_ORIGIN);
+			return false;
+		}
+		writeFeedEntry(doc, entry, FEED_ORIGIN);
+		return final;
 	}
 
 	/** Applies feed/admin's window now (finished orders from before today leave it). */

@@ -8,7 +8,7 @@ import {
 } from '../../src/lib/order/index.ts';
 import type { Connection } from '../core/connection.ts';
 import type { SyncDocument } from '../core/document.ts';
-import type { UpdateVerdict } from '../core/types.ts';
+import type { DecodedUpdate, UpdateVerdict } from '../core/types.ts';
 import type { DispatchPrincipal } from './principal.ts';
 
 /**
@@ -28,21 +28,24 @@ export class WritePolicy {
 	validate(
 		document: SyncDocument,
 		update: Uint8Array,
-		connection: Connection<DispatchPrincipal>
+		connection: Connection<DispatchPrincipal>,
+		decoded?: DecodedUpdate
 	): UpdateVerdict {
 		const name = parseDocName(document.name);
 		if (name === null) return { ok: false, reason: 'unknown document' };
 		if (name.kind === 'feed') {
-			const result = validateFeedUpdate(document.doc, update);
+			const result = validateFeedUpdate(document.doc, update, decoded);
 			return result.ok
 				? { ok: true, changes: result.changes }
 				: { ok: false, reason: result.reason };
 		}
 		const owners = this.ownersOf(document);
-		const result = validateClientUpdate(document.doc, update, {
-			actor: connection.principal.actor,
-			clientOwners: owners
-		});
+		const result = validateClientUpdate(
+			document.doc,
+			update,
+			{ actor: connection.principal.actor, clientOwners: owners },
+			decoded
+		);
 		if (!result.ok) {
 			return result.code === 'missing-dependency'
 				? { ok: false, reason: result.reason, resync: true }

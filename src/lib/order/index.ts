@@ -4,4 +4,5 @@ export * from './status.ts';
 export * from './permissions.ts';
 export * from './feed.ts';
 export * from './validate-update.ts';
+export * from './order-cache.ts';
 export * from './partners.ts';

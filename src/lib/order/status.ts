@@ -134,33 +134,51 @@ function conflictReason(status: OrderStatus, event: OrderEvent, facts: OrderFact
 	return `${move}: only ${describeAuthorities(who)} may do this (written by ${article(event.role)})`;
 }
 
+/** A fold in progress: its result so far and the event ids it has seen. */
+export interface FoldState extends FoldResult {
+	seen: Set<string>;
+}
+
+export function startFold(): FoldState {
+	return { status: 'pending', steps: [], conflicts: [], seen: new Set() };
+}
+
+/**
+ * Folds more events onto `state`, in place: folding a log in two parts gives exactly the result
+ * of folding it whole (the sync-server extends a fold as events are appended).
+ */
+export function continueFold(
+	state: FoldState,
+	events: Iterable<OrderEvent>,
+	facts: OrderFacts
+): void {
+	for (const event of events) {
+		if (state.seen.has(event.id)) continue;
+		state.seen.add(event.id);
+		const conflict = conflictReason(state.status, event, facts);
+		const statusAfter: OrderStatus = conflict === null ? event.type : state.status;
+		const step: FoldStep = {
+			event,
+			applied: conflict === null,
+			conflict,
+			statusBefore: state.status,
+			statusAfter
+		};
+		state.steps.push(step);
+		if (conflict !== null) state.conflicts.push(step);
+		state.status = statusAfter;
+	}
+}
+
 /**
  * Fold the events, in array order, into the current status. An event that is not a valid
  * transition at its position stays in `steps`, unapplied, with the reason; a later event with an
  * id already seen is a duplicate delivery and is skipped silently. Pure and deterministic.
  */
 export function foldStatus(events: readonly OrderEvent[], facts: OrderFacts): FoldResult {
-	let status: OrderStatus = 'pending';
-	const steps: FoldStep[] = [];
-	const conflicts: FoldStep[] = [];
-	const seen = new Set<string>();
-	for (const event of events) {
-		if (seen.has(event.id)) continue;
-		seen.add(event.id);
-		const conflict = conflictReason(status, event, facts);
-		const statusAfter: OrderStatus = conflict === null ? event.type : status;
-		const step: FoldStep = {
-			event,
-			applied: conflict === null,
-			conflict,
-			statusBefore: status,
-			statusAfter
-		};
-		steps.push(step);
-		if (conflict !== null) conflicts.push(step);
-		status = statusAfter;
-	}
-	return { status, steps, conflicts };
+	const state = startFold();
+	continueFold(state, events, facts);
+	return { status: state.status, steps: state.steps, conflicts: state.conflicts };
 }
 
 const STATUS_LABELS: Record<OrderStatus, string> = {

@@ -8,6 +8,7 @@
 // else from the right origin; see Item.getMissing in yjs 13), then check the order rules for
 // that root. Cost is proportional to the size of the update plus a few lookups in the store.
 import * as Y from 'yjs';
+import { knownEventIds, readOrderCached } from './order-cache.ts';
 import { mayAuthorEvent } from './permissions.ts';
 import {
 	assignmentMap,
@@ -18,7 +19,6 @@ import {
 	parseOrderEvent,
 	RATING_KEYS,
 	ratingMap,
-	readOrder,
 	ROOT_ASSIGNMENT,
 	ROOT_EVENTS,
 	ROOT_META,
@@ -91,7 +91,9 @@ function isRejection(value: Placement | Rejection): value is Rejection {
 	return 'ok' in value;
 }
 
-function decode(update: Uint8Array): ReturnType<typeof Y.decodeUpdate> | null {
+export type DecodedUpdate = ReturnType<typeof Y.decodeUpdate>;
+
+function decode(update: Uint8Array): DecodedUpdate | null {
 	try {
 		return Y.decodeUpdate(update);
 	} catch {
@@ -134,7 +136,7 @@ function storedStruct(doc: Y.Doc, id: Y.ID): Y.Item | Y.GC | null {
 }
 
 /** Every range of the delete set is already deleted in `doc` (honest clients resend theirs). */
-function deletesAreKnown(doc: Y.Doc, ds: ReturnType<typeof Y.decodeUpdate>['ds']): boolean {
+function deletesAreKnown(doc: Y.Doc, ds: DecodedUpdate['ds']): boolean {
 	for (const [client, deletes] of ds.clients) {
 		const structs = doc.store.clients.get(client);
 		const state = Y.getState(doc.store, client);
@@ -152,27 +154,27 @@ function deletesAreKnown(doc: Y.Doc, ds: ReturnType<typeof Y.decodeUpdate>['ds']
 	return true;
 }
 
-/** Facts about the order, computed from the server's document at most once per validation. */
+/** Facts about the order, read from the server's document at most once per validation. */
 class OrderState {
 	private view: OrderView | null | undefined;
-	private ids: Set<string> | undefined;
+	private stored: ReadonlySet<string> | undefined;
+	/** Ids of the events this update adds, so far. */
+	private readonly added = new Set<string>();
 	constructor(private readonly doc: Y.Doc) {}
 
 	get order(): OrderView | null {
-		if (this.view === undefined) this.view = readOrder(this.doc);
+		if (this.view === undefined) this.view = readOrderCached(this.doc);
 		return this.view;
 	}
 
-	/** Ids of every event in the server's log, valid or not. */
-	get eventIds(): Set<string> {
-		if (this.ids === undefined) {
-			this.ids = new Set();
-			for (const value of eventsArray(this.doc).toArray()) {
-				const id = (value as { id?: unknown } | null)?.id;
-				if (typeof id === 'string') this.ids.add(id);
-			}
-		}
-		return this.ids;
+	/** Whether an event (valid or not) with this id is in the server's log or earlier in the update. */
+	hasEventId(id: string): boolean {
+		this.stored ??= knownEventIds(this.doc);
+		return this.stored.has(id) || this.added.has(id);
+	}
+
+	addEventId(id: string): void {
+		this.added.add(id);
 	}
 }
 
@@ -183,9 +185,11 @@ class OrderState {
 export function validateClientUpdate(
 	doc: Y.Doc,
 	update: Uint8Array,
-	ctx: ValidationContext
+	ctx: ValidationContext,
+	/** `Y.decodeUpdate(update)` if the caller has it already (it is not decoded again). */
+	alreadyDecoded?: DecodedUpdate
 ): ValidationResult {
-	const decoded = decode(update);
+	const decoded = alreadyDecoded ?? decode(update);
 	if (decoded === null) return MALFORMED;
 	try {
 		return validateDecoded(doc, decoded, ctx);
@@ -197,7 +201,7 @@ export function validateClientUpdate(
 
 function validateDecoded(
 	doc: Y.Doc,
-	{ structs, ds }: ReturnType<typeof Y.decodeUpdate>,
+	{ structs, ds }: DecodedUpdate,
 	{ actor, clientOwners }: ValidationContext
 ): ValidationResult {
 	const store = doc.store;
@@ -361,8 +365,8 @@ function validateDecoded(
 					if (event.role !== actor.role) return forbid('event role is not the sender role');
 					const permission = mayAuthorEvent(actor, event.type, facts);
 					if (!permission.ok) return forbid(permission.reason);
-					if (order.eventIds.has(event.id)) return forbid('duplicate event id');
-					order.eventIds.add(event.id);
+					if (order.hasEventId(event.id)) return forbid('duplicate event id');
+					order.addEventId(event.id);
 				}
 				break;
 			}
@@ -412,8 +416,12 @@ function validateDecoded(
  * Feeds take no client writes: accept only an update that adds nothing the server lacks
  * (an honest client's sync reply), refuse anything else.
  */
-export function validateFeedUpdate(doc: Y.Doc, update: Uint8Array): ValidationResult {
-	const decoded = decode(update);
+export function validateFeedUpdate(
+	doc: Y.Doc,
+	update: Uint8Array,
+	alreadyDecoded?: DecodedUpdate
+): ValidationResult {
+	const decoded = alreadyDecoded ?? decode(update);
 	if (decoded === null) return MALFORMED;
 	try {
 		for (const struct of decoded.structs) {
@@ -437,7 +445,7 @@ export function validateFeedUpdate(doc: Y.Doc, update: Uint8Array): ValidationRe
  */
 export function collectClientOwners(doc: Y.Doc): ClientOwners {
 	const owners: ClientOwners = new Map();
-	const customerId = readOrder(doc)?.meta.customerId ?? null;
+	const customerId = readOrderCached(doc)?.meta.customerId ?? null;
 	const rootNames = rootNamesOf(doc);
 	const claim = (client: number, owner: string) => {
 		const previous = owners.get(client);

@@ -1,0 +1,249 @@
+// The cached reader must give exactly what a fresh read gives, whatever happens to the document
+// between two reads (appends, concurrent insertions, server writes, deletes, invalid values), and
+// write validation through it must give the same verdicts as on a document read for the first time.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { knownEventIds, readOrderCached } from './order-cache.ts';
+import {
+	appendEvent,
+	createEvent,
+	EVENT_TYPES,
+	eventsArray,
+	metaMap,
+	readOrder,
+	writeAssignment,
+	writeRating,
+	type EventType
+} from './schema.ts';
+import {
+	captureUpdate,
+	PEOPLE,
+	replicaOf,
+	sampleMeta,
+	serverDoc,
+	type Person
+} from './test-fixtures.ts';
+import { collectClientOwners, validateClientUpdate } from './validate-update.ts';
+
+const WRITERS: Person[] = ['customer', 'partner', 'admin', 'otherPartner', 'otherCustomer'];
+
+type Op =
+	| { kind: 'append'; writer: number; type: EventType }
+	| { kind: 'junk'; value: unknown }
+	| { kind: 'concurrent'; writer: number; type: EventType; local: EventType }
+	| { kind: 'duplicate'; index: number }
+	| { kind: 'delete'; index: number }
+	| { kind: 'assign'; writer: number }
+	| { kind: 'rate'; stars: 1 | 2 | 3 | 4 | 5 }
+	| { kind: 'meta' };
+
+const writer = fc.nat(WRITERS.length - 1);
+const type = fc.constantFrom(...EVENT_TYPES);
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+	{ weight: 6, arbitrary: fc.record({ kind: fc.constant('append' as const), writer, type }) },
+	{
+		weight: 1,
+		arbitrary: fc.record({
+			kind: fc.constant('junk' as const),
+			value: fc.oneof(
+				fc.boolean(),
+				fc.integer(),
+				fc.string(),
+				fc.record({ id: fc.constantFrom('x1', 'dup'), type: fc.string() }).map((v) => ({ ...v }))
+			)
+		})
+	},
+	{
+		weight: 2,
+		arbitrary: fc.record({ kind: fc.constant('concurrent' as const), writer, type, local: type })
+	},
+	{ weight: 1, arbitrary: fc.record({ kind: fc.constant('duplicate' as const), index: fc.nat() }) },
+	{ weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const), index: fc.nat() }) },
+	{ weight: 1, arbitrary: fc.record({ kind: fc.constant('assign' as const), writer }) },
+	{
+		weight: 1,
+		arbitrary: fc.record({
+			kind: fc.constant('rate' as const),
+			stars: fc.constantFrom(1 as const, 2 as const, 3 as const, 4 as const, 5 as const)
+		})
+	},
+	{ weight: 1, arbitrary: fc.record({ kind: fc.constant('meta' as const) }) }
+);
+
+function eventOf(writer: number, type: EventType, minute: number) {
+	return createEvent(
+		PEOPLE[WRITERS[writer]!],
+		type,
+		undefined,
+		new Date(Date.UTC(2025, 0, 1, 11, minute))
+	);
+}
+
+/** Applies one operation to the server's document, as any replica or the server could. */
+function apply(doc: Y.Doc, op: Op, minute: number): void {
+	const events = eventsArray(doc);
+	switch (op.kind) {
+		case 'append':
+			appendEvent(doc, eventOf(op.writer, op.type, minute));
+			return;
+		case 'junk':
+			events.push([op.value]);
+			return;
+		case 'concurrent': {
+			// a replica appends while the server appends too: one of them lands before the other
+			const replica = replicaOf(doc);
+			const update = captureUpdate(replica, (d) =>
+				appendEvent(d, eventOf(op.writer, op.type, minute))
+			);
+			appendEvent(doc, eventOf(op.writer, op.local, minute));
+			Y.applyUpdate(doc, update);
+			return;
+		}
+		case 'duplicate': {
+			if (events.length === 0) return;
+			const value = events.get(op.index % events.length) as Record<string, unknown> | null;
+			if (typeof value === 'object' && value !== null) events.push([{ ...value }]);
+			return;
+		}
+		case 'delete':
+			if (events.length > 0) events.delete(op.index % events.length, 1);
+			return;
+		case 'assign': {
+			const person = PEOPLE[WRITERS[op.writer]!];
+			writeAssignment(doc, {
+				partnerId: person.userId,
+				partnerName: person.name,
+				claimedAt: new Date(Date.UTC(2025, 0, 1, 11, minute)).toISOString()
+			});
+			return;
+		}
+		case 'rate':
+			writeRating(doc, { stars: op.stars, comment: 'ok' });
+			return;
+		case 'meta':
+			metaMap(doc).set('total', minute); // a changed meta must be read again
+			return;
+	}
+}
+
+function freshIds(doc: Y.Doc): Set<string> {
+	const ids = new Set<string>();
+	for (const value of eventsArray(doc).toArray()) {
+		const id = (value as { id?: unknown } | null)?.id;
+		if (typeof id === 'string') ids.add(id);
+	}
+	return ids;
+}
+
+describe('readOrderCached', () => {
+	it('gives what readOrder gives after every change, whatever the change', () => {
+		fc.assert(
+			fc.property(fc.boolean(), fc.array(opArb, { maxLength: 30 }), (claimed, ops) => {
+				const doc = serverDoc({ claimed });
+				expect(readOrderCached(doc)).toEqual(readOrder(doc));
+				ops.forEach((op, minute) => {
+					apply(doc, op, minute);
+					expect(readOrderCached(doc)).toEqual(readOrder(doc));
+					expect([...knownEventIds(doc)].sort()).toEqual([...freshIds(doc)].sort());
+				});
+			}),
+			{ numRuns: 150 }
+		);
+	});
+
+	it('is null until meta exists, then follows it', () => {
+		const doc = serverDoc({ noMeta: true });
+		expect(readOrderCached(doc)).toBeNull();
+		metaMap(doc).set('orderId', 'ord1');
+		expect(readOrderCached(doc)).toBeNull(); // incomplete meta does not parse
+		const complete = serverDoc();
+		Y.applyUpdate(doc, Y.encodeStateAsUpdate(complete));
+		expect(readOrderCached(doc)).toEqual(readOrder(doc));
+		expect(readOrderCached(doc)?.meta).toEqual(sampleMeta());
+	});
+
+	it('hands out the same view while nothing changed, and a new one after a change', () => {
+		const doc = serverDoc({ claimed: true });
+		const first = readOrderCached(doc);
+		expect(readOrderCached(doc)).toBe(first);
+		appendEvent(doc, createEvent(PEOPLE.partner, 'preparing'));
+		const second = readOrderCached(doc)!;
+		expect(second).not.toBe(first);
+		expect(second.status).toBe('preparing');
+		expect(first!.status).toBe('accepted'); // an earlier view is not changed under its holder
+		expect(first!.events).toHaveLength(1);
+	});
+
+	it('folds again when the server writes the assignment (who may move the order changed)', () => {
+		const doc = serverDoc();
+		// the partner's steps arrive before the claim is visible: conflicts, the order stays pending
+		appendEvent(doc, createEvent(PEOPLE.partner, 'accepted'));
+		appendEvent(doc, createEvent(PEOPLE.otherPartner, 'preparing'));
+		expect(readOrderCached(doc)!.status).toBe('accepted');
+		expect(readOrderCached(doc)!.fold.conflicts).toHaveLength(1);
+		writeAssignment(doc, {
+			partnerId: PEOPLE.otherPartner.userId,
+			partnerName: PEOPLE.otherPartner.name,
+			claimedAt: '2025-01-01T10:05:00.000Z'
+		});
+		const view = readOrderCached(doc)!;
+		expect(view).toEqual(readOrder(doc));
+		// the first accepted was by a partner who is not the assigned one now
+		expect(view.status).toBe('pending');
+	});
+
+	it('sees a document loaded into a new Y.Doc as a document of its own', () => {
+		const doc = serverDoc({ claimed: true, then: ['preparing'] });
+		const warm = readOrderCached(doc);
+		const reloaded = replicaOf(doc);
+		const view = readOrderCached(reloaded);
+		expect(view).not.toBe(warm);
+		expect(view).toEqual(readOrder(reloaded));
+	});
+});
+
+describe('write validation through the cache', () => {
+	it('gives the same verdicts as on a document read for the first time', () => {
+		fc.assert(
+			fc.property(
+				fc.array(opArb, { maxLength: 12 }),
+				fc.array(fc.record({ writer, type, duplicate: fc.boolean() }), {
+					minLength: 1,
+					maxLength: 8
+				}),
+				(setup, writes) => {
+					const warm = serverDoc({ claimed: true });
+					setup.forEach((op, minute) => apply(warm, op, minute));
+					const owners = collectClientOwners(warm);
+					readOrderCached(warm);
+					writes.forEach(({ writer, type, duplicate }, i) => {
+						const person = PEOPLE[WRITERS[writer]!];
+						const replica = replicaOf(warm);
+						const known = eventsArray(warm).toArray() as Array<{ id?: unknown }>;
+						const event = eventOf(writer, type, 40 + i);
+						const reused = [...known].reverse().find((value) => typeof value?.id === 'string');
+						if (duplicate && reused) event.id = reused.id as string;
+						const update = captureUpdate(replica, (d) => appendEvent(d, event));
+						const cold = replicaOf(warm);
+						const fresh = validateClientUpdate(cold, update, {
+							actor: person,
+							clientOwners: collectClientOwners(cold)
+						});
+						const cached = validateClientUpdate(warm, update, {
+							actor: person,
+							clientOwners: owners
+						});
+						expect(cached).toEqual(fresh);
+						if (cached.ok) {
+							for (const [client, owner] of cached.newOwners) owners.set(client, owner);
+							Y.applyUpdate(warm, update);
+							expect(readOrderCached(warm)).toEqual(readOrder(warm));
+						}
+					});
+				}
+			),
+			{ numRuns: 100 }
+		);
+	});
+});
