@@ -4,12 +4,14 @@ import type { Database } from '../src/lib/server/db.ts';
 import type { Logger } from '../src/lib/server/log.ts';
 import { SyncServer } from './core/server.ts';
 import { createFeeds, type Feeds } from './dispatch/feeds.ts';
+import { AuthCache } from './dispatch/authenticate.ts';
 import { createDispatchHooks, type DocumentChangeListener } from './dispatch/hooks.ts';
 import { createHttpRouter } from './dispatch/http.ts';
 import type { DispatchPrincipal } from './dispatch/principal.ts';
 import { Quotas } from './dispatch/quotas.ts';
 import { startRevocationSweep } from './dispatch/revocation.ts';
 import { createServiceChannel } from './dispatch/service-channel.ts';
+import { TtlCache } from './dispatch/ttl-cache.ts';
 import { WritePolicy } from './dispatch/write-policy.ts';
 import type { SyncConfig } from './config.ts';
 import { MongoPersistence } from './persistence/mongo-persistence.ts';
@@ -36,10 +38,13 @@ export async function startSyncApp(
 	});
 	const writePolicy = new WritePolicy();
 	let feeds: Feeds | null = null;
+	const authCache = new AuthCache(config.authCache);
 	const hooks = createDispatchHooks({
 		collections: database.collections,
 		allowedOrigins: config.allowedOrigins,
 		quotas: new Quotas(config.quotas),
+		authCache,
+		orderFacts: new TtlCache(config.authCache),
 		writePolicy,
 		persistence,
 		onChange: (name, doc, update, origin) => {
@@ -63,13 +68,20 @@ export async function startSyncApp(
 		log,
 		flushSoon: () => persistence.flushSoon()
 	});
-	feeds = createFeeds({ server, collections: database.collections, log, secret: config.secret });
+	feeds = createFeeds({
+		server,
+		collections: database.collections,
+		log,
+		secret: config.secret,
+		projectionDelayMs: config.projectionDelayMs
+	});
 	route = createHttpRouter({ database, registry, service, partners: feeds.partnerRoute });
 	const revocation = startRevocationSweep({
 		server,
 		collections: database.collections,
 		intervalMs: config.revocationIntervalMs,
-		log
+		log,
+		cache: authCache
 	});
 	const address = await server.listen(config.port, config.host);
 	await feeds.start();

@@ -40,9 +40,14 @@ function schema(production: boolean) {
 		SYNC_CONNECTIONS_PARTNER: positiveInt(100),
 		SYNC_CONNECTIONS_ADMIN: positiveInt(4000),
 		SYNC_PERSIST_DELAY_MS: nonNegativeInt(0).pipe(z.number().max(10_000, 'must be at most 10000')),
+		SYNC_PROJECTION_DELAY_MS: positiveInt(250).pipe(
+			z.number().max(10_000, 'must be at most 10000')
+		),
 		SYNC_IDLE_UNLOAD_MS: positiveInt(30_000),
 		SYNC_COMPACT_THRESHOLD: positiveInt(200),
-		SYNC_AUTH_CONCURRENCY: positiveInt(8),
+		SYNC_AUTH_CONCURRENCY: positiveInt(64),
+		SYNC_AUTH_CACHE_MS: nonNegativeInt(2_000).pipe(z.number().max(10_000, 'must be at most 10000')),
+		SYNC_AUTH_CACHE_ENTRIES: positiveInt(20_000),
 		SYNC_LOAD_CONCURRENCY: positiveInt(8),
 		SYNC_MAX_PENDING_UPGRADES: positiveInt(5000),
 		SYNC_LOAD_TIMEOUT_MS: positiveInt(10_000),
@@ -100,7 +105,11 @@ export function loadSyncConfig(env: Record<string, string | undefined> = process
 			compactThreshold: e.SYNC_COMPACT_THRESHOLD,
 			maxFlushAttempts: e.SYNC_MAX_FLUSH_ATTEMPTS
 		},
+		/** How long order changes are gathered before the index and feeds are updated. */
+		projectionDelayMs: e.SYNC_PROJECTION_DELAY_MS,
 		revocationIntervalMs: e.SYNC_REVOCATION_INTERVAL_MS,
+		/** How long a validated session, its user and an order's people are reused by upgrades (0: off). */
+		authCache: { ttlMs: e.SYNC_AUTH_CACHE_MS, maxEntries: e.SYNC_AUTH_CACHE_ENTRIES },
 		shutdownTimeoutMs: e.SYNC_SHUTDOWN_TIMEOUT_MS
 	};
 }

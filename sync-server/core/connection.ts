@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import type { Logger } from '../../src/lib/server/log.ts';
 import type { RejectionKind } from './close-codes.ts';
@@ -8,7 +7,19 @@ import type { Principal, RoomLease } from './types.ts';
 
 let nextConnectionId = 1;
 
-/** One client socket in one room. */
+/** What every socket of a server shares (one object per server, not per socket). */
+export interface ConnectionOptions {
+	messagesPerSecond: number;
+	messageBurst: number;
+	maxBufferedBytes: number;
+	log: Logger;
+	onRejected: (kind: RejectionKind) => void;
+}
+
+/**
+ * One client socket in one room. Kept small: thousands of idle ones stay open, so it holds no
+ * reference to the upgrade request (its headers and cookie) once authenticated.
+ */
 export class Connection<P extends Principal = Principal> {
 	readonly id = nextConnectionId++;
 	readonly openedAt = Date.now();
@@ -25,15 +36,8 @@ export class Connection<P extends Principal = Principal> {
 		readonly socket: WebSocket,
 		readonly principal: P,
 		readonly document: SyncDocument,
-		readonly request: IncomingMessage,
 		private readonly lease: RoomLease | void,
-		private readonly options: {
-			messagesPerSecond: number;
-			messageBurst: number;
-			maxBufferedBytes: number;
-			log: Logger;
-			onRejected: (kind: RejectionKind) => void;
-		}
+		private readonly options: ConnectionOptions
 	) {
 		this.rate = new TokenBucket(options.messageBurst, options.messagesPerSecond);
 	}

@@ -14,7 +14,7 @@ import {
 import * as Y from 'yjs';
 import type { Logger } from '../../src/lib/server/log.ts';
 import { CloseCode, type RejectionKind } from './close-codes.ts';
-import { Connection } from './connection.ts';
+import { Connection, type ConnectionOptions } from './connection.ts';
 import { SyncDocument } from './document.ts';
 import { createCoreMetrics, type CoreMetrics } from './metrics.ts';
 import {
@@ -81,6 +81,7 @@ export class SyncServer<P extends Principal> {
 	private readonly hooks: SyncHooks<P>;
 	private readonly limits: SyncLimits;
 	private readonly log: Logger;
+	private readonly connectionOptions: ConnectionOptions;
 	private pendingUpgrades = 0;
 	private closing = false;
 	private pingTimer: NodeJS.Timeout | null = null;
@@ -92,6 +93,13 @@ export class SyncServer<P extends Principal> {
 		this.metrics = createCoreMetrics(options.registry);
 		this.authGate = new Semaphore(options.limits.authConcurrency);
 		this.loadGate = new Semaphore(options.limits.loadConcurrency);
+		this.connectionOptions = {
+			messagesPerSecond: this.limits.messagesPerSecond,
+			messageBurst: this.limits.messageBurst,
+			maxBufferedBytes: this.limits.maxBufferedBytes,
+			log: this.log,
+			onRejected: (kind) => this.metrics.rejections.inc({ reason: kind })
+		};
 		this.wss = new WebSocketServer({
 			noServer: true,
 			maxPayload: options.limits.maxMessageBytes,
@@ -228,7 +236,7 @@ export class SyncServer<P extends Principal> {
 			const doc = document;
 			this.wss.handleUpgrade(req, socket, head, (ws) => {
 				attached = true;
-				this.attach(ws, admitted.principal, doc, req, lease);
+				this.attach(ws, admitted.principal, doc, lease);
 				this.metrics.upgradeSeconds.observe((performance.now() - started) / 1000);
 			});
 		} catch (error) {
@@ -283,16 +291,9 @@ export class SyncServer<P extends Principal> {
 		ws: WebSocket,
 		principal: P,
 		document: SyncDocument,
-		req: IncomingMessage,
 		lease: RoomLease | void
 	): void {
-		const conn = new Connection<P>(ws, principal, document, req, lease, {
-			messagesPerSecond: this.limits.messagesPerSecond,
-			messageBurst: this.limits.messageBurst,
-			maxBufferedBytes: this.limits.maxBufferedBytes,
-			log: this.log,
-			onRejected: (kind) => this.metrics.rejections.inc({ reason: kind })
-		});
+		const conn = new Connection<P>(ws, principal, document, lease, this.connectionOptions);
 		this.sockets.add(conn);
 		document.connections.add(conn as Connection);
 		this.metrics.connections.set(this.sockets.size);
@@ -436,16 +437,17 @@ export class SyncServer<P extends Principal> {
 	private handleUpdate(conn: Connection<P>, update: Uint8Array): void {
 		if (isEmptyUpdate(update)) return;
 		const document = conn.document;
+		let decoded;
 		try {
 			// the whole update must decode before anything looks at it or applies it: Yjs applies
 			// the structs before it reads the delete set, so a bad tail could leave half an update
-			Y.decodeUpdate(update);
+			decoded = Y.decodeUpdate(update);
 		} catch {
 			throw new ProtocolError(CloseCode.protocolError, 'malformed update');
 		}
 		let verdict;
 		try {
-			verdict = this.hooks.validateUpdate(document, update, conn);
+			verdict = this.hooks.validateUpdate(document, update, conn, decoded);
 		} catch (error) {
 			this.log.info({ err: error, conn: conn.id }, 'update validation threw');
 			verdict = { ok: false as const, reason: 'malformed update' };

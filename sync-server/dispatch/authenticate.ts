@@ -1,33 +1,87 @@
 import type { IncomingMessage } from 'node:http';
+import { sha256 } from '@oslojs/crypto/sha2';
+import { encodeHexLowerCase } from '@oslojs/encoding';
 import {
 	readCookie,
 	SESSION_COOKIE,
 	validateSessionToken
 } from '../../src/lib/server/auth/session.ts';
-import type { Collections } from '../../src/lib/server/db.ts';
+import type { Collections, UserDoc } from '../../src/lib/server/db.ts';
 import { Refusal } from '../core/refusal.ts';
 import { originAllowed } from './origin.ts';
 import type { DispatchPrincipal } from './principal.ts';
+import { TtlCache } from './ttl-cache.ts';
+
+/**
+ * Validated sessions and their users, kept for a few seconds so that the sockets one browser
+ * opens together (a feed and its orders) or a reconnect storm do not each cost the database two
+ * lookups. Only successful validations are kept. Sessions are keyed by the SHA-256 of the whole
+ * token, so a cached entry is only ever found with the right secret. The revocation sweep forgets
+ * every session it ends (and its user), so after a logout a new upgrade is refused at the latest
+ * `ttlMs` later, or as soon as the sweep noticed, whichever comes first.
+ */
+export class AuthCache {
+	readonly sessions: TtlCache<string, DispatchPrincipal & { sessionExpiresAt: number }>;
+	readonly users: TtlCache<string, UserDoc>;
+
+	constructor(options: { ttlMs: number; maxEntries: number; now?: () => number }) {
+		this.sessions = new TtlCache(options);
+		this.users = new TtlCache(options);
+	}
+
+	/** The sweep found these sessions ended (logged out, expired, user deleted or role changed). */
+	forget(sessionIds: Iterable<string>, userIds: Iterable<string>): void {
+		const ended = new Set(sessionIds);
+		if (ended.size > 0) this.sessions.deleteWhere((entry) => ended.has(entry.sessionId));
+		for (const userId of userIds) {
+			this.users.delete(userId);
+			this.sessions.deleteWhere((entry) => entry.id === userId);
+		}
+	}
+}
+
+function tokenKey(token: string): string {
+	return encodeHexLowerCase(sha256(new TextEncoder().encode(token)));
+}
 
 /** The upgrade's authentication: allowed Origin (403), then the web app's session cookie (401). */
 export function createAuthenticator(options: {
 	collections: Collections;
 	allowedOrigins: readonly string[];
+	cache: AuthCache;
 }) {
 	const allowed = new Set(options.allowedOrigins);
+	const { collections, cache } = options;
+	const findUser = (userId: string) =>
+		cache.users.get(userId, () =>
+			collections.users.findOne({ _id: userId }, { projection: { passwordHash: 0 } })
+		);
+
+	async function validate(token: string) {
+		const validated = await validateSessionToken(collections, token, new Date(), findUser);
+		if (!validated) return null;
+		const { user, session } = validated;
+		return {
+			id: user.id,
+			sessionId: session.id,
+			actor: { userId: user.id, role: user.role, name: user.name },
+			sessionExpiresAt: session.expiresAt.getTime()
+		};
+	}
+
 	return async function authenticate(request: IncomingMessage): Promise<DispatchPrincipal> {
 		if (!originAllowed(request.headers.origin, allowed)) {
 			throw new Refusal(403, 'forbidden_origin', 'origin not allowed');
 		}
 		const token = readCookie(request.headers.cookie, SESSION_COOKIE);
 		if (!token) throw new Refusal(401, 'unauthenticated', 'no session');
-		const validated = await validateSessionToken(options.collections, token);
-		if (!validated) throw new Refusal(401, 'unauthenticated', 'session invalid or expired');
-		const { user, session } = validated;
-		return {
-			id: user.id,
-			sessionId: session.id,
-			actor: { userId: user.id, role: user.role, name: user.name }
-		};
+		const principal = await cache.sessions.get(
+			tokenKey(token),
+			() => validate(token),
+			(entry) => entry.sessionExpiresAt
+		);
+		if (!principal) throw new Refusal(401, 'unauthenticated', 'session invalid or expired');
+		// shared by every socket of the session (nothing mutates a principal)
+		return principal;
 	};
 }

@@ -3,10 +3,11 @@ import type { Collections } from '../../src/lib/server/db.ts';
 import type { SyncDocument } from '../core/document.ts';
 import type { SyncHooks } from '../core/types.ts';
 import type { MongoPersistence } from '../persistence/mongo-persistence.ts';
-import { createAuthenticator } from './authenticate.ts';
+import { createAuthenticator, type AuthCache } from './authenticate.ts';
 import type { DispatchPrincipal } from './principal.ts';
 import type { Quotas } from './quotas.ts';
-import { createRoomAuthorizer } from './room-policy.ts';
+import { createRoomAuthorizer, type OrderFacts } from './room-policy.ts';
+import type { TtlCache } from './ttl-cache.ts';
 import type { WritePolicy } from './write-policy.ts';
 
 /** Called after every change to a document; the feeds (issue 4) plug in here. */
@@ -22,6 +23,9 @@ export function createDispatchHooks(options: {
 	collections: Collections;
 	allowedOrigins: readonly string[];
 	quotas: Quotas;
+	/** Short-lived caches of the upgrade's lookups (see authenticate.ts and room-policy.ts). */
+	authCache: AuthCache;
+	orderFacts: TtlCache<string, OrderFacts>;
 	writePolicy: WritePolicy;
 	persistence: MongoPersistence;
 	onChange?: DocumentChangeListener;
@@ -30,15 +34,15 @@ export function createDispatchHooks(options: {
 }): SyncHooks<DispatchPrincipal> {
 	const { persistence, writePolicy } = options;
 	return {
-		authenticate: createAuthenticator(options),
-		authorizeRoom: createRoomAuthorizer(options),
+		authenticate: createAuthenticator({ ...options, cache: options.authCache }),
+		authorizeRoom: createRoomAuthorizer({ ...options, facts: options.orderFacts }),
 		load: (name) => persistence.load(name),
 		loaded: (document) => {
 			writePolicy.loaded(document);
 			options.onLoaded?.(document);
 		},
-		validateUpdate: (document, update, connection) =>
-			writePolicy.validate(document, update, connection),
+		validateUpdate: (document, update, connection, decoded) =>
+			writePolicy.validate(document, update, connection, decoded),
 		store: (name, update) => persistence.store(name, update),
 		unload: (document) => persistence.unload(document.name),
 		changed: (name, doc, update, origin) => options.onChange?.(name, doc, update, origin),

@@ -2,20 +2,24 @@ import type { Collections } from '../../src/lib/server/db.ts';
 import type { Logger } from '../../src/lib/server/log.ts';
 import { CloseCode } from '../core/close-codes.ts';
 import type { SyncServer } from '../core/server.ts';
+import type { AuthCache } from './authenticate.ts';
 import type { DispatchPrincipal } from './principal.ts';
 
 const BATCH = 500;
 
 /**
- * Every `intervalMs`, checks the sessions behind all open sockets in a few batched queries and
- * closes (4401 "session ended") those whose session was logged out, deleted or expired, or whose
- * user was deleted or changed role. A database error skips a round; it never closes anyone.
+ * Every `intervalMs`, checks the sessions behind all open sockets and those in the upgrade's
+ * cache in a few batched queries, closes (4401 "session ended") the sockets whose session was
+ * logged out, deleted or expired, or whose user was deleted or changed role, and drops those
+ * sessions from the cache so their next upgrade is read from the database (and refused). A
+ * database error skips a round; it never closes anyone.
  */
 export function startRevocationSweep(options: {
 	server: SyncServer<DispatchPrincipal>;
 	collections: Collections;
 	intervalMs: number;
 	log: Logger;
+	cache?: AuthCache;
 }) {
 	let running = false;
 
@@ -24,8 +28,10 @@ export function startRevocationSweep(options: {
 		for (const conn of options.server.connections()) {
 			if (!conn.closed) bySession.set(conn.principal.sessionId, conn.principal);
 		}
+		options.cache?.sessions.forEach((principal) => bySession.set(principal.sessionId, principal));
 		if (bySession.size === 0) return;
 		const ended = new Set<string>();
+		const endedUsers = new Set<string>();
 		const now = Date.now();
 		const ids = [...bySession.keys()];
 		for (let i = 0; i < ids.length; i += BATCH) {
@@ -48,10 +54,12 @@ export function startRevocationSweep(options: {
 					roles.get(session.userId) !== principal.actor.role
 				) {
 					ended.add(sessionId);
+					endedUsers.add(principal.id);
 				}
 			}
 		}
 		if (ended.size === 0) return;
+		options.cache?.forget(ended, endedUsers);
 		for (const conn of options.server.connections()) {
 			if (ended.has(conn.principal.sessionId)) {
 				conn.reject('session_ended', CloseCode.sessionEnded, 'session ended');

@@ -80,7 +80,10 @@ const TOKEN_SHAPE = /^[a-z2-7]{24}\.[a-z2-7]{32}$/;
 export async function validateSessionToken(
 	c: Collections,
 	token: string | undefined | null,
-	now = new Date()
+	now = new Date(),
+	/** How the session's user is read (the sync-server passes a short-lived cache). */
+	findUser: (userId: string) => Promise<UserDoc | null> = (userId) =>
+		c.users.findOne({ _id: userId })
 ): Promise<ValidatedSession | null> {
 	if (!token || !TOKEN_SHAPE.test(token)) return null;
 	const [id, secret] = token.split('.') as [string, string];
@@ -92,7 +95,7 @@ export async function validateSessionToken(
 		await c.sessions.deleteOne({ _id: id });
 		return null;
 	}
-	const user = await c.users.findOne({ _id: doc.userId });
+	const user = await findUser(doc.userId);
 	if (!user) {
 		await c.sessions.deleteOne({ _id: id });
 		return null;
