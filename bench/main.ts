@@ -82,7 +82,7 @@ async function measureExtras(
 		if (options.lifecycleOrders > 0) {
 			log(`-- ours: ${count} delivered orders (storage, cold load)`);
 			lifecycle = await measureLifecycle({
-				collections: opened.database.collections,
+				database: opened.database,
 				server: sync,
 				population,
 				count,

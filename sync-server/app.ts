@@ -31,11 +31,13 @@ export async function startSyncApp(
 	const { database, log } = deps;
 	const registry = new Registry();
 	collectDefaultMetrics({ register: registry });
-	const persistence = new MongoPersistence(database.collections, {
+	const persistence = new MongoPersistence(database, {
 		...config.persistence,
 		log,
 		registry
 	});
+	// what an earlier run left in the update log must be known before any document loads
+	await persistence.open();
 	const writePolicy = new WritePolicy();
 	let feeds: Feeds | null = null;
 	const authCache = new AuthCache(config.authCache);

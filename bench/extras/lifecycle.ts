@@ -14,8 +14,9 @@ import {
 	type Actor
 } from '../../src/lib/order/index.ts';
 import { createSession, SESSION_COOKIE } from '../../src/lib/server/auth/session.ts';
-import type { Collections } from '../../src/lib/server/db.ts';
+import type { Collections, Database } from '../../src/lib/server/db.ts';
 import { createLogger } from '../../src/lib/server/log.ts';
+import { readLogRows } from '../../sync-server/persistence/log-generations.ts';
 import { MongoPersistence } from '../../sync-server/persistence/mongo-persistence.ts';
 import { mapLimit } from '../database.ts';
 import { orderIdOf, seedOrders, type Person, type Population } from '../fixtures.ts';
@@ -139,23 +140,29 @@ async function deliverAndRate(
 	}
 }
 
-async function storedBytes(c: Collections, docName: string) {
-	const snapshot = await c.docSnapshots.findOne({ _id: docName });
-	const log = (await c.docLogs.findOne({ _id: docName }))?.entries ?? [];
+/**
+ * Snapshot + the log rows it has not merged. Merged rows wait for their log generation to be
+ * dropped (within SYNC's generation age, a minute by default) and are not counted.
+ */
+async function storedBytes(database: Database, docName: string) {
+	const snapshot = await database.collections.docSnapshots.findOne({ _id: docName });
+	const mergedSeq = snapshot?.mergedSeq ?? 0;
+	const log = (await readLogRows(database.db, docName)).filter((row) => row.seq > mergedSeq);
 	const bytes =
 		(snapshot ? snapshot.update.length() + snapshot.stateVector.length() : 0) +
-		log.reduce((n, entry) => n + entry.update.length(), 0);
+		log.reduce((n, row) => n + row.update.length(), 0);
 	return { bytes, compacted: snapshot !== null && log.length === 0 };
 }
 
 export async function measureLifecycle(options: {
-	collections: Collections;
+	database: Database;
 	server: RunningServer;
 	population: Population;
 	count: number;
 	log(line: string): void;
 }): Promise<LifecycleResult> {
-	const { collections: c, server, population, count } = options;
+	const { database, server, population, count } = options;
+	const c = database.collections;
 	const runTag = 'lc';
 	await seedOrders({ collections: c, syncHttpUrl: server.httpUrl, population, runTag, count });
 	const ids = Array.from({ length: count }, (_, i) => orderIdOf(runTag, i));
@@ -166,18 +173,19 @@ export async function measureLifecycle(options: {
 	// everyone has left: wait for the documents to unload, which compacts them
 	const names = ids.map((id) => `order/${id}`);
 	const deadline = Date.now() + 30_000;
-	let stored = await Promise.all(names.map((name) => storedBytes(c, name)));
+	let stored = await Promise.all(names.map((name) => storedBytes(database, name)));
 	while (stored.some((s) => !s.compacted) && Date.now() < deadline) {
 		await sleep(250);
-		stored = await Promise.all(names.map((name) => storedBytes(c, name)));
+		stored = await Promise.all(names.map((name) => storedBytes(database, name)));
 	}
 	const compacted = stored.filter((s) => s.compacted).length;
 	options.log(`    ${compacted}/${count} delivered orders compacted`);
 	const ratios = stored.map((s, i) => s.bytes / finalSizes[i]!);
 
 	// cold load through the persistence's own code path (3 passes for enough samples)
-	const persistence = new MongoPersistence(c, {
-		persistDelayMs: 25,
+	const persistence = new MongoPersistence(database, {
+		retireEarlierGenerations: false, // the server owns the log; this only reads
+		persistDelayMs: 0,
 		compactThreshold: 1_000_000,
 		maxFlushAttempts: 1,
 		log: createLogger('bench', 'silent'),

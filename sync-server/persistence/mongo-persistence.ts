@@ -1,19 +1,17 @@
 // Yjs storage in MongoDB: per document a compacted snapshot (`ydoc_snapshots`) plus an
-// append-only log of the updates accepted since (`ydoc_logs`, one MongoDB document per Y.Doc whose
-// entries are pushed to). Every read and write is by `_id`. Flushes are group commits: the first
-// update to arrive while no write is in flight is written at once, and whatever arrives during a
-// write goes into the next one (one bulkWrite for every document that has something pending).
-// Compaction merges the log into the snapshot in a crash-safe order: write the new snapshot first,
-// then remove the entries it merged.
-import { Binary } from 'mongodb';
+// append-only log of the updates accepted since, one row per document per flush, in generation
+// collections (log-generations.ts) that are only ever inserted into and dropped whole.
+//
+// Flushes are group commits: the first update to arrive while nothing is being written goes out at
+// once, and whatever arrives during a write is merged per document into the next one (one
+// insertMany). Compaction merges rows into a snapshot; the rows stay until their generation is
+// retired (every document in it compacted) and dropped: snapshot first, then delete.
+import { Binary, type Db } from 'mongodb';
 import { Counter, type Registry } from 'prom-client';
 import * as Y from 'yjs';
-import {
-	isDuplicateKeyError,
-	type Collections,
-	type DocLogEntry
-} from '../../src/lib/server/db.ts';
+import type { Collections, DocLogRowDoc, DocSnapshotDoc } from '../../src/lib/server/db.ts';
 import type { Logger } from '../../src/lib/server/log.ts';
+import { LogGenerations, rowId, type Generation } from './log-generations.ts';
 import { backoffDelay, sleep } from './retry.ts';
 
 export interface PersistenceOptions {
@@ -22,10 +20,19 @@ export interface PersistenceOptions {
 	 * group commit: no fixed wait, batches form only while a write is in flight.
 	 */
 	persistDelayMs: number;
-	/** Log entries since the snapshot that trigger a background compaction. */
+	/** Log rows since the snapshot that trigger a background compaction of a document. */
 	compactThreshold: number;
 	/** Attempts to flush a document before giving up on it (unload, shutdown). */
 	maxFlushAttempts: number;
+	/** Rows after which the log moves on to a new generation (default 2000). */
+	generationRows?: number;
+	/** Age after which a generation with rows is closed (default 60 s). */
+	generationAgeMs?: number;
+	/**
+	 * false for a tool that only reads storage a running server owns: it leaves the generations
+	 * it finds alone instead of retiring them (default true).
+	 */
+	retireEarlierGenerations?: boolean;
 	log: Logger;
 	registry: Registry;
 }
@@ -41,24 +48,31 @@ interface DocLog {
 	lastSeq: number;
 	/** Sequence numbers up to this are merged into the snapshot. */
 	mergedSeq: number;
-	/** False until lastSeq has been read from the database. */
+	/** False until the position has been read from the database. */
 	seqKnown: boolean;
-	/** Bytes in the log since the snapshot (an estimate after a restart: counted from the load). */
-	logBytes: number;
+	/** A write whose outcome is unknown (it failed after being sent): checked before the next. */
+	unverified: { generation: Generation; seq: number } | null;
 	pending: Uint8Array[];
 	waiters: Waiter[];
 	failures: number;
 	retryAt: number;
-	compacting: Promise<void> | null;
 }
-
-/** A log this large is compacted whatever its entry count (MongoDB documents stop at 16 MiB). */
-const COMPACT_LOG_BYTES = 2 * 1024 * 1024;
 
 const bytesOf = (binary: Binary) => new Uint8Array(binary.value());
 
+class MissingRowError extends Error {
+	constructor(id: string) {
+		super(`log row ${id} is missing`);
+	}
+}
+
 export class MongoPersistence {
 	private readonly logs = new Map<string, DocLog>();
+	private readonly generations: LogGenerations;
+	private readonly collections: Collections;
+	private opened: Promise<void> | null = null;
+	/** Closes an old generation also when nothing is written (so its merged rows get dropped). */
+	private readonly rotationTimer: NodeJS.Timeout;
 	private flushTimer: NodeJS.Timeout | null = null;
 	/** A scheduled flush is running; what arrives meanwhile waits for the next one. */
 	private flushing = false;
@@ -66,15 +80,33 @@ export class MongoPersistence {
 	private urgent = false;
 	/** Flushes run one at a time, so sequence numbers are assigned in order. */
 	private flushChain: Promise<void> = Promise.resolve();
+	/** Everything that writes snapshots runs here, one at a time: it is background work. */
 	private compactionChain: Promise<void> = Promise.resolve();
 	private readonly compactionQueued = new Set<string>();
 	private closed = false;
+	private readonly generationRows: number;
+	private readonly generationAgeMs: number;
 	private readonly metrics;
 
 	constructor(
-		private readonly collections: Collections,
+		database: { db: Db; collections: Collections },
 		private readonly options: PersistenceOptions
 	) {
+		this.collections = database.collections;
+		this.generations = new LogGenerations(database.db);
+		this.generationRows = options.generationRows ?? 2000;
+		this.generationAgeMs = options.generationAgeMs ?? 60_000;
+		this.rotationTimer = setInterval(
+			() => {
+				if (!this.opened || this.closed) return;
+				void this.onFlushChain(async () => {
+					await this.open();
+					this.rotateIfDue(Date.now());
+				}).catch(() => undefined);
+			},
+			Math.min(this.generationAgeMs, 10_000)
+		);
+		this.rotationTimer.unref();
 		const registers = [options.registry];
 		this.metrics = {
 			logWrites: new Counter({
@@ -84,7 +116,7 @@ export class MongoPersistence {
 			}),
 			flushes: new Counter({
 				name: 'sync_flushes_total',
-				help: 'Writes of the update log (each one bulkWrite for every document with pending updates)',
+				help: 'Writes of the update log (each one insertMany for every document with pending updates)',
 				registers
 			}),
 			storeFailures: new Counter({
@@ -106,35 +138,55 @@ export class MongoPersistence {
 				name: 'sync_compaction_failures_total',
 				help: 'Compactions that failed (the log is kept; retried later)',
 				registers
+			}),
+			generationsDropped: new Counter({
+				name: 'sync_log_generations_dropped_total',
+				help: 'Update log generations dropped after everything in them was compacted',
+				registers
 			})
 		};
 	}
 
+	/** Finds what earlier runs left in the log (and retires it in the background). Call first. */
+	open(): Promise<void> {
+		this.opened ??= this.generations.discover().then((earlier) => {
+			if (this.options.retireEarlierGenerations === false) return;
+			for (const generation of earlier) this.queueRetirement(generation);
+		});
+		return this.opened;
+	}
+
 	/** Snapshot + the log after it, merged; null for a document never stored. Throws on failure. */
 	async load(name: string): Promise<Uint8Array | null> {
-		const [snapshot, logDoc] = await Promise.all([
-			this.collections.docSnapshots.findOne({ _id: name }),
-			this.collections.docLogs.findOne({ _id: name })
-		]);
+		await this.open();
+		for (let attempt = 1; ; attempt++) {
+			try {
+				return await this.loadOnce(name);
+			} catch (error) {
+				// a compaction may have merged rows and dropped their generation between our reads
+				// of the snapshot and of the rows: the snapshot read again has them
+				if (!(error instanceof MissingRowError) || attempt >= 3) throw error;
+			}
+		}
+	}
+
+	private async loadOnce(name: string): Promise<Uint8Array | null> {
+		const snapshot = await this.collections.docSnapshots.findOne({ _id: name });
 		const mergedSeq = snapshot?.mergedSeq ?? 0;
-		const entries = liveEntries(logDoc?.entries, mergedSeq);
-		const lastSeq = Math.max(mergedSeq, logDoc?.lastSeq ?? 0, entries.at(-1)?.seq ?? 0);
-		const logBytes = entries.reduce((sum, entry) => sum + entry.update.length(), 0);
+		const lastSeq = Math.max(mergedSeq, this.generations.lastSeq(name));
+		const rows = await this.readRows(name, mergedSeq, lastSeq);
 		const existing = this.logs.get(name);
 		if (existing) {
 			existing.lastSeq = Math.max(existing.lastSeq, lastSeq);
 			existing.mergedSeq = mergedSeq;
 			existing.seqKnown = true;
-			existing.logBytes = logBytes;
 		} else {
-			this.logs.set(name, this.newLog(name, { lastSeq, mergedSeq, seqKnown: true, logBytes }));
+			this.logs.set(name, this.newLog(name, { lastSeq, mergedSeq, seqKnown: true }));
 		}
-		if (entries.length >= this.options.compactThreshold || logBytes >= COMPACT_LOG_BYTES) {
-			this.scheduleCompaction(name);
-		}
+		if (rows.length >= this.options.compactThreshold) this.scheduleCompaction(name);
 		const parts = [
 			...(snapshot ? [bytesOf(snapshot.update)] : []),
-			...entries.map((e) => bytesOf(e.update))
+			...rows.map((row) => bytesOf(row.update))
 		];
 		if (parts.length === 0) return null;
 		return parts.length === 1 ? parts[0]! : Y.mergeUpdates(parts);
@@ -145,7 +197,7 @@ export class MongoPersistence {
 		if (this.closed) return Promise.reject(new Error('persistence is closed'));
 		let log = this.logs.get(name);
 		if (!log) {
-			log = this.newLog(name, { lastSeq: 0, mergedSeq: 0, seqKnown: false, logBytes: 0 });
+			log = this.newLog(name, { lastSeq: 0, mergedSeq: 0, seqKnown: false });
 			this.logs.set(name, log);
 		}
 		const target = log;
@@ -172,8 +224,7 @@ export class MongoPersistence {
 		if (!log) return;
 		try {
 			await this.drain([log]);
-			await log.compacting;
-			if (log.lastSeq > log.mergedSeq && log.pending.length === 0) await this.compactNow(log);
+			if (log.lastSeq > log.mergedSeq && log.pending.length === 0) await this.compactNow(name);
 		} finally {
 			if (log.pending.length === 0 && this.logs.get(name) === log) this.logs.delete(name);
 		}
@@ -181,6 +232,7 @@ export class MongoPersistence {
 
 	/** Flushes everything (retrying a bounded number of times) and stops. For graceful shutdown. */
 	async close(): Promise<void> {
+		clearInterval(this.rotationTimer);
 		if (this.flushTimer) clearTimeout(this.flushTimer);
 		this.flushTimer = null;
 		await this.drain([...this.logs.values()]);
@@ -189,18 +241,37 @@ export class MongoPersistence {
 	}
 
 	/** Runs a compaction of one document now (tests and tools; normally it runs in the background). */
-	async compact(name: string): Promise<void> {
-		const log = this.logs.get(name);
-		if (log) await this.compactNow(log);
+	compact(name: string): Promise<void> {
+		return this.compactNow(name);
+	}
+
+	/** Closes the current log generation and retires it (tests and tools). */
+	async rotateLog(): Promise<void> {
+		await this.open();
+		await this.onFlushChain(async () => {
+			if (this.generations.current.rows > 0) this.queueRetirement(this.generations.rotate());
+		});
+		await this.compactionChain;
+	}
+
+	// ---- reading -------------------------------------------------------------------------------
+
+	/** The log rows `(after, upTo]` of a document, in order. A missing row is damage: it throws. */
+	private async readRows(name: string, after: number, upTo: number): Promise<DocLogRowDoc[]> {
+		const places = this.generations.locate(name, after, upTo);
+		return Promise.all(
+			places.map(async ({ generation, seq }) => {
+				const row = await generation.collection.findOne({ _id: rowId(name, seq) });
+				if (!row) throw new MissingRowError(rowId(name, seq));
+				return row;
+			})
+		);
 	}
 
 	// ---- flushing ------------------------------------------------------------------------------
 
-	private newLog(
-		name: string,
-		state: Pick<DocLog, 'lastSeq' | 'mergedSeq' | 'seqKnown' | 'logBytes'>
-	): DocLog {
-		return { name, ...state, pending: [], waiters: [], failures: 0, retryAt: 0, compacting: null };
+	private newLog(name: string, seq: Pick<DocLog, 'lastSeq' | 'mergedSeq' | 'seqKnown'>): DocLog {
+		return { name, ...seq, unverified: null, pending: [], waiters: [], failures: 0, retryAt: 0 };
 	}
 
 	private scheduleFlush(delayMs: number): void {
@@ -227,22 +298,30 @@ export class MongoPersistence {
 	}
 
 	private runFlush(force: boolean, only?: Set<DocLog>): Promise<void> {
-		const run = this.flushChain.then(() => this.flushOnce(force, only));
+		return this.onFlushChain(() => this.flushOnce(force, only));
+	}
+
+	/** Runs after every write queued so far, before any queued later (the log's writer). */
+	private onFlushChain(task: () => Promise<void>): Promise<void> {
+		const run = this.flushChain.then(task);
 		this.flushChain = run.catch(() => undefined);
 		return run;
 	}
 
-	/** Appends every due document's pending updates as one log entry each, in one bulkWrite. */
+	/** Appends every due document's pending updates as one row each, in one insertMany. */
 	private async flushOnce(force: boolean, only?: Set<DocLog>): Promise<void> {
+		await this.open();
 		const now = Date.now();
 		const due = [...this.logs.values()].filter(
 			(log) => log.pending.length > 0 && (force || log.retryAt <= now) && (!only || only.has(log))
 		);
 		if (due.length === 0) return;
-		const unknown = due.filter((log) => !log.seqKnown);
-		if (unknown.length > 0) await Promise.all(unknown.map((log) => this.readLastSeq(log)));
+		const unsettled = due.filter((log) => !log.seqKnown || log.unverified);
+		if (unsettled.length > 0) await Promise.all(unsettled.map((log) => this.settlePosition(log)));
+		this.rotateIfDue(now);
+		const generation = this.generations.current; // rotation happens only in the flush chain
 		const batch = due
-			.filter((log) => log.seqKnown)
+			.filter((log) => log.seqKnown && !log.unverified)
 			.map((log) => {
 				const updates = log.pending.splice(0);
 				const waiters = log.waiters.splice(0);
@@ -251,77 +330,106 @@ export class MongoPersistence {
 			});
 		if (batch.length === 0) return;
 		const at = new Date();
+		const rows: DocLogRowDoc[] = batch.map(({ log, update, seq }) => ({
+			_id: rowId(log.name, seq),
+			doc: log.name,
+			seq,
+			update: new Binary(update),
+			at
+		}));
 		this.metrics.flushes.inc();
+		let landed: (boolean | null)[];
 		try {
-			// The guard makes a sequence number usable once: a write that finds a higher lastSeq
-			// turns into an insert of an existing _id and fails with a duplicate key error.
-			await this.collections.docLogs.bulkWrite(
-				batch.map(({ log, update, seq }) => ({
-					updateOne: {
-						filter: { _id: log.name, lastSeq: { $lt: seq } },
-						update: {
-							$push: { entries: { seq, update: new Binary(update), at } },
-							$set: { lastSeq: seq, updatedAt: at }
-						},
-						upsert: true
-					}
-				})),
-				{ ordered: false }
-			);
+			await generation.collection.insertMany(rows, { ordered: false });
+			landed = rows.map(() => true);
 		} catch (error) {
-			// Which writes of a failed bulkWrite landed is not reliable (FerretDB 1.24 stops at the
-			// first error and reports a wrong index), so every document of the batch re-reads its
-			// log position and writes again. An update that did land is then stored twice, which
-			// changes nothing: applying a Yjs update twice is a no-op, and compaction merges it away.
-			const duplicate = isDuplicateKeyError(error) || hasDuplicateKeyWriteError(error);
-			this.options.log.warn(
-				{ err: error, docs: batch.length },
-				'storing updates failed; will retry'
+			// Which rows of a failed insertMany landed is not reliable (FerretDB 1.24 stops at the
+			// first error), so each row is looked up; null where even that fails.
+			this.options.log.warn({ err: error, docs: batch.length }, 'storing updates failed');
+			landed = await Promise.all(
+				rows.map((row) =>
+					generation.collection
+						.findOne({ _id: row._id }, { projection: { _id: 1 } })
+						.then((found) => found !== null)
+						.catch(() => null)
+				)
 			);
-			for (const { log, update, waiters } of batch) {
-				log.pending.unshift(update);
-				log.waiters.unshift(...waiters);
-				log.seqKnown = false;
-				this.metrics.storeFailures.inc();
-				log.failures++;
-				// another writer or a lost reply: re-read the position and retry at once (backing
-				// off only if it keeps happening)
-				log.retryAt =
-					duplicate && log.failures === 1 ? 0 : Date.now() + backoffDelay(log.failures, 100, 5_000);
-			}
-			return;
 		}
-		for (const { log, update, waiters, seq } of batch) {
-			log.lastSeq = seq;
-			log.logBytes += update.length;
-			log.failures = 0;
-			log.retryAt = 0;
-			this.metrics.logWrites.inc();
-			for (const w of waiters) w.resolve();
-			if (
-				log.lastSeq - log.mergedSeq >= this.options.compactThreshold ||
-				log.logBytes >= COMPACT_LOG_BYTES
-			) {
-				this.scheduleCompaction(log.name);
+		batch.forEach(({ log, update, waiters, seq }, i) => {
+			if (landed[i] === true) {
+				this.written(log, seq);
+				for (const w of waiters) w.resolve();
+				return;
 			}
+			// put the updates back in front of anything that arrived meanwhile
+			log.pending.unshift(update);
+			log.waiters.unshift(...waiters);
+			if (landed[i] === null) log.unverified = { generation, seq };
+			this.metrics.storeFailures.inc();
+			log.failures++;
+			log.retryAt = Date.now() + backoffDelay(log.failures, 100, 5_000);
+		});
+	}
+
+	private written(log: DocLog, seq: number): void {
+		log.lastSeq = seq;
+		log.failures = 0;
+		log.retryAt = 0;
+		this.generations.written(log.name, seq);
+		this.metrics.logWrites.inc();
+		if (log.lastSeq - log.mergedSeq >= this.options.compactThreshold) {
+			this.scheduleCompaction(log.name);
 		}
 	}
 
-	private async readLastSeq(log: DocLog): Promise<void> {
+	/**
+	 * Reads where a document's log stands: its snapshot's position (a document stored without
+	 * being loaded), or whether a write with an unknown outcome landed. An update written twice
+	 * changes nothing: applying a Yjs update again is a no-op, and compaction merges it away.
+	 */
+	private async settlePosition(log: DocLog): Promise<void> {
 		try {
-			const [logDoc, snapshot] = await Promise.all([
-				this.collections.docLogs.findOne({ _id: log.name }, { projection: { lastSeq: 1 } }),
-				this.collections.docSnapshots.findOne({ _id: log.name }, { projection: { mergedSeq: 1 } })
-			]);
-			log.mergedSeq = snapshot?.mergedSeq ?? 0;
-			log.lastSeq = Math.max(log.mergedSeq, logDoc?.lastSeq ?? 0);
-			log.seqKnown = true;
+			if (!log.seqKnown) {
+				const snapshot = await this.collections.docSnapshots.findOne(
+					{ _id: log.name },
+					{ projection: { mergedSeq: 1 } }
+				);
+				log.mergedSeq = snapshot?.mergedSeq ?? 0;
+				log.lastSeq = Math.max(log.lastSeq, log.mergedSeq, this.generations.lastSeq(log.name));
+				log.seqKnown = true;
+			}
+			const unverified = log.unverified;
+			if (unverified) {
+				const found =
+					this.generations.has(unverified.generation) &&
+					(await unverified.generation.collection.findOne(
+						{ _id: rowId(log.name, unverified.seq) },
+						{ projection: { _id: 1 } }
+					)) !== null;
+				if (found && this.generations.current === unverified.generation) {
+					this.written(log, unverified.seq);
+				} else if (found) {
+					// it landed in a generation closed since: count it there
+					unverified.generation.rows++;
+					unverified.generation.unmerged.set(log.name, unverified.seq);
+					log.lastSeq = unverified.seq;
+				}
+				log.unverified = null;
+			}
 		} catch (error) {
 			this.metrics.storeFailures.inc();
 			log.failures++;
 			log.retryAt = Date.now() + backoffDelay(log.failures, 100, 5_000);
 			this.options.log.warn({ err: error, doc: log.name }, 'reading the log position failed');
 		}
+	}
+
+	private rotateIfDue(now: number): void {
+		if (this.closed) return;
+		const current = this.generations.current;
+		if (current.rows === 0) return;
+		if (current.rows < this.generationRows && now - current.openedAt < this.generationAgeMs) return;
+		this.queueRetirement(this.generations.rotate());
 	}
 
 	/**
@@ -352,102 +460,135 @@ export class MongoPersistence {
 
 	// ---- compaction ----------------------------------------------------------------------------
 
-	private scheduleCompaction(name: string): void {
-		if (this.compactionQueued.has(name) || this.closed) return;
-		this.compactionQueued.add(name);
-		// one compaction at a time, behind whatever runs now: it is background work
-		this.compactionChain = this.compactionChain.then(async () => {
-			this.compactionQueued.delete(name);
-			const log = this.logs.get(name);
-			if (log) await this.compactNow(log);
-		});
-	}
-
-	private compactNow(log: DocLog): Promise<void> {
-		const run = (log.compacting ?? Promise.resolve()).then(() => this.compactOnce(log));
+	private onCompactionChain(
+		task: () => Promise<void>,
+		what: Record<string, unknown>
+	): Promise<void> {
+		const run = this.compactionChain.then(task);
 		const settled = run.catch((error: unknown) => {
 			this.metrics.compactionFailures.inc();
-			this.options.log.warn({ err: error, doc: log.name }, 'compaction failed; log kept');
+			this.options.log.warn({ err: error, ...what }, 'compaction failed; log kept');
 		});
-		log.compacting = settled;
-		void settled.finally(() => {
-			if (log.compacting === settled) log.compacting = null;
-		});
+		this.compactionChain = settled;
 		return settled;
 	}
 
-	private async compactOnce(log: DocLog): Promise<void> {
-		const upTo = log.lastSeq; // only what is durable
-		const [snapshot, logDoc] = await Promise.all([
-			this.collections.docSnapshots.findOne({ _id: log.name }),
-			this.collections.docLogs.findOne({ _id: log.name })
-		]);
+	private scheduleCompaction(name: string): void {
+		if (this.compactionQueued.has(name) || this.closed) return;
+		this.compactionQueued.add(name);
+		void this.onCompactionChain(
+			async () => {
+				this.compactionQueued.delete(name);
+				if (this.logs.has(name)) await this.compactOnce(name);
+			},
+			{ doc: name }
+		);
+	}
+
+	private compactNow(name: string): Promise<void> {
+		return this.onCompactionChain(() => this.compactOnce(name), { doc: name });
+	}
+
+	/** Merges a document's rows up to what is durable into its snapshot. */
+	private async compactOnce(name: string): Promise<void> {
+		const log = this.logs.get(name);
+		const upTo = log?.lastSeq ?? this.generations.lastSeq(name);
+		const snapshot = await this.collections.docSnapshots.findOne({ _id: name });
 		const mergedSeq = snapshot?.mergedSeq ?? 0;
-		log.mergedSeq = Math.max(log.mergedSeq, mergedSeq);
-		if (upTo <= mergedSeq) return;
-		const entries = liveEntries(logDoc?.entries, mergedSeq).filter((e) => e.seq <= upTo);
+		if (upTo > mergedSeq) {
+			const rows = await this.readRows(name, mergedSeq, upTo);
+			await this.writeSnapshot(name, snapshot, rows, upTo);
+		}
+		this.markMerged(name, Math.max(upTo, mergedSeq));
+		await this.dropDrained();
+	}
+
+	/** 1. the new snapshot; the rows it merged stay until their generation is dropped (2.) */
+	private async writeSnapshot(
+		name: string,
+		snapshot: DocSnapshotDoc | null,
+		rows: DocLogRowDoc[],
+		upTo: number
+	): Promise<void> {
 		const doc = new Y.Doc();
 		try {
 			Y.transact(doc, () => {
 				if (snapshot) Y.applyUpdate(doc, bytesOf(snapshot.update));
-				for (const entry of entries) Y.applyUpdate(doc, bytesOf(entry.update));
+				for (const row of rows) Y.applyUpdate(doc, bytesOf(row.update));
 			});
-			const update = Y.encodeStateAsUpdate(doc);
-			const stateVector = Y.encodeStateVector(doc);
-			// 1. the new snapshot; a crash after this leaves log entries ≤ mergedSeq, which load skips
 			await this.collections.docSnapshots.replaceOne(
-				{ _id: log.name },
+				{ _id: name },
 				{
-					update: new Binary(update),
-					stateVector: new Binary(stateVector),
+					update: new Binary(Y.encodeStateAsUpdate(doc)),
+					stateVector: new Binary(Y.encodeStateVector(doc)),
 					mergedSeq: upTo,
 					updatedAt: new Date()
 				},
 				{ upsert: true }
 			);
-			log.mergedSeq = upTo;
-			// 2. only then the log entries it merged
-			await this.trimLog(log, upTo);
 			this.metrics.compactions.inc();
-			this.options.log.debug({ doc: log.name, merged: entries.length, upTo }, 'compacted');
+			this.options.log.debug({ doc: name, merged: rows.length, upTo }, 'compacted');
 		} finally {
 			doc.destroy();
 		}
 	}
 
-	/**
-	 * Removes the log entries up to `upTo`. It runs in the flush chain, so none of our writes to
-	 * this log is in flight, and it is guarded by lastSeq, so it never drops an entry it did not
-	 * read. (FerretDB 1.24 silently ignores `$pull` with a condition and `$push` with `$slice`,
-	 * so the remaining entries are written back instead.) If the guard fails, the merged entries
-	 * stay until the next compaction; load skips them.
-	 */
-	private trimLog(log: DocLog, upTo: number): Promise<void> {
-		const run = this.flushChain.then(async () => {
-			const logs = this.collections.docLogs;
-			const current = await logs.findOne({ _id: log.name });
-			if (!current) return;
-			const keep = liveEntries(current.entries, upTo);
-			await logs.updateOne(
-				{ _id: log.name, lastSeq: current.lastSeq },
-				{ $set: { entries: keep, updatedAt: new Date() } }
-			);
-			log.logBytes = keep.reduce((sum, entry) => sum + entry.update.length(), 0);
-		});
-		this.flushChain = run.catch(() => undefined);
-		return run;
+	private markMerged(name: string, upTo: number): void {
+		const log = this.logs.get(name);
+		if (log) log.mergedSeq = Math.max(log.mergedSeq, upTo);
+		this.generations.merged(name, upTo);
 	}
-}
 
-/** The entries after `mergedSeq`, in sequence order. */
-function liveEntries(entries: DocLogEntry[] | undefined, mergedSeq: number): DocLogEntry[] {
-	if (entries === undefined) return [];
-	if (!Array.isArray(entries)) throw new Error('damaged update log: entries is not an array');
-	return entries.filter((entry) => entry.seq > mergedSeq).sort((a, b) => a.seq - b.seq);
-}
+	/**
+	 * Compacts every document that still has rows in a closed generation (reading the generation
+	 * once), then drops it. Generations retire oldest first, so a document's earlier rows are
+	 * always in its snapshot already.
+	 */
+	private queueRetirement(generation: Generation): void {
+		void this.onCompactionChain(
+			async () => {
+				if (generation.unmerged.size > 0) {
+					const byDoc = new Map<string, DocLogRowDoc[]>();
+					for await (const row of generation.collection.find({})) {
+						if (!generation.unmerged.has(row.doc)) continue;
+						byDoc.set(row.doc, [...(byDoc.get(row.doc) ?? []), row]);
+					}
+					for (const [name, upTo] of [...generation.unmerged]) {
+						const snapshot = await this.collections.docSnapshots.findOne({ _id: name });
+						const mergedSeq = snapshot?.mergedSeq ?? 0;
+						if (upTo > mergedSeq) {
+							const rows = (byDoc.get(name) ?? [])
+								.filter((row) => row.seq > mergedSeq && row.seq <= upTo)
+								.sort((a, b) => a.seq - b.seq);
+							if (rows.length !== upTo - mergedSeq || rows[0]?.seq !== mergedSeq + 1) {
+								throw new Error(
+									`log rows of ${name} up to ${upTo} are not all in generation ${generation.number}`
+								);
+							}
+							await this.writeSnapshot(name, snapshot, rows, upTo);
+						}
+						this.markMerged(name, Math.max(upTo, mergedSeq));
+					}
+				}
+				await this.dropDrained();
+			},
+			{ generation: generation.number }
+		).then(() => {
+			// failed (logged): try again later; the generation is kept meanwhile
+			if (this.generations.has(generation) && generation.unmerged.size > 0 && !this.closed) {
+				setTimeout(() => this.queueRetirement(generation), 30_000).unref();
+			}
+		});
+	}
 
-function hasDuplicateKeyWriteError(error: unknown): boolean {
-	const writeErrors = (error as { writeErrors?: unknown })?.writeErrors;
-	const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
-	return list.some((e) => (e as { code?: unknown })?.code === 11000);
+	private async dropDrained(): Promise<void> {
+		for (const generation of this.generations.drained()) {
+			await generation.collection.drop().catch((error: unknown) => {
+				// already gone (never written, or dropped by an earlier attempt) is fine
+				if ((error as { codeName?: string }).codeName !== 'NamespaceNotFound') throw error;
+			});
+			this.generations.remove(generation);
+			this.metrics.generationsDropped.inc();
+		}
+	}
 }

@@ -1,6 +1,7 @@
-// The Yjs storage on its own, against the real database: group commits, `_id`-keyed log
-// documents, the sequence guard against a second writer, and crash-safe compaction.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// The Yjs storage on its own, against the real database: group commits, the insert-only log in
+// generations, restarts, and crash-safe compaction. Each test has a database of its own, since
+// a persistence owns the whole log of its database.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Binary } from 'mongodb';
 import { Registry } from 'prom-client';
 import * as Y from 'yjs';
@@ -11,22 +12,32 @@ import { dropTestDatabase, openTestDatabase } from '../support/database.ts';
 import { readStored } from '../support/sync-clients.ts';
 
 let database: Database;
-const opened: MongoPersistence[] = [];
+let opened: MongoPersistence[] = [];
 
-beforeAll(async () => {
+beforeEach(async () => {
 	database = (await openTestDatabase('persistence')).database;
 });
 
-afterAll(async () => {
+afterEach(async () => {
 	await Promise.all(opened.map((p) => p.close()));
+	opened = [];
 	await dropTestDatabase(database);
 });
 
-function open(options: { persistDelayMs?: number; compactThreshold?: number } = {}) {
+function open(
+	options: {
+		persistDelayMs?: number;
+		compactThreshold?: number;
+		generationRows?: number;
+		retire?: boolean;
+	} = {}
+) {
 	const registry = new Registry();
-	const persistence = new MongoPersistence(database.collections, {
+	const persistence = new MongoPersistence(database, {
 		persistDelayMs: options.persistDelayMs ?? 0,
 		compactThreshold: options.compactThreshold ?? 1000,
+		generationRows: options.generationRows ?? 1000,
+		retireEarlierGenerations: options.retire ?? true,
 		maxFlushAttempts: 5,
 		log: createLogger('persistence-test', 'silent'),
 		registry
@@ -68,8 +79,7 @@ describe('group commit', () => {
 			)
 		);
 		expect(await counter('sync_flushes_total')).toBe(1);
-		for (const name of names)
-			expect((await readStored(database.collections, name)).logEntries).toBe(1);
+		for (const name of names) expect((await readStored(database, name)).logEntries).toBe(1);
 
 		// A write in flight: what arrives now waits for it and goes out together in one more write.
 		// (A zero-delay timer queued after the store runs after the flush timer has started the write.)
@@ -85,7 +95,7 @@ describe('group commit', () => {
 		await Promise.all([first, ...during]);
 		expect(await counter('sync_flushes_total')).toBe(3);
 		for (const [i, name] of names.entries()) {
-			const stored = await readStored(database.collections, name);
+			const stored = await readStored(database, name);
 			expect(stored.logEntries).toBe(2);
 			expect(stored.log.map((entry) => entry.seq)).toEqual([1, 2]);
 			expect(eventsOf(stored.doc)).toEqual(eventsOf(source[i]!));
@@ -97,57 +107,99 @@ describe('group commit', () => {
 		const name = newName();
 		const stored = persistence.store(name, appendUpdate(new Y.Doc(), 'a'));
 		await new Promise((resolve) => setTimeout(resolve, 100));
-		expect((await readStored(database.collections, name)).logEntries).toBe(0);
+		expect((await readStored(database, name)).logEntries).toBe(0);
 		await stored;
-		expect((await readStored(database.collections, name)).logEntries).toBe(1);
+		expect((await readStored(database, name)).logEntries).toBe(1);
 	});
 });
 
-describe('the log document', () => {
-	it('keeps one MongoDB document per Y.Doc with its entries and last sequence number', async () => {
+const generationsIn = async () =>
+	(await database.db.listCollections({}, { nameOnly: true }).toArray())
+		.map((c) => c.name)
+		.filter((name) => name.startsWith('ydoc_log_'))
+		.sort();
+
+describe('the log', () => {
+	it('inserts one row per document per flush, keyed by document and sequence number', async () => {
 		const { persistence } = open();
 		const name = newName();
 		const source = new Y.Doc();
 		for (const text of ['a', 'b', 'c']) await persistence.store(name, appendUpdate(source, text));
-		const logDoc = await database.collections.docLogs.findOne({ _id: name });
-		expect(logDoc?.lastSeq).toBe(3);
-		expect(logDoc?.entries.map((entry) => entry.seq)).toEqual([1, 2, 3]);
-		expect(await database.collections.docLogs.countDocuments({ _id: name })).toBe(1);
+		const stored = await readStored(database, name);
+		expect(stored.log.map((row) => row._id)).toEqual([`${name}#1`, `${name}#2`, `${name}#3`]);
+		expect(stored.log.map((row) => row.doc)).toEqual([name, name, name]);
 
+		const reader = open({ retire: false }).persistence;
 		const loaded = new Y.Doc();
-		Y.applyUpdate(loaded, (await open().persistence.load(name))!);
+		Y.applyUpdate(loaded, (await reader.load(name))!);
 		expect(eventsOf(loaded)).toEqual(['a', 'b', 'c']);
 	});
 
-	it('a second writer takes the next sequence number: the first re-reads it and loses nothing', async () => {
-		const one = open().persistence;
-		const two = open().persistence;
+	it('moves on to a new generation when one is full, compacts the old one and drops it', async () => {
+		const { persistence, counter } = open({ generationRows: 3 });
 		const name = newName();
-		const a = new Y.Doc();
-		const b = new Y.Doc();
-		await one.store(name, appendUpdate(a, 'from one'));
-		await two.store(name, appendUpdate(b, 'from two')); // two has never seen seq 1: reads it first
-		await one.store(name, appendUpdate(a, 'one again')); // one believes seq 2 is free: collides
-		const logDoc = await database.collections.docLogs.findOne({ _id: name });
-		expect(logDoc?.entries.map((entry) => entry.seq)).toEqual([1, 2, 3]);
-		const stored = await readStored(database.collections, name);
-		expect(eventsOf(stored.doc).sort()).toEqual(['from one', 'from two', 'one again'].sort());
+		const other = newName();
+		const source = new Y.Doc();
+		const otherSource = new Y.Doc();
+		for (const text of ['a', 'b', 'c']) await persistence.store(name, appendUpdate(source, text));
+		const before = await generationsIn();
+		// the next flush finds the generation full: it opens the next, and retires the full one
+		await persistence.store(other, appendUpdate(otherSource, 'x'));
+		await persistence.store(name, appendUpdate(source, 'd'));
+		await expect.poll(() => counter('sync_log_generations_dropped_total')).toBe(1);
+		const after = await generationsIn();
+		expect(after.filter((g) => !before.includes(g))).toHaveLength(1);
+		expect(before.filter((g) => !after.includes(g))).toHaveLength(1);
+
+		const stored = await readStored(database, name);
+		expect(stored.snapshot?.mergedSeq).toBe(3);
+		expect(stored.live.map((row) => row.seq)).toEqual([4]);
+		expect(eventsOf(stored.doc)).toEqual(['a', 'b', 'c', 'd']);
+		expect(eventsOf((await readStored(database, other)).doc)).toEqual(['x']);
 	});
 
-	it('refuses to load a log whose entries are damaged, rather than serving less', async () => {
+	it('after a restart, retires what the earlier run left and numbers on from there', async () => {
+		const first = open();
 		const name = newName();
-		await database.collections.docLogs.insertOne({
-			_id: name,
-			lastSeq: 1,
-			entries: 'not a list' as never,
-			updatedAt: new Date()
-		});
-		await expect(open().persistence.load(name)).rejects.toThrow(/damaged update log/);
+		const source = new Y.Doc();
+		for (const text of ['a', 'b']) await first.persistence.store(name, appendUpdate(source, text));
+		await first.persistence.close();
+		const left = await generationsIn();
+
+		const second = open();
+		await second.persistence.open();
+		await expect
+			.poll(() => second.counter('sync_log_generations_dropped_total'))
+			.toBeGreaterThan(0);
+		const stored = await readStored(database, name);
+		expect(stored.snapshot?.mergedSeq).toBe(2);
+		expect(stored.log).toEqual([]);
+		expect((await generationsIn()).some((g) => left.includes(g))).toBe(false);
+
+		const loaded = new Y.Doc();
+		Y.applyUpdate(loaded, (await second.persistence.load(name))!);
+		expect(eventsOf(loaded)).toEqual(['a', 'b']);
+		await second.persistence.store(name, appendUpdate(source, 'c'));
+		expect((await readStored(database, name)).live.map((row) => row._id)).toEqual([`${name}#3`]);
+	});
+
+	it('refuses to load a document whose log lost a row, rather than serving less', async () => {
+		const writer = open();
+		const name = newName();
+		const source = new Y.Doc();
+		for (const text of ['a', 'b', 'c'])
+			await writer.persistence.store(name, appendUpdate(source, text));
+		const row = (await readStored(database, name)).log[1]!;
+		for (const generation of await generationsIn()) {
+			await database.db.collection(generation).deleteOne({ _id: row._id as never });
+		}
+		const reader = open({ retire: false }).persistence;
+		await expect(reader.load(name)).rejects.toThrow(`log row ${name}#2 is missing`);
 	});
 });
 
 describe('compaction', () => {
-	it('merges the log into the snapshot, keeps lastSeq, and numbers later entries after it', async () => {
+	it('merges the log into the snapshot; the merged rows go when their generation is dropped', async () => {
 		const { persistence, counter } = open();
 		const name = newName();
 		const source = new Y.Doc();
@@ -155,77 +207,49 @@ describe('compaction', () => {
 			await persistence.store(name, appendUpdate(source, text));
 		await persistence.compact(name);
 		expect(await counter('sync_compactions_total')).toBe(1);
-		const snapshot = await database.collections.docSnapshots.findOne({ _id: name });
-		const logDoc = await database.collections.docLogs.findOne({ _id: name });
-		expect(snapshot?.mergedSeq).toBe(4);
-		expect(logDoc?.entries).toEqual([]);
-		expect(logDoc?.lastSeq).toBe(4);
+		let stored = await readStored(database, name);
+		expect(stored.snapshot?.mergedSeq).toBe(4);
+		expect(stored.live).toEqual([]);
+		expect(stored.log).toHaveLength(4); // merged, still there: 1. snapshot, then 2. delete
 		const fromSnapshot = new Y.Doc();
-		Y.applyUpdate(fromSnapshot, new Uint8Array(snapshot!.update.value()));
+		Y.applyUpdate(fromSnapshot, new Uint8Array(stored.snapshot!.update.value()));
 		expect(Y.encodeStateAsUpdate(fromSnapshot)).toEqual(Y.encodeStateAsUpdate(source));
 
+		await persistence.rotateLog();
+		stored = await readStored(database, name);
+		expect(stored.log).toEqual([]);
+
 		await persistence.store(name, appendUpdate(source, 'e'));
-		const after = await database.collections.docLogs.findOne({ _id: name });
-		expect(after?.entries.map((entry) => entry.seq)).toEqual([5]);
+		expect((await readStored(database, name)).live.map((row) => row.seq)).toEqual([5]);
 		const reloaded = new Y.Doc();
-		Y.applyUpdate(reloaded, (await open().persistence.load(name))!);
+		Y.applyUpdate(reloaded, (await open({ retire: false }).persistence.load(name))!);
 		expect(eventsOf(reloaded)).toEqual(['a', 'b', 'c', 'd', 'e']);
 	});
 
-	it('a crash between the snapshot and the trim: load skips what the snapshot merged', async () => {
+	it('a crash between the snapshot and the drop: the rows are skipped, then dropped', async () => {
+		const first = open();
 		const name = newName();
 		const source = new Y.Doc();
-		const updates = ['a', 'b', 'c'].map((text) => appendUpdate(source, text));
-		const merged = new Y.Doc();
-		Y.applyUpdate(merged, updates[0]!);
-		Y.applyUpdate(merged, updates[1]!);
-		// the state compaction leaves when it dies after step 1: snapshot up to 2, log still 1..3
-		await database.collections.docSnapshots.insertOne({
-			_id: name,
-			update: new Binary(Y.encodeStateAsUpdate(merged)),
-			stateVector: new Binary(Y.encodeStateVector(merged)),
-			mergedSeq: 2,
-			updatedAt: new Date()
-		});
-		await database.collections.docLogs.insertOne({
-			_id: name,
-			lastSeq: 3,
-			entries: updates.map((update, i) => ({
-				seq: i + 1,
-				update: new Binary(update),
-				at: new Date()
-			})),
-			updatedAt: new Date()
-		});
-		const { persistence } = open();
+		for (const text of ['a', 'b', 'c'])
+			await first.persistence.store(name, appendUpdate(source, text));
+		await first.persistence.compact(name);
+		await first.persistence.close(); // like a crash here: the merged rows are still stored
+		expect((await readStored(database, name)).log).toHaveLength(3);
+
+		const second = open();
 		const loaded = new Y.Doc();
-		Y.applyUpdate(loaded, (await persistence.load(name))!);
+		Y.applyUpdate(loaded, (await second.persistence.load(name))!);
 		expect(eventsOf(loaded)).toEqual(['a', 'b', 'c']);
-		// the next compaction finishes the job
-		await persistence.compact(name);
-		const logDoc = await database.collections.docLogs.findOne({ _id: name });
-		expect(logDoc?.entries).toEqual([]);
-		expect((await database.collections.docSnapshots.findOne({ _id: name }))?.mergedSeq).toBe(3);
+		await expect.poll(async () => (await readStored(database, name)).log.length).toBe(0);
+		expect((await readStored(database, name)).snapshot?.mergedSeq).toBe(3);
 	});
 
-	it('compacts a log that grows large in bytes, whatever its entry count', async () => {
-		const { persistence, counter } = open({ compactThreshold: 1000 });
+	it('compacts a document once it has enough rows', async () => {
+		const { persistence, counter } = open({ compactThreshold: 3 });
 		const name = newName();
 		const source = new Y.Doc();
-		const text = source.getText('note');
-		for (let i = 0; i < 3; i++) {
-			let update: Uint8Array | null = null;
-			const capture = (u: Uint8Array) => (update = u);
-			source.on('update', capture);
-			text.insert(text.length, String(i).repeat(800 * 1024));
-			source.off('update', capture);
-			await persistence.store(name, update!);
-		}
-		await expect
-			.poll(() => counter('sync_compactions_total'), { timeout: 20_000, interval: 100 })
-			.toBe(1);
-		const stored = await readStored(database.collections, name);
-		expect(stored.snapshot?.mergedSeq).toBe(3);
-		expect(stored.doc.getText('note').length).toBe(3 * 800 * 1024);
+		for (const text of ['a', 'b', 'c']) await persistence.store(name, appendUpdate(source, text));
+		await expect.poll(() => counter('sync_compactions_total')).toBe(1);
+		expect((await readStored(database, name)).snapshot?.mergedSeq).toBe(3);
 	});
 });

@@ -101,7 +101,7 @@ describe('sync step 1 courtesy', () => {
 		expect(step1s.length).toBeGreaterThan(countBefore);
 
 		// It only ever claimed what is stored.
-		const stored = await readStored(database.collections, `order/${orderId}`);
+		const stored = await readStored(database, `order/${orderId}`);
 		const storedVector = Y.decodeStateVector(Y.encodeStateVector(stored.doc));
 		for (const vector of step1s) {
 			for (const [clientId, clock] of vector) {

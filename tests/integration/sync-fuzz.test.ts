@@ -265,7 +265,7 @@ it(
 			JSON.stringify(readOrder(a)) === JSON.stringify(readOrder(b)) &&
 			Buffer.from(Y.encodeStateVector(a)).equals(Buffer.from(Y.encodeStateVector(b)));
 		await eventually(
-			async () => sameDoc((await readStored(database.collections, docName)).doc, watcher.doc),
+			async () => sameDoc((await readStored(database, docName)).doc, watcher.doc),
 			10_000,
 			'database matches the clients'
 		);

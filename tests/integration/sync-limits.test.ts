@@ -92,7 +92,7 @@ describe('limits', () => {
 		client.doc.on('update', (update: Uint8Array) => client.send(frames.update(update)));
 		client.doc.getArray('events').push(events);
 		expect(await closeOf(client)).toEqual({ code: 1008, reason: 'document too large' });
-		const stored = readOrder((await readStored(database.collections, docName)).doc)!;
+		const stored = readOrder((await readStored(database, docName)).doc)!;
 		expect(stored.events).toEqual([]);
 	});
 
@@ -218,7 +218,7 @@ describe('operability', () => {
 		observer.doc.getArray('events').push([createEvent(actorOf(customer), 'cancelled')]);
 		await eventually(
 			async () =>
-				readOrder((await readStored(database.collections, docName)).doc)?.status === 'cancelled',
+				readOrder((await readStored(database, docName)).doc)?.status === 'cancelled',
 			5_000,
 			'stored'
 		);

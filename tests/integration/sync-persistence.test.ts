@@ -90,7 +90,7 @@ describe('restarts', () => {
 			connectProvider({ wsUrl: server.wsUrl, docName: `order/${id}`, cookie: partner.cookie })
 		);
 		await Promise.all(clients.map((client) => client.synced()));
-		const logBefore = await countLogEntries(database.collections);
+		const logBefore = await countLogEntries(database);
 		for (const client of clients) {
 			for (const type of ['preparing', 'out_for_delivery'] as EventType[]) {
 				client.doc.getArray('events').push([createEvent(actorOf(partner), type)]);
@@ -102,12 +102,12 @@ describe('restarts', () => {
 			10_000,
 			'updates accepted'
 		);
-		expect(await countLogEntries(database.collections)).toBe(logBefore);
+		expect(await countLogEntries(database)).toBe(logBefore);
 		expect(await server.stop()).toBe(0);
 		clients.forEach((client) => client.provider.disconnect());
 
 		for (const [i, id] of ids.entries()) {
-			const stored = readOrder((await readStored(database.collections, `order/${id}`)).doc)!;
+			const stored = readOrder((await readStored(database, `order/${id}`)).doc)!;
 			expect(stored.events.map((e) => e.id)).toEqual(eventIds(clients[i]!.doc));
 			expect(stored.status).toBe('out_for_delivery');
 		}
@@ -137,7 +137,7 @@ describe('restarts', () => {
 			}
 		}
 		await Promise.all(writers.map((client) => client.synced()));
-		const logBefore = await countLogEntries(database.collections);
+		const logBefore = await countLogEntries(database);
 		// the burst: both writers of every order write at once
 		for (const [i, client] of writers.entries()) {
 			const user = i % 2 === 0 ? partner : admin;
@@ -152,7 +152,7 @@ describe('restarts', () => {
 			'burst accepted'
 		);
 		await server.kill();
-		expect(await countLogEntries(database.collections)).toBe(logBefore);
+		expect(await countLogEntries(database)).toBe(logBefore);
 		const expected = new Map<string, Set<string>>();
 		for (const [i, id] of ids.entries()) {
 			const all = new Set<string>();
@@ -167,7 +167,7 @@ describe('restarts', () => {
 		for (const id of ids) {
 			await eventually(
 				async () => {
-					const stored = eventIds((await readStored(database.collections, `order/${id}`)).doc);
+					const stored = eventIds((await readStored(database, `order/${id}`)).doc);
 					return (
 						stored.length === expected.get(id)!.size &&
 						stored.every((e) => expected.get(id)!.has(e))
@@ -187,7 +187,7 @@ describe('restarts', () => {
 			'replicas converged'
 		);
 		for (const [i, client] of writers.entries()) {
-			const stored = (await readStored(database.collections, `order/${ids[Math.floor(i / 2)]}`))
+			const stored = (await readStored(database, `order/${ids[Math.floor(i / 2)]}`))
 				.doc;
 			expect(readOrder(client.doc)!.status).toBe(readOrder(stored)!.status);
 			expect(eventIds(client.doc)).toEqual(eventIds(stored));
@@ -210,17 +210,17 @@ describe('compaction and unload', () => {
 		await client.synced();
 		const writes = 40;
 		for (let i = 0; i < writes; i++) {
-			const before = (await readStored(database.collections, docName)).logEntries;
+			const before = (await readStored(database, docName)).logEntries;
 			client.doc.getArray('events').push([createEvent(actorOf(partner), 'preparing', `step ${i}`)]);
 			await eventually(
-				async () => (await readStored(database.collections, docName)).logEntries > before,
+				async () => (await readStored(database, docName)).logEntries > before,
 				5_000,
 				'write stored'
 			);
 		}
 		client.destroy();
 		await server.stop();
-		const before = await readStored(database.collections, docName);
+		const before = await readStored(database, docName);
 		expect(before.snapshot).toBeNull();
 		expect(before.logEntries).toBeGreaterThanOrEqual(writes);
 
@@ -229,11 +229,11 @@ describe('compaction and unload', () => {
 		const reader = connectProvider({ wsUrl: compacting.wsUrl, docName, cookie: admin.cookie });
 		await reader.synced();
 		await eventually(
-			async () => (await readStored(database.collections, docName)).logEntries === 0,
+			async () => (await readStored(database, docName)).logEntries === 0,
 			10_000,
 			'log compacted'
 		);
-		const after = await readStored(database.collections, docName);
+		const after = await readStored(database, docName);
 		expect(after.snapshot?.mergedSeq).toBe(before.log.at(-1)!.seq);
 		expect(Y.encodeStateAsUpdate(after.doc)).toEqual(Y.encodeStateAsUpdate(before.doc));
 		expect(Y.encodeStateVector(after.doc)).toEqual(Y.encodeStateVector(before.doc));
@@ -245,11 +245,11 @@ describe('compaction and unload', () => {
 		// writes after the compaction go to the log after the snapshot and load back with it
 		reader.doc.getArray('events').push([createEvent(actorOf(admin), 'cancelled')]);
 		await eventually(
-			async () => (await readStored(database.collections, docName)).logEntries === 1,
+			async () => (await readStored(database, docName)).logEntries === 1,
 			5_000,
 			'new write stored'
 		);
-		const latest = await readStored(database.collections, docName);
+		const latest = await readStored(database, docName);
 		expect(latest.log[0]!.seq).toBeGreaterThan(after.snapshot!.mergedSeq);
 		expect(eventIds(latest.doc)).toEqual(eventIds(reader.doc));
 		reader.destroy();
@@ -266,19 +266,19 @@ describe('compaction and unload', () => {
 		await client.synced();
 		client.doc.getArray('events').push([createEvent(actorOf(partner), 'preparing')]);
 		await eventually(
-			async () => (await readStored(database.collections, docName)).logEntries > 0,
+			async () => (await readStored(database, docName)).logEntries > 0,
 			5_000,
 			'stored'
 		);
 		client.destroy();
 		// unloading flushes and compacts: the document's log is merged into its snapshot
 		await eventually(
-			async () => (await readStored(database.collections, docName)).logEntries === 0,
+			async () => (await readStored(database, docName)).logEntries === 0,
 			5_000,
 			'unloaded'
 		);
 		await eventually(async () => (await openDocuments(server)) <= baseline, 5_000, 'released');
-		const stored = await readStored(database.collections, docName);
+		const stored = await readStored(database, docName);
 		expect(stored.snapshot).not.toBeNull();
 		expect(readOrder(stored.doc)!.status).toBe('preparing');
 		const again = connectProvider({ wsUrl: server.wsUrl, docName, cookie: customer.cookie });
@@ -294,7 +294,7 @@ describe('compaction and unload', () => {
 		const docName = `order/${orderId}`;
 		await server.stop();
 		const c = database.collections;
-		const good = await readStored(c, docName);
+		const good = await readStored(database, docName);
 		// a damaged snapshot
 		await c.docSnapshots.insertOne({
 			_id: docName,
@@ -319,9 +319,9 @@ describe('compaction and unload', () => {
 		const metrics = await readMetrics(damaged.url);
 		expect(metrics.get('sync_load_failures_total')).toBeGreaterThanOrEqual(4);
 		expect(metrics.get('sync_open_documents')).toBe(baseline);
-		const untouched = await readStored(c, docName).catch(() => null);
+		const untouched = await readStored(database, docName).catch(() => null);
 		expect(untouched).toBeNull(); // the damaged snapshot is still there, unchanged: it cannot be read
-		expect(await countLogEntries(c, docName)).toBe(good.logEntries);
+		expect(await countLogEntries(database, docName)).toBe(good.logEntries);
 		expect(Array.from((await c.docSnapshots.findOne({ _id: docName }))!.update.value())).toEqual([
 			0xff, 0xff, 0xff
 		]);
@@ -389,7 +389,7 @@ describe('a database outage', () => {
 		);
 		await eventually(
 			async () =>
-				readOrder((await readStored(database.collections, `order/${kept}`)).doc)?.status ===
+				readOrder((await readStored(database, `order/${kept}`)).doc)?.status ===
 				'preparing',
 			20_000,
 			'retried write durable'

@@ -74,7 +74,7 @@ it('asks for the missing part instead of closing, then stores both changes', asy
 
 	// The server answers with sync step 1; the client's reply carries both changes.
 	await eventually(async () => {
-		const stored = await readStored(c, docName);
+		const stored = await readStored(database, docName);
 		expect(readEvents(stored.doc).map((e) => e.type)).toEqual([
 			'accepted',
 			'preparing',

@@ -276,7 +276,7 @@ describe('forged writes', () => {
 			'sentinel'
 		);
 
-		const stored = await readStored(database.collections, docName);
+		const stored = await readStored(database, docName);
 		for (const doc of [observer.doc, stored.doc]) {
 			// nothing of the forger's: its client id is unknown, the old content is intact
 			// (the server's own client id legitimately moves on with the sentinel)
@@ -324,7 +324,7 @@ describe('forged writes', () => {
 		observer.provider.ws!.send(frames.step1(observer.doc));
 		await new Promise((resolve) => setTimeout(resolve, 300));
 		expect(feedMap(observer.doc).has('fake')).toBe(false);
-		const storedAfter = await readStored(database.collections, 'feed/open');
+		const storedAfter = await readStored(database, 'feed/open');
 		expect(feedMap(storedAfter.doc).has('fake')).toBe(false);
 		expect(Y.decodeStateVector(Y.encodeStateVector(storedAfter.doc)).has(forger.doc.clientID)).toBe(
 			false
@@ -360,11 +360,11 @@ describe('honest writes', () => {
 		);
 		await eventually(
 			async () =>
-				readOrder((await readStored(database.collections, docName)).doc)?.rating?.stars === 5,
+				readOrder((await readStored(database, docName)).doc)?.rating?.stars === 5,
 			5_000,
 			'rating stored'
 		);
-		const stored = readOrder((await readStored(database.collections, docName)).doc)!;
+		const stored = readOrder((await readStored(database, docName)).doc)!;
 		expect(stored.status).toBe('delivered');
 		expect(stored.fold.conflicts).toEqual([]);
 		expect(stored.events.map((e) => e.type)).toEqual([
@@ -391,7 +391,7 @@ describe('honest writes', () => {
 			.push([createEvent(actorOf(customer), 'cancelled', 'changed my mind')]);
 		await eventually(
 			async () =>
-				readOrder((await readStored(database.collections, `order/${orderId}`)).doc)?.status ===
+				readOrder((await readStored(database, `order/${orderId}`)).doc)?.status ===
 				'cancelled',
 			5_000,
 			'cancel stored'
@@ -410,11 +410,11 @@ describe('updates that change nothing', () => {
 		first.doc.getArray('events').push([createEvent(actorOf(partner), 'preparing')]);
 		first.doc.getArray('events').delete(0, 0);
 		await eventually(
-			async () => (await readStored(database.collections, docName)).logEntries === 3,
+			async () => (await readStored(database, docName)).logEntries === 3,
 			5_000,
 			'stored'
 		);
-		const rows = (await readStored(database.collections, docName)).logEntries;
+		const rows = (await readStored(database, docName)).logEntries;
 
 		// the same replica reconnecting (a new provider on the same doc) re-syncs everything
 		const replica = first.doc;
@@ -432,7 +432,7 @@ describe('updates that change nothing', () => {
 		raw.send(frames.step1(raw.doc));
 		await raw.until((doc) => eventsOf(doc).length === 2);
 		await new Promise((resolve) => setTimeout(resolve, 200)); // > the flush window
-		expect((await readStored(database.collections, docName)).logEntries).toBe(rows);
+		expect((await readStored(database, docName)).logEntries).toBe(rows);
 		expect(raw.isOpen).toBe(true);
 		raw.close();
 		again.destroy();
@@ -466,7 +466,7 @@ describe('the service channel', () => {
 		const answered = performance.now();
 		expect(result).toEqual({ applied: true, status: 'pending' });
 		// durable as soon as it answered
-		const stored = await readStored(database.collections, `order/${orderId}`);
+		const stored = await readStored(database, `order/${orderId}`);
 		expect(readOrder(stored.doc)?.meta.customerId).toBe(customer.userId);
 		const seenAt = await seen;
 		console.log(
@@ -512,7 +512,7 @@ describe('the service channel', () => {
 			status: 409,
 			code: 'not_initialised'
 		});
-		const stored = readOrder((await readStored(database.collections, `order/${orderId}`)).doc)!;
+		const stored = readOrder((await readStored(database, `order/${orderId}`)).doc)!;
 		expect(stored.events.map((e) => e.type)).toEqual(['accepted', 'cancelled']);
 	});
 
@@ -533,7 +533,7 @@ describe('the service channel', () => {
 		}
 		const wrong = createSyncClient({ baseUrl: server.url, secret: 'not-the-secret-at-all' });
 		await expect(wrong.initOrder(orderId, body.meta)).rejects.toBeInstanceOf(SyncServiceError);
-		expect((await readStored(database.collections, `order/${orderId}`)).logEntries).toBe(0);
+		expect((await readStored(database, `order/${orderId}`)).logEntries).toBe(0);
 	});
 
 	it('answers bad input with 400 naming the field', async () => {
@@ -583,6 +583,6 @@ describe('the service channel', () => {
 		expect(
 			(await fetch(`${server.url}/internal/orders/${orderId}/ops`, { headers: auth })).status
 		).toBe(405);
-		expect((await readStored(database.collections, `order/${orderId}`)).logEntries).toBe(0);
+		expect((await readStored(database, `order/${orderId}`)).logEntries).toBe(0);
 	});
 });

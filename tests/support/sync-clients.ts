@@ -1,7 +1,7 @@
 // Clients of the sync-server for tests: the stock y-websocket provider in Node (through a `ws`
 // subclass that adds the Cookie and Origin headers a browser would send), raw protocol clients
 // for volume and fuzzing, and fixtures (users with sessions, order index rows, stored state).
-import { Binary } from 'mongodb';
+import { Binary, type Db } from 'mongodb';
 import WebSocket from 'ws';
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
@@ -10,7 +10,7 @@ import * as syncProtocol from 'y-protocols/sync';
 import * as Y from 'yjs';
 import type { Actor, OrderMeta, Role } from '../../src/lib/order/index.ts';
 import { createSession, SESSION_COOKIE } from '../../src/lib/server/auth/session.ts';
-import type { Collections } from '../../src/lib/server/db.ts';
+import type { Collections, Database, DocLogRowDoc } from '../../src/lib/server/db.ts';
 import { randomId } from '../../src/lib/server/ids.ts';
 import { createSyncClient, type SyncClient } from '../../src/lib/server/sync-client.ts';
 import { startSyncServer } from './processes.ts';
@@ -349,26 +349,42 @@ export function headersFor(user: { cookie: string }, origin = TEST_ORIGIN): Reco
 
 const bytes = (binary: Binary) => new Uint8Array(binary.value());
 
-/** What the database holds for a document, read independently of the server's code. */
-export async function readStored(c: Collections, docName: string) {
-	const snapshot = await c.docSnapshots.findOne({ _id: docName });
-	const mergedSeq = snapshot?.mergedSeq ?? 0;
-	const logDoc = await c.docLogs.findOne({ _id: docName });
-	const log = [...(logDoc?.entries ?? [])].sort((a, b) => a.seq - b.seq);
-	const live = log.filter((entry) => entry.seq > mergedSeq);
-	const doc = new Y.Doc();
-	if (snapshot) Y.applyUpdate(doc, bytes(snapshot.update));
-	for (const entry of live) Y.applyUpdate(doc, bytes(entry.update));
-	const storedBytes =
-		(snapshot ? bytes(snapshot.update).length + bytes(snapshot.stateVector).length : 0) +
-		log.reduce((sum, entry) => sum + bytes(entry.update).length, 0);
-	return { doc, snapshot, log, logEntries: log.length, storedBytes };
+/** Every update log row of a document, over every log generation, read without the server's code. */
+async function logRowsOf(db: Db, docName?: string): Promise<DocLogRowDoc[]> {
+	const collections = await db.listCollections({}, { nameOnly: true }).toArray();
+	const rows: DocLogRowDoc[] = [];
+	for (const { name } of collections) {
+		if (!/^ydoc_log_\d+$/.test(name)) continue;
+		const found = await db
+			.collection<DocLogRowDoc>(name)
+			.find(docName ? { doc: docName } : {})
+			.toArray();
+		rows.push(...found);
+	}
+	return rows.sort((a, b) => a.seq - b.seq);
 }
 
-/** Update log entries stored, over every document (or one). */
-export async function countLogEntries(c: Collections, docName?: string): Promise<number> {
-	const logs = await c.docLogs.find(docName ? { _id: docName } : {}).toArray();
-	return logs.reduce((sum, logDoc) => sum + logDoc.entries.length, 0);
+/**
+ * What the database holds for a document, read independently of the server's code. `log` is
+ * every row still stored, `live` the rows its snapshot has not merged yet.
+ */
+export async function readStored(database: Database, docName: string) {
+	const snapshot = await database.collections.docSnapshots.findOne({ _id: docName });
+	const mergedSeq = snapshot?.mergedSeq ?? 0;
+	const log = await logRowsOf(database.db, docName);
+	const live = log.filter((row) => row.seq > mergedSeq);
+	const doc = new Y.Doc();
+	if (snapshot) Y.applyUpdate(doc, bytes(snapshot.update));
+	for (const row of live) Y.applyUpdate(doc, bytes(row.update));
+	const storedBytes =
+		(snapshot ? bytes(snapshot.update).length + bytes(snapshot.stateVector).length : 0) +
+		live.reduce((sum, row) => sum + bytes(row.update).length, 0);
+	return { doc, snapshot, log, live, logEntries: live.length, storedBytes };
+}
+
+/** Update log rows stored, over every document (or one), merged or not. */
+export async function countLogEntries(database: Database, docName?: string): Promise<number> {
+	return (await logRowsOf(database.db, docName)).length;
 }
 
 // ---- helpers -----------------------------------------------------------------------------------

@@ -152,24 +152,25 @@ export interface DocSnapshotDoc {
 	updatedAt: Date;
 }
 
-/** One flush's worth of updates of a document, merged into one Yjs update. */
-export interface DocLogEntry {
+/**
+ * Yjs storage: the append-only log, one row per document per flush. Rows live in generation
+ * collections `ydoc_log_<n>` (see sync-server/persistence/log-generations.ts): writes only ever
+ * insert, and a generation is dropped whole once every row in it is merged into the snapshots.
+ * On FerretDB 1.24 (SQLite) a query, update or delete reads every row of its collection, while an
+ * insert and a drop cost the same at any size.
+ */
+export interface DocLogRowDoc {
+	_id: string; // `<document name>#<seq>`
+	doc: string;
 	seq: number;
 	update: Binary;
 	at: Date;
 }
 
-/**
- * Yjs storage: the append-only log of updates received since the snapshot, one MongoDB document
- * per Y.Doc so that every read and write is an `_id` lookup (FerretDB 1.24 on SQLite uses an
- * index for `_id` only; a `{doc, seq}` row per entry made every load scan the whole collection).
- */
-export interface DocLogDoc {
-	_id: string; // document name, like the snapshot's
-	/** The highest sequence number ever appended; never decreases, also not when entries are merged. */
-	lastSeq: number;
-	entries: DocLogEntry[];
-	updatedAt: Date;
+export const LOG_GENERATION_PREFIX = 'ydoc_log_';
+
+export function logGeneration(db: Db, generation: number): Collection<DocLogRowDoc> {
+	return db.collection<DocLogRowDoc>(`${LOG_GENERATION_PREFIX}${generation}`);
 }
 
 export interface Collections {
@@ -184,7 +185,6 @@ export interface Collections {
 	rateLimitSlots: Collection<RateLimitSlotDoc>;
 	outbox: Collection<OutboxMailDoc>;
 	docSnapshots: Collection<DocSnapshotDoc>;
-	docLogs: Collection<DocLogDoc>;
 }
 
 export interface Database {
@@ -206,8 +206,7 @@ export function collectionsOf(db: Db): Collections {
 		authTokenUses: db.collection<AuthTokenUseDoc>('auth_token_uses'),
 		rateLimitSlots: db.collection<RateLimitSlotDoc>('rate_limit_slots'),
 		outbox: db.collection<OutboxMailDoc>('mail_outbox'),
-		docSnapshots: db.collection<DocSnapshotDoc>('ydoc_snapshots'),
-		docLogs: db.collection<DocLogDoc>('ydoc_logs')
+		docSnapshots: db.collection<DocSnapshotDoc>('ydoc_snapshots')
 	};
 }
 

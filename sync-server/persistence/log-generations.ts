@@ -1,0 +1,145 @@
+// Where the update log's rows are. Rows go into the newest generation collection (`ydoc_log_<n>`);
+// a full or old generation is closed, its documents are compacted into their snapshots, and then it
+// is dropped whole. So the log is only ever inserted into and dropped: on FerretDB 1.24 (SQLite)
+// every query, update and delete reads its whole collection, while inserts and drops do not grow
+// with the data (docs/performance.md). This bookkeeping is in memory: one sync-server process
+// owns a database's Yjs storage.
+import type { Collection, Db } from 'mongodb';
+import {
+	LOG_GENERATION_PREFIX,
+	logGeneration,
+	type DocLogRowDoc
+} from '../../src/lib/server/db.ts';
+
+export const rowId = (doc: string, seq: number) => `${doc}#${seq}`;
+
+async function generationNumbers(db: Db): Promise<number[]> {
+	const names = await db.listCollections({}, { nameOnly: true }).toArray();
+	return names
+		.map((c) => c.name)
+		.filter((name) => name.startsWith(LOG_GENERATION_PREFIX))
+		.map((name) => Number(name.slice(LOG_GENERATION_PREFIX.length)))
+		.filter((n) => Number.isSafeInteger(n) && n > 0)
+		.sort((a, b) => a - b);
+}
+
+/** Every log row of a document, merged or not, in order (tools and benchmarks; scans the log). */
+export async function readLogRows(db: Db, doc: string): Promise<DocLogRowDoc[]> {
+	const rows: DocLogRowDoc[] = [];
+	for (const number of await generationNumbers(db)) {
+		rows.push(...(await logGeneration(db, number).find({ doc }).toArray()));
+	}
+	return rows.sort((a, b) => a.seq - b.seq);
+}
+
+export interface Generation {
+	readonly number: number;
+	readonly collection: Collection<DocLogRowDoc>;
+	/** Per document, the highest sequence number in this generation that may not be merged yet. */
+	readonly unmerged: Map<string, number>;
+	rows: number;
+	readonly openedAt: number;
+}
+
+export class LogGenerations {
+	/** Oldest first; the last one is the generation being written. */
+	private readonly list: Generation[] = [];
+
+	constructor(private readonly db: Db) {}
+
+	/**
+	 * Reads what earlier runs left (one pass over each generation) and opens a new generation for
+	 * this run. Returns the earlier generations, oldest first: they are to be retired.
+	 */
+	async discover(): Promise<Generation[]> {
+		const numbers = await generationNumbers(this.db);
+		for (const number of numbers) {
+			const generation = this.make(number);
+			const rows = generation.collection.find({}, { projection: { doc: 1, seq: 1 } });
+			for await (const row of rows) {
+				generation.rows++;
+				if (typeof row.doc !== 'string' || typeof row.seq !== 'number') continue;
+				generation.unmerged.set(row.doc, Math.max(generation.unmerged.get(row.doc) ?? 0, row.seq));
+			}
+			this.list.push(generation);
+		}
+		this.list.push(this.make((numbers.at(-1) ?? 0) + 1));
+		return this.list.slice(0, -1);
+	}
+
+	get current(): Generation {
+		const current = this.list.at(-1);
+		if (!current) throw new Error('log generations are not open yet');
+		return current;
+	}
+
+	/** Closes the current generation and opens the next; returns the closed one. */
+	rotate(): Generation {
+		const closed = this.current;
+		this.list.push(this.make(closed.number + 1));
+		return closed;
+	}
+
+	/** A row was written to the current generation. */
+	written(doc: string, seq: number): void {
+		const current = this.current;
+		current.rows++;
+		current.unmerged.set(doc, Math.max(current.unmerged.get(doc) ?? 0, seq));
+	}
+
+	/** The highest sequence number of a document in any generation (0 if none). */
+	lastSeq(doc: string): number {
+		let last = 0;
+		for (const generation of this.list) last = Math.max(last, generation.unmerged.get(doc) ?? 0);
+		return last;
+	}
+
+	/**
+	 * Where the rows `(after, upTo]` of a document are. Sequence numbers grow with time and so do
+	 * generations: a row is in the oldest generation whose highest number for it is not below it.
+	 */
+	locate(doc: string, after: number, upTo: number): { generation: Generation; seq: number }[] {
+		const holders = this.list.filter((g) => (g.unmerged.get(doc) ?? 0) > after);
+		const found: { generation: Generation; seq: number }[] = [];
+		let h = 0;
+		for (let seq = after + 1; seq <= upTo; seq++) {
+			while (h < holders.length && holders[h]!.unmerged.get(doc)! < seq) h++;
+			const generation = holders[h];
+			if (!generation) throw new Error(`log row ${rowId(doc, seq)} is in no generation`);
+			found.push({ generation, seq });
+		}
+		return found;
+	}
+
+	/** Everything of `doc` up to `upTo` is in its snapshot. */
+	merged(doc: string, upTo: number): void {
+		for (const generation of this.list) {
+			const highest = generation.unmerged.get(doc);
+			if (highest !== undefined && highest <= upTo) generation.unmerged.delete(doc);
+		}
+	}
+
+	/** Closed generations with nothing left to merge: ready to be dropped. */
+	drained(): Generation[] {
+		return this.list.slice(0, -1).filter((g) => g.unmerged.size === 0);
+	}
+
+	has(generation: Generation): boolean {
+		return this.list.includes(generation);
+	}
+
+	remove(generation: Generation): void {
+		const index = this.list.indexOf(generation);
+		if (index >= 0 && index < this.list.length - 1) this.list.splice(index, 1);
+	}
+
+	private make(number: number): Generation {
+		return {
+			number,
+			collection: logGeneration(this.db, number),
+			unmerged: new Map(),
+			rows: 0,
+			openedAt: Date.now()
+		};
+	}
+}
