@@ -2,7 +2,6 @@
 // generations, restarts, and crash-safe compaction. Each test has a database of its own, since
 // a persistence owns the whole log of its database.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Binary } from 'mongodb';
 import { Registry } from 'prom-client';
 import * as Y from 'yjs';
 import type { Database } from '../../src/lib/server/db.ts';

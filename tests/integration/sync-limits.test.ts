@@ -217,8 +217,7 @@ describe('operability', () => {
 	it('/metrics has connections, documents, updates, persist latency and rejections by reason', async () => {
 		observer.doc.getArray('events').push([createEvent(actorOf(customer), 'cancelled')]);
 		await eventually(
-			async () =>
-				readOrder((await readStored(database, docName)).doc)?.status === 'cancelled',
+			async () => readOrder((await readStored(database, docName)).doc)?.status === 'cancelled',
 			5_000,
 			'stored'
 		);

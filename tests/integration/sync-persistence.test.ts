@@ -187,8 +187,7 @@ describe('restarts', () => {
 			'replicas converged'
 		);
 		for (const [i, client] of writers.entries()) {
-			const stored = (await readStored(database, `order/${ids[Math.floor(i / 2)]}`))
-				.doc;
+			const stored = (await readStored(database, `order/${ids[Math.floor(i / 2)]}`)).doc;
 			expect(readOrder(client.doc)!.status).toBe(readOrder(stored)!.status);
 			expect(eventIds(client.doc)).toEqual(eventIds(stored));
 		}
@@ -389,8 +388,7 @@ describe('a database outage', () => {
 		);
 		await eventually(
 			async () =>
-				readOrder((await readStored(database, `order/${kept}`)).doc)?.status ===
-				'preparing',
+				readOrder((await readStored(database, `order/${kept}`)).doc)?.status === 'preparing',
 			20_000,
 			'retried write durable'
 		);

@@ -359,8 +359,7 @@ describe('honest writes', () => {
 			'partner sees rating'
 		);
 		await eventually(
-			async () =>
-				readOrder((await readStored(database, docName)).doc)?.rating?.stars === 5,
+			async () => readOrder((await readStored(database, docName)).doc)?.rating?.stars === 5,
 			5_000,
 			'rating stored'
 		);
@@ -391,8 +390,7 @@ describe('honest writes', () => {
 			.push([createEvent(actorOf(customer), 'cancelled', 'changed my mind')]);
 		await eventually(
 			async () =>
-				readOrder((await readStored(database, `order/${orderId}`)).doc)?.status ===
-				'cancelled',
+				readOrder((await readStored(database, `order/${orderId}`)).doc)?.status === 'cancelled',
 			5_000,
 			'cancel stored'
 		);
