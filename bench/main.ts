@@ -77,7 +77,7 @@ async function measureExtras(
 			mongoUri: opened.uri,
 			allowedOrigins: [BENCH_ORIGIN, webUrl],
 			// documents unload (and compact) soon after their last client leaves
-			env: { SYNC_IDLE_UNLOAD_MS: '300' }
+			env: { ...options.oursEnv, SYNC_IDLE_UNLOAD_MS: '300' }
 		});
 		if (options.lifecycleOrders > 0) {
 			log(`-- ours: ${count} delivered orders (storage, cold load)`);
@@ -181,6 +181,8 @@ async function main(): Promise<number> {
 		`pinning: ${pinning.note}${options.dbOnClientCore ? ' (FerretDB on the load generator core)' : ''} · servers: ${options.servers.join(', ')} · rate ${options.rate}/s per client · ` +
 			`warm-up ${options.warmupMs / 1000} s, window ${options.durationMs / 1000} s, grace ${options.graceMs / 1000} s, ${options.reps} rep(s)`
 	);
+	const oursEnv = Object.entries(options.oursEnv);
+	if (oursEnv.length > 0) log(`ours runs with ${oursEnv.map(([k, v]) => `${k}=${v}`).join(' ')}`);
 	const needsOurs = options.servers.includes('ours');
 	const runs: RunResult[] = [];
 	const summaries: PointSummary[] = [];

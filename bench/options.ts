@@ -32,6 +32,8 @@ export interface BenchOptions {
 	smoke: boolean;
 	/** Where the JSON report goes (default: test-results/bench/<mode>-<time>.json). */
 	out: string | null;
+	/** Extra environment for ours (e.g. SYNC_RELAY=accepted), from --ours-env. */
+	oursEnv: Record<string, string>;
 }
 
 export class UsageError extends Error {}
@@ -50,7 +52,8 @@ const USAGE = `usage: npm run bench -- [flags]
   --no-pin                      do not pin processes to cores
   --db-on-client-core           FerretDB on the load generator's core (default: with the server)
   --smoke                       tiny load (20 clients / 4 docs, 2 s window, 1 rep)
-  --out FILE                    JSON report path`;
+  --out FILE                    JSON report path
+  --ours-env "K=V,K2=V2"        extra environment for ours (e.g. SYNC_RELAY=accepted)`;
 
 export function parseDuration(text: string, flag: string): number {
 	const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
@@ -125,6 +128,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
 			'db-on-client-core': { type: 'boolean' },
 			smoke: { type: 'boolean' },
 			out: { type: 'string' },
+			'ours-env': { type: 'string' },
 			help: { type: 'boolean', short: 'h' }
 		}
 	});
@@ -164,8 +168,19 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
 		pin: values['no-pin'] !== true,
 		dbOnClientCore: values['db-on-client-core'] === true,
 		smoke,
-		out: values.out ?? null
+		out: values.out ?? null,
+		oursEnv: parseEnvList(values['ours-env'] ?? '')
 	};
+}
+
+function parseEnvList(text: string): Record<string, string> {
+	const env: Record<string, string> = {};
+	for (const pair of text.split(',').filter((p) => p.trim() !== '')) {
+		const match = /^\s*([A-Z][A-Z0-9_]*)=(.*)$/.exec(pair);
+		if (!match) throw new UsageError(`--ours-env: "${pair}" is not KEY=value`);
+		env[match[1]!] = match[2]!.trim();
+	}
+	return env;
 }
 
 export { USAGE };

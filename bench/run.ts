@@ -126,7 +126,8 @@ export async function measuredRun(
 			});
 			running = await startServer('ours', pinning.serverCore, {
 				mongoUri: databaseUri(ctx.ferret.baseUri, `bench_${runTag}`),
-				profileDir
+				profileDir,
+				env: options.oursEnv
 			});
 		} else {
 			population = offlinePopulation(point);

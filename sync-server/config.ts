@@ -44,6 +44,7 @@ function schema(production: boolean) {
 			z.number().max(10_000, 'must be at most 10000')
 		),
 		SYNC_IDLE_UNLOAD_MS: positiveInt(30_000),
+		SYNC_RELAY: optional(z.enum(['durable', 'accepted'], { error: 'must be durable or accepted' })),
 		SYNC_COMPACT_THRESHOLD: positiveInt(200),
 		SYNC_AUTH_CONCURRENCY: positiveInt(64),
 		SYNC_AUTH_CACHE_MS: nonNegativeInt(2_000).pipe(z.number().max(10_000, 'must be at most 10000')),
@@ -86,6 +87,7 @@ export function loadSyncConfig(env: Record<string, string | undefined> = process
 			maxPendingUpgrades: e.SYNC_MAX_PENDING_UPGRADES,
 			loadTimeoutMs: e.SYNC_LOAD_TIMEOUT_MS,
 			idleUnloadMs: e.SYNC_IDLE_UNLOAD_MS,
+			relay: e.SYNC_RELAY ?? ('durable' as const),
 			pingIntervalMs: e.SYNC_PING_INTERVAL_MS
 		},
 		quotas: {

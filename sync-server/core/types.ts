@@ -89,6 +89,12 @@ export interface SyncLimits {
 	loadTimeoutMs: number;
 	idleUnloadMs: number;
 	pingIntervalMs: number;
+	/**
+	 * When an accepted update reaches the rest of the room: `durable` (the default) once it is
+	 * stored, so nobody holds another writer's update a crash could lose; `accepted` at once, to
+	 * everyone but its sender (who still hears it back once durable). See docs/sync-server.md.
+	 */
+	relay: 'durable' | 'accepted';
 }
 
 export type HttpHandler = (
