@@ -37,6 +37,8 @@ export interface Generation {
 	readonly collection: Collection<DocLogRowDoc>;
 	/** Per document, the highest sequence number in this generation that may not be merged yet. */
 	readonly unmerged: Map<string, number>;
+	/** Rows written here this run, per document. */
+	readonly rowsOf: Map<string, number>;
 	rows: number;
 	readonly openedAt: number;
 }
@@ -80,11 +82,14 @@ export class LogGenerations {
 		return closed;
 	}
 
-	/** A row was written to the current generation. */
-	written(doc: string, seq: number): void {
+	/** A row was written to the current generation; returns how many it has of that document. */
+	written(doc: string, seq: number): number {
 		const current = this.current;
 		current.rows++;
 		current.unmerged.set(doc, Math.max(current.unmerged.get(doc) ?? 0, seq));
+		const rows = (current.rowsOf.get(doc) ?? 0) + 1;
+		current.rowsOf.set(doc, rows);
+		return rows;
 	}
 
 	/** The highest sequence number of a document in any generation (0 if none). */
@@ -138,6 +143,7 @@ export class LogGenerations {
 			number,
 			collection: logGeneration(this.db, number),
 			unmerged: new Map(),
+			rowsOf: new Map(),
 			rows: 0,
 			openedAt: Date.now()
 		};

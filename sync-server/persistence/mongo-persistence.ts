@@ -20,7 +20,10 @@ export interface PersistenceOptions {
 	 * group commit: no fixed wait, batches form only while a write is in flight.
 	 */
 	persistDelayMs: number;
-	/** Log rows since the snapshot that trigger a background compaction of a document. */
+	/**
+	 * Rows of one document in the current log generation that close it early (and so compact it
+	 * with everything in it); also rows found at load that trigger a compaction of the document.
+	 */
 	compactThreshold: number;
 	/** Attempts to flush a document before giving up on it (unload, shutdown). */
 	maxFlushAttempts: number;
@@ -83,6 +86,8 @@ export class MongoPersistence {
 	/** Everything that writes snapshots runs here, one at a time: it is background work. */
 	private compactionChain: Promise<void> = Promise.resolve();
 	private readonly compactionQueued = new Set<string>();
+	/** A document has compactThreshold rows in the current generation: close it at the next flush. */
+	private rotationRequested = false;
 	private closed = false;
 	private readonly generationRows: number;
 	private readonly generationAgeMs: number;
@@ -369,17 +374,18 @@ export class MongoPersistence {
 			log.failures++;
 			log.retryAt = Date.now() + backoffDelay(log.failures, 100, 5_000);
 		});
+		if (this.rotationRequested) this.rotateIfDue(Date.now());
 	}
 
 	private written(log: DocLog, seq: number): void {
 		log.lastSeq = seq;
 		log.failures = 0;
 		log.retryAt = 0;
-		this.generations.written(log.name, seq);
+		const rowsHere = this.generations.written(log.name, seq);
 		this.metrics.logWrites.inc();
-		if (log.lastSeq - log.mergedSeq >= this.options.compactThreshold) {
-			this.scheduleCompaction(log.name);
-		}
+		// A busy document is compacted with its whole generation: closing the generation early
+		// costs one read of it, where compacting the document alone reads row by row.
+		if (rowsHere >= this.options.compactThreshold) this.rotationRequested = true;
 	}
 
 	/**
@@ -428,7 +434,12 @@ export class MongoPersistence {
 		if (this.closed) return;
 		const current = this.generations.current;
 		if (current.rows === 0) return;
-		if (current.rows < this.generationRows && now - current.openedAt < this.generationAgeMs) return;
+		const due =
+			this.rotationRequested ||
+			current.rows >= this.generationRows ||
+			now - current.openedAt >= this.generationAgeMs;
+		if (!due) return;
+		this.rotationRequested = false;
 		this.queueRetirement(this.generations.rotate());
 	}
 
