@@ -46,6 +46,8 @@ function schema(production: boolean) {
 		SYNC_IDLE_UNLOAD_MS: positiveInt(30_000),
 		SYNC_RELAY: optional(z.enum(['durable', 'accepted'], { error: 'must be durable or accepted' })),
 		SYNC_COMPACT_THRESHOLD: positiveInt(200),
+		SYNC_LOG_GENERATION_ROWS: positiveInt(20_000),
+		SYNC_LOG_GENERATION_AGE_MS: positiveInt(60_000),
 		SYNC_AUTH_CONCURRENCY: positiveInt(64),
 		SYNC_AUTH_CACHE_MS: nonNegativeInt(2_000).pipe(z.number().max(10_000, 'must be at most 10000')),
 		SYNC_AUTH_CACHE_ENTRIES: positiveInt(20_000),
@@ -105,6 +107,8 @@ export function loadSyncConfig(env: Record<string, string | undefined> = process
 		persistence: {
 			persistDelayMs: e.SYNC_PERSIST_DELAY_MS,
 			compactThreshold: e.SYNC_COMPACT_THRESHOLD,
+			generationRows: e.SYNC_LOG_GENERATION_ROWS,
+			generationAgeMs: e.SYNC_LOG_GENERATION_AGE_MS,
 			maxFlushAttempts: e.SYNC_MAX_FLUSH_ATTEMPTS
 		},
 		/** How long order changes are gathered before the index and feeds are updated. */

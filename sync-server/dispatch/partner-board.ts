@@ -16,7 +16,12 @@ import {
 } from '../../src/lib/order/index.ts';
 import type { Collections, UserDoc } from '../../src/lib/server/db.ts';
 import type { Logger } from '../../src/lib/server/log.ts';
-import { computePartnerStats } from '../../src/lib/server/orders/stats.ts';
+import {
+	computeAllPartnerStats,
+	computePartnerStats,
+	NO_STATS,
+	type PartnerStats
+} from '../../src/lib/server/orders/stats.ts';
 import type { SyncDocument } from '../core/document.ts';
 import type { SyncServer } from '../core/server.ts';
 import { FEED_ORIGIN } from './order-projection.ts';
@@ -85,9 +90,11 @@ export class PartnerBoard {
 
 	private async refreshAll(): Promise<void> {
 		try {
-			const users = await this.options.collections.users.find({ role: 'partner' }).toArray();
-			const fresh: PartnerEntry[] = [];
-			for (const user of users) fresh.push(await this.entryFor(user));
+			const [users, stats] = await Promise.all([
+				this.options.collections.users.find({ role: 'partner' }).toArray(),
+				computeAllPartnerStats(this.options.collections)
+			]);
+			const fresh = users.map((user) => entryOf(user, stats.get(user._id) ?? NO_STATS));
 			const ids = new Set(users.map((user) => user._id));
 			await this.write(fresh, (stored) => !ids.has(stored));
 		} catch (error) {
@@ -96,18 +103,7 @@ export class PartnerBoard {
 	}
 
 	private async entryFor(user: UserDoc): Promise<PartnerEntry> {
-		const stats = await computePartnerStats(this.options.collections, user._id);
-		return {
-			id: user._id,
-			name: user.name,
-			vehicle: user.partner?.vehicle ?? null,
-			available: user.partner?.available ?? false,
-			online: false, // set from the sweep's view when written
-			lastSeen: null,
-			deliveredCount: stats.deliveredCount,
-			ratingAverage: stats.ratingAverage,
-			ratingCount: stats.ratingCount
-		};
+		return entryOf(user, await computePartnerStats(this.options.collections, user._id));
 	}
 
 	/** Compares who has a socket open now with the last sweep; writes the difference if watched. */
@@ -171,4 +167,18 @@ export class PartnerBoard {
 			}, FEED_ORIGIN);
 		});
 	}
+}
+
+function entryOf(user: UserDoc, stats: PartnerStats): PartnerEntry {
+	return {
+		id: user._id,
+		name: user.name,
+		vehicle: user.partner?.vehicle ?? null,
+		available: user.partner?.available ?? false,
+		online: false, // set from the sweep's view when written
+		lastSeen: null,
+		deliveredCount: stats.deliveredCount,
+		ratingAverage: stats.ratingAverage,
+		ratingCount: stats.ratingCount
+	};
 }

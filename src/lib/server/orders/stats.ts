@@ -1,5 +1,7 @@
 // A partner's delivery stats from the `orders` index. Used by the web app (profile page and API)
-// and by the sync-server (the admin board's partner list). Plain queries and a reduce in code, so it works on FerretDB 1.24 as on MongoDB.
+// and by the sync-server (the admin board's partner list). One plain query and a reduce in code:
+// FerretDB 1.24's $group sums a dotted path like '$rating.stars' to 0, and it reads the whole
+// collection for every query, so the fewer queries the better.
 import type { Collections } from '../db.ts';
 
 export interface PartnerStats {
@@ -11,28 +13,60 @@ export interface PartnerStats {
 	activeCount: number;
 }
 
-export async function computePartnerStats(
-	c: Collections,
-	partnerId: string
-): Promise<PartnerStats> {
-	const [deliveredCount, activeCount, ratings] = await Promise.all([
-		c.orders.countDocuments({ partnerId, status: 'delivered' }),
-		c.orders.countDocuments({
-			partnerId,
-			status: { $in: ['accepted', 'preparing', 'out_for_delivery'] }
-		}),
-		// find + reduce: FerretDB 1.24's $group sums a dotted path ('$rating.stars') to 0
-		c.orders
-			.find({ partnerId, 'rating.stars': { $gte: 1 } }, { projection: { _id: 0, rating: 1 } })
-			.toArray()
-	]);
-	const stars = ratings
-		.map((row) => row.rating?.stars)
-		.filter((n): n is number => typeof n === 'number' && n >= 1 && n <= 5);
+const ACTIVE: ReadonlySet<string> = new Set(['accepted', 'preparing', 'out_for_delivery']);
+
+type StatsRow = { partnerId?: string | null; status?: string; rating?: { stars?: unknown } | null };
+
+function statsOf(rows: StatsRow[]): PartnerStats {
+	let deliveredCount = 0;
+	let activeCount = 0;
+	const stars: number[] = [];
+	for (const row of rows) {
+		if (row.status === 'delivered') deliveredCount++;
+		else if (row.status && ACTIVE.has(row.status)) activeCount++;
+		const n = row.rating?.stars;
+		if (typeof n === 'number' && n >= 1 && n <= 5) stars.push(n);
+	}
 	const ratingCount = stars.length;
 	const ratingAverage =
 		ratingCount > 0
 			? Math.round((stars.reduce((sum, n) => sum + n, 0) / ratingCount) * 100) / 100
 			: null;
 	return { deliveredCount, ratingAverage, ratingCount, activeCount };
+}
+
+/**
+ * Every partner's stats from one read of the assigned orders (the admin board's full refresh):
+ * on FerretDB each query reads the whole collection, so three queries per partner do not scale.
+ */
+export async function computeAllPartnerStats(c: Collections): Promise<Map<string, PartnerStats>> {
+	const rows = await c.orders
+		.find(
+			{ partnerId: { $type: 'string' } },
+			{ projection: { _id: 0, partnerId: 1, status: 1, rating: 1 } }
+		)
+		.toArray();
+	const byPartner = new Map<string, StatsRow[]>();
+	for (const row of rows as StatsRow[]) {
+		if (typeof row.partnerId !== 'string') continue;
+		byPartner.set(row.partnerId, [...(byPartner.get(row.partnerId) ?? []), row]);
+	}
+	return new Map([...byPartner].map(([id, partnerRows]) => [id, statsOf(partnerRows)]));
+}
+
+export const NO_STATS: PartnerStats = {
+	deliveredCount: 0,
+	ratingAverage: null,
+	ratingCount: 0,
+	activeCount: 0
+};
+
+export async function computePartnerStats(
+	c: Collections,
+	partnerId: string
+): Promise<PartnerStats> {
+	const rows = await c.orders
+		.find({ partnerId }, { projection: { _id: 0, partnerId: 1, status: 1, rating: 1 } })
+		.toArray();
+	return statsOf(rows as StatsRow[]);
 }
