@@ -35,7 +35,12 @@ import {
 	type OrderView
 } from '../../src/lib/order/index.ts';
 import type { AnyBulkWriteOperation } from 'mongodb';
-import type { Collections, OrderClaimDoc, OrderIndexDoc } from '../../src/lib/server/db.ts';
+import {
+	bulkWriteInChunks,
+	type Collections,
+	type OrderClaimDoc,
+	type OrderIndexDoc
+} from '../../src/lib/server/db.ts';
 import type { Logger } from '../../src/lib/server/log.ts';
 import type { SyncDocument } from '../core/document.ts';
 import type { SyncServer } from '../core/server.ts';
@@ -364,7 +369,7 @@ export class OrderProjection {
 					}
 				})
 			);
-			const result = await collections.orders.bulkWrite(operations, { ordered: false });
+			const result = await bulkWriteInChunks(collections.orders, operations);
 			if (result.matchedCount === guarded.length) {
 				for (const { order, known, diff } of guarded) {
 					this.remember(order.document, { ...known.row, ...diff }, known.decision);

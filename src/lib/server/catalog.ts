@@ -10,7 +10,7 @@ import {
 	type Product,
 	type ProductTag
 } from '../catalog/types.ts';
-import type { Collections, ProductDoc } from './db.ts';
+import { bulkWriteInChunks, type Collections, type ProductDoc } from './db.ts';
 
 function isTag(value: unknown): value is ProductTag {
 	return (PRODUCT_TAGS as readonly unknown[]).includes(value);
@@ -86,6 +86,6 @@ export async function seedCatalog(c: Collections): Promise<{ inserted: number; u
 			upsert: true
 		}
 	}));
-	const result = await c.products.bulkWrite(operations, { ordered: false });
+	const result = await bulkWriteInChunks(c.products, operations);
 	return { inserted: result.upsertedCount, updated: result.modifiedCount };
 }

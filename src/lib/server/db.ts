@@ -1,7 +1,16 @@
 // MongoDB access for the web app and the sync-server, through the official driver only.
 // Works on MongoDB 7 and on FerretDB 1.24 (tests, local dev): plain CRUD, upserts, unique and
 // compound indexes, sort/limit. No change streams, transactions or TTL indexes (DESIGN.md).
-import { MongoClient, MongoServerError, type Binary, type Collection, type Db } from 'mongodb';
+import {
+	MongoClient,
+	MongoServerError,
+	type AnyBulkWriteOperation,
+	type Binary,
+	type BulkWriteOptions,
+	type Collection,
+	type Db,
+	type Document as MongoDocument
+} from 'mongodb';
 import type { OrderMeta } from '../order/schema.ts';
 import type { OrderStatus } from '../order/status.ts';
 
@@ -208,6 +217,30 @@ export function collectionsOf(db: Db): Collections {
 		outbox: db.collection<OutboxMailDoc>('mail_outbox'),
 		docSnapshots: db.collection<DocSnapshotDoc>('ydoc_snapshots')
 	};
+}
+
+/**
+ * FerretDB 1.24 keeps every statement of an update command open until the whole command ends,
+ * each on its own SQLite connection out of 100: an update or bulkWrite of more than about 100
+ * operations waits for itself forever (and stalls every other request). So bulk writes go out in
+ * chunks of this many operations.
+ */
+export const BULK_WRITE_CHUNK = 50;
+
+/** `bulkWrite` in chunks of BULK_WRITE_CHUNK; the counts are summed over the chunks. */
+export async function bulkWriteInChunks<T extends MongoDocument>(
+	collection: Collection<T>,
+	operations: AnyBulkWriteOperation<T>[],
+	options: BulkWriteOptions = { ordered: false }
+): Promise<{ matchedCount: number; modifiedCount: number; upsertedCount: number }> {
+	const total = { matchedCount: 0, modifiedCount: 0, upsertedCount: 0 };
+	for (let i = 0; i < operations.length; i += BULK_WRITE_CHUNK) {
+		const result = await collection.bulkWrite(operations.slice(i, i + BULK_WRITE_CHUNK), options);
+		total.matchedCount += result.matchedCount;
+		total.modifiedCount += result.modifiedCount;
+		total.upsertedCount += result.upsertedCount;
+	}
+	return total;
 }
 
 /** True for a unique-index violation (E11000): the insert lost a race or hit a taken key. */
