@@ -34,7 +34,13 @@ import {
 	type OrderStatus,
 	type OrderView
 } from '../../src/lib/order/index.ts';
-import type { Collections, OrderClaimDoc, OrderIndexDoc } from '../../src/lib/server/db.ts';
+import type { AnyBulkWriteOperation } from 'mongodb';
+import {
+	bulkWriteInChunks,
+	type Collections,
+	type OrderClaimDoc,
+	type OrderIndexDoc
+} from '../../src/lib/server/db.ts';
 import type { Logger } from '../../src/lib/server/log.ts';
 import type { SyncDocument } from '../core/document.ts';
 import type { SyncServer } from '../core/server.ts';
@@ -349,29 +355,34 @@ export class OrderProjection {
 			const diff = changedFields(known.row, next);
 			if (Object.keys(diff).length > 0) guarded.push({ order: entry, known, diff });
 		}
-		// Each row is read and compared before it is written, both by `_id` alone: FerretDB 1.24
-		// uses no index for any other filter, so a filter guarded on the remembered fields read
-		// the whole collection for every order change. A web-app write that lands in between
-		// (claims and cancels only) is corrected by the next projection of that order.
-		await Promise.all(
-			guarded.map(async ({ order, known, diff }) => {
-				const current = await collections.orders.findOne({ _id: order.orderId });
-				const unchanged =
-					current !== null &&
-					current.status === known.row.status &&
-					current.partnerId === known.row.partnerId &&
-					current.updatedAt.getTime() === known.row.updatedAt.getTime();
-				if (!unchanged) {
-					// someone else wrote this row meanwhile: project it from fresh reads
+		if (guarded.length > 0) {
+			const operations: AnyBulkWriteOperation<OrderIndexDoc>[] = guarded.map(
+				({ order, known, diff }) => ({
+					updateOne: {
+						filter: {
+							_id: order.orderId,
+							status: known.row.status,
+							partnerId: known.row.partnerId,
+							updatedAt: known.row.updatedAt
+						},
+						update: { $set: diff }
+					}
+				})
+			);
+			const result = await bulkWriteInChunks(collections.orders, operations);
+			if (result.matchedCount === guarded.length) {
+				for (const { order, known, diff } of guarded) {
+					this.remember(order.document, { ...known.row, ...diff }, known.decision);
+					this.afterIndexChange(known.row, diff);
+				}
+			} else {
+				// someone else wrote some of these rows meanwhile: project those from fresh reads
+				for (const { order } of guarded) {
 					this.known.delete(order.document);
 					unknown.push(order);
-					return;
 				}
-				await collections.orders.updateOne({ _id: order.orderId }, { $set: diff });
-				this.remember(order.document, { ...known.row, ...diff }, known.decision);
-				this.afterIndexChange(known.row, diff);
-			})
-		);
+			}
+		}
 		await Promise.all(
 			unknown.map((order) =>
 				this.projectFresh(order).catch((error: unknown) => {
