@@ -96,6 +96,7 @@ export async function startSyncApp(
 		stop: () =>
 			(stopping ??= (async () => {
 				revocation.stop();
+				persistence.windDown();
 				await feeds?.stop();
 				await server.close();
 				await persistence.close();

@@ -89,6 +89,8 @@ export class MongoPersistence {
 	/** A document has compactThreshold rows in the current generation: close it at the next flush. */
 	private rotationRequested = false;
 	private closed = false;
+	/** Shutting down: background compaction stops; what it did not do, the next start does. */
+	private winding = false;
 	private readonly generationRows: number;
 	private readonly generationAgeMs: number;
 	private readonly metrics;
@@ -229,14 +231,26 @@ export class MongoPersistence {
 		if (!log) return;
 		try {
 			await this.drain([log]);
-			if (log.lastSeq > log.mergedSeq && log.pending.length === 0) await this.compactNow(name);
+			if (log.lastSeq > log.mergedSeq && log.pending.length === 0 && !this.winding) {
+				await this.compactNow(name);
+			}
 		} finally {
 			if (log.pending.length === 0 && this.logs.get(name) === log) this.logs.delete(name);
 		}
 	}
 
+	/**
+	 * The first step of a graceful shutdown: compactions not started yet are skipped (unloads
+	 * only flush), so stopping waits for writes, not for background work. The log generations
+	 * left are retired by the next start.
+	 */
+	windDown(): void {
+		this.winding = true;
+	}
+
 	/** Flushes everything (retrying a bounded number of times) and stops. For graceful shutdown. */
 	async close(): Promise<void> {
+		this.winding = true;
 		clearInterval(this.rotationTimer);
 		if (this.flushTimer) clearTimeout(this.flushTimer);
 		this.flushTimer = null;
@@ -475,7 +489,7 @@ export class MongoPersistence {
 		task: () => Promise<void>,
 		what: Record<string, unknown>
 	): Promise<void> {
-		const run = this.compactionChain.then(task);
+		const run = this.compactionChain.then(() => (this.winding ? undefined : task()));
 		const settled = run.catch((error: unknown) => {
 			this.metrics.compactionFailures.inc();
 			this.options.log.warn({ err: error, ...what }, 'compaction failed; log kept');
@@ -562,9 +576,12 @@ export class MongoPersistence {
 					const byDoc = new Map<string, DocLogRowDoc[]>();
 					for await (const row of generation.collection.find({})) {
 						if (!generation.unmerged.has(row.doc)) continue;
-						byDoc.set(row.doc, [...(byDoc.get(row.doc) ?? []), row]);
+						const rows = byDoc.get(row.doc);
+						if (rows) rows.push(row);
+						else byDoc.set(row.doc, [row]);
 					}
 					for (const [name, upTo] of [...generation.unmerged]) {
+						if (this.winding) return; // kept; the next start retires it
 						const snapshot = await this.collections.docSnapshots.findOne({ _id: name });
 						const mergedSeq = snapshot?.mergedSeq ?? 0;
 						if (upTo > mergedSeq) {
@@ -586,7 +603,7 @@ export class MongoPersistence {
 			{ generation: generation.number }
 		).then(() => {
 			// failed (logged): try again later; the generation is kept meanwhile
-			if (this.generations.has(generation) && generation.unmerged.size > 0 && !this.closed) {
+			if (this.generations.has(generation) && generation.unmerged.size > 0 && !this.winding) {
 				setTimeout(() => this.queueRetirement(generation), 30_000).unref();
 			}
 		});
