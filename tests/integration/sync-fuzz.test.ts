@@ -5,7 +5,6 @@ import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
 import { createEvent, readOrder, type EventType } from '../../src/lib/order/index.ts';
 import type { Database } from '../../src/lib/server/db.ts';
-import { randomId } from '../../src/lib/server/ids.ts';
 import { dropTestDatabase, openTestDatabase } from '../support/database.ts';
 import {
 	actorOf,
@@ -14,15 +13,13 @@ import {
 	eventually,
 	frames,
 	headersFor,
-	insertOrderRow,
 	RawSyncClient,
 	readMetrics,
 	readStored,
-	sampleMeta,
-	serviceClient,
 	startTestSyncServer,
 	type SyncServerHandle,
-	type TestUser
+	type TestUser,
+	assignedOrder
 } from '../support/sync-clients.ts';
 
 const TARGET_FRAMES = 10_000;
@@ -63,15 +60,7 @@ beforeAll(async () => {
 		createTestUser(database.collections, 'admin')
 	]);
 	server = await startTestSyncServer(opened.uri, { SYNC_AUTH_CONCURRENCY: '4' });
-	orderId = randomId(8);
-	await insertOrderRow(database.collections, orderId, customer.userId, partner.userId);
-	const sync = serviceClient(server);
-	await sync.initOrder(orderId, sampleMeta(orderId, customer.userId));
-	await sync.assign(
-		orderId,
-		{ partnerId: partner.userId, partnerName: partner.name, claimedAt: new Date().toISOString() },
-		createEvent(actorOf(partner), 'accepted')
-	);
+	orderId = await assignedOrder(database.collections, server, customer, partner);
 });
 
 afterAll(async () => {

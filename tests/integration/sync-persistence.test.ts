@@ -5,19 +5,16 @@ import { Binary } from 'mongodb';
 import * as Y from 'yjs';
 import { createEvent, readOrder, type EventType } from '../../src/lib/order/index.ts';
 import type { Database } from '../../src/lib/server/db.ts';
-import { randomId } from '../../src/lib/server/ids.ts';
 import { dropTestDatabase, openTestDatabase } from '../support/database.ts';
 import {
 	actorOf,
 	connectProvider,
 	createTestUser,
 	eventually,
-	insertOrderRow,
 	type ProviderClient,
 	readMetrics,
 	readStored,
 	countLogEntries,
-	sampleMeta,
 	serviceClient,
 	startTcpProxy,
 	startTestSyncServer,
@@ -25,7 +22,8 @@ import {
 	TEST_ORIGIN,
 	type TestUser,
 	tryUpgrade,
-	uriThroughPort
+	uriThroughPort,
+	assignedOrder
 } from '../support/sync-clients.ts';
 
 let database: Database;
@@ -59,16 +57,9 @@ async function start(env: Record<string, string> = {}, dbUri = uri): Promise<Syn
 
 /** Orders with meta and a claim, written through the service channel of `server`. */
 async function claimedOrders(server: SyncServerHandle, count: number): Promise<string[]> {
-	const sync = serviceClient(server);
-	const ids = Array.from({ length: count }, () => randomId(8));
-	for (const orderId of ids) {
-		await insertOrderRow(database.collections, orderId, customer.userId, partner.userId);
-		await sync.initOrder(orderId, sampleMeta(orderId, customer.userId));
-		await sync.assign(
-			orderId,
-			{ partnerId: partner.userId, partnerName: partner.name, claimedAt: new Date().toISOString() },
-			createEvent(actorOf(partner), 'accepted')
-		);
+	const ids: string[] = [];
+	for (let i = 0; i < count; i++) {
+		ids.push(await assignedOrder(database.collections, server, customer, partner));
 	}
 	return ids;
 }

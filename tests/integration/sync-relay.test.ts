@@ -3,19 +3,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEvent, readEvents } from '../../src/lib/order/index.ts';
 import type { Database } from '../../src/lib/server/db.ts';
-import { randomId } from '../../src/lib/server/ids.ts';
 import { dropTestDatabase, openTestDatabase } from '../support/database.ts';
 import {
 	actorOf,
 	connectProvider,
 	createTestUser,
 	eventually,
-	insertOrderRow,
 	readStored,
-	sampleMeta,
-	serviceClient,
 	startTestSyncServer,
-	type TestUser
+	type TestUser,
+	assignedOrder
 } from '../support/sync-clients.ts';
 
 let database: Database;
@@ -43,15 +40,7 @@ async function scenario(relay: 'durable' | 'accepted') {
 		SYNC_PERSIST_DELAY_MS: String(HOLD_MS)
 	});
 	try {
-		const orderId = randomId(8);
-		await insertOrderRow(database.collections, orderId, customer.userId, partner.userId);
-		const sync = serviceClient(server);
-		await sync.initOrder(orderId, sampleMeta(orderId, customer.userId));
-		await sync.assign(
-			orderId,
-			{ partnerId: partner.userId, partnerName: partner.name, claimedAt: new Date().toISOString() },
-			createEvent(actorOf(partner), 'accepted')
-		);
+		const orderId = await assignedOrder(database.collections, server, customer, partner);
 		const docName = `order/${orderId}`;
 		const sender = connectProvider({ wsUrl: server.wsUrl, docName, cookie: partner.cookie });
 		const watcher = connectProvider({ wsUrl: server.wsUrl, docName, cookie: customer.cookie });

@@ -6,22 +6,18 @@ import * as encoding from 'lib0/encoding';
 import * as syncProtocol from 'y-protocols/sync';
 import { appendEvent, createEvent, readEvents } from '../../src/lib/order/index.ts';
 import type { Database } from '../../src/lib/server/db.ts';
-import { randomId } from '../../src/lib/server/ids.ts';
-import { createSyncClient } from '../../src/lib/server/sync-client.ts';
 import { dropTestDatabase, openTestDatabase } from '../support/database.ts';
 import {
 	actorOf,
 	createTestUser,
 	eventually,
 	headersFor,
-	insertOrderRow,
 	RawSyncClient,
 	readMetrics,
 	readStored,
-	sampleMeta,
 	startTestSyncServer,
-	TEST_SECRET,
-	type SyncServerHandle
+	type SyncServerHandle,
+	assignedOrder
 } from '../support/sync-clients.ts';
 
 let database: Database;
@@ -44,15 +40,7 @@ it('asks for the missing part instead of closing, then stores both changes', asy
 		createTestUser(c, 'customer', 'Cara'),
 		createTestUser(c, 'partner', 'Pat')
 	]);
-	const orderId = randomId(8);
-	await insertOrderRow(c, orderId, customer.userId, partner.userId);
-	const sync = createSyncClient({ baseUrl: server.url, secret: TEST_SECRET });
-	await sync.initOrder(orderId, sampleMeta(orderId, customer.userId));
-	await sync.assign(
-		orderId,
-		{ partnerId: partner.userId, partnerName: partner.name, claimedAt: new Date().toISOString() },
-		createEvent(actorOf(partner), 'accepted')
-	);
+	const orderId = await assignedOrder(c, server, customer, partner);
 	const docName = `order/${orderId}`;
 
 	const client = await RawSyncClient.open(`${server.wsUrl}/${docName}`, headersFor(partner));

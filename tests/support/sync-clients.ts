@@ -8,7 +8,7 @@ import * as encoding from 'lib0/encoding';
 import { WebsocketProvider } from 'y-websocket';
 import * as syncProtocol from 'y-protocols/sync';
 import * as Y from 'yjs';
-import type { Actor, OrderMeta, Role } from '../../src/lib/order/index.ts';
+import { createEvent, type Actor, type OrderMeta, type Role } from '../../src/lib/order/index.ts';
 import { createSession, SESSION_COOKIE } from '../../src/lib/server/auth/session.ts';
 import type { Collections, Database, DocLogRowDoc } from '../../src/lib/server/db.ts';
 import { randomId } from '../../src/lib/server/ids.ts';
@@ -83,6 +83,28 @@ export async function createTestUser(
 /** The actor a test user writes order events as. */
 export function actorOf(user: TestUser): Actor {
 	return { userId: user.userId, role: user.role, name: user.name };
+}
+
+/**
+ * An order as it is once a partner's claim won: the index row, the meta and the assignment
+ * with its `accepted` event, written through `server`'s service channel. Returns its id.
+ */
+export async function assignedOrder(
+	c: Collections,
+	server: { url: string },
+	customer: TestUser,
+	partner: TestUser
+): Promise<string> {
+	const orderId = randomId(8);
+	await insertOrderRow(c, orderId, customer.userId, partner.userId);
+	const sync = serviceClient(server);
+	await sync.initOrder(orderId, sampleMeta(orderId, customer.userId));
+	await sync.assign(
+		orderId,
+		{ partnerId: partner.userId, partnerName: partner.name, claimedAt: new Date().toISOString() },
+		createEvent(actorOf(partner), 'accepted')
+	);
+	return orderId;
 }
 
 /** The `orders` index row the room policy reads (customerId, partnerId). */
