@@ -47,6 +47,9 @@ function open(
 	return { persistence, counter };
 }
 
+/** Background work (compaction, dropping a generation) may take a while on a busy machine. */
+const SETTLED = { timeout: 15_000, interval: 50 };
+
 let docCounter = 0;
 const newName = () => `order/persist${++docCounter}x${Date.now().toString(36)}`;
 
@@ -145,7 +148,7 @@ describe('the log', () => {
 		// the next flush finds the generation full: it opens the next, and retires the full one
 		await persistence.store(other, appendUpdate(otherSource, 'x'));
 		await persistence.store(name, appendUpdate(source, 'd'));
-		await expect.poll(() => counter('sync_log_generations_dropped_total')).toBe(1);
+		await expect.poll(() => counter('sync_log_generations_dropped_total'), SETTLED).toBe(1);
 		const after = await generationsIn();
 		expect(after.filter((g) => !before.includes(g))).toHaveLength(1);
 		expect(before.filter((g) => !after.includes(g))).toHaveLength(1);
@@ -168,7 +171,7 @@ describe('the log', () => {
 		const second = open();
 		await second.persistence.open();
 		await expect
-			.poll(() => second.counter('sync_log_generations_dropped_total'))
+			.poll(() => second.counter('sync_log_generations_dropped_total'), SETTLED)
 			.toBeGreaterThan(0);
 		const stored = await readStored(database, name);
 		expect(stored.snapshot?.mergedSeq).toBe(2);
@@ -239,7 +242,7 @@ describe('compaction', () => {
 		const loaded = new Y.Doc();
 		Y.applyUpdate(loaded, (await second.persistence.load(name))!);
 		expect(eventsOf(loaded)).toEqual(['a', 'b', 'c']);
-		await expect.poll(async () => (await readStored(database, name)).log.length).toBe(0);
+		await expect.poll(async () => (await readStored(database, name)).log.length, SETTLED).toBe(0);
 		expect((await readStored(database, name)).snapshot?.mergedSeq).toBe(3);
 	});
 
@@ -248,7 +251,7 @@ describe('compaction', () => {
 		const name = newName();
 		const source = new Y.Doc();
 		for (const text of ['a', 'b', 'c']) await persistence.store(name, appendUpdate(source, text));
-		await expect.poll(() => counter('sync_compactions_total')).toBe(1);
+		await expect.poll(() => counter('sync_compactions_total'), SETTLED).toBe(1);
 		expect((await readStored(database, name)).snapshot?.mergedSeq).toBe(3);
 	});
 });
