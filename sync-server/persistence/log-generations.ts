@@ -82,13 +82,12 @@ export class LogGenerations {
 		return closed;
 	}
 
-	/** A row was written to the current generation; returns how many it has of that document. */
-	written(doc: string, seq: number): number {
-		const current = this.current;
-		current.rows++;
-		current.unmerged.set(doc, Math.max(current.unmerged.get(doc) ?? 0, seq));
-		const rows = (current.rowsOf.get(doc) ?? 0) + 1;
-		current.rowsOf.set(doc, rows);
+	/** A row was written (to the current generation unless said); returns how many it has of that document. */
+	written(doc: string, seq: number, generation: Generation = this.current): number {
+		generation.rows++;
+		generation.unmerged.set(doc, Math.max(generation.unmerged.get(doc) ?? 0, seq));
+		const rows = (generation.rowsOf.get(doc) ?? 0) + 1;
+		generation.rowsOf.set(doc, rows);
 		return rows;
 	}
 

@@ -391,11 +391,11 @@ export class MongoPersistence {
 		if (this.rotationRequested) this.rotateIfDue(Date.now());
 	}
 
-	private written(log: DocLog, seq: number): void {
+	private written(log: DocLog, seq: number, generation?: Generation): void {
 		log.lastSeq = seq;
 		log.failures = 0;
 		log.retryAt = 0;
-		const rowsHere = this.generations.written(log.name, seq);
+		const rowsHere = this.generations.written(log.name, seq, generation);
 		this.metrics.logWrites.inc();
 		// A busy document is compacted with its whole generation: closing the generation early
 		// costs one read of it, where compacting the document alone reads row by row.
@@ -426,14 +426,8 @@ export class MongoPersistence {
 						{ _id: rowId(log.name, unverified.seq) },
 						{ projection: { _id: 1 } }
 					)) !== null;
-				if (found && this.generations.current === unverified.generation) {
-					this.written(log, unverified.seq);
-				} else if (found) {
-					// it landed in a generation closed since: count it there
-					unverified.generation.rows++;
-					unverified.generation.unmerged.set(log.name, unverified.seq);
-					log.lastSeq = unverified.seq;
-				}
+				// it may have landed in a generation closed since: it is counted there
+				if (found) this.written(log, unverified.seq, unverified.generation);
 				log.unverified = null;
 			}
 		} catch (error) {
