@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
 # Local MongoDB-compatible database for dev and tests: FerretDB 1.24 with its SQLite backend.
-# Usage: scripts/db.sh install|start|stop|status|uri   (env: DB_PORT, DB_DIR)
+# Usage: scripts/db.sh install|start|stop|status|uri   (env: DB_PORT, DB_DIR, FERRETDB_BUILD, FERRETDB_DEBUG_ADDR for pprof)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 FERRETDB_VERSION="v1.24.2"
+# FERRETDB_BUILD=patched (default) or stock. FerretDB 1.24's SQLite backend creates the `_id`
+# index on `_ferretdb_sjson->"_id"` but looks rows up by `_ferretdb_sjson->'$._id'`, a different
+# expression, so SQLite never uses the index: every find, update and delete by `_id` reads the
+# whole collection (docs/performance.md). The patched build changes that one constant so that
+# `_id` lookups use the index, as they do on MongoDB. `stock` builds the release as it is.
+FERRETDB_BUILD="${FERRETDB_BUILD:-patched}"
+case "$FERRETDB_BUILD" in patched|stock) ;; *) echo "db.sh: FERRETDB_BUILD must be patched or stock" >&2; exit 2 ;; esac
 BIN_DIR="$ROOT/.local/bin"
 BIN="$BIN_DIR/ferretdb"
+[ "$FERRETDB_BUILD" = stock ] && BIN="$BIN_DIR/ferretdb-stock"
+STAMP="$BIN.build"
+BUILD_ID="$FERRETDB_VERSION $FERRETDB_BUILD id-index-1"
 DB_PORT="${DB_PORT:-27017}"
 DB_DIR="${DB_DIR:-$ROOT/.local/db-$DB_PORT}"
 PID_FILE="$DB_DIR/ferretdb.pid"
@@ -13,9 +23,10 @@ LOG_FILE="$DB_DIR/ferretdb.log"
 
 install() {
   # (no `| grep -q` here: with pipefail, grep closing the pipe early fails the whole check)
-  if [ -x "$BIN" ] && [[ "$("$BIN" --version 2>/dev/null)" == *"version: $FERRETDB_VERSION"* ]]; then return 0; fi
+  if [ -x "$BIN" ] && [ "$(cat "$STAMP" 2>/dev/null)" = "$BUILD_ID" ] &&
+    [[ "$("$BIN" --version 2>/dev/null)" == *"version: $FERRETDB_VERSION"* ]]; then return 0; fi
   command -v go >/dev/null || { echo "db.sh: Go is required to build FerretDB" >&2; exit 1; }
-  echo "db.sh: building FerretDB $FERRETDB_VERSION (one-time, about a minute)…" >&2
+  echo "db.sh: building FerretDB $FERRETDB_VERSION ($FERRETDB_BUILD; one-time, about a minute)…" >&2
   # `go install …@v1.24.2` builds a binary that panics at start: the module ships without the
   # generated build/version/version.txt. So we build from the module source with that file added.
   local src tmp
@@ -25,9 +36,18 @@ install() {
   cp -r "$src/." "$tmp/"
   chmod -R u+w "$tmp"
   echo "$FERRETDB_VERSION" > "$tmp/build/version/version.txt"
+  if [ "$FERRETDB_BUILD" = patched ]; then
+    local meta="$tmp/internal/backends/sqlite/metadata/metadata.go"
+    grep -q "IDColumn = DefaultColumn + \"->'\$._id'\"" "$meta" ||
+      { echo "db.sh: FerretDB source changed; the _id index patch does not apply" >&2; exit 1; }
+    sed -i "s|IDColumn = DefaultColumn + \"->'\$._id'\"|IDColumn = DefaultColumn + \`->\"_id\"\`|" "$meta"
+    grep -q 'IDColumn = DefaultColumn + `->"_id"`' "$meta" ||
+      { echo "db.sh: patching FerretDB's _id lookup failed" >&2; exit 1; }
+  fi
   mkdir -p "$BIN_DIR"
   (cd "$tmp" && GOTOOLCHAIN=local CGO_ENABLED=0 go build -trimpath -o "$BIN" ./cmd/ferretdb)
   rm -rf "$tmp"
+  echo "$BUILD_ID" > "$STAMP"
   "$BIN" --version | head -1 >&2
 }
 
@@ -38,7 +58,7 @@ start() {
   if running; then echo "db.sh: FerretDB already running on 127.0.0.1:$DB_PORT" >&2; return 0; fi
   mkdir -p "$DB_DIR/data"
   nohup "$BIN" --handler=sqlite --sqlite-url="file:$DB_DIR/data/" --state-dir="$DB_DIR" \
-    --listen-addr="127.0.0.1:$DB_PORT" --telemetry=disable --debug-addr=- --log-level=warn \
+    --listen-addr="127.0.0.1:$DB_PORT" --telemetry=disable --debug-addr="${FERRETDB_DEBUG_ADDR:--}" --log-level=warn \
     >"$LOG_FILE" 2>&1 &
   echo $! > "$PID_FILE"
   for _ in $(seq 1 100); do
