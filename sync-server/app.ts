@@ -75,7 +75,8 @@ export async function startSyncApp(
 		collections: database.collections,
 		log,
 		secret: config.secret,
-		projectionDelayMs: config.projectionDelayMs
+		projectionDelayMs: config.projectionDelayMs,
+		indexLazyMs: config.indexLazyMs
 	});
 	route = createHttpRouter({ database, registry, service, partners: feeds.partnerRoute });
 	const revocation = startRevocationSweep({

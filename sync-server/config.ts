@@ -43,6 +43,7 @@ function schema(production: boolean) {
 		SYNC_PROJECTION_DELAY_MS: positiveInt(250).pipe(
 			z.number().max(10_000, 'must be at most 10000')
 		),
+		SYNC_INDEX_LAZY_MS: nonNegativeInt(5_000).pipe(z.number().max(60_000, 'must be at most 60000')),
 		SYNC_IDLE_UNLOAD_MS: positiveInt(30_000),
 		SYNC_RELAY: optional(z.enum(['durable', 'accepted'], { error: 'must be durable or accepted' })),
 		SYNC_COMPACT_THRESHOLD: positiveInt(200),
@@ -113,6 +114,8 @@ export function loadSyncConfig(env: Record<string, string | undefined> = process
 		},
 		/** How long order changes are gathered before the index and feeds are updated. */
 		projectionDelayMs: e.SYNC_PROJECTION_DELAY_MS,
+		/** How long an index row's activity-only change (updatedAt, conflicts) may wait (0: never). */
+		indexLazyMs: e.SYNC_INDEX_LAZY_MS,
 		revocationIntervalMs: e.SYNC_REVOCATION_INTERVAL_MS,
 		/** How long a validated session, its user and an order's people are reused by upgrades (0: off). */
 		authCache: { ttlMs: e.SYNC_AUTH_CACHE_MS, maxEntries: e.SYNC_AUTH_CACHE_ENTRIES },

@@ -35,11 +35,14 @@ export function createFeeds(options: {
 	secret: string;
 	/** How long order changes are gathered before they are projected (SYNC_PROJECTION_DELAY_MS). */
 	projectionDelayMs?: number;
+	/** How long an index row's activity-only change may wait (SYNC_INDEX_LAZY_MS). */
+	indexLazyMs?: number;
 }): Feeds {
 	const board = new PartnerBoard(options);
 	const projection = new OrderProjection({
 		...options,
 		coalesceMs: options.projectionDelayMs,
+		indexLazyMs: options.indexLazyMs,
 		onPartnerStatsChanged: (partnerId) =>
 			void board.refreshPartner(partnerId).catch((error: unknown) => {
 				options.log.warn({ err: error, partnerId }, 'partner stats refresh failed');

@@ -17,6 +17,13 @@
 // web app (claims, cancellations and their rollbacks) changes. A guarded update that matches
 // nothing means the web app wrote meanwhile: the row and the claim decision are read again and
 // the order projected from them, as without the cache.
+//
+// A change that moves only the row's activity fields (`updatedAt`, `conflicts`) is written at
+// most every `indexLazyMs` per order: lists and history pages sort and window by them, live
+// screens read the feeds. Status, partner, timestamps of steps and ratings are written at once.
+// Stopping writes everything still deferred. Such a write is by `_id` alone, without the guard:
+// overwriting activity is harmless, and a web app write it might race is always followed by a
+// document change whose guarded write then misses and is projected afresh.
 import type * as Y from 'yjs';
 import {
 	feedDocName,
@@ -58,6 +65,8 @@ export interface ProjectionOptions {
 	log: Logger;
 	/** How long changes are gathered before the changed orders are projected (default 250). */
 	coalesceMs?: number;
+	/** How long an index row's activity-only change may wait (default 5000). */
+	indexLazyMs?: number;
 	/** Called when a partner's delivered count or rating may have changed. */
 	onPartnerStatsChanged?: (partnerId: string) => void;
 	/** The start of "today" for feed/admin's window (default: local midnight). */
@@ -160,6 +169,13 @@ function sameValue(a: unknown, b: unknown): boolean {
 	return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 }
 
+/** Fields that only record activity: a change to nothing else may wait (see the header). */
+const ACTIVITY_FIELDS: ReadonlySet<string> = new Set(['updatedAt', 'conflicts']);
+
+function activityOnly(diff: Partial<IndexProjection>): boolean {
+	return Object.keys(diff).every((key) => ACTIVITY_FIELDS.has(key));
+}
+
 /** Only the fields that differ from the stored row. */
 function changedFields(row: OrderIndexDoc, next: IndexProjection): Partial<IndexProjection> {
 	const diff: Record<string, unknown> = {};
@@ -238,6 +254,9 @@ interface Projected {
 /** Default for `coalesceMs`: boards show a change within about a quarter of a second. */
 export const PROJECTION_COALESCE_MS = 250;
 
+/** Default for `indexLazyMs`. */
+export const INDEX_LAZY_MS = 5_000;
+
 export class OrderProjection {
 	private readonly pending = new Set<string>();
 	/** Orders of the batch being projected (their loading must not schedule them again). */
@@ -246,10 +265,15 @@ export class OrderProjection {
 	private timer: NodeJS.Timeout | null = null;
 	private running: Promise<void> | null = null;
 	private readonly coalesceMs: number;
+	private readonly indexLazyMs: number;
+	/** Orders whose row has an activity-only change waiting, and since when. */
+	private readonly deferred = new Map<string, number>();
+	private deferredTimer: NodeJS.Timeout | null = null;
 	private stopped = false;
 
 	constructor(private readonly options: ProjectionOptions) {
 		this.coalesceMs = options.coalesceMs ?? PROJECTION_COALESCE_MS;
+		this.indexLazyMs = options.indexLazyMs ?? INDEX_LAZY_MS;
 	}
 
 	/** The core's `changed` hook: any change to an order document. */
@@ -276,10 +300,19 @@ export class OrderProjection {
 		this.stopped = true;
 		if (this.timer) clearTimeout(this.timer);
 		this.timer = null;
+		if (this.deferredTimer) clearTimeout(this.deferredTimer);
+		this.deferredTimer = null;
+		// deferred rows are written now (a stopped projection defers nothing)
+		for (const orderId of this.deferred.keys()) this.pending.add(orderId);
 		while (this.running || this.pending.size > 0) {
 			if (!this.running) this.run();
 			await this.running;
 		}
+	}
+
+	/** Orders whose index row has an activity-only change waiting (for tests). */
+	get deferredCount(): number {
+		return this.deferred.size;
 	}
 
 	/** Resolves once nothing is scheduled or running (for tests and shutdown). */
@@ -353,18 +386,31 @@ export class OrderProjection {
 			}
 			const next = projectIndex(entry.view, known.decision, known.row);
 			const diff = changedFields(known.row, next);
-			if (Object.keys(diff).length > 0) guarded.push({ order: entry, known, diff });
+			if (Object.keys(diff).length === 0) {
+				this.deferred.delete(entry.orderId);
+			} else if (activityOnly(diff) && this.mayWait(entry.orderId)) {
+				continue;
+			} else {
+				this.deferred.delete(entry.orderId);
+				guarded.push({ order: entry, known, diff });
+			}
 		}
 		if (guarded.length > 0) {
 			const operations: AnyBulkWriteOperation<OrderIndexDoc>[] = guarded.map(
 				({ order, known, diff }) => ({
 					updateOne: {
-						filter: {
-							_id: order.orderId,
-							status: known.row.status,
-							partnerId: known.row.partnerId,
-							updatedAt: known.row.updatedAt
-						},
+						// Activity alone is written by `_id` only (an index lookup even on FerretDB,
+						// which scans for any other filter): if the web app wrote the row meanwhile,
+						// it writes the document next, and that change is projected from a fresh read
+						// because the guard of its status change no longer matches.
+						filter: activityOnly(diff)
+							? { _id: order.orderId }
+							: {
+									_id: order.orderId,
+									status: known.row.status,
+									partnerId: known.row.partnerId,
+									updatedAt: known.row.updatedAt
+								},
 						update: { $set: diff }
 					}
 				})
@@ -393,6 +439,45 @@ export class OrderProjection {
 		);
 	}
 
+	/** True (and remembered) while an activity-only change of this order may still wait. */
+	private mayWait(orderId: string): boolean {
+		if (this.stopped || this.indexLazyMs === 0) return false;
+		const now = Date.now();
+		const since = this.deferred.get(orderId);
+		if (since === undefined) {
+			this.deferred.set(orderId, now);
+			this.armDeferred();
+			return true;
+		}
+		return now - since < this.indexLazyMs;
+	}
+
+	/**
+	 * Wakes up when the oldest waiting change is due and schedules every due order (the batch
+	 * writes them and forgets them); then waits for the next one not yet due.
+	 */
+	private armDeferred(): void {
+		if (this.deferredTimer || this.stopped) return;
+		const now = Date.now();
+		let first = Infinity;
+		for (const since of this.deferred.values()) {
+			if (now - since < this.indexLazyMs) first = Math.min(first, since);
+		}
+		if (first === Infinity) return;
+		this.deferredTimer = setTimeout(
+			() => {
+				this.deferredTimer = null;
+				const at = Date.now();
+				for (const [orderId, since] of this.deferred) {
+					if (at - since >= this.indexLazyMs) this.schedule(orderId);
+				}
+				this.armDeferred();
+			},
+			first + this.indexLazyMs - now
+		);
+		this.deferredTimer.unref();
+	}
+
 	/** The projection without the cache: read the row and the decision, write what differs. */
 	private async projectFresh(order: Projected): Promise<void> {
 		const { collections } = this.options;
@@ -405,6 +490,7 @@ export class OrderProjection {
 			order.member = [];
 			return;
 		}
+		this.deferred.delete(order.orderId);
 		const next = projectIndex(order.view, decision, row);
 		const diff = changedFields(row, next);
 		if (Object.keys(diff).length > 0) {

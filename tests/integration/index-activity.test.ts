@@ -1,0 +1,106 @@
+// An index row's activity fields (updatedAt, conflicts) are written at most every
+// SYNC_INDEX_LAZY_MS per order, while status and partner changes are written at once and a
+// graceful stop writes whatever is still waiting (sync-server/dispatch/order-projection.ts).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+	appendEvent,
+	createEvent,
+	feedDocName,
+	orderDocName,
+	readFeed
+} from '../../src/lib/order/index.ts';
+import { eventually } from '../support/sync-clients.ts';
+import {
+	claim,
+	openDoc,
+	person,
+	placeOrder,
+	startOrderStack,
+	until,
+	type OrderStack,
+	type Person
+} from './orders-support.ts';
+
+const LAZY_MS = 4_000;
+
+let stack: OrderStack;
+let customer: Person;
+let partner: Person;
+let admin: Person;
+
+beforeAll(async () => {
+	stack = await startOrderStack('index_activity', {
+		syncEnv: { SYNC_INDEX_LAZY_MS: String(LAZY_MS) }
+	});
+	[customer, partner, admin] = await Promise.all([
+		person(stack, 'customer', 'Cleo'),
+		person(stack, 'partner', 'Pavel'),
+		person(stack, 'admin', 'Ada')
+	]);
+});
+
+afterAll(async () => {
+	await stack?.stop();
+});
+
+const indexRow = (orderId: string) => stack.database.collections.orders.findOne({ _id: orderId });
+
+describe('the index row of an order that keeps changing', () => {
+	it('writes status at once, activity at most every SYNC_INDEX_LAZY_MS, and the rest on stop', async () => {
+		const orderId = await placeOrder(customer);
+		expect((await claim(partner, orderId)).status).toBe(200);
+		const orderDoc = await openDoc(stack, partner, orderDocName(orderId));
+		const board = await openDoc(stack, admin, feedDocName('admin'));
+		const actor = { userId: partner.userId, role: 'partner' as const };
+		const onBoard = () => readFeed(board.doc).find((entry) => entry.id === orderId);
+		try {
+			appendEvent(orderDoc.doc, createEvent(actor, 'preparing'));
+			await eventually(
+				async () => (await indexRow(orderId))?.status === 'preparing',
+				10_000,
+				'preparing in the index'
+			);
+			const preparedAt = (await indexRow(orderId))!.updatedAt.getTime();
+
+			// a second "preparing" does not apply: only the conflict count and the activity move
+			appendEvent(orderDoc.doc, createEvent(actor, 'preparing'));
+			await until(board.doc, () => onBoard()?.conflicts === 1, 'the conflict on the board');
+			// the board has it (the batch ran), the index row waits
+			const waiting = (await indexRow(orderId))!;
+			expect(waiting.conflicts).toBe(0);
+			expect(waiting.updatedAt.getTime()).toBe(preparedAt);
+			const waitingSince = Date.now();
+			await eventually(
+				async () => (await indexRow(orderId))?.conflicts === 1,
+				LAZY_MS + 10_000,
+				'the conflict in the index'
+			);
+			expect(Date.now() - waitingSince).toBeGreaterThan(LAZY_MS / 2);
+			expect((await indexRow(orderId))!.updatedAt.getTime()).toBeGreaterThan(preparedAt);
+
+			// a status change takes the waiting activity with it, at once
+			appendEvent(orderDoc.doc, createEvent(actor, 'preparing'));
+			await until(board.doc, () => onBoard()?.conflicts === 2, 'the second conflict');
+			appendEvent(orderDoc.doc, createEvent(actor, 'out_for_delivery'));
+			await until(board.doc, () => onBoard()?.status === 'out_for_delivery', 'on the way');
+			await eventually(
+				async () => {
+					const row = await indexRow(orderId);
+					return row?.status === 'out_for_delivery' && row.conflicts === 2;
+				},
+				LAZY_MS / 2,
+				'status and activity in the index together'
+			);
+
+			// activity still waiting when the server stops is written by the stop
+			appendEvent(orderDoc.doc, createEvent(actor, 'preparing'));
+			await until(board.doc, () => onBoard()?.conflicts === 3, 'the third conflict');
+			expect((await indexRow(orderId))!.conflicts).toBe(2);
+			await stack.stopSync();
+			expect((await indexRow(orderId))!.conflicts).toBe(3);
+		} finally {
+			orderDoc.destroy();
+			board.destroy();
+		}
+	});
+});
