@@ -43,6 +43,21 @@ describe('feedEntryFor', () => {
 		}
 	});
 
+	it('builds each entry once per view; a changed order gives a new one', async () => {
+		const { readOrderCached } = await import('./order-cache.ts');
+		const doc = serverDoc({ claimed: true });
+		const view = readOrderCached(doc)!;
+		const admin = feedEntryFor(view, 'admin');
+		expect(feedEntryFor(view, 'partner')).toBe(admin);
+		expect(feedEntryFor(view, 'open')).not.toBe(admin);
+		expect(feedEntryFor(view, 'open').phone).toBeUndefined();
+		appendEvent(doc, createEvent(PEOPLE.partner, 'preparing'));
+		const next = feedEntryFor(readOrderCached(doc)!, 'admin');
+		expect(next).not.toBe(admin);
+		expect(next.status).toBe('preparing');
+		expect(admin.status).toBe('accepted');
+	});
+
 	it('follows the order: partner, conflicts, rating, last change', () => {
 		const doc = serverDoc({ claimed: true, then: ['preparing', 'out_for_delivery', 'delivered'] });
 		appendEvent(

@@ -58,8 +58,24 @@ function latestIso(times: readonly string[]): string {
 	return best;
 }
 
-/** The entry an order shows in `feed`; `open` leaves out the phone and all but the city. */
+/**
+ * Entries already built per view (views are immutable; a changed document gives a new one). The
+ * server puts one order into up to three feeds and its index per change: one build, not four.
+ */
+const builtEntries = new WeakMap<OrderView, { full?: FeedEntry; open?: FeedEntry }>();
+
+/**
+ * The entry an order shows in `feed`; `open` leaves out the phone and all but the city. The
+ * entry is shared by every caller with the same view: do not modify it.
+ */
 export function feedEntryFor(view: OrderView, feed: FeedKind): FeedEntry {
+	let built = builtEntries.get(view);
+	if (built === undefined) builtEntries.set(view, (built = {}));
+	const key = feed === 'open' ? 'open' : 'full';
+	return (built[key] ??= buildFeedEntry(view, feed));
+}
+
+function buildFeedEntry(view: OrderView, feed: FeedKind): FeedEntry {
 	const { meta, assignment, rating, fold } = view;
 	const times = [meta.createdAt, ...view.events.map((event) => event.at)];
 	if (assignment) times.push(assignment.claimedAt);
