@@ -7,11 +7,20 @@ export class SyncDocument {
 	/** The live document: everything accepted, durable or not. Validation and writes use it. */
 	readonly doc: Y.Doc;
 	/**
-	 * A replica holding only what is durable: sync replies are computed from it, so a client never
-	 * receives another writer's update that a crash could still lose (it could not give it back:
-	 * the server refuses to take one user's writes re-sent by another).
+	 * With relay once durable (`SYNC_RELAY=durable`) only: a replica holding only what is durable.
+	 * Sync replies are computed from it, so a client never receives another writer's update that
+	 * a crash could still lose (it could not give it back: the server refuses to take one user's
+	 * writes re-sent by another). Null with relay on accept, the default.
 	 */
-	readonly durable: Y.Doc;
+	readonly durable: Y.Doc | null;
+	/**
+	 * The state vector of what is durable (client id → clock): the live document's state after
+	 * the last update whose store completed, every earlier one having completed before it. It
+	 * stops advancing at the first store that fails.
+	 */
+	durableState = new Map<number, number>();
+	/** A store failed: what is durable is no longer a prefix of what was accepted. */
+	durableStalled = false;
 	readonly awareness: Awareness;
 	readonly connections = new Set<Connection>();
 	/** Which socket speaks for each awareness client id (so nobody can overwrite another's). */
@@ -30,9 +39,12 @@ export class SyncDocument {
 	released = false;
 	private readonly pendingStores = new Set<Promise<void>>();
 
-	constructor(readonly name: string) {
+	constructor(
+		readonly name: string,
+		options: { durableReplica: boolean }
+	) {
 		this.doc = new Y.Doc({ gc: true });
-		this.durable = new Y.Doc({ gc: true });
+		this.durable = options.durableReplica ? new Y.Doc({ gc: true }) : null;
 		this.awareness = new Awareness(this.doc);
 		// the server is not a participant: it has no presence of its own
 		this.awareness.setLocalState(null);
@@ -58,6 +70,6 @@ export class SyncDocument {
 		this.released = true;
 		this.awareness.destroy();
 		this.doc.destroy();
-		this.durable.destroy();
+		this.durable?.destroy();
 	}
 }

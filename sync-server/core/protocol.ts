@@ -135,11 +135,12 @@ function frame(write: (encoder: encoding.Encoder) => void): Uint8Array {
 	return encoding.toUint8Array(encoder);
 }
 
-export const encodeSyncStep1 = (doc: Y.Doc) =>
+/** Step 1 with a document's state vector, or with a state vector kept as a map. */
+export const encodeSyncStep1 = (state: Y.Doc | Map<number, number>) =>
 	frame((e) => {
 		encoding.writeVarUint(e, MessageType.sync);
 		encoding.writeVarUint(e, SyncMessageType.step1);
-		encoding.writeVarUint8Array(e, Y.encodeStateVector(doc));
+		encoding.writeVarUint8Array(e, Y.encodeStateVector(state));
 	});
 
 export const encodeSyncStep2 = (doc: Y.Doc, stateVector?: Uint8Array) =>

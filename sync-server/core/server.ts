@@ -424,8 +424,7 @@ export class SyncServer<P extends Principal> {
 		let reply: Uint8Array;
 		try {
 			// with relay on accept the room already has what is not durable yet: so do newcomers
-			const source = this.limits.relay === 'accepted' ? conn.document.doc : conn.document.durable;
-			reply = encodeSyncStep2(source, stateVector);
+			reply = encodeSyncStep2(conn.document.durable ?? conn.document.doc, stateVector);
 		} catch {
 			throw new ProtocolError(CloseCode.protocolError, 'malformed state vector');
 		}
@@ -433,7 +432,7 @@ export class SyncServer<P extends Principal> {
 		// Courtesy: the durable state vector too, so a client can count its changes the server has
 		// not confirmed (src/lib/sync/state-vector.ts). A stock client answers with a step 2 of
 		// what the server lacks, normally empty (ignored).
-		conn.send(encodeSyncStep1(conn.document.durable));
+		conn.send(encodeSyncStep1(conn.document.durable ?? conn.document.durableState));
 	}
 
 	private handleUpdate(conn: Connection<P>, update: Uint8Array): void {
@@ -543,7 +542,7 @@ export class SyncServer<P extends Principal> {
 	}
 
 	private startLoading(name: string): DocumentEntry {
-		const document = new SyncDocument(name);
+		const document = new SyncDocument(name, { durableReplica: this.limits.relay === 'durable' });
 		const entry: DocumentEntry = {
 			document,
 			ready: Promise.resolve(),
@@ -555,8 +554,9 @@ export class SyncServer<P extends Principal> {
 			.then((state) => {
 				if (state) {
 					Y.applyUpdate(document.doc, state, LOAD_ORIGIN);
-					Y.applyUpdate(document.durable, state, LOAD_ORIGIN);
+					if (document.durable) Y.applyUpdate(document.durable, state, LOAD_ORIGIN);
 				}
+				document.durableState = Y.decodeStateVector(Y.encodeStateVector(document.doc));
 				document.approxBytes = state?.length ?? 0;
 				this.hooks.loaded?.(document);
 				this.observe(document);
@@ -581,7 +581,7 @@ export class SyncServer<P extends Principal> {
 	/** Wires a loaded document: store, broadcast and notify on every change. */
 	private observe(document: SyncDocument): void {
 		const { doc, awareness, name } = document;
-		doc.on('update', (update: Uint8Array, origin: unknown) => {
+		doc.on('update', (update: Uint8Array, origin: unknown, _doc: Y.Doc, tr: Y.Transaction) => {
 			if (origin === LOAD_ORIGIN) return;
 			this.metrics.updates.inc({ origin: origin instanceof Connection ? 'client' : 'server' });
 			document.approxBytes += update.length;
@@ -595,11 +595,14 @@ export class SyncServer<P extends Principal> {
 			}
 			// by default relayed to the room only once durable (see SyncDocument.durable); the
 			// sender always hears its update back then, which tells it the server has it for good
+			// (a new map per transaction, never changed afterwards)
+			const stateAfter = tr.afterState;
 			stored.then(
 				() => {
 					this.metrics.persistLatency.observe((performance.now() - accepted) / 1000);
 					if (document.released) return;
-					Y.applyUpdate(document.durable, update, LOAD_ORIGIN);
+					if (document.durable) Y.applyUpdate(document.durable, update, LOAD_ORIGIN);
+					if (!document.durableStalled) document.durableState = stateAfter;
 					const frame = encodeSyncUpdate(update);
 					if (!relayNow) for (const conn of document.connections) conn.send(frame);
 					else if (origin instanceof Connection && document.connections.has(origin)) {
@@ -611,7 +614,9 @@ export class SyncServer<P extends Principal> {
 						this.log.error({ err: error, doc: name }, 'changed hook failed');
 					}
 				},
-				() => undefined
+				() => {
+					document.durableStalled = true;
+				}
 			);
 		});
 		awareness.on(
