@@ -1,4 +1,5 @@
 // Wires the generic core to Dispatch: hooks, persistence, HTTP routes, the revocation sweep.
+import { join } from 'node:path';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Database } from '../src/lib/server/db.ts';
 import type { Logger } from '../src/lib/server/log.ts';
@@ -15,6 +16,7 @@ import { TtlCache } from './dispatch/ttl-cache.ts';
 import { WritePolicy } from './dispatch/write-policy.ts';
 import type { SyncConfig } from './config.ts';
 import { MongoPersistence } from './persistence/mongo-persistence.ts';
+import { RelayJournal, storageIdentity } from './persistence/relay-journal.ts';
 
 export interface SyncApp {
 	server: SyncServer<DispatchPrincipal>;
@@ -33,11 +35,17 @@ export async function startSyncApp(
 	collectDefaultMetrics({ register: registry });
 	const persistence = new MongoPersistence(database, {
 		...config.persistence,
+		journal:
+			config.limits.relay === 'accepted'
+				? new RelayJournal({ dir: join(config.journalDir, await storageIdentity(database.db)) })
+				: undefined,
 		log,
 		registry
 	});
-	// what an earlier run left in the update log must be known before any document loads
+	// what an earlier run left in the update log, and in the journal, must be stored and known
+	// before any document loads
 	await persistence.open();
+	await persistence.replayJournal();
 	const writePolicy = new WritePolicy();
 	let feeds: Feeds | null = null;
 	const authCache = new AuthCache(config.authCache);

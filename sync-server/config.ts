@@ -1,4 +1,6 @@
 // The sync-server's configuration, validated at boot: one line per bad variable, then exit(1).
+import { tmpdir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import {
 	logLevel,
@@ -46,6 +48,9 @@ function schema(production: boolean) {
 		SYNC_INDEX_LAZY_MS: nonNegativeInt(5_000).pipe(z.number().max(60_000, 'must be at most 60000')),
 		SYNC_IDLE_UNLOAD_MS: positiveInt(30_000),
 		SYNC_RELAY: optional(z.enum(['durable', 'accepted'], { error: 'must be durable or accepted' })),
+		SYNC_JOURNAL_DIR: optional(
+			z.string().refine((dir) => isAbsolute(dir), 'must be an absolute directory path')
+		),
 		SYNC_COMPACT_THRESHOLD: positiveInt(200),
 		SYNC_LOG_GENERATION_ROWS: positiveInt(20_000),
 		SYNC_LOG_GENERATION_AGE_MS: positiveInt(60_000),
@@ -90,7 +95,7 @@ export function loadSyncConfig(env: Record<string, string | undefined> = process
 			maxPendingUpgrades: e.SYNC_MAX_PENDING_UPGRADES,
 			loadTimeoutMs: e.SYNC_LOAD_TIMEOUT_MS,
 			idleUnloadMs: e.SYNC_IDLE_UNLOAD_MS,
-			relay: e.SYNC_RELAY ?? ('durable' as const),
+			relay: e.SYNC_RELAY ?? ('accepted' as const),
 			pingIntervalMs: e.SYNC_PING_INTERVAL_MS
 		},
 		quotas: {
@@ -105,6 +110,12 @@ export function loadSyncConfig(env: Record<string, string | undefined> = process
 				admin: e.SYNC_CONNECTIONS_ADMIN
 			}
 		},
+		/**
+		 * Where updates relayed before they are stored are journaled (relay on accept only), in a
+		 * folder per database (relay-journal.ts). The default, in the temporary directory, outlives
+		 * a crash of the process, which is what it is for; a deployment gives it a volume.
+		 */
+		journalDir: e.SYNC_JOURNAL_DIR ?? join(tmpdir(), 'dispatch-sync-journal'),
 		persistence: {
 			persistDelayMs: e.SYNC_PERSIST_DELAY_MS,
 			compactThreshold: e.SYNC_COMPACT_THRESHOLD,

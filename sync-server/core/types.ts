@@ -90,9 +90,10 @@ export interface SyncLimits {
 	idleUnloadMs: number;
 	pingIntervalMs: number;
 	/**
-	 * When an accepted update reaches the rest of the room: `durable` (the default) once it is
-	 * stored, so nobody holds another writer's update a crash could lose; `accepted` at once, to
-	 * everyone but its sender (who still hears it back once durable). See docs/sync-server.md.
+	 * When an accepted update reaches the rest of the room: `accepted` (the default) at once, to
+	 * everyone but its sender, who hears it back once durable (the persistence journals it first,
+	 * so a crash of the process loses nothing the room has seen); `durable` only once it is
+	 * stored, at the price of a database write in every fan-out. See docs/sync-server.md.
 	 */
 	relay: 'durable' | 'accepted';
 }

@@ -12,6 +12,7 @@ import * as Y from 'yjs';
 import type { Collections, DocLogRowDoc, DocSnapshotDoc } from '../../src/lib/server/db.ts';
 import type { Logger } from '../../src/lib/server/log.ts';
 import { LogGenerations, rowId, type Generation } from './log-generations.ts';
+import type { RelayJournal } from './relay-journal.ts';
 import { backoffDelay, sleep } from './retry.ts';
 
 export interface PersistenceOptions {
@@ -36,6 +37,11 @@ export interface PersistenceOptions {
 	 * it finds alone instead of retiring them (default true).
 	 */
 	retireEarlierGenerations?: boolean;
+	/**
+	 * With relay on accept: every stored update is first appended here, and what an earlier
+	 * process left in it is stored by `replayJournal()` (relay-journal.ts).
+	 */
+	journal?: RelayJournal;
 	log: Logger;
 	registry: Registry;
 }
@@ -199,8 +205,40 @@ export class MongoPersistence {
 		return parts.length === 1 ? parts[0]! : Y.mergeUpdates(parts);
 	}
 
+	/**
+	 * Stores what the journal holds from an earlier process (updates it had accepted, and maybe
+	 * relayed, but not stored), then deletes it. Call after `open()`, before serving documents.
+	 */
+	async replayJournal(): Promise<void> {
+		const journal = this.options.journal;
+		if (!journal) return;
+		const { records, damaged, segments } = journal.leftovers();
+		if (segments === 0) return;
+		if (damaged > 0) {
+			this.options.log.warn(
+				{ damaged },
+				'journal: a segment ends in a torn frame (crash mid-write)'
+			);
+		}
+		await Promise.all(records.map((record) => this.queue(record.name, record.update)));
+		journal.replayed();
+		this.options.log.info({ updates: records.length, segments }, 'journal replayed into the log');
+	}
+
 	/** Queues an update; resolves once it is durable (the next group commit). */
 	store(name: string, update: Uint8Array): Promise<void> {
+		if (this.closed) return Promise.reject(new Error('persistence is closed'));
+		const journal = this.options.journal;
+		if (!journal) return this.queue(name, update);
+		// kept in the journal until it is durable; one that could not be stored stays there, for
+		// the next start to store
+		const stored = journal.append(name, update);
+		const queued = this.queue(name, update);
+		queued.then(stored, () => undefined);
+		return queued;
+	}
+
+	private queue(name: string, update: Uint8Array): Promise<void> {
 		if (this.closed) return Promise.reject(new Error('persistence is closed'));
 		let log = this.logs.get(name);
 		if (!log) {
@@ -256,6 +294,7 @@ export class MongoPersistence {
 		this.flushTimer = null;
 		await this.drain([...this.logs.values()]);
 		this.closed = true;
+		this.options.journal?.close();
 		await this.compactionChain;
 	}
 

@@ -1,12 +1,16 @@
 // The Yjs storage on its own, against the real database: group commits, the insert-only log in
 // generations, restarts, and crash-safe compaction. Each test has a database of its own, since
 // a persistence owns the whole log of its database.
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
 import * as Y from 'yjs';
 import type { Database } from '../../src/lib/server/db.ts';
 import { createLogger } from '../../src/lib/server/log.ts';
 import { MongoPersistence } from '../../sync-server/persistence/mongo-persistence.ts';
+import { RelayJournal, storageIdentity } from '../../sync-server/persistence/relay-journal.ts';
 import { dropTestDatabase, openTestDatabase } from '../support/database.ts';
 import { readStored } from '../support/sync-clients.ts';
 
@@ -29,6 +33,7 @@ function open(
 		compactThreshold?: number;
 		generationRows?: number;
 		retire?: boolean;
+		journal?: RelayJournal;
 	} = {}
 ) {
 	const registry = new Registry();
@@ -37,6 +42,7 @@ function open(
 		compactThreshold: options.compactThreshold ?? 1000,
 		generationRows: options.generationRows ?? 1000,
 		retireEarlierGenerations: options.retire ?? true,
+		journal: options.journal,
 		maxFlushAttempts: 5,
 		log: createLogger('persistence-test', 'silent'),
 		registry
@@ -253,5 +259,52 @@ describe('compaction', () => {
 		for (const text of ['a', 'b', 'c']) await persistence.store(name, appendUpdate(source, text));
 		await expect.poll(() => counter('sync_compactions_total'), SETTLED).toBe(1);
 		expect((await readStored(database, name)).snapshot?.mergedSeq).toBe(3);
+	});
+});
+
+describe('the relay journal', () => {
+	it('keeps what is not stored yet, and the next start stores it before anything loads', async () => {
+		const dir = mkdtempSync(join(tmpdir(), 'persistence-journal-'));
+		try {
+			const name = newName();
+			const source = new Y.Doc();
+			// a process that journaled two updates and died before its group commit
+			const dead = new RelayJournal({ dir });
+			dead.append(name, appendUpdate(source, 'relayed'));
+			dead.append(name, appendUpdate(source, 'then died'));
+			expect((await readStored(database, name)).logEntries).toBe(0);
+
+			const { persistence } = open({ journal: new RelayJournal({ dir }) });
+			await persistence.open();
+			await persistence.replayJournal();
+			expect(readdirSync(dir)).toEqual([]);
+			const loaded = new Y.Doc();
+			Y.applyUpdate(loaded, (await persistence.load(name))!);
+			expect(eventsOf(loaded)).toEqual(['relayed', 'then died']);
+
+			// a live one: stored updates leave the journal, and a clean close leaves nothing
+			await persistence.store(name, appendUpdate(source, 'live'));
+			await persistence.close();
+			expect(readdirSync(dir)).toEqual([]);
+			expect(eventsOf((await readStored(database, name)).doc)).toEqual([
+				'relayed',
+				'then died',
+				'live'
+			]);
+		} finally {
+			rmSync(dir, { recursive: true, force: true });
+		}
+	});
+
+	it('names the journal folder by a storage identity that a new database does not share', async () => {
+		const [a, b] = await Promise.all([storageIdentity(database.db), storageIdentity(database.db)]);
+		expect(a).toBe(b);
+		expect(await storageIdentity(database.db)).toBe(a);
+		const other = (await openTestDatabase('persistence_other')).database;
+		try {
+			expect(await storageIdentity(other.db)).not.toBe(a);
+		} finally {
+			await dropTestDatabase(other);
+		}
 	});
 });

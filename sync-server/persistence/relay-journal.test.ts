@@ -1,0 +1,132 @@
+import {
+	mkdtempSync,
+	readdirSync,
+	readFileSync,
+	rmSync,
+	truncateSync,
+	writeFileSync
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { encodeFrame, readSegment, RelayJournal } from './relay-journal.ts';
+
+let dir: string;
+
+beforeEach(() => {
+	dir = mkdtempSync(join(tmpdir(), 'relay-journal-'));
+});
+
+afterEach(() => {
+	rmSync(dir, { recursive: true, force: true });
+});
+
+const bytes = (...values: number[]) => new Uint8Array(values);
+const files = () => readdirSync(dir).sort();
+
+describe('RelayJournal', () => {
+	it('gives a new process what the previous one appended and did not settle, in order', () => {
+		const first = new RelayJournal({ dir });
+		first.append('order/a', bytes(1, 2, 3));
+		const settleB = first.append('feed/partner/ü', bytes(4));
+		first.append('order/a', bytes(5, 6));
+		settleB(); // settled, but the segment still holds unsettled ones: nothing is removed
+		// (the process dies here: no close)
+		const second = new RelayJournal({ dir });
+		const { records, damaged, segments } = second.leftovers();
+		expect(damaged).toBe(0);
+		expect(segments).toBe(1);
+		expect(records).toEqual([
+			{ name: 'order/a', update: bytes(1, 2, 3) },
+			{ name: 'feed/partner/ü', update: bytes(4) },
+			{ name: 'order/a', update: bytes(5, 6) }
+		]);
+		second.replayed();
+		expect(files()).toEqual([]);
+		expect(new RelayJournal({ dir }).leftovers().records).toEqual([]);
+	});
+
+	it('ends a replay at a torn or damaged frame and keeps what came before it', () => {
+		const journal = new RelayJournal({ dir });
+		journal.append('order/a', bytes(1));
+		journal.append('order/b', bytes(2, 2));
+		journal.append('order/c', bytes(3, 3, 3));
+		const [file] = files();
+		const path = join(dir, file!);
+		truncateSync(path, readFileSync(path).length - 2); // a crash in the middle of a write
+		let found = new RelayJournal({ dir }).leftovers();
+		expect(found.records.map((r) => r.name)).toEqual(['order/a', 'order/b']);
+		expect(found.damaged).toBe(1);
+
+		const damaged = readFileSync(path);
+		const secondFrameEnd =
+			encodeFrame('order/a', bytes(1)).length + encodeFrame('order/b', bytes(2, 2)).length;
+		damaged[secondFrameEnd - 1]! ^= 0xff; // a flipped bit in the last complete frame
+		writeFileSync(path, damaged);
+		found = new RelayJournal({ dir }).leftovers();
+		expect(found.records.map((r) => r.name)).toEqual(['order/a']);
+	});
+
+	it('reads frames exactly as they were encoded, and nothing from garbage', () => {
+		const frames = Buffer.concat([encodeFrame('x', bytes(9, 8)), encodeFrame('yy', bytes())]);
+		expect(readSegment(frames)).toEqual({
+			records: [
+				{ name: 'x', update: bytes(9, 8) },
+				{ name: 'yy', update: bytes() }
+			],
+			damaged: false
+		});
+		expect(readSegment(Buffer.from('not a journal at all')).records).toEqual([]);
+		expect(readSegment(Buffer.from('not a journal at all')).damaged).toBe(true);
+		expect(readSegment(Buffer.alloc(0))).toEqual({ records: [], damaged: false });
+	});
+
+	it('empties the current segment once everything in it is stored', () => {
+		const journal = new RelayJournal({ dir });
+		const settle = [journal.append('order/a', bytes(1)), journal.append('order/a', bytes(2))];
+		settle[0]!();
+		expect(readFileSync(join(dir, files()[0]!)).length).toBeGreaterThan(0);
+		settle[1]!();
+		settle[1]!(); // settling twice counts once
+		expect(files()).toHaveLength(1);
+		expect(readFileSync(join(dir, files()[0]!)).length).toBe(0);
+		journal.append('order/b', bytes(3));
+		expect(new RelayJournal({ dir }).leftovers().records).toEqual([
+			{ name: 'order/b', update: bytes(3) }
+		]);
+	});
+
+	it('moves on to a new segment when one is full and deletes each once it is all stored', () => {
+		const journal = new RelayJournal({ dir, segmentBytes: 64 });
+		const settles = Array.from({ length: 6 }, (_, i) =>
+			journal.append(`order/o${i}`, new Uint8Array(30).fill(i))
+		);
+		expect(files().length).toBeGreaterThanOrEqual(3);
+		// the oldest segments settle: their files go; an unsettled one stays whatever its age
+		settles[0]!();
+		settles[1]!();
+		settles[3]!();
+		const left = new RelayJournal({ dir }).leftovers().records.map((r) => r.name);
+		expect(left).not.toContain('order/o0');
+		expect(left).not.toContain('order/o1');
+		expect(left).toContain('order/o2');
+		expect(left).toContain('order/o5');
+		journal.close();
+		// close removes only segments whose updates are all stored
+		const after = new RelayJournal({ dir }).leftovers().records.map((r) => r.name);
+		expect(after).toContain('order/o2');
+		expect(after).toContain('order/o5');
+		expect(after).not.toContain('order/o0');
+	});
+
+	it('removes everything on close when everything was stored', () => {
+		const journal = new RelayJournal({ dir, segmentBytes: 64 });
+		const settles = Array.from({ length: 5 }, (_, i) =>
+			journal.append(`order/o${i}`, new Uint8Array(30))
+		);
+		settles.forEach((settle) => settle());
+		journal.close();
+		expect(files()).toEqual([]);
+		expect(() => journal.append('order/x', bytes(1))).toThrow(/closed/);
+	});
+});
