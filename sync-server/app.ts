@@ -61,7 +61,8 @@ export async function startSyncApp(
 			feeds?.changed(name);
 			deps.onChange?.(name, doc, update, origin);
 		},
-		onLoaded: (document) => feeds?.loaded(document)
+		onLoaded: (document) => feeds?.loaded(document),
+		onJoined: (document) => feeds?.joined(document)
 	});
 	let route: ReturnType<typeof createHttpRouter> | null = null;
 	const server = new SyncServer<DispatchPrincipal>({
@@ -84,7 +85,8 @@ export async function startSyncApp(
 		log,
 		secret: config.secret,
 		projectionDelayMs: config.projectionDelayMs,
-		indexLazyMs: config.indexLazyMs
+		indexLazyMs: config.indexLazyMs,
+		feedLazyMs: config.feedLazyMs
 	});
 	route = createHttpRouter({ database, registry, service, partners: feeds.partnerRoute });
 	const revocation = startRevocationSweep({

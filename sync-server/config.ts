@@ -46,6 +46,7 @@ function schema(production: boolean) {
 			z.number().max(10_000, 'must be at most 10000')
 		),
 		SYNC_INDEX_LAZY_MS: nonNegativeInt(5_000).pipe(z.number().max(60_000, 'must be at most 60000')),
+		SYNC_FEED_LAZY_MS: nonNegativeInt(5_000).pipe(z.number().max(60_000, 'must be at most 60000')),
 		SYNC_IDLE_UNLOAD_MS: positiveInt(30_000),
 		SYNC_RELAY: optional(z.enum(['durable', 'accepted'], { error: 'must be durable or accepted' })),
 		SYNC_JOURNAL_DIR: optional(
@@ -127,6 +128,8 @@ export function loadSyncConfig(env: Record<string, string | undefined> = process
 		projectionDelayMs: e.SYNC_PROJECTION_DELAY_MS,
 		/** How long an index row's activity-only change (updatedAt, conflicts) may wait (0: never). */
 		indexLazyMs: e.SYNC_INDEX_LAZY_MS,
+		/** How long a feed nobody has open may go without being written (0: never waits). */
+		feedLazyMs: e.SYNC_FEED_LAZY_MS,
 		revocationIntervalMs: e.SYNC_REVOCATION_INTERVAL_MS,
 		/** How long a validated session, its user and an order's people are reused by upgrades (0: off). */
 		authCache: { ttlMs: e.SYNC_AUTH_CACHE_MS, maxEntries: e.SYNC_AUTH_CACHE_ENTRIES },

@@ -154,6 +154,11 @@ export class SyncServer<P extends Principal> {
 		return this.documents.get(name)?.loaded === true;
 	}
 
+	/** True while at least one socket has the document open. */
+	isWatched(name: string): boolean {
+		return (this.documents.get(name)?.document.connections.size ?? 0) > 0;
+	}
+
 	/**
 	 * Runs `task` with the document loaded (loading it if needed) and kept in memory meanwhile:
 	 * for server-authored writes. Changes made in `task` are stored and broadcast like any update.
@@ -302,6 +307,11 @@ export class SyncServer<P extends Principal> {
 		ws.on('error', (error: Error & { code?: string }) => this.onSocketError(conn, error));
 		ws.once('close', () => this.detach(conn));
 		this.log.debug({ conn: conn.id, user: principal.id, doc: document.name }, 'socket open');
+		try {
+			this.hooks.joined?.(document);
+		} catch (error) {
+			this.log.error({ err: error, doc: document.name }, 'joined hook failed');
+		}
 		// ask the client for what the server lacks; the client asks for the rest with its own step 1
 		conn.send(encodeSyncStep1(document.doc));
 		const present = [...document.awareness.getStates().keys()];

@@ -43,6 +43,8 @@ export interface SyncHooks<P extends Principal> {
 	load(docName: string): Promise<Uint8Array | null>;
 	/** Called once after a document's stored state was applied, before anyone can use it. */
 	loaded?(document: SyncDocument): void;
+	/** Called when a socket has joined a document, before any of its messages is handled. */
+	joined?(document: SyncDocument): void;
 	/**
 	 * Called for every sync step 2 and update message from a client, before anything is applied.
 	 * Must be synchronous so messages of a socket are handled strictly in order.

@@ -18,6 +18,8 @@ export interface Feeds {
 	changed(docName: string): void;
 	/** For the core's `loaded` hook. */
 	loaded(document: SyncDocument): void;
+	/** For the core's `joined` hook. */
+	joined(document: SyncDocument): void;
 	/** POST /internal/partners/<id> */
 	partnerRoute: ReturnType<typeof createPartnerRoute>;
 	projection: OrderProjection;
@@ -37,12 +39,15 @@ export function createFeeds(options: {
 	projectionDelayMs?: number;
 	/** How long an index row's activity-only change may wait (SYNC_INDEX_LAZY_MS). */
 	indexLazyMs?: number;
+	/** How long a feed nobody has open may go without being written (SYNC_FEED_LAZY_MS). */
+	feedLazyMs?: number;
 }): Feeds {
 	const board = new PartnerBoard(options);
 	const projection = new OrderProjection({
 		...options,
 		coalesceMs: options.projectionDelayMs,
 		indexLazyMs: options.indexLazyMs,
+		feedLazyMs: options.feedLazyMs,
 		onPartnerStatsChanged: (partnerId) =>
 			void board.refreshPartner(partnerId).catch((error: unknown) => {
 				options.log.warn({ err: error, partnerId }, 'partner stats refresh failed');
@@ -55,6 +60,7 @@ export function createFeeds(options: {
 			projection.loaded(document);
 			board.loaded(document);
 		},
+		joined: (document) => projection.joined(document.name),
 		partnerRoute: createPartnerRoute({ board, secret: options.secret, log: options.log }),
 		projection,
 		board,

@@ -31,6 +31,8 @@ export function createDispatchHooks(options: {
 	onChange?: DocumentChangeListener;
 	/** Called after a document's stored state was loaded (the feeds reconcile orders here). */
 	onLoaded?: (document: SyncDocument) => void;
+	/** Called when a socket joined a document (a feed catches up with what it was owed). */
+	onJoined?: (document: SyncDocument) => void;
 }): SyncHooks<DispatchPrincipal> {
 	const { persistence, writePolicy } = options;
 	return {
@@ -41,6 +43,7 @@ export function createDispatchHooks(options: {
 			writePolicy.loaded(document);
 			options.onLoaded?.(document);
 		},
+		joined: (document) => options.onJoined?.(document),
 		validateUpdate: (document, update, connection, decoded) =>
 			writePolicy.validate(document, update, connection, decoded),
 		store: (name, update) => persistence.store(name, update),

@@ -24,6 +24,10 @@
 // Stopping writes everything still deferred. Such a write is by `_id` alone, without the guard:
 // overwriting activity is harmless, and a web app write it might race is always followed by a
 // document change whose guarded write then misses and is projected afresh.
+//
+// A feed nobody has open is written at most every `feedLazyMs`: the first change after a quiet
+// spell at once, later ones owed and written together when that time is up. A socket joining a
+// feed that is owed changes gets them with the next batch, and stopping writes all of them.
 import type * as Y from 'yjs';
 import {
 	feedDocName,
@@ -67,6 +71,8 @@ export interface ProjectionOptions {
 	coalesceMs?: number;
 	/** How long an index row's activity-only change may wait (default 5000). */
 	indexLazyMs?: number;
+	/** How long a feed nobody has open may go without being written (default 5000). */
+	feedLazyMs?: number;
 	/** Called when a partner's delivered count or rating may have changed. */
 	onPartnerStatsChanged?: (partnerId: string) => void;
 	/** The start of "today" for feed/admin's window (default: local midnight). */
@@ -257,6 +263,15 @@ export const PROJECTION_COALESCE_MS = 250;
 /** Default for `indexLazyMs`. */
 export const INDEX_LAZY_MS = 5_000;
 
+/** Default for `feedLazyMs`. */
+export const FEED_LAZY_MS = 5_000;
+
+/** Changes owed to a feed nobody had open: the orders, and since when the first one waits. */
+interface OwedFeed {
+	since: number;
+	orders: Set<string>;
+}
+
 export class OrderProjection {
 	private readonly pending = new Set<string>();
 	/** Orders of the batch being projected (their loading must not schedule them again). */
@@ -269,17 +284,30 @@ export class OrderProjection {
 	/** Orders whose row has an activity-only change waiting, and since when. */
 	private readonly deferred = new Map<string, number>();
 	private deferredTimer: NodeJS.Timeout | null = null;
+	private readonly feedLazyMs: number;
+	/** When each feed was last written (feeds nobody has open wait `feedLazyMs` between writes). */
+	private readonly feedWrittenAt = new Map<string, number>();
+	private readonly owedFeeds = new Map<string, OwedFeed>();
+	/** Feeds to write in the next batch whoever has them open (owed changes are being paid). */
+	private readonly forcedFeeds = new Set<string>();
+	private owedTimer: NodeJS.Timeout | null = null;
 	private stopped = false;
 
 	constructor(private readonly options: ProjectionOptions) {
 		this.coalesceMs = options.coalesceMs ?? PROJECTION_COALESCE_MS;
 		this.indexLazyMs = options.indexLazyMs ?? INDEX_LAZY_MS;
+		this.feedLazyMs = options.feedLazyMs ?? FEED_LAZY_MS;
 	}
 
 	/** The core's `changed` hook: any change to an order document. */
 	changed(docName: string): void {
 		const name = parseDocName(docName);
 		if (name?.kind === 'order') this.schedule(name.orderId);
+	}
+
+	/** The core's `joined` hook: a feed that someone opens gets what it is owed now. */
+	joined(docName: string): void {
+		if (this.owedFeeds.has(docName)) this.payOwed(docName);
 	}
 
 	/** The core's `loaded` hook: reconcile an order as it is loaded (unless we loaded it). */
@@ -302,12 +330,22 @@ export class OrderProjection {
 		this.timer = null;
 		if (this.deferredTimer) clearTimeout(this.deferredTimer);
 		this.deferredTimer = null;
-		// deferred rows are written now (a stopped projection defers nothing)
+		if (this.owedTimer) clearTimeout(this.owedTimer);
+		this.owedTimer = null;
+		// deferred rows and owed feeds are written now (a stopped projection defers nothing)
 		for (const orderId of this.deferred.keys()) this.pending.add(orderId);
+		for (const owed of this.owedFeeds.values()) {
+			for (const orderId of owed.orders) this.pending.add(orderId);
+		}
 		while (this.running || this.pending.size > 0) {
 			if (!this.running) this.run();
 			await this.running;
 		}
+	}
+
+	/** Feeds that are owed changes because nobody had them open (for tests). */
+	get owedFeedCount(): number {
+		return this.owedFeeds.size;
 	}
 
 	/** Orders whose index row has an activity-only change waiting (for tests). */
@@ -538,9 +576,27 @@ export class OrderProjection {
 			}
 		}
 		const today = (this.options.startOfToday ?? localMidnight)();
+		const now = Date.now();
 		for (const [name, members] of byFeed) {
 			const kind = feedKindOf(name);
 			if (kind === null) continue;
+			if (!this.feedIsDue(name, now)) {
+				this.owe(name, members, now);
+				continue;
+			}
+			this.feedWrittenAt.set(name, now);
+			this.forcedFeeds.delete(name);
+			const owed = this.owedFeeds.get(name);
+			if (owed) {
+				// this batch writes some of what it owes; the rest goes in the next, whatever its age
+				this.owedFeeds.delete(name);
+				const written = new Set(members.map((order) => order.orderId));
+				const rest = [...owed.orders].filter((orderId) => !written.has(orderId));
+				if (rest.length > 0) {
+					this.forcedFeeds.add(name);
+					for (const orderId of rest) this.schedule(orderId);
+				}
+			}
 			try {
 				await this.options.server.withDocument(name, (document) => {
 					document.doc.transact(() => {
@@ -555,6 +611,54 @@ export class OrderProjection {
 				this.options.log.error({ err: error, feed: name }, 'feed projection failed');
 			}
 		}
+	}
+
+	/** Whether a feed is written in this batch (see the header: feeds nobody has open wait). */
+	private feedIsDue(name: string, now: number): boolean {
+		if (this.stopped || this.feedLazyMs === 0 || this.forcedFeeds.has(name)) return true;
+		if (this.options.server.isWatched(name)) return true;
+		const owed = this.owedFeeds.get(name);
+		if (owed) return now - owed.since >= this.feedLazyMs;
+		return now - (this.feedWrittenAt.get(name) ?? -Infinity) >= this.feedLazyMs;
+	}
+
+	private owe(name: string, members: Projected[], now: number): void {
+		let owed = this.owedFeeds.get(name);
+		if (owed === undefined) this.owedFeeds.set(name, (owed = { since: now, orders: new Set() }));
+		for (const order of members) owed.orders.add(order.orderId);
+		this.armOwed();
+	}
+
+	/** Schedules a feed's owed orders, to be written in the next batch. */
+	private payOwed(name: string): void {
+		const owed = this.owedFeeds.get(name);
+		if (!owed) return;
+		this.forcedFeeds.add(name);
+		for (const orderId of owed.orders) this.schedule(orderId);
+	}
+
+	/** Wakes up when the oldest owed feed is due and pays every due one. */
+	private armOwed(): void {
+		if (this.owedTimer || this.stopped) return;
+		let first = Infinity;
+		for (const [name, owed] of this.owedFeeds) {
+			if (!this.forcedFeeds.has(name)) first = Math.min(first, owed.since);
+		}
+		if (first === Infinity) return;
+		this.owedTimer = setTimeout(
+			() => {
+				this.owedTimer = null;
+				const now = Date.now();
+				for (const [name, owed] of this.owedFeeds) {
+					if (now - owed.since >= this.feedLazyMs && !this.forcedFeeds.has(name)) {
+						this.payOwed(name);
+					}
+				}
+				this.armOwed();
+			},
+			Math.max(0, first + this.feedLazyMs - Date.now())
+		);
+		this.owedTimer.unref();
 	}
 
 	/** Puts the order's entry into the feed or takes it out; true if a finished entry was written. */
