@@ -42,6 +42,9 @@ function schema(production: boolean) {
 		SYNC_CONNECTIONS_PARTNER: positiveInt(100),
 		SYNC_CONNECTIONS_ADMIN: positiveInt(4000),
 		SYNC_PERSIST_DELAY_MS: nonNegativeInt(0).pipe(z.number().max(10_000, 'must be at most 10000')),
+		SYNC_PERSIST_INTERVAL_MS: nonNegativeInt(20).pipe(
+			z.number().max(10_000, 'must be at most 10000')
+		),
 		SYNC_PROJECTION_DELAY_MS: positiveInt(250).pipe(
 			z.number().max(10_000, 'must be at most 10000')
 		),
@@ -119,6 +122,7 @@ export function loadSyncConfig(env: Record<string, string | undefined> = process
 		journalDir: e.SYNC_JOURNAL_DIR ?? join(tmpdir(), 'dispatch-sync-journal'),
 		persistence: {
 			persistDelayMs: e.SYNC_PERSIST_DELAY_MS,
+			minFlushIntervalMs: e.SYNC_PERSIST_INTERVAL_MS,
 			compactThreshold: e.SYNC_COMPACT_THRESHOLD,
 			generationRows: e.SYNC_LOG_GENERATION_ROWS,
 			generationAgeMs: e.SYNC_LOG_GENERATION_AGE_MS,

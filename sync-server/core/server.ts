@@ -82,6 +82,8 @@ export class SyncServer<P extends Principal> {
 	private readonly limits: SyncLimits;
 	private readonly log: Logger;
 	private readonly connectionOptions: ConnectionOptions;
+	private readonly clientUpdates;
+	private readonly serverUpdates;
 	private pendingUpgrades = 0;
 	private closing = false;
 	private pingTimer: NodeJS.Timeout | null = null;
@@ -91,6 +93,8 @@ export class SyncServer<P extends Principal> {
 		this.limits = options.limits;
 		this.log = options.log;
 		this.metrics = createCoreMetrics(options.registry);
+		this.clientUpdates = this.metrics.updates.labels({ origin: 'client' });
+		this.serverUpdates = this.metrics.updates.labels({ origin: 'server' });
 		this.authGate = new Semaphore(options.limits.authConcurrency);
 		this.loadGate = new Semaphore(options.limits.loadConcurrency);
 		this.connectionOptions = {
@@ -593,14 +597,14 @@ export class SyncServer<P extends Principal> {
 		const { doc, awareness, name } = document;
 		doc.on('update', (update: Uint8Array, origin: unknown, _doc: Y.Doc, tr: Y.Transaction) => {
 			if (origin === LOAD_ORIGIN) return;
-			this.metrics.updates.inc({ origin: origin instanceof Connection ? 'client' : 'server' });
+			(origin instanceof Connection ? this.clientUpdates : this.serverUpdates).inc();
 			document.approxBytes += update.length;
 			const accepted = performance.now();
 			const stored = this.hooks.store(name, update);
 			document.trackStore(stored);
 			const relayNow = this.limits.relay === 'accepted';
+			const frame = encodeSyncUpdate(update);
 			if (relayNow) {
-				const frame = encodeSyncUpdate(update);
 				for (const conn of document.connections) if (conn !== origin) conn.send(frame);
 			}
 			// by default relayed to the room only once durable (see SyncDocument.durable); the
@@ -613,7 +617,6 @@ export class SyncServer<P extends Principal> {
 					if (document.released) return;
 					if (document.durable) Y.applyUpdate(document.durable, update, LOAD_ORIGIN);
 					if (!document.durableStalled) document.durableState = stateAfter;
-					const frame = encodeSyncUpdate(update);
 					if (!relayNow) for (const conn of document.connections) conn.send(frame);
 					else if (origin instanceof Connection && document.connections.has(origin)) {
 						origin.send(frame);

@@ -36,6 +36,7 @@ import {
 	feedMap,
 	feedsForOrder,
 	isFinalStatus,
+	lastActivityAt,
 	orderDocName,
 	parseDocName,
 	readOrderCached,
@@ -164,7 +165,7 @@ export function projectIndex(
 		cancelledAt,
 		rating: view.rating ? { stars: view.rating.stars, comment: view.rating.comment } : null,
 		conflicts: view.fold.conflicts.length,
-		updatedAt: dateOrNull(feedEntryFor(view, 'admin').updatedAt) ?? new Date()
+		updatedAt: dateOrNull(lastActivityAt(view)) ?? new Date()
 	};
 }
 

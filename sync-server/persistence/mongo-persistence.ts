@@ -22,6 +22,12 @@ export interface PersistenceOptions {
 	 */
 	persistDelayMs: number;
 	/**
+	 * The least time from the start of one scheduled write to the start of the next (default 0).
+	 * An update that arrives after a quiet spell is written at once; under load, writes gather
+	 * what arrived meanwhile, at most one per interval: fewer, larger writes for the same updates.
+	 */
+	minFlushIntervalMs?: number;
+	/**
 	 * Rows of one document in the current log generation that close it early (and so compact it
 	 * with everything in it); also rows found at load that trigger a compaction of the document.
 	 */
@@ -85,6 +91,8 @@ export class MongoPersistence {
 	private flushTimer: NodeJS.Timeout | null = null;
 	/** A scheduled flush is running; what arrives meanwhile waits for the next one. */
 	private flushing = false;
+	/** When the last scheduled write started (performance.now()). */
+	private lastFlushStart = -Infinity;
 	/** Something asked for the next flush to start without the batching delay. */
 	private urgent = false;
 	/** Flushes run one at a time, so sequence numbers are assigned in order. */
@@ -334,15 +342,18 @@ export class MongoPersistence {
 
 	private scheduleFlush(delayMs: number): void {
 		if (this.flushTimer || this.flushing || this.closed) return;
+		const interval = this.urgent ? 0 : (this.options.minFlushIntervalMs ?? 0);
+		const wait = Math.max(delayMs, this.lastFlushStart + interval - performance.now());
 		this.flushTimer = setTimeout(() => {
 			this.flushTimer = null;
+			this.lastFlushStart = performance.now();
 			this.flushing = true;
 			this.urgent = false;
 			void this.runFlush(false).finally(() => {
 				this.flushing = false;
 				this.rescheduleIfPending();
 			});
-		}, delayMs);
+		}, wait);
 	}
 
 	private rescheduleIfPending(): void {

@@ -30,6 +30,7 @@ afterEach(async () => {
 function open(
 	options: {
 		persistDelayMs?: number;
+		minFlushIntervalMs?: number;
 		compactThreshold?: number;
 		generationRows?: number;
 		retire?: boolean;
@@ -39,6 +40,7 @@ function open(
 	const registry = new Registry();
 	const persistence = new MongoPersistence(database, {
 		persistDelayMs: options.persistDelayMs ?? 0,
+		minFlushIntervalMs: options.minFlushIntervalMs,
 		compactThreshold: options.compactThreshold ?? 1000,
 		generationRows: options.generationRows ?? 1000,
 		retireEarlierGenerations: options.retire ?? true,
@@ -118,6 +120,22 @@ describe('group commit', () => {
 		expect((await readStored(database, name)).logEntries).toBe(0);
 		await stored;
 		expect((await readStored(database, name)).logEntries).toBe(1);
+	});
+
+	it('with a flush interval, writes after a quiet spell at once, and under load once per interval', async () => {
+		const { persistence, counter } = open({ minFlushIntervalMs: 600 });
+		const name = newName();
+		const source = new Y.Doc();
+		const started = performance.now();
+		await persistence.store(name, appendUpdate(source, 'quiet'));
+		expect(await counter('sync_flushes_total')).toBe(1);
+		// right behind it: these wait for the interval, and go together
+		await Promise.all(
+			['b', 'c', 'd'].map((text) => persistence.store(name, appendUpdate(source, text)))
+		);
+		expect(performance.now() - started).toBeGreaterThanOrEqual(600);
+		expect(await counter('sync_flushes_total')).toBe(2);
+		expect((await readStored(database, name)).logEntries).toBe(2);
 	});
 });
 

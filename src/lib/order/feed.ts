@@ -58,6 +58,20 @@ function latestIso(times: readonly string[]): string {
 	return best;
 }
 
+const activityTimes = new WeakMap<OrderView, string>();
+
+/** When the order last changed: its newest event, its claim or its creation (an ISO time). */
+export function lastActivityAt(view: OrderView): string {
+	let at = activityTimes.get(view);
+	if (at === undefined) {
+		const times = [view.meta.createdAt, ...view.events.map((event) => event.at)];
+		if (view.assignment) times.push(view.assignment.claimedAt);
+		at = latestIso(times);
+		activityTimes.set(view, at);
+	}
+	return at;
+}
+
 /**
  * Entries already built per view (views are immutable; a changed document gives a new one). The
  * server puts one order into up to three feeds and its index per change: one build, not four.
@@ -77,8 +91,6 @@ export function feedEntryFor(view: OrderView, feed: FeedKind): FeedEntry {
 
 function buildFeedEntry(view: OrderView, feed: FeedKind): FeedEntry {
 	const { meta, assignment, rating, fold } = view;
-	const times = [meta.createdAt, ...view.events.map((event) => event.at)];
-	if (assignment) times.push(assignment.claimedAt);
 	const entry: FeedEntry = {
 		id: meta.orderId,
 		status: view.status,
@@ -87,7 +99,7 @@ function buildFeedEntry(view: OrderView, feed: FeedKind): FeedEntry {
 		items: meta.items.map((item) => ({ name: item.name, quantity: item.quantity })),
 		city: meta.address.city,
 		createdAt: meta.createdAt,
-		updatedAt: latestIso(times),
+		updatedAt: lastActivityAt(view),
 		customerId: meta.customerId,
 		customerName: meta.customerName,
 		partnerId: assignment?.partnerId ?? null,
