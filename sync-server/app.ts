@@ -72,6 +72,7 @@ export async function startSyncApp(
 		registry,
 		handleHttp: (req, res) => route!(req, res)
 	});
+	persistence.useLiveState((name) => server.currentState(name));
 	const service = createServiceChannel({
 		server,
 		writePolicy,

@@ -158,6 +158,13 @@ export class SyncServer<P extends Principal> {
 		return this.documents.get(name)?.loaded === true;
 	}
 
+	/** A loaded document's whole state (everything accepted), or null when it is not loaded. */
+	currentState(name: string): Uint8Array | null {
+		const entry = this.documents.get(name);
+		if (!entry?.loaded || entry.document.released) return null;
+		return Y.encodeStateAsUpdate(entry.document.doc);
+	}
+
 	/** True while at least one socket has the document open. */
 	isWatched(name: string): boolean {
 		return (this.documents.get(name)?.document.connections.size ?? 0) > 0;

@@ -6,6 +6,10 @@
 // once, and whatever arrives during a write is merged per document into the next one (one
 // insertMany). Compaction merges rows into a snapshot; the rows stay until their generation is
 // retired (every document in it compacted) and dropped: snapshot first, then delete.
+//
+// A document the server has loaded is compacted from its state in memory (`useLiveState`): that
+// state holds every row written for it, since every update is applied before it is stored, so
+// the snapshot needs no reads at all. Only documents not loaded are merged from their rows.
 import { Binary, type Db } from 'mongodb';
 import { Counter, type Registry } from 'prom-client';
 import * as Y from 'yjs';
@@ -81,8 +85,12 @@ class MissingRowError extends Error {
 	}
 }
 
+/** The state of a document the server has loaded now (every update applied), or null. */
+export type LiveState = (name: string) => Uint8Array | null;
+
 export class MongoPersistence {
 	private readonly logs = new Map<string, DocLog>();
+	private liveState: LiveState | null = null;
 	private readonly generations: LogGenerations;
 	private readonly collections: Collections;
 	private opened: Promise<void> | null = null;
@@ -155,6 +163,11 @@ export class MongoPersistence {
 				help: 'Completed compactions of a document log into its snapshot',
 				registers
 			}),
+			compactionsFromMemory: new Counter({
+				name: 'sync_compactions_from_memory_total',
+				help: 'Compactions written from the loaded document, without reading its log',
+				registers
+			}),
 			compactionFailures: new Counter({
 				name: 'sync_compaction_failures_total',
 				help: 'Compactions that failed (the log is kept; retried later)',
@@ -166,6 +179,11 @@ export class MongoPersistence {
 				registers
 			})
 		};
+	}
+
+	/** Lets compaction take a loaded document's state from memory (see the header). */
+	useLiveState(liveState: LiveState): void {
+		this.liveState = liveState;
 	}
 
 	/** Finds what earlier runs left in the log (and retires it in the background). Call first. */
@@ -558,9 +576,39 @@ export class MongoPersistence {
 		return this.onCompactionChain(() => this.compactOnce(name), { doc: name });
 	}
 
+	/**
+	 * A loaded document's snapshot from memory, as merged up to the last row written for it;
+	 * false when it is not loaded (or its log position is not known yet).
+	 */
+	private async compactFromMemory(name: string, atLeast: number): Promise<boolean> {
+		const log = this.logs.get(name);
+		if (!log?.seqKnown || log.unverified) return false;
+		const state = this.liveState?.(name);
+		if (!state) return false;
+		const upTo = Math.max(log.lastSeq, atLeast);
+		await this.collections.docSnapshots.replaceOne(
+			{ _id: name },
+			{
+				update: new Binary(state),
+				stateVector: new Binary(Y.encodeStateVectorFromUpdate(state)),
+				mergedSeq: upTo,
+				updatedAt: new Date()
+			},
+			{ upsert: true }
+		);
+		this.metrics.compactions.inc();
+		this.metrics.compactionsFromMemory.inc();
+		this.markMerged(name, upTo);
+		return true;
+	}
+
 	/** Merges a document's rows up to what is durable into its snapshot. */
 	private async compactOnce(name: string): Promise<void> {
 		const log = this.logs.get(name);
+		if (log && log.lastSeq > log.mergedSeq && (await this.compactFromMemory(name, 0))) {
+			await this.dropDrained();
+			return;
+		}
 		const upTo = log?.lastSeq ?? this.generations.lastSeq(name);
 		const snapshot = await this.collections.docSnapshots.findOne({ _id: name });
 		const mergedSeq = snapshot?.mergedSeq ?? 0;
@@ -616,6 +664,10 @@ export class MongoPersistence {
 	private queueRetirement(generation: Generation): void {
 		void this.onCompactionChain(
 			async () => {
+				for (const [name, upTo] of [...generation.unmerged]) {
+					if (this.winding) return; // kept; the next start retires it
+					await this.compactFromMemory(name, upTo);
+				}
 				if (generation.unmerged.size > 0) {
 					const byDoc = new Map<string, DocLogRowDoc[]>();
 					for await (const row of generation.collection.find({})) {

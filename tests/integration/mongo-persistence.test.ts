@@ -326,3 +326,30 @@ describe('the relay journal', () => {
 		}
 	});
 });
+
+describe('compaction of a loaded document', () => {
+	it('writes the snapshot from the state in memory, reading none of its rows', async () => {
+		const { persistence, counter } = open();
+		const name = newName();
+		const source = new Y.Doc();
+		for (const text of ['a', 'b', 'c']) await persistence.store(name, appendUpdate(source, text));
+		persistence.useLiveState((doc) => (doc === name ? Y.encodeStateAsUpdate(source) : null));
+		// the rows are gone: merging them would fail, so a snapshot can only come from memory
+		const [generation] = await generationsIn();
+		await database.db.collection(generation!).deleteMany({});
+		await persistence.rotateLog();
+		expect(await counter('sync_compactions_from_memory_total')).toBe(1);
+		expect(await counter('sync_compaction_failures_total')).toBe(0);
+		const stored = await readStored(database, name);
+		expect(stored.snapshot?.mergedSeq).toBe(3);
+		expect(eventsOf(stored.doc)).toEqual(['a', 'b', 'c']);
+		await expect.poll(generationsIn, SETTLED).not.toContain(generation);
+
+		// a document that is not loaded is still merged from its rows
+		const other = newName();
+		await persistence.store(other, appendUpdate(new Y.Doc(), 'x'));
+		await persistence.compact(other);
+		expect(await counter('sync_compactions_from_memory_total')).toBe(1);
+		expect(eventsOf((await readStored(database, other)).doc)).toEqual(['x']);
+	});
+});
