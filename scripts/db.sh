@@ -7,15 +7,17 @@ FERRETDB_VERSION="v1.24.2"
 # FERRETDB_BUILD=patched (default) or stock. FerretDB 1.24's SQLite backend creates the `_id`
 # index on `_ferretdb_sjson->"_id"` but looks rows up by `_ferretdb_sjson->'$._id'`, a different
 # expression, so SQLite never uses the index: every find, update and delete by `_id` reads the
-# whole collection (docs/performance.md). The patched build changes that one constant so that
-# `_id` lookups use the index, as they do on MongoDB. `stock` builds the release as it is.
+# whole collection (docs/performance.md). And it only looks up by `_id` when the filter has no
+# other field, though every command filters the rows it gets again. The patched build changes
+# that constant and that condition, so `_id` lookups use the index, as they do on MongoDB (a
+# filter `{_id, status}` reads one row, then checks `status`). `stock` builds the release as is.
 FERRETDB_BUILD="${FERRETDB_BUILD:-patched}"
 case "$FERRETDB_BUILD" in patched|stock) ;; *) echo "db.sh: FERRETDB_BUILD must be patched or stock" >&2; exit 2 ;; esac
 BIN_DIR="$ROOT/.local/bin"
 BIN="$BIN_DIR/ferretdb"
 [ "$FERRETDB_BUILD" = stock ] && BIN="$BIN_DIR/ferretdb-stock"
 STAMP="$BIN.build"
-BUILD_ID="$FERRETDB_VERSION $FERRETDB_BUILD id-index-1"
+BUILD_ID="$FERRETDB_VERSION $FERRETDB_BUILD id-index-2"
 DB_PORT="${DB_PORT:-27017}"
 DB_DIR="${DB_DIR:-$ROOT/.local/db-$DB_PORT}"
 PID_FILE="$DB_DIR/ferretdb.pid"
@@ -43,6 +45,10 @@ install() {
     sed -i "s|IDColumn = DefaultColumn + \"->'\$._id'\"|IDColumn = DefaultColumn + \`->\"_id\"\`|" "$meta"
     grep -q 'IDColumn = DefaultColumn + `->"_id"`' "$meta" ||
       { echo "db.sh: patching FerretDB's _id lookup failed" >&2; exit 1; }
+    local coll="$tmp/internal/backends/sqlite/collection.go"
+    [ "$(grep -c 'if params.Filter.Len() == 1 {' "$coll")" = 2 ] ||
+      { echo "db.sh: FerretDB source changed; the _id pushdown patch does not apply" >&2; exit 1; }
+    sed -i 's/if params.Filter.Len() == 1 {/if params.Filter.Len() >= 1 {/' "$coll"
   fi
   mkdir -p "$BIN_DIR"
   (cd "$tmp" && GOTOOLCHAIN=local CGO_ENABLED=0 go build -trimpath -o "$BIN" ./cmd/ferretdb)
