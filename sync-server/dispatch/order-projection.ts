@@ -258,6 +258,14 @@ interface Projected {
 	failed: boolean;
 }
 
+/**
+ * A batch works through its orders and feeds in slices, giving the event loop back in between:
+ * for loaded documents every step would otherwise resolve at once, and a batch of hundreds of
+ * orders would hold back every socket's messages until it is done.
+ */
+const SLICE = 50;
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** Default for `coalesceMs`: boards show a change within about a quarter of a second. */
 export const PROJECTION_COALESCE_MS = 250;
 
@@ -388,14 +396,17 @@ export class OrderProjection {
 	}
 
 	private async projectBatch(orderIds: string[]): Promise<void> {
-		const read = await Promise.all(
-			orderIds.map((orderId) =>
+		const read: Array<Projected | null> = [];
+		for (let i = 0; i < orderIds.length; i += SLICE) {
+			if (i > 0) await yieldToEventLoop();
+			const slice = orderIds.slice(i, i + SLICE).map((orderId) =>
 				this.readDocument(orderId).catch((error: unknown) => {
 					this.options.log.error({ err: error, orderId }, 'order projection failed');
 					return null;
 				})
-			)
-		);
+			);
+			read.push(...(await Promise.all(slice)));
+		}
 		const orders = read.filter((entry) => entry !== null);
 		if (orders.length === 0) return;
 		await this.updateIndex(orders);
@@ -578,6 +589,7 @@ export class OrderProjection {
 		}
 		const today = (this.options.startOfToday ?? localMidnight)();
 		const now = Date.now();
+		let written = 0;
 		for (const [name, members] of byFeed) {
 			const kind = feedKindOf(name);
 			if (kind === null) continue;
@@ -585,6 +597,7 @@ export class OrderProjection {
 				this.owe(name, members, now);
 				continue;
 			}
+			if (++written % SLICE === 0) await yieldToEventLoop();
 			this.feedWrittenAt.set(name, now);
 			this.forcedFeeds.delete(name);
 			const owed = this.owedFeeds.get(name);

@@ -5,8 +5,8 @@ import type { SyncServer } from '../core/server.ts';
 import type { AuthCache } from './authenticate.ts';
 import type { DispatchPrincipal } from './principal.ts';
 
-// one query for every session of a busy server (an index lookup per id on MongoDB; on FerretDB each
-// query reads the whole collection, so fewer is better)
+// one query for all the sessions of a busy server: on FerretDB each query reads the whole
+// collection (on MongoDB it is an index lookup per id either way)
 const BATCH = 5000;
 
 /**

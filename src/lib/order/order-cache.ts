@@ -10,6 +10,9 @@
 // change anywhere re-parses that root; events appended at the end (the common case) are parsed
 // and folded on their own, anything else re-folds the whole log. Event values are parsed once
 // per value object, so even a re-fold after an insertion in the middle runs no schema again.
+// Observers on the four roots mark which of them changed since the last read, so a read after a
+// change to `events` alone does not look at the maps at all, and a read after no change at all
+// looks at nothing.
 import type * as Y from 'yjs';
 import {
 	assignmentMap,
@@ -52,6 +55,9 @@ interface CacheEntry {
 	/** The last view handed out; handed out again while nothing changed. */
 	view: OrderView | null;
 	viewStale: boolean;
+	/** Roots changed since they were last compared (set by observers). */
+	mapsDirty: boolean;
+	eventsDirty: boolean;
 }
 
 const entries = new WeakMap<Y.Doc, CacheEntry>();
@@ -149,14 +155,29 @@ function refresh(doc: Y.Doc): CacheEntry {
 			foldFacts: null,
 			folded: 0,
 			view: null,
-			viewStale: true
+			viewStale: true,
+			mapsDirty: true,
+			eventsDirty: true
 		};
+		const created = entry;
+		const markMaps = () => (created.mapsDirty = true);
+		metaMap(doc).observe(markMaps);
+		assignmentMap(doc).observe(markMaps);
+		ratingMap(doc).observe(markMaps);
+		eventsArray(doc).observe(() => (created.eventsDirty = true));
 		entries.set(doc, entry);
 	}
-	let changed = refreshMap(metaMap(doc), entry.meta, parseOrderMeta);
-	if (refreshMap(assignmentMap(doc), entry.assignment, parseAssignment)) changed = true;
-	if (refreshMap(ratingMap(doc), entry.rating, parseRating)) changed = true;
-	if (refreshEvents(doc, entry)) changed = true;
+	let changed = false;
+	if (entry.mapsDirty) {
+		entry.mapsDirty = false;
+		if (refreshMap(metaMap(doc), entry.meta, parseOrderMeta)) changed = true;
+		if (refreshMap(assignmentMap(doc), entry.assignment, parseAssignment)) changed = true;
+		if (refreshMap(ratingMap(doc), entry.rating, parseRating)) changed = true;
+	}
+	if (entry.eventsDirty) {
+		entry.eventsDirty = false;
+		if (refreshEvents(doc, entry)) changed = true;
+	}
 	if (changed) entry.viewStale = true;
 	return entry;
 }
