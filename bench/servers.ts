@@ -2,6 +2,7 @@
 // ours (the real sync-server, bundled from source like `npm run build:sync`), the bare
 // @y/websocket-server 0.1.1 (its own bin) and a bare @hocuspocus/server 3.x.
 import { mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
@@ -95,6 +96,8 @@ export async function startServer(
 					ALLOWED_ORIGINS: (ours.allowedOrigins ?? [BENCH_ORIGIN]).join(','),
 					// per-update info lines would make the bench measure logging
 					LOG_LEVEL: 'warn',
+					// the relay journal (a folder per scratch database, removed by the graceful stop)
+					SYNC_JOURNAL_DIR: join(tmpdir(), 'dispatch-bench-journal'),
 					...ours.env
 				}
 			});

@@ -18,6 +18,7 @@ import {
 	openSync,
 	readdirSync,
 	readFileSync,
+	rmdirSync,
 	rmSync,
 	writeSync
 } from 'node:fs';
@@ -189,6 +190,11 @@ export class RelayJournal {
 		}
 		this.sealed.clear();
 		this.current = null;
+		try {
+			rmdirSync(this.dir); // only when nothing is left in it
+		} catch {
+			/* segments kept for the next start, or already gone */
+		}
 	}
 
 	private settle(segment: Segment): void {

@@ -55,6 +55,7 @@ async function storm(
 	ready: (client: RawSyncClient, index: number) => boolean
 ): Promise<{ clients: RawSyncClient[]; ms: number }> {
 	const started = performance.now();
+	let synced = 0;
 	const clients = await Promise.all(
 		docs.map(async (doc, i) => {
 			const room = rooms[i % rooms.length]!;
@@ -68,9 +69,20 @@ async function storm(
 			);
 			client.requestSync();
 			await client.until(() => ready(client, i), 45_000);
+			synced++;
 			return client;
 		})
-	);
+	).catch((error: unknown) => {
+		// what the server said while it happened (its warnings and errors), to tell a stall apart
+		const complaints = server
+			.output()
+			.split('\n')
+			.filter((line) => /"level":(4|5|6)0/.test(line))
+			.slice(-15);
+		throw new Error(
+			`${synced}/${docs.length} synced: ${String(error)}\nserver:\n${complaints.join('\n')}`
+		);
+	});
 	return { clients, ms: performance.now() - started };
 }
 

@@ -1,6 +1,8 @@
 // Clients of the sync-server for tests: the stock y-websocket provider in Node (through a `ws`
 // subclass that adds the Cookie and Origin headers a browser would send), raw protocol clients
 // for volume and fuzzing, and fixtures (users with sessions, order index rows, stored state).
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Binary, type Db } from 'mongodb';
 import WebSocket from 'ws';
 import * as decoding from 'lib0/decoding';
@@ -25,6 +27,8 @@ export interface SyncServerHandle extends Awaited<ReturnType<typeof startSyncSer
 	wsUrl: string;
 }
 
+const TEST_JOURNAL_DIR = join(tmpdir(), 'dispatch-test-journal');
+
 /** The sync-server from source with test defaults (fast flush, known secret and origin). */
 export async function startTestSyncServer(
 	mongoUri: string,
@@ -36,6 +40,8 @@ export async function startTestSyncServer(
 		ALLOWED_ORIGINS: TEST_ORIGIN,
 		SYNC_PERSIST_DELAY_MS: '10',
 		SYNC_REVOCATION_INTERVAL_MS: '1000',
+		// (a folder per test database inside it; emptied and removed by every graceful stop)
+		SYNC_JOURNAL_DIR: TEST_JOURNAL_DIR,
 		...env
 	});
 	return Object.assign(server, { wsUrl: `ws://127.0.0.1:${server.port}` });
