@@ -54,7 +54,7 @@ install() {
   (cd "$tmp" && GOTOOLCHAIN=local CGO_ENABLED=0 go build -trimpath -o "$BIN" ./cmd/ferretdb)
   rm -rf "$tmp"
   echo "$BUILD_ID" > "$STAMP"
-  "$BIN" --version | head -1 >&2
+  "$BIN" --version 2>/dev/null | sed -n 1p >&2   # (sed reads it all: `head` could end it with SIGPIPE)
 }
 
 running() { [ -f "$PID_FILE" ] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null; }

@@ -586,17 +586,7 @@ export class MongoPersistence {
 		const state = this.liveState?.(name);
 		if (!state) return false;
 		const upTo = Math.max(log.lastSeq, atLeast);
-		await this.collections.docSnapshots.replaceOne(
-			{ _id: name },
-			{
-				update: new Binary(state),
-				stateVector: new Binary(Y.encodeStateVectorFromUpdate(state)),
-				mergedSeq: upTo,
-				updatedAt: new Date()
-			},
-			{ upsert: true }
-		);
-		this.metrics.compactions.inc();
+		await this.saveSnapshot(name, state, Y.encodeStateVectorFromUpdate(state), upTo);
 		this.metrics.compactionsFromMemory.inc();
 		this.markMerged(name, upTo);
 		return true;
@@ -633,21 +623,30 @@ export class MongoPersistence {
 				if (snapshot) Y.applyUpdate(doc, bytesOf(snapshot.update));
 				for (const row of rows) Y.applyUpdate(doc, bytesOf(row.update));
 			});
-			await this.collections.docSnapshots.replaceOne(
-				{ _id: name },
-				{
-					update: new Binary(Y.encodeStateAsUpdate(doc)),
-					stateVector: new Binary(Y.encodeStateVector(doc)),
-					mergedSeq: upTo,
-					updatedAt: new Date()
-				},
-				{ upsert: true }
-			);
-			this.metrics.compactions.inc();
+			await this.saveSnapshot(name, Y.encodeStateAsUpdate(doc), Y.encodeStateVector(doc), upTo);
 			this.options.log.debug({ doc: name, merged: rows.length, upTo }, 'compacted');
 		} finally {
 			doc.destroy();
 		}
+	}
+
+	private async saveSnapshot(
+		name: string,
+		update: Uint8Array,
+		stateVector: Uint8Array,
+		mergedSeq: number
+	): Promise<void> {
+		await this.collections.docSnapshots.replaceOne(
+			{ _id: name },
+			{
+				update: new Binary(update),
+				stateVector: new Binary(stateVector),
+				mergedSeq,
+				updatedAt: new Date()
+			},
+			{ upsert: true }
+		);
+		this.metrics.compactions.inc();
 	}
 
 	private markMerged(name: string, upTo: number): void {
