@@ -617,7 +617,7 @@ export class MongoPersistence {
 		rows: DocLogRowDoc[],
 		upTo: number
 	): Promise<void> {
-		const doc = new Y.Doc();
+		const doc = new Y.Doc({ guid: name });
 		try {
 			Y.transact(doc, () => {
 				if (snapshot) Y.applyUpdate(doc, bytesOf(snapshot.update));
