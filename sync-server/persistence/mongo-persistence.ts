@@ -210,9 +210,15 @@ export class MongoPersistence {
 	}
 
 	private async loadOnce(name: string): Promise<Uint8Array | null> {
+		// How far the log goes, taken before the snapshot is read. A compaction running meanwhile
+		// writes its snapshot first and only then marks the rows merged (which takes them out of
+		// `lastSeq`): so either the snapshot read next has them, or they are still counted here
+		// and read below (or found gone, and the load retried). Taken after the snapshot, a
+		// compaction in between would make the old snapshot look complete.
+		const logged = this.generations.lastSeq(name);
 		const snapshot = await this.collections.docSnapshots.findOne({ _id: name });
 		const mergedSeq = snapshot?.mergedSeq ?? 0;
-		const lastSeq = Math.max(mergedSeq, this.generations.lastSeq(name));
+		const lastSeq = Math.max(mergedSeq, logged);
 		const rows = await this.readRows(name, mergedSeq, lastSeq);
 		const existing = this.logs.get(name);
 		if (existing) {
@@ -342,7 +348,13 @@ export class MongoPersistence {
 
 	/** The log rows `(after, upTo]` of a document, in order. A missing row is damage: it throws. */
 	private async readRows(name: string, after: number, upTo: number): Promise<DocLogRowDoc[]> {
-		const places = this.generations.locate(name, after, upTo);
+		let places;
+		try {
+			places = this.generations.locate(name, after, upTo);
+		} catch {
+			// merged into a snapshot since `upTo` was taken: the caller reads the snapshot again
+			throw new MissingRowError(rowId(name, after + 1));
+		}
 		return Promise.all(
 			places.map(async ({ generation, seq }) => {
 				const row = await generation.collection.findOne({ _id: rowId(name, seq) });

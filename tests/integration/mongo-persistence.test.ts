@@ -353,3 +353,43 @@ describe('compaction of a loaded document', () => {
 		expect(eventsOf((await readStored(database, other)).doc)).toEqual(['x']);
 	});
 });
+
+describe('a load racing the retirement of a generation', () => {
+	it('does not take an old snapshot for complete when the rows were merged meanwhile', async () => {
+		const name = newName();
+		const source = new Y.Doc();
+		const earlier = open().persistence;
+		for (const text of ['a', 'b', 'c']) await earlier.store(name, appendUpdate(source, text));
+		await earlier.close(); // (a graceful stop compacts nothing: the rows wait in their generation)
+		const [generation] = await generationsIn();
+
+		// the load's snapshot read answers as the database was (no snapshot yet), but only after
+		// the next start has retired that generation: merged the rows into a snapshot and dropped them
+		const snapshots = database.collections.docSnapshots;
+		const findOne = snapshots.findOne.bind(snapshots);
+		let releaseHeld!: () => void;
+		const held = new Promise<void>((resolve) => (releaseHeld = resolve));
+		let holdNext = true;
+		snapshots.findOne = (async (...args: Parameters<typeof findOne>) => {
+			const hold = holdNext && (args[0] as { _id?: string })._id === name;
+			if (hold) holdNext = false;
+			const answer = await findOne(...args);
+			if (hold) await held;
+			return answer;
+		}) as typeof snapshots.findOne;
+		try {
+			const next = open().persistence;
+			await next.open();
+			const loading = next.load(name);
+			await expect.poll(generationsIn, SETTLED).not.toContain(generation);
+			expect((await readStored(database, name)).snapshot?.mergedSeq).toBe(3);
+			releaseHeld();
+			const loaded = new Y.Doc();
+			Y.applyUpdate(loaded, (await loading)!);
+			expect(eventsOf(loaded)).toEqual(['a', 'b', 'c']);
+		} finally {
+			snapshots.findOne = findOne;
+			releaseHeld();
+		}
+	});
+});
