@@ -614,9 +614,10 @@ export class SyncServer<P extends Principal> {
 			if (relayNow) {
 				for (const conn of document.connections) if (conn !== origin) conn.send(frame);
 			}
-			// by default relayed to the room only once durable (see SyncDocument.durable); the
-			// sender always hears its update back then, which tells it the server has it for good
-			// (a new map per transaction, never changed afterwards)
+			// With SYNC_RELAY=durable the room gets it only once durable (see SyncDocument.durable).
+			// Either way the sender hears its update back then, which tells it the server has it for
+			// good, and the durable state vector moves to this transaction's (a map Yjs makes anew
+			// for each transaction and never changes afterwards).
 			const stateAfter = tr.afterState;
 			stored.then(
 				() => {
