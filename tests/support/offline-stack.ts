@@ -89,10 +89,14 @@ export async function pwaContext(
 	return context;
 }
 
-/** Opens `path` and waits for hydration. */
+/**
+ * Opens `path` and waits for hydration. The first page of a fresh context also installs the
+ * service worker, which precaches every script beside it: on this 2-core machine that once took
+ * longer than the context's 15 s default, so hydration gets 30 s.
+ */
 export async function openPath(page: Page, stack: LiveStack, path: string): Promise<void> {
 	await page.goto(stack.web.url + path);
-	await page.locator('html[data-hydrated]').waitFor({ state: 'attached' });
+	await page.locator('html[data-hydrated]').waitFor({ state: 'attached', timeout: 30_000 });
 }
 
 /** Waits until the service worker is active and controls this page. */
