@@ -352,16 +352,6 @@ export class OrderProjection {
 		}
 	}
 
-	/** Feeds that are owed changes because nobody had them open (for tests). */
-	get owedFeedCount(): number {
-		return this.owedFeeds.size;
-	}
-
-	/** Orders whose index row has an activity-only change waiting (for tests). */
-	get deferredCount(): number {
-		return this.deferred.size;
-	}
-
 	/** Resolves once nothing is scheduled or running (for tests and shutdown). */
 	async idle(): Promise<void> {
 		while (this.running || this.pending.size > 0) {

@@ -172,11 +172,6 @@ export class RelayJournal {
 		};
 	}
 
-	/** How many segment files exist now (for tests and metrics). */
-	segmentCount(): number {
-		return this.found.length + this.sealed.size + (this.current ? 1 : 0);
-	}
-
 	/**
 	 * After a graceful shutdown stored everything: remove the segments whose updates are all in
 	 * MongoDB, keep the rest for the next start.
