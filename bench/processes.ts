@@ -158,3 +158,24 @@ export function rssBytes(pid: number): number {
 	if (!match) throw new Error(`no VmRSS for pid ${pid}`);
 	return Number(match[1]) * 1024;
 }
+
+/**
+ * The kernel's count of connections dropped because a listening socket's accept queue was full
+ * (`TcpExt: ListenOverflows`, for the whole machine; one server runs at a time). Each such drop
+ * costs the client a SYN retransmit: 1 s, then 3, 7, 15 s after its first attempt.
+ */
+export function listenOverflows(): number {
+	try {
+		const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n');
+		for (let i = 0; i + 1 < lines.length; i += 2) {
+			const names = lines[i]!.split(/\s+/);
+			if (names[0] !== 'TcpExt:') continue;
+			const values = lines[i + 1]!.split(/\s+/);
+			const at = names.indexOf('ListenOverflows');
+			return at > 0 ? Number(values[at]) : NaN;
+		}
+	} catch {
+		// not Linux: the column shows n/a
+	}
+	return NaN;
+}

@@ -13,6 +13,8 @@ export interface ServerRow {
 	stormS: number;
 	/** Clients whose initial sync completed within the storm's time limit (median over reps). */
 	synced: number;
+	/** Connections the kernel dropped during the storm (accept queue full; median over reps). */
+	synDrops: number;
 	clients: number;
 	p50Ms: number;
 	p95Ms: number;
@@ -27,6 +29,9 @@ export interface ServerRow {
 	updateBytes: number;
 	loadGenEldP99Ms: number;
 	loadGenCpuPercent: number;
+	/** Server CPU during the storm, s; ours also FerretDB's. */
+	stormCpuS: number;
+	stormDbCpuS: number | null;
 	/** Ours only. */
 	dbCpuUsPerUpdate: number | null;
 	persistP99Ms: number | null;
@@ -73,6 +78,7 @@ function rowFor(server: ServerName, runs: RunResult[]): ServerRow {
 		failedReps: runs.length - ok.length,
 		stormS: pick((r) => r.load!.storm.ms / 1000),
 		synced: pick((r) => r.load!.storm.synced),
+		synDrops: pick((r) => r.load!.storm.listenOverflows),
 		clients: runs[0]?.point.clients ?? NaN,
 		p50Ms: pick((r) => r.load!.window.latencyMs.p50),
 		p95Ms: pick((r) => r.load!.window.latencyMs.p95),
@@ -87,6 +93,11 @@ function rowFor(server: ServerName, runs: RunResult[]): ServerRow {
 		updateBytes: pick((r) => r.load!.window.updateBytes),
 		loadGenEldP99Ms: pick((r) => r.load!.loadGenerator.eventLoopDelayMs.p99),
 		loadGenCpuPercent: pick((r) => r.load!.loadGenerator.cpuPercent),
+		stormCpuS: pick((r) => r.measures!.stormCpuMs / 1000),
+		stormDbCpuS: nullable((r) => {
+			const ms = r.measures!.stormDbCpuMs;
+			return ms === null ? null : ms / 1000;
+		}),
 		dbCpuUsPerUpdate: nullable((r) => r.measures!.dbCpuUsPerUpdate),
 		persistP99Ms: nullable((r) => r.measures!.persist?.p99Ms),
 		persistWithin100ms: nullable((r) => r.measures!.persist?.within)
@@ -160,6 +171,7 @@ export function formatPoint(
 		'server',
 		'storm s',
 		'synced',
+		'SYN drops',
 		'p50 ms',
 		'p95 ms',
 		'p99 ms',
@@ -177,6 +189,7 @@ export function formatPoint(
 		r.failedReps > 0 ? `${r.server} (${r.failedReps} failed)` : r.server,
 		fmt(r.stormS, 2),
 		`${fmt(r.synced, 0)}/${fmt(r.clients, 0)}`,
+		fmt(r.synDrops, 0),
 		fmt(r.p50Ms, 2),
 		fmt(r.p95Ms, 2),
 		fmt(r.p99Ms, 2),
@@ -194,6 +207,7 @@ export function formatPoint(
 		rows.push([
 			`ours/${ratio.peer}`,
 			`${fmt(ratio.values.stormS, 2)}×`,
+			'',
 			'',
 			...RATIO_KEYS.slice(1).map((key) => `${fmt(ratio.values[key], 2)}×`),
 			'',
@@ -214,6 +228,16 @@ export function formatPoint(
 				`update size ${fmt(ours.updateBytes, 0)} B`
 		);
 	}
+	lines.push(
+		'storm CPU s: ' +
+			summary.rows
+				.map(
+					(r) =>
+						`${r.server} ${fmt(r.stormCpuS, 2)}` +
+						(r.stormDbCpuS === null ? '' : ` + FerretDB ${fmt(r.stormDbCpuS, 2)}`)
+				)
+				.join(', ')
+	);
 	if (summary.targets.length > 0) {
 		lines.push(
 			'targets: ' +

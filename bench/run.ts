@@ -31,6 +31,9 @@ export interface ServerMeasures {
 	cpuUsPerUpdate: number;
 	/** Ours: FerretDB's CPU per update during the window (the database is part of our cost). */
 	dbCpuUsPerUpdate: number | null;
+	/** CPU of the server, and (ours) of FerretDB, from the storm's first connect to its last sync, ms. */
+	stormCpuMs: number;
+	stormDbCpuMs: number | null;
 	rssBeforeBytes: number;
 	rssConnectedBytes: number;
 	rssPerConnectionBytes: number;
@@ -142,6 +145,8 @@ export async function measuredRun(
 		let rssPerIdleConnectionBytes = NaN;
 		let cpuStart = 0;
 		let cpuMs = NaN;
+		let stormCpuMs = NaN;
+		let stormDbCpuMs: number | null = null;
 		let dbCpuStart = 0;
 		let dbCpuMs: number | null = null;
 		let metricsBefore: Samples | null = null;
@@ -161,6 +166,15 @@ export async function measuredRun(
 				idleWave: true
 			},
 			{
+				beforeStorm() {
+					stormCpuMs = cpuTimeMs(pid);
+					if (ferretPid !== null) stormDbCpuMs = cpuTimeMs(ferretPid);
+				},
+				stormEnd() {
+					stormCpuMs = cpuTimeMs(pid) - stormCpuMs;
+					if (ferretPid !== null && stormDbCpuMs !== null)
+						stormDbCpuMs = cpuTimeMs(ferretPid) - stormDbCpuMs;
+				},
 				async afterStorm() {
 					// ours projects every loaded order into the feeds: let that settle first
 					if (server === 'ours') await waitQuiet(httpUrl, 'sync_updates_total');
@@ -201,6 +215,8 @@ export async function measuredRun(
 			cpuMs,
 			cpuUsPerUpdate: (cpuMs * 1000) / updates,
 			dbCpuUsPerUpdate: dbCpuMs === null ? null : (dbCpuMs * 1000) / updates,
+			stormCpuMs,
+			stormDbCpuMs,
 			rssBeforeBytes,
 			rssConnectedBytes,
 			rssPerConnectionBytes: (rssConnectedBytes - rssBeforeBytes) / Math.max(1, load.storm.synced),

@@ -94,6 +94,7 @@ export async function startSyncApp(
 		server,
 		collections: database.collections,
 		intervalMs: config.revocationIntervalMs,
+		fullSweepMs: config.revocationFullSweepMs,
 		log,
 		cache: authCache
 	});

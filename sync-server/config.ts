@@ -63,8 +63,10 @@ function schema(production: boolean) {
 		SYNC_AUTH_CACHE_ENTRIES: positiveInt(20_000),
 		SYNC_LOAD_CONCURRENCY: positiveInt(8),
 		SYNC_MAX_PENDING_UPGRADES: positiveInt(5000),
+		SYNC_LISTEN_BACKLOG: positiveInt(4096).pipe(z.number().max(65_535, 'must be at most 65535')),
 		SYNC_LOAD_TIMEOUT_MS: positiveInt(10_000),
 		SYNC_REVOCATION_INTERVAL_MS: positiveInt(2_000),
+		SYNC_REVOCATION_FULL_SWEEP_MS: positiveInt(30_000),
 		SYNC_PING_INTERVAL_MS: positiveInt(30_000),
 		SYNC_MAX_FLUSH_ATTEMPTS: positiveInt(5),
 		SYNC_SHUTDOWN_TIMEOUT_MS: positiveInt(15_000),
@@ -100,7 +102,8 @@ export function loadSyncConfig(env: Record<string, string | undefined> = process
 			loadTimeoutMs: e.SYNC_LOAD_TIMEOUT_MS,
 			idleUnloadMs: e.SYNC_IDLE_UNLOAD_MS,
 			relay: e.SYNC_RELAY ?? ('accepted' as const),
-			pingIntervalMs: e.SYNC_PING_INTERVAL_MS
+			pingIntervalMs: e.SYNC_PING_INTERVAL_MS,
+			listenBacklog: e.SYNC_LISTEN_BACKLOG
 		},
 		quotas: {
 			rooms: {
@@ -135,6 +138,7 @@ export function loadSyncConfig(env: Record<string, string | undefined> = process
 		/** How long a feed nobody has open may go without being written (0: never waits). */
 		feedLazyMs: e.SYNC_FEED_LAZY_MS,
 		revocationIntervalMs: e.SYNC_REVOCATION_INTERVAL_MS,
+		revocationFullSweepMs: e.SYNC_REVOCATION_FULL_SWEEP_MS,
 		/** How long a validated session, its user and an order's people are reused by upgrades (0: off). */
 		authCache: { ttlMs: e.SYNC_AUTH_CACHE_MS, maxEntries: e.SYNC_AUTH_CACHE_ENTRIES },
 		shutdownTimeoutMs: e.SYNC_SHUTDOWN_TIMEOUT_MS

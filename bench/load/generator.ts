@@ -4,7 +4,7 @@
 // server; only the wire format differs (protocol.ts).
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { percentiles } from '../stats.ts';
-import { sleep } from '../processes.ts';
+import { listenOverflows, sleep } from '../processes.ts';
 import { BenchClient, type ClientIdentity } from './client.ts';
 import type { WireProtocol } from './protocol.ts';
 
@@ -24,6 +24,10 @@ export interface Workload {
 }
 
 export interface RunHooks {
+	/** Just before the first client connects. */
+	beforeStorm?(): void;
+	/** The last client completed its first sync (called before `afterStorm`'s settling). */
+	stormEnd?(): void;
 	/** Every client is connected and idle (RSS is read here). */
 	afterStorm?(): Promise<void>;
 	windowStart?(): void | Promise<void>;
@@ -47,6 +51,8 @@ export interface StormResult {
 	/** Per-client connect → synced (last attempt), p50 and p99. */
 	clientP50Ms: number;
 	clientP99Ms: number;
+	/** Connection attempts the kernel dropped during the storm because the server's accept queue was full. */
+	listenOverflows: number;
 }
 
 export interface WindowResult {
@@ -142,10 +148,13 @@ export async function runLoad(workload: Workload, hooks: RunHooks = {}): Promise
 	try {
 		// ---- connect storm
 		const stormTimeoutMs = 30_000 + identities.length * 10;
+		hooks.beforeStorm?.();
+		const overflowsBefore = listenOverflows();
 		const stormStarted = performance.now();
 		const allSynced = new Promise<void>((resolve) => (onAllSynced = resolve));
 		for (const client of clients) client.connect();
 		await Promise.race([allSynced, sleep(stormTimeoutMs)]);
+		hooks.stormEnd?.();
 		stormOpen = false;
 		const connectTimes = clients
 			.filter((c) => c.isSynced)
@@ -158,7 +167,8 @@ export async function runLoad(workload: Workload, hooks: RunHooks = {}): Promise
 			retries,
 			failures: { ...failures },
 			clientP50Ms: clientP50Ms!,
-			clientP99Ms: clientP99Ms!
+			clientP99Ms: clientP99Ms!,
+			listenOverflows: listenOverflows() - overflowsBefore
 		};
 		await hooks.afterStorm?.();
 

@@ -136,7 +136,7 @@ export class SyncServer<P extends Principal> {
 	listen(port: number, host: string): Promise<AddressInfo> {
 		return new Promise((resolve, reject) => {
 			this.http.once('error', reject);
-			this.http.listen(port, host, () => {
+			this.http.listen({ port, host, backlog: this.limits.listenBacklog }, () => {
 				this.http.off('error', reject);
 				this.pingTimer = setInterval(() => this.sweepKeepAlive(), this.limits.pingIntervalMs);
 				this.pingTimer.unref();

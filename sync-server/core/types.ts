@@ -92,6 +92,13 @@ export interface SyncLimits {
 	idleUnloadMs: number;
 	pingIntervalMs: number;
 	/**
+	 * Connections the kernel may hold before the server accepts them (`listen(2)`'s backlog,
+	 * capped by `net.core.somaxconn`). A reconnect storm after a restart arrives faster than the
+	 * event loop accepts; once this queue is full the kernel drops SYNs and each dropped client
+	 * waits for its retransmit timer (1 s, then 3, 7, 15 s), whatever the server could do.
+	 */
+	listenBacklog: number;
+	/**
 	 * When an accepted update reaches the rest of the room: `accepted` (the default) at once, to
 	 * everyone but its sender, who hears it back once durable (the persistence journals it first,
 	 * so a crash of the process loses nothing the room has seen); `durable` only once it is

@@ -5,47 +5,88 @@ import type { SyncServer } from '../core/server.ts';
 import type { AuthCache } from './authenticate.ts';
 import type { DispatchPrincipal } from './principal.ts';
 
-// one query for all the sessions of a busy server: on FerretDB each query reads the whole
+// one query for all the sessions of a busy server: on FerretDB each `$in` query reads the whole
 // collection (on MongoDB it is an index lookup per id either way)
 const BATCH = 5000;
+/** Up to this many sessions (or users) are checked one `_id` lookup each, not with `$in`. */
+const FEW = 16;
+/** Revocations are read again for this long after they were written (clocks of two hosts). */
+const CLOCK_MARGIN_MS = 60_000;
+/** Revocation notes older than this are deleted. */
+const KEEP_REVOCATIONS_MS = 10 * 60_000;
+const PRUNE_EVERY_MS = 60_000;
 
-/**
- * Every `intervalMs`, checks the sessions behind all open sockets and those in the upgrade's
- * cache in a few batched queries, closes (4401 "session ended") the sockets whose session was
- * logged out, deleted or expired, or whose user was deleted or changed role, and drops those
- * sessions from the cache so their next upgrade is read from the database (and refused). A
- * database error skips a round; it never closes anyone.
- */
-export function startRevocationSweep(options: {
+export interface RevocationOptions {
 	server: SyncServer<DispatchPrincipal>;
 	collections: Collections;
+	/** How often the revocation log is polled and expiries are checked. */
 	intervalMs: number;
+	/** How often every open session is checked again, whatever the log says. */
+	fullSweepMs: number;
 	log: Logger;
 	cache?: AuthCache;
-}) {
-	let running = false;
+}
 
-	async function sweep(): Promise<void> {
+/**
+ * Closes (4401 "session ended") the sockets whose session ended, and drops those sessions from the
+ * upgrade's cache so their next upgrade is read from the database (and refused).
+ *
+ * Every `intervalMs` it reads what was added to `session_revocations` (the web app's logout and
+ * "log out everywhere" write there) and checks, by `_id`, only the sessions named there. Every
+ * `fullSweepMs` it checks every open session and its user, in a few batched queries: that catches
+ * sessions that expired (30 days, renewed while used) and what changed in the database behind the
+ * web app's back (a user deleted or given another role, a session removed by hand). Reading every session every 2 s cost
+ * more database time than storing the documents (docs/performance.md). A database error skips a
+ * round; it never closes anyone.
+ */
+export function startRevocationSweep(options: RevocationOptions) {
+	const { collections, server } = options;
+	let running = false;
+	let lastFullAt = Date.now();
+	let lastPrunedAt = 0;
+	let pollSince = new Date(Date.now() - CLOCK_MARGIN_MS);
+	/** Revocation notes already handled (until they leave the margin). */
+	const handled = new Map<string, number>();
+
+	function openSessions(): Map<string, DispatchPrincipal> {
 		const bySession = new Map<string, DispatchPrincipal>();
-		for (const conn of options.server.connections()) {
+		for (const conn of server.connections()) {
 			if (!conn.closed) bySession.set(conn.principal.sessionId, conn.principal);
 		}
 		options.cache?.sessions.forEach((principal) => bySession.set(principal.sessionId, principal));
-		if (bySession.size === 0) return;
+		return bySession;
+	}
+
+	async function findByIds<T extends { _id: string }>(
+		find: (filter: object) => Promise<T[]>,
+		findOne: (id: string) => Promise<T | null>,
+		ids: string[]
+	): Promise<T[]> {
+		if (ids.length > FEW) return find({ _id: { $in: ids } });
+		const found: Array<T | null> = await Promise.all(ids.map(findOne));
+		return found.filter((row) => row !== null);
+	}
+
+	/** Which of these sessions ended (gone, expired, user gone or role changed). */
+	async function check(bySession: Map<string, DispatchPrincipal>, ids: string[]): Promise<void> {
 		const ended = new Set<string>();
 		const endedUsers = new Set<string>();
 		const now = Date.now();
-		const ids = [...bySession.keys()];
 		for (let i = 0; i < ids.length; i += BATCH) {
 			const chunk = ids.slice(i, i + BATCH);
-			const sessions = await options.collections.sessions
-				.find({ _id: { $in: chunk } }, { projection: { expiresAt: 1, userId: 1 } })
-				.toArray();
+			const sessionProjection = { projection: { expiresAt: 1, userId: 1 } };
+			const sessions = await findByIds(
+				(filter) => collections.sessions.find(filter, sessionProjection).toArray(),
+				(id) => collections.sessions.findOne({ _id: id }, sessionProjection),
+				chunk
+			);
 			const live = new Map(sessions.map((s) => [s._id, s]));
-			const userIds = [...new Set(sessions.map((s) => s.userId))];
-			const users = await options.collections.users
-				.find({ _id: { $in: userIds } }, { projection: { role: 1 } })
-				.toArray();
+			const userProjection = { projection: { role: 1 } };
+			const users = await findByIds(
+				(filter) => collections.users.find(filter, userProjection).toArray(),
+				(id) => collections.users.findOne({ _id: id }, userProjection),
+				[...new Set(sessions.map((s) => s.userId))]
+			);
 			const roles = new Map(users.map((u) => [u._id, u.role]));
 			for (const sessionId of chunk) {
 				const session = live.get(sessionId);
@@ -62,17 +103,53 @@ export function startRevocationSweep(options: {
 		}
 		if (ended.size === 0) return;
 		options.cache?.forget(ended, endedUsers);
-		for (const conn of options.server.connections()) {
+		for (const conn of server.connections()) {
 			if (ended.has(conn.principal.sessionId)) {
 				conn.reject('session_ended', CloseCode.sessionEnded, 'session ended');
 			}
 		}
 	}
 
+	/** Every open session, its user and its role, read again. */
+	async function fullSweep(): Promise<void> {
+		const bySession = openSessions();
+		if (bySession.size > 0) await check(bySession, [...bySession.keys()]);
+	}
+
+	/** The sessions the revocation log names, read again. */
+	async function poll(): Promise<void> {
+		const startedAt = Date.now();
+		const notes = await collections.sessionRevocations.find({ at: { $gte: pollSince } }).toArray();
+		const bySession = openSessions();
+		const suspects = new Set<string>();
+		const endedUsers = new Set<string>();
+		for (const note of notes) {
+			if (handled.has(note._id)) continue;
+			handled.set(note._id, note.at.getTime());
+			if (note.sessionId && bySession.has(note.sessionId)) suspects.add(note.sessionId);
+			if (note.userId) endedUsers.add(note.userId);
+		}
+		if (endedUsers.size > 0) {
+			for (const [sessionId, principal] of bySession) {
+				if (endedUsers.has(principal.id)) suspects.add(sessionId);
+			}
+		}
+		if (suspects.size > 0) await check(bySession, [...suspects]);
+		pollSince = new Date(startedAt - CLOCK_MARGIN_MS);
+		for (const [id, at] of handled) if (at < pollSince.getTime()) handled.delete(id);
+		if (startedAt - lastPrunedAt >= PRUNE_EVERY_MS) {
+			lastPrunedAt = startedAt;
+			await collections.sessionRevocations.deleteMany({
+				at: { $lt: new Date(startedAt - KEEP_REVOCATIONS_MS) }
+			});
+		}
+	}
+
 	const timer = setInterval(() => {
 		if (running) return;
 		running = true;
-		sweep()
+		const full = Date.now() - lastFullAt >= options.fullSweepMs;
+		(full ? fullSweep().then(() => (lastFullAt = Date.now())) : poll())
 			.catch((error: unknown) => options.log.warn({ err: error }, 'session sweep failed; skipped'))
 			.finally(() => (running = false));
 	}, options.intervalMs);

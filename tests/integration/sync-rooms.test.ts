@@ -3,7 +3,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEvent } from '../../src/lib/order/index.ts';
 import type { Database } from '../../src/lib/server/db.ts';
-import { invalidateSession, SESSION_COOKIE } from '../../src/lib/server/auth/session.ts';
+import {
+	createSession,
+	invalidateSession,
+	invalidateUserSessions,
+	SESSION_COOKIE
+} from '../../src/lib/server/auth/session.ts';
 import { dropTestDatabase, openTestDatabase } from '../support/database.ts';
 import {
 	connectProvider,
@@ -294,29 +299,78 @@ describe('revocation', () => {
 		staying.destroy();
 	});
 
-	it('closes the sockets of an expired session and of a deleted user', async () => {
+	it('closes every older session of a user who logged out everywhere, not the new one', async () => {
 		const c = database.collections;
-		const expiring = await createTestUser(c, 'partner');
-		const deleted = await createTestUser(c, 'partner');
-		const a = connectProvider({
+		const user = await createTestUser(c, 'partner');
+		const { token: otherToken } = await createSession(c, user.userId);
+		const phone = connectProvider({
 			wsUrl: server.wsUrl,
 			docName: 'feed/open',
-			cookie: expiring.cookie
+			cookie: user.cookie
 		});
-		const b = connectProvider({
+		const laptop = connectProvider({
 			wsUrl: server.wsUrl,
 			docName: 'feed/open',
-			cookie: deleted.cookie
+			cookie: `${SESSION_COOKIE}=${otherToken}`
 		});
-		await Promise.all([a.synced(), b.synced()]);
-		const closes = Promise.all([a.nextClose(5_000), b.nextClose(5_000)]);
-		await c.sessions.updateOne(
-			{ _id: expiring.sessionId },
-			{ $set: { expiresAt: new Date(Date.now() - 1) } }
-		);
-		await c.users.deleteOne({ _id: deleted.userId });
+		await Promise.all([phone.synced(), laptop.synced()]);
+		const closes = Promise.all([phone.nextClose(5_000), laptop.nextClose(5_000)]);
+		const started = Date.now();
+		// what a password change does: every session ends, then the browser gets a new one
+		await invalidateUserSessions(c, user.userId);
+		const { token: newToken } = await createSession(c, user.userId);
+		const fresh = connectProvider({
+			wsUrl: server.wsUrl,
+			docName: 'feed/open',
+			cookie: `${SESSION_COOKIE}=${newToken}`
+		});
+		await fresh.synced();
 		expect((await closes).map((info) => info.code)).toEqual([4401, 4401]);
-		a.destroy();
-		b.destroy();
+		expect(Date.now() - started).toBeLessThan(5_000);
+		// two more polls: the note is read again within its clock margin, the new session stays
+		await new Promise((resolve) => setTimeout(resolve, 2_500));
+		expect(fresh.provider.wsconnected).toBe(true);
+		expect(fresh.closes).toEqual([]);
+		for (const client of [phone, laptop, fresh]) client.destroy();
+	});
+});
+
+describe("revocation behind the web app's back (the full sweep)", () => {
+	it('closes the sockets of an expired session and of a deleted user, and prunes old notes', async () => {
+		// its own database and server: a full sweep every 1.5 s instead of every 30 s
+		const opened = await openTestDatabase('sync_revocation_full');
+		const c = opened.database.collections;
+		const old = new Date(Date.now() - 60 * 60_000);
+		await c.sessionRevocations.insertOne({ _id: 'old-note', at: old, sessionId: 'gone' });
+		const strict = await startTestSyncServer(opened.uri, { SYNC_REVOCATION_FULL_SWEEP_MS: '1500' });
+		try {
+			const expiring = await createTestUser(c, 'partner');
+			const deleted = await createTestUser(c, 'partner');
+			const a = connectProvider({
+				wsUrl: strict.wsUrl,
+				docName: 'feed/open',
+				cookie: expiring.cookie
+			});
+			const b = connectProvider({
+				wsUrl: strict.wsUrl,
+				docName: 'feed/open',
+				cookie: deleted.cookie
+			});
+			await Promise.all([a.synced(), b.synced()]);
+			const closes = Promise.all([a.nextClose(5_000), b.nextClose(5_000)]);
+			// changed in the database directly: no revocation note is written
+			await c.sessions.updateOne(
+				{ _id: expiring.sessionId },
+				{ $set: { expiresAt: new Date(Date.now() - 1) } }
+			);
+			await c.users.deleteOne({ _id: deleted.userId });
+			expect((await closes).map((info) => info.code)).toEqual([4401, 4401]);
+			a.destroy();
+			b.destroy();
+			expect(await c.sessionRevocations.countDocuments({ _id: 'old-note' })).toBe(0);
+		} finally {
+			await strict.stop();
+			await dropTestDatabase(opened.database);
+		}
 	});
 });

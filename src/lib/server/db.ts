@@ -44,6 +44,20 @@ export interface SessionDoc {
 	expiresAt: Date;
 }
 
+/**
+ * A note that sessions were ended on purpose (logout, "log out everywhere"), so the sync-server
+ * closes their sockets within its poll interval without re-reading every open session. Kept for
+ * a few minutes (the sync-server prunes older ones); the sessions themselves are already gone.
+ */
+export interface SessionRevocationDoc {
+	_id: string;
+	at: Date;
+	/** One session ended… */
+	sessionId?: string;
+	/** …or every session of this user that existed before `at`. */
+	userId?: string;
+}
+
 export interface ProductDoc {
 	_id: string;
 	name: string;
@@ -185,6 +199,7 @@ export function logGeneration(db: Db, generation: number): Collection<DocLogRowD
 export interface Collections {
 	users: Collection<UserDoc>;
 	sessions: Collection<SessionDoc>;
+	sessionRevocations: Collection<SessionRevocationDoc>;
 	products: Collection<ProductDoc>;
 	orders: Collection<OrderIndexDoc>;
 	orderClaims: Collection<OrderClaimDoc>;
@@ -207,6 +222,7 @@ export function collectionsOf(db: Db): Collections {
 	return {
 		users: db.collection<UserDoc>('users'),
 		sessions: db.collection<SessionDoc>('sessions'),
+		sessionRevocations: db.collection<SessionRevocationDoc>('session_revocations'),
 		products: db.collection<ProductDoc>('products'),
 		orders: db.collection<OrderIndexDoc>('orders'),
 		orderClaims: db.collection<OrderClaimDoc>('order_claims'),
@@ -254,6 +270,7 @@ export async function ensureIndexes(c: Collections): Promise<void> {
 		c.users.createIndex({ role: 1, createdAt: -1 }),
 		c.sessions.createIndex({ userId: 1 }),
 		c.sessions.createIndex({ expiresAt: 1 }),
+		c.sessionRevocations.createIndex({ at: 1 }),
 		c.products.createIndex({ category: 1, sort: 1 }),
 		c.orders.createIndex({ customerId: 1, createdAt: -1 }),
 		c.orders.createIndex({ partnerId: 1, createdAt: -1 }),

@@ -115,12 +115,26 @@ export async function sessionIsLive(c: Collections, sessionId: string, now = new
 	return doc !== null && doc.expiresAt.getTime() > now.getTime();
 }
 
+/**
+ * Tells the sync-server, which polls this short log, to re-check these sessions now. Written after
+ * the deletion, so that the re-check finds them gone. If it is lost, the sync-server's periodic
+ * full check of every open session still closes their sockets, only later.
+ */
+async function announceRevocation(
+	c: Collections,
+	ended: { sessionId: string } | { userId: string }
+): Promise<void> {
+	await c.sessionRevocations.insertOne({ _id: randomId(), at: new Date(), ...ended });
+}
+
 export async function invalidateSession(c: Collections, sessionId: string): Promise<void> {
 	await c.sessions.deleteOne({ _id: sessionId });
+	await announceRevocation(c, { sessionId });
 }
 
 export async function invalidateUserSessions(c: Collections, userId: string): Promise<void> {
 	await c.sessions.deleteMany({ userId });
+	await announceRevocation(c, { userId });
 }
 
 /** Reads one cookie out of a raw `Cookie:` header (for the sync-server's upgrade request). */
