@@ -31,7 +31,15 @@ export interface LifecycleResult {
 	/** Stored bytes (snapshot update + state vector + any log left) ÷ final Yjs state, per order. */
 	storage: { finalStateBytes: number; storedBytes: number; ratioMedian: number; ratioMax: number };
 	/** MongoPersistence.load + Y.applyUpdate into a fresh doc, in this process. */
-	coldLoadMs: { p50: number; p99: number; samples: number };
+	coldLoadMs: {
+		p50: number;
+		p99: number;
+		samples: number;
+		/** The five slowest loads, ms, with the pass (0–2) each was in. */
+		slowest: Array<{ ms: number; pass: number }>;
+	};
+	/** Baseline: a bare `findOne` by `_id` of the same snapshot rows, as many times. */
+	bareFindMs: { p50: number; p99: number };
 	/** A client's connect → first sync completed on an unloaded document. */
 	coldSyncMs: { p50: number; p99: number; samples: number };
 	compacted: number;
@@ -196,6 +204,10 @@ export async function measureLifecycle(options: {
 	await persistence.open();
 	await persistence.load(names[0]!);
 	const loadTimes: number[] = [];
+	const loadPasses: number[] = [];
+	// baseline: the database's own latency for the one lookup a compacted order's load makes,
+	// taken right after each load so that both see the same conditions
+	const bareTimes: number[] = [];
 	for (let pass = 0; pass < 3; pass++) {
 		for (const name of names) {
 			const started = performance.now();
@@ -203,9 +215,18 @@ export async function measureLifecycle(options: {
 			const doc = new Y.Doc();
 			if (state) Y.applyUpdate(doc, state);
 			loadTimes.push(performance.now() - started);
+			loadPasses.push(pass);
 			doc.destroy();
+			const bareStarted = performance.now();
+			await c.docSnapshots.findOne({ _id: name });
+			bareTimes.push(performance.now() - bareStarted);
 		}
 	}
+	const [bareP50, bareP99] = percentiles(bareTimes, [50, 99]);
+	const slowest = loadTimes
+		.map((ms, i) => ({ ms, pass: loadPasses[i]! }))
+		.sort((a, b) => b.ms - a.ms)
+		.slice(0, 5);
 
 	// a client's first sync of each (unloaded) document, one at a time so it measures latency
 	const admin = population.admins[0]!;
@@ -229,7 +250,8 @@ export async function measureLifecycle(options: {
 			ratioMedian: median(ratios),
 			ratioMax: Math.max(...ratios)
 		},
-		coldLoadMs: { p50: loadP50!, p99: loadP99!, samples: loadTimes.length },
+		coldLoadMs: { p50: loadP50!, p99: loadP99!, samples: loadTimes.length, slowest },
+		bareFindMs: { p50: bareP50!, p99: bareP99! },
 		coldSyncMs: { p50: syncP50!, p99: syncP99!, samples: syncTimes.length },
 		compacted
 	};
