@@ -5,6 +5,7 @@ import {
 	feedEntryFor,
 	feedKindOf,
 	feedsForOrder,
+	lastActivityAt,
 	readFeed,
 	removeFeedEntry,
 	writeFeedEntry
@@ -74,6 +75,20 @@ describe('feedEntryFor', () => {
 			rating: 4,
 			updatedAt: '2025-01-02T09:00:00.000Z'
 		});
+	});
+});
+
+describe('lastActivityAt', () => {
+	it('is the latest of creation and events, comparing times with offsets by their instant', () => {
+		const doc = serverDoc(); // created 2025-01-01T10:00:00.000Z
+		const at = (iso: string) => ({ ...createEvent(PEOPLE.admin, 'preparing'), at: iso });
+		appendEvent(doc, at('2025-01-01T10:15:00.000Z'));
+		appendEvent(doc, at('2025-01-01T11:30:00+01:00')); // 10:30Z: the latest
+		appendEvent(doc, at('2025-01-01T12:20:00.000+02:00')); // 10:20Z
+		appendEvent(doc, at('2025-01-01T10:25:00.000Z'));
+		expect(lastActivityAt(readOrder(doc)!)).toBe('2025-01-01T11:30:00+01:00');
+		appendEvent(doc, at('2025-01-01T10:31:00.000Z'));
+		expect(lastActivityAt(readOrder(doc)!)).toBe('2025-01-01T10:31:00.000Z');
 	});
 });
 

@@ -45,17 +45,15 @@ export function feedDocName(feed: FeedKind, userId?: string): string {
 	return `feed/${feed}/${userId}`;
 }
 
-function latestIso(times: readonly string[]): string {
-	let best = times[0] ?? new Date(0).toISOString();
-	let bestMs = Date.parse(best);
-	for (const time of times) {
-		const ms = Date.parse(time);
-		if (ms > bestMs) {
-			best = time;
-			bestMs = ms;
-		}
-	}
-	return best;
+/** `toISOString()`'s form (`2026-11-25T15:04:05.123Z`): such strings sort as their times do. */
+function isCanonicalIso(time: string): boolean {
+	return time.length === 24 && time.charCodeAt(23) === 90; // 'Z'
+}
+
+/** Is `time` later than `than`? Canonical times compare as strings, others (offsets) parsed. */
+function isLater(time: string, than: string): boolean {
+	if (isCanonicalIso(time) && isCanonicalIso(than)) return time > than;
+	return Date.parse(time) > Date.parse(than);
 }
 
 const activityTimes = new WeakMap<OrderView, string>();
@@ -64,9 +62,10 @@ const activityTimes = new WeakMap<OrderView, string>();
 export function lastActivityAt(view: OrderView): string {
 	let at = activityTimes.get(view);
 	if (at === undefined) {
-		const times = [view.meta.createdAt, ...view.events.map((event) => event.at)];
-		if (view.assignment) times.push(view.assignment.claimedAt);
-		at = latestIso(times);
+		// (every event, every change: the string comparison keeps long histories cheap)
+		at = view.meta.createdAt;
+		for (const event of view.events) if (isLater(event.at, at)) at = event.at;
+		if (view.assignment && isLater(view.assignment.claimedAt, at)) at = view.assignment.claimedAt;
 		activityTimes.set(view, at);
 	}
 	return at;
