@@ -179,3 +179,28 @@ export function listenOverflows(): number {
 	}
 	return NaN;
 }
+
+/**
+ * RSS once it has settled: read every 250 ms until the last `stableMs` moved by less than 1 %,
+ * or `maxMs` passed. A server that just handled a burst keeps garbage for a while; reading at a
+ * fixed moment made the idle-connection cost swing between runs (even below zero).
+ */
+export async function settledRssBytes(
+	pid: number,
+	options: { stableMs?: number; maxMs?: number } = {}
+): Promise<number> {
+	const stableMs = options.stableMs ?? 1_000;
+	const deadline = Date.now() + (options.maxMs ?? 4_000);
+	const readings: Array<{ at: number; rss: number }> = [];
+	for (;;) {
+		const now = Date.now();
+		const rss = rssBytes(pid);
+		readings.push({ at: now, rss });
+		while (readings.length > 0 && readings[0]!.at < now - stableMs) readings.shift();
+		const values = readings.map((r) => r.rss);
+		const spread = Math.max(...values) - Math.min(...values);
+		const covered = now - readings[0]!.at >= stableMs - 300;
+		if ((covered && spread < rss * 0.01) || now >= deadline) return rss;
+		await sleep(250);
+	}
+}

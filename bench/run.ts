@@ -21,7 +21,7 @@ import {
 	type Samples
 } from './metrics.ts';
 import type { BenchOptions, LoadPoint, ServerName } from './options.ts';
-import { cpuTimeMs, rssBytes, sleep, type Pinning } from './processes.ts';
+import { cpuTimeMs, settledRssBytes, sleep, type Pinning } from './processes.ts';
 import { newestProfile, summarizeProfile, type ProfileSummary } from './profile.ts';
 import { BENCH_DIR, startServer, type RunningServer } from './servers.ts';
 
@@ -139,7 +139,11 @@ export async function measuredRun(
 		await sleep(300);
 		const pid = running.pid;
 		const httpUrl = running.httpUrl;
-		const rssBeforeBytes = rssBytes(pid);
+		const memory = async () => {
+			await running!.collectGarbage();
+			return settledRssBytes(pid);
+		};
+		const rssBeforeBytes = await memory();
 		let rssConnectedBytes = NaN;
 		let rssBeforeWave = NaN;
 		let rssPerIdleConnectionBytes = NaN;
@@ -178,8 +182,7 @@ export async function measuredRun(
 				async afterStorm() {
 					// ours projects every loaded order into the feeds: let that settle first
 					if (server === 'ours') await waitQuiet(httpUrl, 'sync_updates_total');
-					await sleep(1_000); // let the handshakes' garbage go
-					rssConnectedBytes = rssBytes(pid);
+					rssConnectedBytes = await memory();
 				},
 				async windowStart() {
 					if (server === 'ours') metricsBefore = await readMetrics(httpUrl);
@@ -187,12 +190,11 @@ export async function measuredRun(
 					if (ferretPid !== null) dbCpuStart = cpuTimeMs(ferretPid);
 				},
 				async beforeIdleWave() {
-					await sleep(500);
-					rssBeforeWave = rssBytes(pid);
+					rssBeforeWave = await memory();
 				},
 				async afterIdleWave(connected) {
-					await sleep(1_000);
-					rssPerIdleConnectionBytes = (rssBytes(pid) - rssBeforeWave) / Math.max(1, connected);
+					const rss = await memory();
+					rssPerIdleConnectionBytes = (rss - rssBeforeWave) / Math.max(1, connected);
 				},
 				async windowEnd() {
 					cpuMs = cpuTimeMs(pid) - cpuStart;

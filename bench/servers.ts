@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
+import { WebSocket } from 'ws';
 import { freePort } from '../tests/support/ports.ts';
 import type { ServerName } from './options.ts';
 import { spawnChild, waitForHttp, type Child } from './processes.ts';
@@ -22,7 +23,37 @@ export interface RunningServer {
 	httpUrl: string;
 	wsUrl: string;
 	protocol: WireProtocol['kind'];
+	/**
+	 * A full garbage collection in the server, through its inspector (every server runs with
+	 * `--inspect` on 127.0.0.1 and a free port; nothing is attached otherwise). Memory is read
+	 * after it, so that what a server keeps is measured, not how much garbage it has yet to free.
+	 */
+	collectGarbage(): Promise<void>;
 	stop(): Promise<void>;
+}
+
+/** Node's inspector announces itself on stderr: `Debugger listening on ws://127.0.0.1:P/ID`. */
+const INSPECTOR_URL = /Debugger listening on (ws:\/\/127\.0\.0\.1:\d+\/[\w-]+)/;
+const INSPECT = '--inspect=127.0.0.1:0';
+
+async function collectGarbageOf(child: Child): Promise<void> {
+	const url = INSPECTOR_URL.exec(child.output())?.[1];
+	if (!url) throw new Error(`${child.name}: no inspector URL in its output`);
+	const socket = new WebSocket(url);
+	await new Promise<void>((resolve, reject) => {
+		const timer = setTimeout(() => reject(new Error(`${child.name}: GC timed out`)), 30_000);
+		socket.once('error', reject);
+		socket.once('open', () =>
+			socket.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' }))
+		);
+		socket.on('message', (data) => {
+			const reply = JSON.parse(String(data)) as { id?: number; error?: { message: string } };
+			if (reply.id !== 1) return;
+			clearTimeout(timer);
+			if (reply.error) reject(new Error(`${child.name}: ${reply.error.message}`));
+			else resolve();
+		});
+	}).finally(() => socket.close());
 }
 
 // per bench process: two benches at once (e.g. the smoke test beside a manual run) must not
@@ -74,6 +105,7 @@ export async function startServer(
 			// profiled from source (tsx) so that frames name the real files, not the bundle
 			const args = ours.profileDir
 				? [
+						INSPECT,
 						'--cpu-prof',
 						'--cpu-prof-dir',
 						ours.profileDir,
@@ -81,7 +113,7 @@ export async function startServer(
 						'tsx',
 						'sync-server/main.ts'
 					]
-				: ['--enable-source-maps', OURS_BUNDLE];
+				: [INSPECT, '--enable-source-maps', OURS_BUNDLE];
 			child = spawnChild({
 				name,
 				command: process.execPath,
@@ -113,7 +145,7 @@ export async function startServer(
 			child = spawnChild({
 				name,
 				command: process.execPath,
-				args: [bin],
+				args: [INSPECT, bin],
 				core,
 				env: { HOST: '127.0.0.1', PORT: String(port) }
 			});
@@ -123,7 +155,7 @@ export async function startServer(
 			child = spawnChild({
 				name,
 				command: process.execPath,
-				args: ['bench/peers/hocuspocus-server.mjs'],
+				args: [INSPECT, 'bench/peers/hocuspocus-server.mjs'],
 				core,
 				env: { PORT: String(port) }
 			});
@@ -145,6 +177,7 @@ export async function startServer(
 		httpUrl,
 		wsUrl: `ws://127.0.0.1:${port}`,
 		protocol,
+		collectGarbage: () => collectGarbageOf(child),
 		stop: () => child.stop(30_000)
 	};
 }
