@@ -21,7 +21,7 @@ export interface ServerRow {
 	p99Ms: number;
 	cpuUsPerUpdate: number;
 	rssKbPerConnection: number;
-	rssKbPerIdleConnection: number;
+	idleKbPerConnection: number;
 	drops: number;
 	sent: number;
 	delivered: number;
@@ -52,7 +52,7 @@ export const RATIO_KEYS = [
 	'p99Ms',
 	'cpuUsPerUpdate',
 	'rssKbPerConnection',
-	'rssKbPerIdleConnection'
+	'idleKbPerConnection'
 ] as const;
 type RatioKey = (typeof RATIO_KEYS)[number];
 
@@ -85,7 +85,7 @@ function rowFor(server: ServerName, runs: RunResult[]): ServerRow {
 		p99Ms: pick((r) => r.load!.window.latencyMs.p99),
 		cpuUsPerUpdate: pick((r) => r.measures!.cpuUsPerUpdate),
 		rssKbPerConnection: pick((r) => r.measures!.rssPerConnectionBytes / KB),
-		rssKbPerIdleConnection: pick((r) => r.measures!.rssPerIdleConnectionBytes / KB),
+		idleKbPerConnection: pick((r) => r.measures!.livePerIdleConnectionBytes / KB),
 		drops: pick((r) => r.load!.window.drops),
 		sent: pick((r) => r.load!.window.sent),
 		delivered: pick((r) => r.load!.window.delivered),
@@ -136,7 +136,7 @@ export function summarizePoint(
 		check('connect storm', 'ours/ywss ≤ 1.0', vsYwss.stormS, 1);
 	}
 	if (ours) {
-		check('memory per idle connection', '≤ 16 KB', ours.rssKbPerIdleConnection, 16);
+		check('memory per idle connection', '≤ 16 KB', ours.idleKbPerConnection, 16);
 		if (ours.persistP99Ms !== null)
 			check('accept → durable p99', '≤ 100 ms', ours.persistP99Ms, 100);
 	}
@@ -195,7 +195,7 @@ export function formatPoint(
 		fmt(r.p99Ms, 2),
 		fmt(r.cpuUsPerUpdate, 0),
 		fmt(r.rssKbPerConnection, 1),
-		fmt(r.rssKbPerIdleConnection, 1),
+		fmt(r.idleKbPerConnection, 1),
 		fmt(r.drops, 0),
 		fmt(r.sent, 0),
 		fmt(r.delivered, 0),

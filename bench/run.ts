@@ -39,6 +39,11 @@ export interface ServerMeasures {
 	rssPerConnectionBytes: number;
 	/** RSS added per idle connection to already loaded documents (the idle wave). */
 	rssPerIdleConnectionBytes: number;
+	/**
+	 * Live memory (V8 heap used + external, after a full GC) added per idle connection: what the
+	 * table reports, since RSS after a burst moves with memory the allocator has yet to return.
+	 */
+	livePerIdleConnectionBytes: number;
 	/** Ours: accept → durable, from the server's persist-latency histogram over the window. */
 	persist: HistogramWindow | null;
 }
@@ -139,14 +144,16 @@ export async function measuredRun(
 		await sleep(300);
 		const pid = running.pid;
 		const httpUrl = running.httpUrl;
+		/** After a full GC: RSS once settled, and the live JS heap + external memory. */
 		const memory = async () => {
-			await running!.collectGarbage();
-			return settledRssBytes(pid);
+			const live = await running!.liveMemory();
+			return { rss: await settledRssBytes(pid), live: live.heapUsed + live.external };
 		};
-		const rssBeforeBytes = await memory();
+		const rssBeforeBytes = (await memory()).rss;
 		let rssConnectedBytes = NaN;
-		let rssBeforeWave = NaN;
+		let beforeWave = { rss: NaN, live: NaN };
 		let rssPerIdleConnectionBytes = NaN;
+		let livePerIdleConnectionBytes = NaN;
 		let cpuStart = 0;
 		let cpuMs = NaN;
 		let stormCpuMs = NaN;
@@ -182,7 +189,7 @@ export async function measuredRun(
 				async afterStorm() {
 					// ours projects every loaded order into the feeds: let that settle first
 					if (server === 'ours') await waitQuiet(httpUrl, 'sync_updates_total');
-					rssConnectedBytes = await memory();
+					rssConnectedBytes = (await memory()).rss;
 				},
 				async windowStart() {
 					if (server === 'ours') metricsBefore = await readMetrics(httpUrl);
@@ -190,11 +197,12 @@ export async function measuredRun(
 					if (ferretPid !== null) dbCpuStart = cpuTimeMs(ferretPid);
 				},
 				async beforeIdleWave() {
-					rssBeforeWave = await memory();
+					beforeWave = await memory();
 				},
 				async afterIdleWave(connected) {
-					const rss = await memory();
-					rssPerIdleConnectionBytes = (rss - rssBeforeWave) / Math.max(1, connected);
+					const after = await memory();
+					rssPerIdleConnectionBytes = (after.rss - beforeWave.rss) / Math.max(1, connected);
+					livePerIdleConnectionBytes = (after.live - beforeWave.live) / Math.max(1, connected);
 				},
 				async windowEnd() {
 					cpuMs = cpuTimeMs(pid) - cpuStart;
@@ -223,6 +231,7 @@ export async function measuredRun(
 			rssConnectedBytes,
 			rssPerConnectionBytes: (rssConnectedBytes - rssBeforeBytes) / Math.max(1, load.storm.synced),
 			rssPerIdleConnectionBytes,
+			livePerIdleConnectionBytes,
 			persist
 		};
 		await running.stop();

@@ -24,36 +24,70 @@ export interface RunningServer {
 	wsUrl: string;
 	protocol: WireProtocol['kind'];
 	/**
-	 * A full garbage collection in the server, through its inspector (every server runs with
-	 * `--inspect` on 127.0.0.1 and a free port; nothing is attached otherwise). Memory is read
-	 * after it, so that what a server keeps is measured, not how much garbage it has yet to free.
+	 * A full garbage collection in the server, then its live memory, through its inspector
+	 * (every server runs with `--inspect` on 127.0.0.1 and a free port; nothing is attached
+	 * otherwise): what the server keeps, not how much garbage it has yet to free.
 	 */
-	collectGarbage(): Promise<void>;
+	liveMemory(): Promise<LiveMemory>;
 	stop(): Promise<void>;
+}
+
+/** `process.memoryUsage()` of the server right after a full GC, bytes. */
+export interface LiveMemory {
+	rss: number;
+	heapUsed: number;
+	/** Memory of C++ objects bound to JS ones (buffers, sockets' native parts). */
+	external: number;
 }
 
 /** Node's inspector announces itself on stderr: `Debugger listening on ws://127.0.0.1:P/ID`. */
 const INSPECTOR_URL = /Debugger listening on (ws:\/\/127\.0\.0\.1:\d+\/[\w-]+)/;
 const INSPECT = '--inspect=127.0.0.1:0';
 
-async function collectGarbageOf(child: Child): Promise<void> {
+async function liveMemoryOf(child: Child): Promise<LiveMemory> {
 	const url = INSPECTOR_URL.exec(child.output())?.[1];
 	if (!url) throw new Error(`${child.name}: no inspector URL in its output`);
 	const socket = new WebSocket(url);
-	await new Promise<void>((resolve, reject) => {
-		const timer = setTimeout(() => reject(new Error(`${child.name}: GC timed out`)), 30_000);
-		socket.once('error', reject);
-		socket.once('open', () =>
-			socket.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' }))
-		);
-		socket.on('message', (data) => {
-			const reply = JSON.parse(String(data)) as { id?: number; error?: { message: string } };
-			if (reply.id !== 1) return;
-			clearTimeout(timer);
-			if (reply.error) reject(new Error(`${child.name}: ${reply.error.message}`));
-			else resolve();
+	const replies = new Map<number, (reply: InspectorReply) => void>();
+	socket.on('message', (data) => {
+		const reply = JSON.parse(String(data)) as InspectorReply;
+		if (reply.id !== undefined) replies.get(reply.id)?.(reply);
+	});
+	let nextId = 1;
+	const call = (method: string, params: object = {}) =>
+		new Promise<InspectorReply>((resolve, reject) => {
+			const id = nextId++;
+			const timer = setTimeout(
+				() => reject(new Error(`${child.name}: ${method} timed out`)),
+				30_000
+			);
+			replies.set(id, (reply) => {
+				clearTimeout(timer);
+				if (reply.error) reject(new Error(`${child.name}: ${method}: ${reply.error.message}`));
+				else resolve(reply);
+			});
+			socket.send(JSON.stringify({ id, method, params }));
 		});
-	}).finally(() => socket.close());
+	try {
+		await new Promise<void>((resolve, reject) => {
+			socket.once('open', () => resolve());
+			socket.once('error', reject);
+		});
+		await call('HeapProfiler.collectGarbage');
+		const reply = await call('Runtime.evaluate', {
+			expression: 'JSON.stringify(process.memoryUsage())',
+			returnByValue: true
+		});
+		return JSON.parse(String(reply.result?.result?.value)) as LiveMemory;
+	} finally {
+		socket.close();
+	}
+}
+
+interface InspectorReply {
+	id?: number;
+	error?: { message: string };
+	result?: { result?: { value?: unknown } };
 }
 
 // per bench process: two benches at once (e.g. the smoke test beside a manual run) must not
@@ -177,7 +211,7 @@ export async function startServer(
 		httpUrl,
 		wsUrl: `ws://127.0.0.1:${port}`,
 		protocol,
-		collectGarbage: () => collectGarbageOf(child),
+		liveMemory: () => liveMemoryOf(child),
 		stop: () => child.stop(30_000)
 	};
 }

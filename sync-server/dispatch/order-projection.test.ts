@@ -52,6 +52,20 @@ describe('projectIndex', () => {
 			partnerId: null
 		});
 	});
+
+	it('an assigned order ignores any decision (so the projection does not read it)', () => {
+		const at = new Date('2025-01-01T10:01:00Z');
+		const decisions = [
+			null,
+			{ kind: 'claim' as const, userId: 'p9', userName: 'Pat', at },
+			{ kind: 'cancel' as const, userId: PEOPLE.customer.userId, userName: 'C', at }
+		];
+		for (const then of [[], ['preparing'], ['cancelled']] as const) {
+			const view = readOrder(serverDoc({ claimed: true, then: [...then] }))!;
+			const expected = projectIndex(view, null);
+			for (const decision of decisions) expect(projectIndex(view, decision)).toEqual(expected);
+		}
+	});
 });
 
 function finished(
