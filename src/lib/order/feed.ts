@@ -9,7 +9,7 @@ import {
 	type OrderAddress,
 	type OrderView
 } from './schema.ts';
-import { ORDER_STATUSES, type OrderStatus } from './status.ts';
+import { isLaterTime, ORDER_STATUSES, type OrderStatus } from './status.ts';
 
 export const FEED_ROOT = 'orders';
 
@@ -45,27 +45,18 @@ export function feedDocName(feed: FeedKind, userId?: string): string {
 	return `feed/${feed}/${userId}`;
 }
 
-/** `toISOString()`'s form (`2026-11-25T15:04:05.123Z`): such strings sort as their times do. */
-function isCanonicalIso(time: string): boolean {
-	return time.length === 24 && time.charCodeAt(23) === 90; // 'Z'
-}
-
-/** Is `time` later than `than`? Canonical times compare as strings, others (offsets) parsed. */
-function isLater(time: string, than: string): boolean {
-	if (isCanonicalIso(time) && isCanonicalIso(than)) return time > than;
-	return Date.parse(time) > Date.parse(than);
-}
-
 const activityTimes = new WeakMap<OrderView, string>();
 
 /** When the order last changed: its newest event, its claim or its creation (an ISO time). */
 export function lastActivityAt(view: OrderView): string {
 	let at = activityTimes.get(view);
 	if (at === undefined) {
-		// (every event, every change: the string comparison keeps long histories cheap)
+		// (the fold keeps the newest event's time as it takes events in: no scan per change)
 		at = view.meta.createdAt;
-		for (const event of view.events) if (isLater(event.at, at)) at = event.at;
-		if (view.assignment && isLater(view.assignment.claimedAt, at)) at = view.assignment.claimedAt;
+		const { latestEventAt } = view.fold;
+		if (latestEventAt !== null && isLaterTime(latestEventAt, at)) at = latestEventAt;
+		if (view.assignment && isLaterTime(view.assignment.claimedAt, at))
+			at = view.assignment.claimedAt;
 		activityTimes.set(view, at);
 	}
 	return at;

@@ -205,13 +205,13 @@ export function readOrderCached(doc: Y.Doc): OrderView | null {
 	}
 	continueFold(entry.fold, entry.events.slice(entry.folded), facts);
 	entry.folded = entry.events.length;
-	const { status, steps, conflicts } = entry.fold;
+	const { status, steps, conflicts, latestEventAt } = entry.fold;
 	entry.view = {
 		meta,
 		assignment,
 		events: entry.events.slice(),
 		rating: entry.rating.value,
-		fold: { status, steps: steps.slice(), conflicts: conflicts.slice() },
+		fold: { status, steps: steps.slice(), conflicts: conflicts.slice(), latestEventAt },
 		status
 	};
 	return entry.view;

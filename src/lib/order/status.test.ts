@@ -24,7 +24,12 @@ const { partner, admin, customer } = PEOPLE;
 
 describe('foldStatus', () => {
 	it('starts at pending with no events', () => {
-		expect(foldStatus([], FACTS)).toEqual({ status: 'pending', steps: [], conflicts: [] });
+		expect(foldStatus([], FACTS)).toEqual({
+			status: 'pending',
+			steps: [],
+			conflicts: [],
+			latestEventAt: null
+		});
 	});
 
 	it('walks the happy path', () => {

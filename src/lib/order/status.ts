@@ -113,6 +113,19 @@ export interface FoldResult {
 	status: OrderStatus;
 	steps: FoldStep[];
 	conflicts: FoldStep[];
+	/** The newest event's time as written (an ISO time), or null without events. */
+	latestEventAt: string | null;
+}
+
+/** `toISOString()`'s form (`2026-11-25T15:04:05.123Z`): such strings sort as their times do. */
+function isCanonicalIso(time: string): boolean {
+	return time.length === 24 && time.charCodeAt(23) === 90; // 'Z'
+}
+
+/** Is ISO time `time` later than `than`? Canonical times compare as strings, others are parsed. */
+export function isLaterTime(time: string, than: string): boolean {
+	if (isCanonicalIso(time) && isCanonicalIso(than)) return time > than;
+	return Date.parse(time) > Date.parse(than);
 }
 
 function article(role: Actor['role']): string {
@@ -140,7 +153,7 @@ export interface FoldState extends FoldResult {
 }
 
 export function startFold(): FoldState {
-	return { status: 'pending', steps: [], conflicts: [], seen: new Set() };
+	return { status: 'pending', steps: [], conflicts: [], latestEventAt: null, seen: new Set() };
 }
 
 /**
@@ -167,6 +180,9 @@ export function continueFold(
 		state.steps.push(step);
 		if (conflict !== null) state.conflicts.push(step);
 		state.status = statusAfter;
+		if (state.latestEventAt === null || isLaterTime(event.at, state.latestEventAt)) {
+			state.latestEventAt = event.at;
+		}
 	}
 }
 
@@ -178,7 +194,8 @@ export function continueFold(
 export function foldStatus(events: readonly OrderEvent[], facts: OrderFacts): FoldResult {
 	const state = startFold();
 	continueFold(state, events, facts);
-	return { status: state.status, steps: state.steps, conflicts: state.conflicts };
+	const { status, steps, conflicts, latestEventAt } = state;
+	return { status, steps, conflicts, latestEventAt };
 }
 
 const STATUS_LABELS: Record<OrderStatus, string> = {
