@@ -263,7 +263,7 @@ interface Projected {
  * for loaded documents every step would otherwise resolve at once, and a batch of hundreds of
  * orders would hold back every socket's messages until it is done.
  */
-const SLICE = 50;
+const SLICE = 25;
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Default for `coalesceMs`: boards show a change within about a quarter of a second. */
@@ -418,7 +418,9 @@ export class OrderProjection {
 		const guarded: Array<{ order: Projected; known: KnownRow; diff: Partial<IndexProjection> }> =
 			[];
 		const unknown: Projected[] = [];
+		let compared = 0;
 		for (const entry of orders) {
+			if (++compared % SLICE === 0) await yieldToEventLoop();
 			const known = this.known.get(entry.document);
 			if (known === undefined) {
 				unknown.push(entry);
