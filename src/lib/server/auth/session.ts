@@ -109,12 +109,6 @@ export async function validateSessionToken(
 	return { session: toSession(doc), user: toSessionUser(user), renewed };
 }
 
-/** Is this session still valid? Used by the sync-server to close revoked sessions' sockets. */
-export async function sessionIsLive(c: Collections, sessionId: string, now = new Date()) {
-	const doc = await c.sessions.findOne({ _id: sessionId }, { projection: { expiresAt: 1 } });
-	return doc !== null && doc.expiresAt.getTime() > now.getTime();
-}
-
 /**
  * Tells the sync-server, which polls this short log, to re-check these sessions now. Written after
  * the deletion, so that the re-check finds them gone. If it is lost, the sync-server's periodic
