@@ -34,10 +34,10 @@ export interface RevocationOptions {
  * Every `intervalMs` it reads what was added to `session_revocations` (the web app's logout and
  * "log out everywhere" write there) and checks, by `_id`, only the sessions named there. Every
  * `fullSweepMs` it checks every open session and its user, in a few batched queries: that catches
- * sessions that expired (30 days, renewed while used) and what changed in the database behind the
- * web app's back (a user deleted or given another role, a session removed by hand). Reading every session every 2 s cost
- * more database time than storing the documents (docs/performance.md). A database error skips a
- * round; it never closes anyone.
+ * sessions that expired (30 days, renewed while used) and what changed in the database behind
+ * the web app's back (a user deleted or given another role, a session removed by hand). Reading
+ * every session every 2 s cost more database time than storing the documents
+ * (docs/performance.md, change 12). A database error skips a round; it never closes anyone.
  */
 export function startRevocationSweep(options: RevocationOptions) {
 	const { collections, server } = options;
