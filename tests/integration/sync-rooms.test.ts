@@ -268,6 +268,10 @@ describe('the stock y-websocket client', () => {
 	});
 });
 
+/** A partner's socket on `feed/open` (the revocation tests watch it close). */
+const openFeed = (on: SyncServerHandle, cookie: string) =>
+	connectProvider({ wsUrl: on.wsUrl, docName: 'feed/open', cookie });
+
 describe('revocation', () => {
 	it('closes the sockets of a logged-out session within 5 s with 4401, and keeps others', async () => {
 		const user = await createTestUser(database.collections, 'customer');
@@ -303,27 +307,15 @@ describe('revocation', () => {
 		const c = database.collections;
 		const user = await createTestUser(c, 'partner');
 		const { token: otherToken } = await createSession(c, user.userId);
-		const phone = connectProvider({
-			wsUrl: server.wsUrl,
-			docName: 'feed/open',
-			cookie: user.cookie
-		});
-		const laptop = connectProvider({
-			wsUrl: server.wsUrl,
-			docName: 'feed/open',
-			cookie: `${SESSION_COOKIE}=${otherToken}`
-		});
+		const phone = openFeed(server, user.cookie);
+		const laptop = openFeed(server, `${SESSION_COOKIE}=${otherToken}`);
 		await Promise.all([phone.synced(), laptop.synced()]);
 		const closes = Promise.all([phone.nextClose(5_000), laptop.nextClose(5_000)]);
 		const started = Date.now();
 		// what a password change does: every session ends, then the browser gets a new one
 		await invalidateUserSessions(c, user.userId);
 		const { token: newToken } = await createSession(c, user.userId);
-		const fresh = connectProvider({
-			wsUrl: server.wsUrl,
-			docName: 'feed/open',
-			cookie: `${SESSION_COOKIE}=${newToken}`
-		});
+		const fresh = openFeed(server, `${SESSION_COOKIE}=${newToken}`);
 		await fresh.synced();
 		expect((await closes).map((info) => info.code)).toEqual([4401, 4401]);
 		expect(Date.now() - started).toBeLessThan(5_000);
@@ -346,16 +338,8 @@ describe("revocation behind the web app's back (the full sweep)", () => {
 		try {
 			const expiring = await createTestUser(c, 'partner');
 			const deleted = await createTestUser(c, 'partner');
-			const a = connectProvider({
-				wsUrl: strict.wsUrl,
-				docName: 'feed/open',
-				cookie: expiring.cookie
-			});
-			const b = connectProvider({
-				wsUrl: strict.wsUrl,
-				docName: 'feed/open',
-				cookie: deleted.cookie
-			});
+			const a = openFeed(strict, expiring.cookie);
+			const b = openFeed(strict, deleted.cookie);
 			await Promise.all([a.synced(), b.synced()]);
 			const closes = Promise.all([a.nextClose(5_000), b.nextClose(5_000)]);
 			// changed in the database directly: no revocation note is written
