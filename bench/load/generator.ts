@@ -63,6 +63,8 @@ export interface WindowResult {
 	delivered: number;
 	drops: number;
 	latencyMs: { p50: number; p95: number; p99: number; max: number; samples: number };
+	/** Per second of the window (by send time): deliveries and their p95, to see when the tail happens. */
+	timeline: Array<{ second: number; samples: number; p95Ms: number }>;
 	/** Sockets that closed during warm-up, window or grace, by close code. */
 	closes: Record<string, number>;
 	/** Mean encoded size of one update (one appended event). */
@@ -98,6 +100,9 @@ export async function runLoad(workload: Workload, hooks: RunHooks = {}): Promise
 	const byDoc = new Map<number, BenchClient[]>();
 	const registry = new Map<string, Sent>();
 	const latencies: number[] = [];
+	/** Latencies by the second of the window they were sent in. */
+	const bySecond = new Map<number, number[]>();
+	let windowStartedAt = NaN;
 	const closes: Record<string, number> = {};
 	const failures: Record<string, number> = {};
 	let retries = 0;
@@ -133,7 +138,12 @@ export async function runLoad(workload: Workload, hooks: RunHooks = {}): Promise
 					const note = typeof event.note === 'string' ? event.note : '';
 					if (!note.startsWith(NOTE_PREFIX)) return;
 					// the send time travels in the payload; the registry only says who should get it
-					latencies.push(at - Number(note.slice(NOTE_PREFIX.length)));
+					const sentAt = Number(note.slice(NOTE_PREFIX.length));
+					latencies.push(at - sentAt);
+					const second = Math.floor((sentAt - windowStartedAt) / 1000);
+					let bucket = bySecond.get(second);
+					if (!bucket) bySecond.set(second, (bucket = []));
+					bucket.push(at - sentAt);
 					sent.received++;
 				}
 			})
@@ -221,6 +231,7 @@ export async function runLoad(workload: Workload, hooks: RunHooks = {}): Promise
 		eld.enable();
 		const cpuBefore = process.cpuUsage();
 		const windowStarted = performance.now();
+		windowStartedAt = windowStarted;
 		measuring = true;
 		await sleep(workload.durationMs);
 		measuring = false;
@@ -280,6 +291,13 @@ export async function runLoad(workload: Workload, hooks: RunHooks = {}): Promise
 				delivered: got,
 				drops: expected - got,
 				latencyMs: { p50: p50!, p95: p95!, p99: p99!, max: max!, samples: latencies.length },
+				timeline: [...bySecond]
+					.sort(([a], [b]) => a - b)
+					.map(([second, values]) => ({
+						second,
+						samples: values.length,
+						p95Ms: percentiles(values, [95])[0]!
+					})),
 				closes,
 				updateBytes
 			},
