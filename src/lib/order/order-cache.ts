@@ -183,6 +183,19 @@ function refresh(doc: Y.Doc): CacheEntry {
 }
 
 /**
+ * The order's meta and assignment, as `readOrderCached` would give them, without building a view:
+ * validating an appended event needs only who the customer and the partner are, and a view
+ * copies the whole event log (the sync-server validates every update it receives).
+ */
+export function readOrderHeadCached(
+	doc: Y.Doc
+): { meta: OrderMeta; assignment: Assignment | null } | null {
+	const entry = refresh(doc);
+	const meta = entry.meta.value;
+	return meta === null ? null : { meta, assignment: entry.assignment.value };
+}
+
+/**
  * The same as `readOrder(doc)`, from a cache kept per Y.Doc. The view (and everything in it) is
  * shared between callers and must not be modified; a changed document gives a new view.
  */

@@ -8,7 +8,7 @@
 // else from the right origin; see Item.getMissing in yjs 13), then check the order rules for
 // that root. Cost is proportional to the size of the update plus a few lookups in the store.
 import * as Y from 'yjs';
-import { knownEventIds, readOrderCached } from './order-cache.ts';
+import { knownEventIds, readOrderCached, readOrderHeadCached } from './order-cache.ts';
 import { mayAuthorEvent } from './permissions.ts';
 import {
 	assignmentMap,
@@ -165,6 +165,11 @@ class OrderState {
 	get order(): OrderView | null {
 		if (this.view === undefined) this.view = readOrderCached(this.doc);
 		return this.view;
+	}
+
+	/** Meta and assignment alone (all an appended event is checked against): no view is built. */
+	get head(): ReturnType<typeof readOrderHeadCached> {
+		return readOrderHeadCached(this.doc);
 	}
 
 	/** Whether an event (valid or not) with this id is in the server's log or earlier in the update. */
@@ -353,9 +358,9 @@ function validateDecoded(
 				if (placement.sub !== null) return forbid('events is a list, not a map');
 				if (item.rightOrigin !== null) return forbid('events are append-only');
 				if (ref !== REF_ANY) return forbid('events must be plain JSON objects');
-				const view = order.order;
-				if (view === null) return forbid('the order does not exist yet');
-				const facts = factsOf(view.meta, view.assignment);
+				const head = order.head;
+				if (head === null) return forbid('the order does not exist yet');
+				const facts = factsOf(head.meta, head.assignment);
 				const values = (item.content as Y.ContentAny).arr;
 				for (let i = offset; i < values.length; i++) {
 					if (++eventCount > MAX_EVENTS_PER_UPDATE) return forbid('too many events in one update');
@@ -445,7 +450,7 @@ export function validateFeedUpdate(
  */
 export function collectClientOwners(doc: Y.Doc): ClientOwners {
 	const owners: ClientOwners = new Map();
-	const customerId = readOrderCached(doc)?.meta.customerId ?? null;
+	const customerId = readOrderHeadCached(doc)?.meta.customerId ?? null;
 	const rootNames = rootNamesOf(doc);
 	const claim = (client: number, owner: string) => {
 		const previous = owners.get(client);
