@@ -154,19 +154,30 @@ describe('restarts', () => {
 		}
 
 		// same port: the stock clients reconnect by themselves
-		const restarted = await start({ SYNC_PORT: String(server.port), SYNC_PERSIST_DELAY_MS: '10' });
+		const restarted = await start({
+			SYNC_PORT: String(server.port),
+			SYNC_PERSIST_DELAY_MS: '10',
+			// its journal replay and every refusal are in its output if this test fails
+			LOG_LEVEL: 'info'
+		});
 		for (const id of ids) {
 			await eventually(
 				async () => {
 					const stored = eventIds((await readStored(database, `order/${id}`)).doc);
-					return (
-						stored.length === expected.get(id)!.size &&
-						stored.every((e) => expected.get(id)!.has(e))
-					);
+					const want = expected.get(id)!;
+					if (stored.length === want.size && stored.every((e) => want.has(e))) return true;
+					// (the last mismatch is in the timeout's message)
+					throw new Error(`stored [${stored.join(' ')}], expected [${[...want].join(' ')}]`);
 				},
 				20_000,
 				`order ${id} converged in the database`
-			);
+			).catch((error: unknown) => {
+				// what the restarted server said explains a failure on a busy CI machine
+				throw new Error(
+					`${String(error)}\n--- restarted server ---\n${restarted.output().slice(-4000)}\n` +
+						`--- killed server ---\n${server.output().slice(-2000)}`
+				);
+			});
 		}
 		// every replica converges to the same document as the server
 		await eventually(
