@@ -120,21 +120,22 @@ export function startRevocationSweep(options: RevocationOptions) {
 	async function poll(): Promise<void> {
 		const startedAt = Date.now();
 		const notes = await collections.sessionRevocations.find({ at: { $gte: pollSince } }).toArray();
-		const bySession = openSessions();
-		const suspects = new Set<string>();
-		const endedUsers = new Set<string>();
-		for (const note of notes) {
-			if (handled.has(note._id)) continue;
-			handled.set(note._id, note.at.getTime());
-			if (note.sessionId && bySession.has(note.sessionId)) suspects.add(note.sessionId);
-			if (note.userId) endedUsers.add(note.userId);
-		}
-		if (endedUsers.size > 0) {
+		const fresh = notes.filter((note) => !handled.has(note._id));
+		// (the open sessions are gathered only when there is something new to look for)
+		if (fresh.length > 0) {
+			const bySession = openSessions();
+			const suspects = new Set<string>();
+			const endedUsers = new Set<string>();
+			for (const note of fresh) {
+				handled.set(note._id, note.at.getTime());
+				if (note.sessionId && bySession.has(note.sessionId)) suspects.add(note.sessionId);
+				if (note.userId) endedUsers.add(note.userId);
+			}
 			for (const [sessionId, principal] of bySession) {
 				if (endedUsers.has(principal.id)) suspects.add(sessionId);
 			}
+			if (suspects.size > 0) await check(bySession, [...suspects]);
 		}
-		if (suspects.size > 0) await check(bySession, [...suspects]);
 		pollSince = new Date(startedAt - CLOCK_MARGIN_MS);
 		for (const [id, at] of handled) if (at < pollSince.getTime()) handled.delete(id);
 		if (startedAt - lastPrunedAt >= PRUNE_EVERY_MS) {
