@@ -10,14 +10,16 @@ FERRETDB_VERSION="v1.24.2"
 # whole collection (docs/performance.md). And it only looks up by `_id` when the filter has no
 # other field, though every command filters the rows it gets again. The patched build changes
 # that constant and that condition, so `_id` lookups use the index, as they do on MongoDB (a
-# filter `{_id, status}` reads one row, then checks `status`). `stock` builds the release as is.
+# filter `{_id, status}` reads one row, then checks `status`), and it adds a lookup through the
+# index for `{_id: {$in: [...]}}` (scripts/ferretdb/id_in_pushdown.go), which the release answers
+# by reading the whole collection too. `stock` builds the release as is.
 FERRETDB_BUILD="${FERRETDB_BUILD:-patched}"
 case "$FERRETDB_BUILD" in patched|stock) ;; *) echo "db.sh: FERRETDB_BUILD must be patched or stock" >&2; exit 2 ;; esac
 BIN_DIR="$ROOT/.local/bin"
 BIN="$BIN_DIR/ferretdb"
 [ "$FERRETDB_BUILD" = stock ] && BIN="$BIN_DIR/ferretdb-stock"
 STAMP="$BIN.build"
-BUILD_ID="$FERRETDB_VERSION $FERRETDB_BUILD id-index-2"
+BUILD_ID="$FERRETDB_VERSION $FERRETDB_BUILD id-index-3"
 DB_PORT="${DB_PORT:-27017}"
 DB_DIR="${DB_DIR:-$ROOT/.local/db-$DB_PORT}"
 PID_FILE="$DB_DIR/ferretdb.pid"
@@ -49,6 +51,14 @@ install() {
     [ "$(grep -c 'if params.Filter.Len() == 1 {' "$coll")" = 2 ] ||
       { echo "db.sh: FerretDB source changed; the _id pushdown patch does not apply" >&2; exit 1; }
     sed -i 's/if params.Filter.Len() == 1 {/if params.Filter.Len() >= 1 {/' "$coll"
+    # `{_id: {$in: [...]}}` through the index too, in Query (the first of the two `_id` cases)
+    local eq_case='args = \[\]any{string(must.NotFail(sjson.MarshalSingleValue(v)))}'
+    [ "$(grep -c "$eq_case" "$coll")" = 2 ] ||
+      { echo "db.sh: FerretDB source changed; the \$in pushdown patch does not apply" >&2; exit 1; }
+    sed -i "0,/$eq_case/s//&\n\t\tcase *types.Document:\n\t\t\twhereClause, args = idInWhereClause(v)/" "$coll"
+    grep -q 'whereClause, args = idInWhereClause(v)' "$coll" ||
+      { echo "db.sh: patching FerretDB's \$in lookup failed" >&2; exit 1; }
+    cp "$ROOT/scripts/ferretdb/id_in_pushdown.go" "$tmp/internal/backends/sqlite/"
   fi
   mkdir -p "$BIN_DIR"
   (cd "$tmp" && GOTOOLCHAIN=local CGO_ENABLED=0 go build -trimpath -o "$BIN" ./cmd/ferretdb)

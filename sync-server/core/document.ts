@@ -1,6 +1,7 @@
 import { Awareness } from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import type { Connection } from './connection.ts';
+import { encodeSyncStep2 } from './protocol.ts';
 
 /** One shared document (a room): the Y.Doc, its awareness, and who is using it. */
 export class SyncDocument {
@@ -38,6 +39,8 @@ export class SyncDocument {
 	/** Set once the document is unloaded (or failed to load) and must no longer be used. */
 	released = false;
 	private readonly pendingStores = new Set<Promise<void>>();
+	/** The step 2 a client with nothing gets, until the next change (see `syncStep2`). */
+	private fullStep2: Uint8Array | null = null;
 
 	constructor(
 		readonly name: string,
@@ -50,6 +53,24 @@ export class SyncDocument {
 		this.awareness = new Awareness(this.doc);
 		// the server is not a participant: it has no presence of its own
 		this.awareness.setLocalState(null);
+	}
+
+	/**
+	 * The sync step 2 that answers a client's state vector, from the replica clients are served
+	 * from. A client that has nothing (a newcomer, most of a reconnect storm) gets the whole
+	 * state, encoded once per change of the document rather than once per socket.
+	 */
+	syncStep2(stateVector: Uint8Array): Uint8Array {
+		const source = this.durable ?? this.doc;
+		if (stateVector.length !== 1 || stateVector[0] !== 0) {
+			return encodeSyncStep2(source, stateVector);
+		}
+		return (this.fullStep2 ??= encodeSyncStep2(source));
+	}
+
+	/** The served replica changed: the whole state must be encoded again. */
+	changed(): void {
+		this.fullStep2 = null;
 	}
 
 	trackStore(store: Promise<void>): void {

@@ -23,7 +23,6 @@ import {
 	encodeAwarenessEntries,
 	encodeAwarenessMessage,
 	encodeSyncStep1,
-	encodeSyncStep2,
 	encodeSyncUpdate,
 	isEmptyUpdate,
 	ProtocolError,
@@ -445,7 +444,7 @@ export class SyncServer<P extends Principal> {
 		let reply: Uint8Array;
 		try {
 			// with relay on accept the room already has what is not durable yet: so do newcomers
-			reply = encodeSyncStep2(conn.document.durable ?? conn.document.doc, stateVector);
+			reply = conn.document.syncStep2(stateVector);
 		} catch {
 			throw new ProtocolError(CloseCode.protocolError, 'malformed state vector');
 		}
@@ -603,6 +602,7 @@ export class SyncServer<P extends Principal> {
 	private observe(document: SyncDocument): void {
 		const { doc, awareness, name } = document;
 		doc.on('update', (update: Uint8Array, origin: unknown, _doc: Y.Doc, tr: Y.Transaction) => {
+			if (!document.durable) document.changed();
 			if (origin === LOAD_ORIGIN) return;
 			(origin instanceof Connection ? this.clientUpdates : this.serverUpdates).inc();
 			document.approxBytes += update.length;
@@ -623,7 +623,10 @@ export class SyncServer<P extends Principal> {
 				() => {
 					this.metrics.persistLatency.observe((performance.now() - accepted) / 1000);
 					if (document.released) return;
-					if (document.durable) Y.applyUpdate(document.durable, update, LOAD_ORIGIN);
+					if (document.durable) {
+						Y.applyUpdate(document.durable, update, LOAD_ORIGIN);
+						document.changed();
+					}
 					if (!document.durableStalled) document.durableState = stateAfter;
 					if (!relayNow) for (const conn of document.connections) conn.send(frame);
 					else if (origin instanceof Connection && document.connections.has(origin)) {

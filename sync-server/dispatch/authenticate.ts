@@ -7,6 +7,7 @@ import {
 	validateSessionToken
 } from '../../src/lib/server/auth/session.ts';
 import type { Collections, UserDoc } from '../../src/lib/server/db.ts';
+import { batchedFindById } from '../../src/lib/server/find-by-id.ts';
 import { Refusal } from '../core/refusal.ts';
 import { originAllowed } from './origin.ts';
 import type { DispatchPrincipal } from './principal.ts';
@@ -52,13 +53,18 @@ export function createAuthenticator(options: {
 }) {
 	const allowed = new Set(options.allowedOrigins);
 	const { collections, cache } = options;
-	const findUser = (userId: string) =>
-		cache.users.get(userId, () =>
-			collections.users.findOne({ _id: userId }, { projection: { passwordHash: 0 } })
-		);
+	const readUser = batchedFindById(collections.users, { projection: { passwordHash: 0 } });
+	const findUser = (userId: string) => cache.users.get(userId, () => readUser(userId));
+	const findSession = batchedFindById(collections.sessions);
 
 	async function validate(token: string) {
-		const validated = await validateSessionToken(collections, token, new Date(), findUser);
+		const validated = await validateSessionToken(
+			collections,
+			token,
+			new Date(),
+			findUser,
+			findSession
+		);
 		if (!validated) return null;
 		const { user, session } = validated;
 		return {

@@ -53,6 +53,7 @@ import {
 	type OrderClaimDoc,
 	type OrderIndexDoc
 } from '../../src/lib/server/db.ts';
+import { batchedFindById, type FindById } from '../../src/lib/server/find-by-id.ts';
 import type { Logger } from '../../src/lib/server/log.ts';
 import type { SyncDocument } from '../core/document.ts';
 import type { SyncServer } from '../core/server.ts';
@@ -302,7 +303,13 @@ export class OrderProjection {
 	private owedTimer: NodeJS.Timeout | null = null;
 	private stopped = false;
 
+	/** Index rows and claim decisions of orders as they load, batched (a storm loads hundreds). */
+	private readonly readRow: FindById<OrderIndexDoc>;
+	private readonly readDecision: FindById<OrderClaimDoc>;
+
 	constructor(private readonly options: ProjectionOptions) {
+		this.readRow = batchedFindById(options.collections.orders);
+		this.readDecision = batchedFindById(options.collections.orderClaims);
 		this.coalesceMs = options.coalesceMs ?? PROJECTION_COALESCE_MS;
 		this.indexLazyMs = options.indexLazyMs ?? INDEX_LAZY_MS;
 		this.feedLazyMs = options.feedLazyMs ?? FEED_LAZY_MS;
@@ -526,8 +533,8 @@ export class OrderProjection {
 		// `projectIndex` looks at the claim decision only for an order without an assignment; an
 		// assigned one (most orders a storm loads) is one read, not two
 		const [row, decision] = await Promise.all([
-			collections.orders.findOne({ _id: order.orderId }),
-			order.view.assignment ? null : collections.orderClaims.findOne({ _id: order.orderId })
+			this.readRow(order.orderId),
+			order.view.assignment ? null : this.readDecision(order.orderId)
 		]);
 		if (row === null) {
 			// Not (or no longer) in the index: the web app rolled its creation back.
@@ -583,7 +590,9 @@ export class OrderProjection {
 		}
 		const today = (this.options.startOfToday ?? localMidnight)();
 		const now = Date.now();
-		let written = 0;
+		// Feeds are written a slice at a time, the slice's writes side by side: a feed nobody has
+		// open is loaded first, and a storm's hundreds of feed loads then share their reads.
+		let slice: Array<Promise<void>> = [];
 		for (const [name, members] of byFeed) {
 			const kind = feedKindOf(name);
 			if (kind === null) continue;
@@ -591,7 +600,6 @@ export class OrderProjection {
 				this.owe(name, members, now);
 				continue;
 			}
-			if (++written % SLICE === 0) await yieldToEventLoop();
 			this.feedWrittenAt.set(name, now);
 			this.forcedFeeds.delete(name);
 			const owed = this.owedFeeds.get(name);
@@ -605,19 +613,34 @@ export class OrderProjection {
 					for (const orderId of rest) this.schedule(orderId);
 				}
 			}
-			try {
-				await this.options.server.withDocument(name, (document) => {
-					document.doc.transact(() => {
-						let finished = false;
-						for (const order of members) {
-							if (this.writeFeed(document.doc, name, kind, order, today)) finished = true;
-						}
-						if (finished) pruneFeed(document.doc, kind, today, FEED_ORIGIN);
-					}, FEED_ORIGIN);
-				});
-			} catch (error) {
-				this.options.log.error({ err: error, feed: name }, 'feed projection failed');
+			slice.push(this.writeFeedDocument(name, kind, members, today));
+			if (slice.length === SLICE) {
+				await Promise.all(slice);
+				slice = [];
+				await yieldToEventLoop();
 			}
+		}
+		await Promise.all(slice);
+	}
+
+	private async writeFeedDocument(
+		name: string,
+		kind: FeedKind,
+		members: Projected[],
+		today: Date
+	): Promise<void> {
+		try {
+			await this.options.server.withDocument(name, (document) => {
+				document.doc.transact(() => {
+					let finished = false;
+					for (const order of members) {
+						if (this.writeFeed(document.doc, name, kind, order, today)) finished = true;
+					}
+					if (finished) pruneFeed(document.doc, kind, today, FEED_ORIGIN);
+				}, FEED_ORIGIN);
+			});
+		} catch (error) {
+			this.options.log.error({ err: error, feed: name }, 'feed projection failed');
 		}
 	}
 

@@ -1,5 +1,6 @@
 import { parseDocName, roomAccess } from '../../src/lib/order/index.ts';
 import type { Collections } from '../../src/lib/server/db.ts';
+import { batchedFindById } from '../../src/lib/server/find-by-id.ts';
 import { Refusal } from '../core/refusal.ts';
 import type { RoomLease } from '../core/types.ts';
 import type { DispatchPrincipal } from './principal.ts';
@@ -29,12 +30,12 @@ export function createRoomAuthorizer(options: {
 	facts: TtlCache<string, OrderFacts>;
 }) {
 	const { collections, facts } = options;
+	const readPeople = batchedFindById(collections.orders, {
+		projection: { customerId: 1, partnerId: 1 }
+	});
 
 	async function readFacts(orderId: string): Promise<OrderFacts | null> {
-		const row = await collections.orders.findOne(
-			{ _id: orderId },
-			{ projection: { customerId: 1, partnerId: 1 } }
-		);
+		const row = await readPeople(orderId);
 		return row ? { customerId: row.customerId, partnerId: row.partnerId ?? null } : null;
 	}
 

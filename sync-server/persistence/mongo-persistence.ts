@@ -14,6 +14,7 @@ import { Binary, type Db } from 'mongodb';
 import { Counter, type Registry } from 'prom-client';
 import * as Y from 'yjs';
 import type { Collections, DocLogRowDoc, DocSnapshotDoc } from '../../src/lib/server/db.ts';
+import { batchedFindById, type FindById } from '../../src/lib/server/find-by-id.ts';
 import type { Logger } from '../../src/lib/server/log.ts';
 import { LogGenerations, rowId, type Generation } from './log-generations.ts';
 import type { RelayJournal } from './relay-journal.ts';
@@ -93,6 +94,8 @@ export class MongoPersistence {
 	private liveState: LiveState | null = null;
 	private readonly generations: LogGenerations;
 	private readonly collections: Collections;
+	/** Snapshot reads of loads, batched: a reconnect storm loads hundreds of documents at once. */
+	private readonly readSnapshot: FindById<DocSnapshotDoc>;
 	private opened: Promise<void> | null = null;
 	/** Closes an old generation also when nothing is written (so its merged rows get dropped). */
 	private readonly rotationTimer: NodeJS.Timeout;
@@ -122,6 +125,7 @@ export class MongoPersistence {
 		private readonly options: PersistenceOptions
 	) {
 		this.collections = database.collections;
+		this.readSnapshot = batchedFindById(database.collections.docSnapshots);
 		this.generations = new LogGenerations(database.db);
 		this.generationRows = options.generationRows ?? 2000;
 		this.generationAgeMs = options.generationAgeMs ?? 60_000;
@@ -216,7 +220,7 @@ export class MongoPersistence {
 		// and read below (or found gone, and the load retried). Taken after the snapshot, a
 		// compaction in between would make the old snapshot look complete.
 		const logged = this.generations.lastSeq(name);
-		const snapshot = await this.collections.docSnapshots.findOne({ _id: name });
+		const snapshot = await this.readSnapshot(name);
 		const mergedSeq = snapshot?.mergedSeq ?? 0;
 		const lastSeq = Math.max(mergedSeq, logged);
 		const rows = await this.readRows(name, mergedSeq, lastSeq);

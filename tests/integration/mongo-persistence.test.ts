@@ -366,17 +366,25 @@ describe('a load racing the retirement of a generation', () => {
 		// the load's snapshot read answers as the database was (no snapshot yet), but only after
 		// the next start has retired that generation: merged the rows into a snapshot and dropped them
 		const snapshots = database.collections.docSnapshots;
-		const findOne = snapshots.findOne.bind(snapshots);
+		const find = snapshots.find.bind(snapshots);
 		let releaseHeld!: () => void;
 		const held = new Promise<void>((resolve) => (releaseHeld = resolve));
 		let holdNext = true;
-		snapshots.findOne = (async (...args: Parameters<typeof findOne>) => {
-			const hold = holdNext && (args[0] as { _id?: string })._id === name;
-			if (hold) holdNext = false;
-			const answer = await findOne(...args);
-			if (hold) await held;
-			return answer;
-		}) as typeof snapshots.findOne;
+		// (loads read snapshots in batches: `find` by `_id` or `_id: {$in}`, answered by toArray)
+		snapshots.find = ((...args: Parameters<typeof find>) => {
+			const cursor = find(...args);
+			const id = (args[0] as { _id?: string | { $in?: string[] } } | undefined)?._id;
+			const ids = typeof id === 'string' ? [id] : (id?.$in ?? []);
+			if (!holdNext || !ids.includes(name)) return cursor;
+			holdNext = false;
+			const toArray = cursor.toArray.bind(cursor);
+			cursor.toArray = async () => {
+				const answer = await toArray();
+				await held;
+				return answer;
+			};
+			return cursor;
+		}) as typeof snapshots.find;
 		try {
 			const next = open().persistence;
 			await next.open();
@@ -388,7 +396,7 @@ describe('a load racing the retirement of a generation', () => {
 			Y.applyUpdate(loaded, (await loading)!);
 			expect(eventsOf(loaded)).toEqual(['a', 'b', 'c']);
 		} finally {
-			snapshots.findOne = findOne;
+			snapshots.find = find;
 			releaseHeld();
 		}
 	});

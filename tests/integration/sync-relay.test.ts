@@ -70,3 +70,47 @@ describe('relay', () => {
 		expect(storedWhenSeen).toBe(1);
 	});
 });
+
+// A client with nothing gets the whole state, which the server encodes once per change of the
+// document (SyncDocument.syncStep2): a newcomer after a change must still get that change.
+async function newcomerAfterAChange(relay: 'durable' | 'accepted') {
+	const server = await startTestSyncServer(uri, { SYNC_RELAY: relay });
+	try {
+		const orderId = await assignedOrder(database.collections, server, customer, partner);
+		const docName = `order/${orderId}`;
+		const sender = connectProvider({ wsUrl: server.wsUrl, docName, cookie: partner.cookie });
+		const first = connectProvider({ wsUrl: server.wsUrl, docName, cookie: customer.cookie });
+		await Promise.all([sender.synced(), first.synced()]);
+		expect(readEvents(first.doc)).toHaveLength(1);
+		const expected = ['accepted'];
+		for (const type of ['preparing', 'out_for_delivery'] as const) {
+			sender.doc.getArray('events').push([createEvent(actorOf(partner), type)]);
+			expected.push(type);
+			await eventually(() => readEvents(first.doc).length === expected.length, 10_000, 'seen');
+			await eventually(
+				async () =>
+					readEvents((await readStored(database, docName)).doc).length === expected.length,
+				10_000,
+				'stored'
+			);
+			const newcomer = connectProvider({ wsUrl: server.wsUrl, docName, cookie: customer.cookie });
+			try {
+				await newcomer.synced();
+				expect(readEvents(newcomer.doc).map((event) => event.type)).toEqual(expected);
+			} finally {
+				newcomer.destroy();
+			}
+		}
+		sender.destroy();
+		first.destroy();
+	} finally {
+		await server.stop();
+	}
+}
+
+describe('a newcomer', () => {
+	it('gets every change made before it came (relay on accept)', () =>
+		newcomerAfterAChange('accepted'));
+	it('gets every durable change made before it came (SYNC_RELAY=durable)', () =>
+		newcomerAfterAChange('durable'));
+});

@@ -83,11 +83,14 @@ export async function validateSessionToken(
 	now = new Date(),
 	/** How the session's user is read (the sync-server passes a short-lived cache). */
 	findUser: (userId: string) => Promise<UserDoc | null> = (userId) =>
-		c.users.findOne({ _id: userId })
+		c.users.findOne({ _id: userId }),
+	/** How the session row is read (the sync-server batches the lookups of a reconnect storm). */
+	findSession: (sessionId: string) => Promise<SessionDoc | null> = (sessionId) =>
+		c.sessions.findOne({ _id: sessionId })
 ): Promise<ValidatedSession | null> {
 	if (!token || !TOKEN_SHAPE.test(token)) return null;
 	const [id, secret] = token.split('.') as [string, string];
-	const doc = await c.sessions.findOne({ _id: id });
+	const doc = await findSession(id);
 	if (!doc) return null;
 	const stored = new Uint8Array(doc.secretHash.buffer);
 	if (!constantTimeEqual(hashSecret(secret), stored)) return null;
