@@ -73,16 +73,17 @@ interface Segment {
 
 /** Encodes one record as a frame (exported for tests that damage a journal on purpose). */
 export function encodeFrame(name: string, update: Uint8Array): Buffer {
-	const nameBytes = Buffer.from(name, 'utf8');
-	if (nameBytes.length > MAX_NAME_BYTES) throw new Error('document name too long for the journal');
-	const payload = Buffer.allocUnsafe(2 + nameBytes.length + update.length);
-	payload.writeUInt16LE(nameBytes.length, 0);
-	nameBytes.copy(payload, 2);
-	payload.set(update, 2 + nameBytes.length);
-	const header = Buffer.allocUnsafe(HEADER_BYTES);
-	header.writeUInt32LE(payload.length, 0);
-	header.writeUInt32LE(crc32(payload), 4);
-	return Buffer.concat([header, payload]);
+	const nameLength = Buffer.byteLength(name, 'utf8');
+	if (nameLength > MAX_NAME_BYTES) throw new Error('document name too long for the journal');
+	// one buffer, written in place (this runs for every accepted update)
+	const frame = Buffer.allocUnsafe(HEADER_BYTES + 2 + nameLength + update.length);
+	const payload = frame.subarray(HEADER_BYTES);
+	payload.writeUInt16LE(nameLength, 0);
+	payload.write(name, 2, 'utf8');
+	payload.set(update, 2 + nameLength);
+	frame.writeUInt32LE(payload.length, 0);
+	frame.writeUInt32LE(crc32(payload), 4);
+	return frame;
 }
 
 /** The records of one segment, up to the first frame that is cut short or damaged. */
