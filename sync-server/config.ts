@@ -42,7 +42,7 @@ function schema(production: boolean) {
 		SYNC_CONNECTIONS_PARTNER: positiveInt(100),
 		SYNC_CONNECTIONS_ADMIN: positiveInt(4000),
 		SYNC_PERSIST_DELAY_MS: nonNegativeInt(0).pipe(z.number().max(10_000, 'must be at most 10000')),
-		SYNC_PERSIST_INTERVAL_MS: nonNegativeInt(20).pipe(
+		SYNC_PERSIST_INTERVAL_MS: nonNegativeInt(50).pipe(
 			z.number().max(10_000, 'must be at most 10000')
 		),
 		SYNC_PROJECTION_DELAY_MS: positiveInt(250).pipe(
