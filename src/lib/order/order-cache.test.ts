@@ -32,6 +32,12 @@ type Op =
 	| { kind: 'append'; writer: number; type: EventType }
 	| { kind: 'junk'; value: unknown }
 	| { kind: 'concurrent'; writer: number; type: EventType; local: EventType }
+	// a replica appends now; its update reaches the server only at a later `release`, after the
+	// server has appended and been read meanwhile (so it may land before events already read)
+	| { kind: 'hold'; writer: number; type: EventType }
+	| { kind: 'release' }
+	// one event deleted and another inserted before the last one: as long as before
+	| { kind: 'swap'; index: number; writer: number; type: EventType }
 	| { kind: 'duplicate'; index: number }
 	| { kind: 'delete'; index: number }
 	| { kind: 'assign'; writer: number }
@@ -58,6 +64,12 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 		weight: 2,
 		arbitrary: fc.record({ kind: fc.constant('concurrent' as const), writer, type, local: type })
 	},
+	{ weight: 2, arbitrary: fc.record({ kind: fc.constant('hold' as const), writer, type }) },
+	{ weight: 2, arbitrary: fc.record({ kind: fc.constant('release' as const) }) },
+	{
+		weight: 1,
+		arbitrary: fc.record({ kind: fc.constant('swap' as const), index: fc.nat(), writer, type })
+	},
 	{ weight: 1, arbitrary: fc.record({ kind: fc.constant('duplicate' as const), index: fc.nat() }) },
 	{ weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const), index: fc.nat() }) },
 	{ weight: 1, arbitrary: fc.record({ kind: fc.constant('assign' as const), writer }) },
@@ -80,6 +92,9 @@ function eventOf(writer: number, type: EventType, minute: number) {
 	);
 }
 
+/** Replica updates made by `hold` that the server has not received yet, oldest first. */
+const heldUpdates = new WeakMap<Y.Doc, Uint8Array[]>();
+
 /** Applies one operation to the server's document, as any replica or the server could. */
 function apply(doc: Y.Doc, op: Op, minute: number): void {
 	const events = eventsArray(doc);
@@ -98,6 +113,24 @@ function apply(doc: Y.Doc, op: Op, minute: number): void {
 			);
 			appendEvent(doc, eventOf(op.writer, op.local, minute));
 			Y.applyUpdate(doc, update);
+			return;
+		}
+		case 'hold': {
+			const update = captureUpdate(replicaOf(doc), (d) =>
+				appendEvent(d, eventOf(op.writer, op.type, minute))
+			);
+			heldUpdates.set(doc, [...(heldUpdates.get(doc) ?? []), update]);
+			return;
+		}
+		case 'release': {
+			const update = heldUpdates.get(doc)?.shift();
+			if (update) Y.applyUpdate(doc, update);
+			return;
+		}
+		case 'swap': {
+			if (events.length < 2) return;
+			events.delete(op.index % (events.length - 1), 1);
+			events.insert(events.length - 1, [eventOf(op.writer, op.type, minute)]);
 			return;
 		}
 		case 'duplicate': {

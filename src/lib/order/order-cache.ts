@@ -6,7 +6,8 @@
 // origin, puts new values into new items, and splitting or merging items keeps the same value
 // objects. So a part of the document holds the same content as when it was parsed exactly when it
 // holds the same values (compared by identity, `===`). Each read compares the roots' current
-// values with those it parsed: the maps key by key, the events array position by position. A
+// values with those it parsed: the maps key by key, the events array position by position (or,
+// while nothing was deleted, only where the last value read now is: `onlyAppended`). A
 // change anywhere re-parses that root; events appended at the end (the common case) are parsed
 // and folded on their own, anything else re-folds the whole log. Event values are parsed once
 // per value object, so even a re-fold after an insertion in the middle runs no schema again.
@@ -58,6 +59,8 @@ interface CacheEntry {
 	/** Roots changed since they were last compared (set by observers). */
 	mapsDirty: boolean;
 	eventsDirty: boolean;
+	/** A transaction that changed `events` also deleted something since the last read. */
+	eventsMayHaveLost: boolean;
 }
 
 const entries = new WeakMap<Y.Doc, CacheEntry>();
@@ -109,9 +112,43 @@ function rawId(value: unknown): string | null {
 	return typeof id === 'string' ? id : null;
 }
 
+/** Takes in values appended to `events` after those already known. */
+function appendEvents(entry: CacheEntry, values: Iterable<unknown>): void {
+	for (const value of values) {
+		entry.raw.push(value);
+		const id = rawId(value);
+		if (id !== null) entry.ids.add(id);
+		const event = parseEventValue(value);
+		if (event !== null) entry.events.push(event);
+	}
+}
+
+/**
+ * Whether `events` only grew at its end since it was last read, without reading it whole: when
+ * nothing was deleted, values only ever get inserted, so the last known value is still at its
+ * index exactly when nothing was inserted before it (values are distinct objects; a primitive,
+ * which could repeat, takes the full comparison).
+ */
+function onlyAppended(array: Y.Array<unknown>, entry: CacheEntry): boolean {
+	const known = entry.raw;
+	if (entry.eventsMayHaveLost || known.length === 0 || array.length < known.length) return false;
+	const last = known[known.length - 1];
+	return typeof last === 'object' && last !== null && array.get(known.length - 1) === last;
+}
+
 /** Brings the events of `entry` up to date with the document; true if they changed. */
 function refreshEvents(doc: Y.Doc, entry: CacheEntry): boolean {
-	const current = eventsArray(doc).toArray();
+	const array = eventsArray(doc);
+	if (onlyAppended(array, entry)) {
+		const length = array.length;
+		if (length === entry.raw.length) return false;
+		const appended: unknown[] = [];
+		for (let i = entry.raw.length; i < length; i++) appended.push(array.get(i));
+		appendEvents(entry, appended);
+		return true;
+	}
+	entry.eventsMayHaveLost = false;
+	const current = array.toArray();
 	const known = entry.raw;
 	let common = 0;
 	const limit = Math.min(known.length, current.length);
@@ -126,14 +163,7 @@ function refreshEvents(doc: Y.Doc, entry: CacheEntry): boolean {
 		entry.folded = 0;
 		common = 0;
 	}
-	for (let i = common; i < current.length; i++) {
-		const value = current[i];
-		entry.raw.push(value);
-		const id = rawId(value);
-		if (id !== null) entry.ids.add(id);
-		const event = parseEventValue(value);
-		if (event !== null) entry.events.push(event);
-	}
+	appendEvents(entry, current.slice(common));
 	return true;
 }
 
@@ -157,14 +187,18 @@ function refresh(doc: Y.Doc): CacheEntry {
 			view: null,
 			viewStale: true,
 			mapsDirty: true,
-			eventsDirty: true
+			eventsDirty: true,
+			eventsMayHaveLost: true
 		};
 		const created = entry;
 		const markMaps = () => (created.mapsDirty = true);
 		metaMap(doc).observe(markMaps);
 		assignmentMap(doc).observe(markMaps);
 		ratingMap(doc).observe(markMaps);
-		eventsArray(doc).observe(() => (created.eventsDirty = true));
+		eventsArray(doc).observe((_event, transaction) => {
+			created.eventsDirty = true;
+			if (transaction.deleteSet.clients.size > 0) created.eventsMayHaveLost = true;
+		});
 		entries.set(doc, entry);
 	}
 	let changed = false;
