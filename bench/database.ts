@@ -14,6 +14,13 @@ export interface ScratchFerret {
 	stop(): void;
 }
 
+/** Every scratch FerretDB still running (the bench's cleanup stops them all). */
+const running = new Set<ScratchFerret>();
+
+export function stopAllScratchFerrets(): void {
+	for (const ferret of [...running]) ferret.stop();
+}
+
 export async function startScratchFerret(core: number | null): Promise<ScratchFerret> {
 	const port = await freePort();
 	const dir = mkdtempSync(join(tmpdir(), 'dispatch-bench-db-'));
@@ -21,10 +28,12 @@ export async function startScratchFerret(core: number | null): Promise<ScratchFe
 	const command = core === null ? ['bash'] : ['taskset', '-c', String(core), 'bash'];
 	let stopped = false;
 	let pid = 0;
+	const handle: ScratchFerret = { baseUri: '', pid: 0, stop: () => stop() };
 	/** Never throws: it runs in cleanup paths. */
 	const stop = () => {
 		if (stopped) return;
 		stopped = true;
+		running.delete(handle);
 		try {
 			execFileSync('bash', ['scripts/db.sh', 'stop'], { env, stdio: 'ignore', timeout: 20_000 });
 		} catch {
@@ -46,7 +55,10 @@ export async function startScratchFerret(core: number | null): Promise<ScratchFe
 			timeout: 120_000
 		});
 		pid = Number(readFileSync(join(dir, 'ferretdb.pid'), 'utf8').trim());
-		return { baseUri: `mongodb://127.0.0.1:${port}/`, pid, stop };
+		handle.baseUri = `mongodb://127.0.0.1:${port}/`;
+		handle.pid = pid;
+		running.add(handle);
+		return handle;
 	} catch (error) {
 		stop();
 		throw error;

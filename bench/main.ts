@@ -4,7 +4,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { freePort } from '../tests/support/ports.ts';
-import { openDatabase, startScratchFerret, type ScratchFerret } from './database.ts';
+import {
+	openDatabase,
+	startScratchFerret,
+	stopAllScratchFerrets,
+	type ScratchFerret
+} from './database.ts';
 import { measureLifecycle, type LifecycleResult } from './extras/lifecycle.ts';
 import {
 	discardBuild,
@@ -154,12 +159,12 @@ async function main(): Promise<number> {
 			`bench: watchdog: still running after ${Math.round(budgetMs(options) / 1000)} s; killing everything`
 		);
 		killAllChildren();
-		ferret?.stop();
+		stopAllScratchFerrets();
 		process.exit(3);
 	}, budgetMs(options));
 	const cleanUp = () => {
 		killAllChildren();
-		ferret?.stop();
+		stopAllScratchFerrets();
 		removeOursBundle();
 	};
 	process.once('exit', cleanUp);
@@ -188,13 +193,9 @@ async function main(): Promise<number> {
 	const summaries: PointSummary[] = [];
 	let extras: Awaited<ReturnType<typeof measureExtras>> | null = null;
 	try {
-		if (needsOurs) {
-			await buildOurs();
-			ferret = await startScratchFerret(
-				options.dbOnClientCore ? pinning.clientCore : pinning.serverCore
-			);
-		}
-		const ctx = { options, pinning, ferret, log };
+		const ferretCore = options.dbOnClientCore ? pinning.clientCore : pinning.serverCore;
+		if (needsOurs) await buildOurs();
+		const ctx = { options, pinning, ferretCore, log };
 		for (const point of options.points) {
 			for (let rep = 1; rep <= options.reps; rep++) {
 				// a different order each repetition, so drift in the machine's load hits every server
@@ -221,7 +222,8 @@ async function main(): Promise<number> {
 			log(formatPoint(summary, options));
 			log('');
 		}
-		if (needsOurs && ferret && (options.lifecycleOrders > 0 || options.pwa)) {
+		if (needsOurs && (options.lifecycleOrders > 0 || options.pwa)) {
+			ferret = await startScratchFerret(ferretCore);
 			extras = await measureExtras(options, ferret, pinning.serverCore);
 			log('');
 			log(formatExtras(extras.lifecycle, extras.lifecycleError, extras.pwa, extras.pwaNote));

@@ -3,7 +3,7 @@
 // RSS from /proc around it, and stops everything again.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { databaseUri, openDatabase, type ScratchFerret } from './database.ts';
+import { databaseUri, openDatabase, startScratchFerret, type ScratchFerret } from './database.ts';
 import {
 	createPopulation,
 	identitiesFor,
@@ -62,7 +62,8 @@ export interface RunResult {
 export interface RunContext {
 	options: BenchOptions;
 	pinning: Pinning;
-	ferret: ScratchFerret | null;
+	/** The core FerretDB runs on (each measured run of ours starts a FerretDB of its own). */
+	ferretCore: number | null;
 	log(line: string): void;
 }
 
@@ -114,12 +115,15 @@ export async function measuredRun(
 	const runTag = runTagFor(server, rep);
 	let running: RunningServer | null = null;
 	let opened: Awaited<ReturnType<typeof openDatabase>> | null = null;
+	// A FerretDB of its own for every run: one that had served earlier runs (their databases
+	// created and dropped) made the next storm cost twice as much, on both sides (performance.md).
+	let ferret: ScratchFerret | null = null;
 	let profileDir: string | undefined;
 	try {
 		let population: Population;
 		if (server === 'ours') {
-			if (!ctx.ferret) throw new Error('ours needs the scratch FerretDB');
-			opened = await openDatabase(ctx.ferret.baseUri, `bench_${runTag}`);
+			ferret = await startScratchFerret(ctx.ferretCore);
+			opened = await openDatabase(ferret.baseUri, `bench_${runTag}`);
 			population = await createPopulation(opened.database.collections, point);
 			if (options.profile) {
 				profileDir = join(BENCH_DIR, 'profiles', `${point.clients}x${point.docs}-rep${rep}`);
@@ -133,7 +137,7 @@ export async function measuredRun(
 				count: point.docs
 			});
 			running = await startServer('ours', pinning.serverCore, {
-				mongoUri: databaseUri(ctx.ferret.baseUri, `bench_${runTag}`),
+				mongoUri: databaseUri(ferret.baseUri, `bench_${runTag}`),
 				profileDir,
 				env: options.oursEnv
 			});
@@ -162,7 +166,7 @@ export async function measuredRun(
 		let dbCpuMs: number | null = null;
 		let metricsBefore: Samples | null = null;
 		let persist: HistogramWindow | null = null;
-		const ferretPid = server === 'ours' ? (ctx.ferret?.pid ?? null) : null;
+		const ferretPid = ferret?.pid ?? null;
 
 		const load = await runLoad(
 			{
@@ -270,5 +274,6 @@ export async function measuredRun(
 			await opened.database.db.dropDatabase().catch(() => undefined);
 			await opened.database.close().catch(() => undefined);
 		}
+		ferret?.stop();
 	}
 }
