@@ -1,15 +1,11 @@
 import type { Collections } from '../../src/lib/server/db.ts';
+import { batchedFindById } from '../../src/lib/server/find-by-id.ts';
 import type { Logger } from '../../src/lib/server/log.ts';
 import { CloseCode } from '../core/close-codes.ts';
 import type { SyncServer } from '../core/server.ts';
 import type { AuthCache } from './authenticate.ts';
 import type { DispatchPrincipal } from './principal.ts';
 
-// one query for all the sessions of a busy server: on FerretDB each `$in` query reads the whole
-// collection (on MongoDB it is an index lookup per id either way)
-const BATCH = 5000;
-/** Up to this many sessions (or users) are checked one `_id` lookup each, not with `$in`. */
-const FEW = 16;
 /** Revocations are read again for this long after they were written (clocks of two hosts). */
 const CLOCK_MARGIN_MS = 60_000;
 /** Revocation notes older than this are deleted. */
@@ -41,6 +37,11 @@ export interface RevocationOptions {
  */
 export function startRevocationSweep(options: RevocationOptions) {
 	const { collections, server } = options;
+	// (batched: the sessions of a whole sweep go out as a few `_id: {$in}` queries)
+	const readSession = batchedFindById(collections.sessions, {
+		projection: { expiresAt: 1, userId: 1 }
+	});
+	const readRole = batchedFindById(collections.users, { projection: { role: 1 } });
 	let running = false;
 	let lastFullAt = Date.now();
 	let lastPrunedAt = 0;
@@ -57,50 +58,27 @@ export function startRevocationSweep(options: RevocationOptions) {
 		return bySession;
 	}
 
-	async function findByIds<T extends { _id: string }>(
-		find: (filter: object) => Promise<T[]>,
-		findOne: (id: string) => Promise<T | null>,
-		ids: string[]
-	): Promise<T[]> {
-		if (ids.length > FEW) return find({ _id: { $in: ids } });
-		const found: Array<T | null> = await Promise.all(ids.map(findOne));
-		return found.filter((row) => row !== null);
-	}
-
 	/** Which of these sessions ended (gone, expired, user gone or role changed). */
 	async function check(bySession: Map<string, DispatchPrincipal>, ids: string[]): Promise<void> {
 		const ended = new Set<string>();
 		const endedUsers = new Set<string>();
 		const now = Date.now();
-		for (let i = 0; i < ids.length; i += BATCH) {
-			const chunk = ids.slice(i, i + BATCH);
-			const sessionProjection = { projection: { expiresAt: 1, userId: 1 } };
-			const sessions = await findByIds(
-				(filter) => collections.sessions.find(filter, sessionProjection).toArray(),
-				(id) => collections.sessions.findOne({ _id: id }, sessionProjection),
-				chunk
-			);
-			const live = new Map(sessions.map((s) => [s._id, s]));
-			const userProjection = { projection: { role: 1 } };
-			const users = await findByIds(
-				(filter) => collections.users.find(filter, userProjection).toArray(),
-				(id) => collections.users.findOne({ _id: id }, userProjection),
-				[...new Set(sessions.map((s) => s.userId))]
-			);
-			const roles = new Map(users.map((u) => [u._id, u.role]));
-			for (const sessionId of chunk) {
-				const session = live.get(sessionId);
-				const principal = bySession.get(sessionId)!;
-				if (
-					!session ||
-					session.expiresAt.getTime() <= now ||
-					roles.get(session.userId) !== principal.actor.role
-				) {
-					ended.add(sessionId);
-					endedUsers.add(principal.id);
-				}
+		const sessions = await Promise.all(ids.map(readSession));
+		const userIds = new Set(sessions.flatMap((session) => (session ? [session.userId] : [])));
+		const users = await Promise.all([...userIds].map(readRole));
+		const roles = new Map(users.flatMap((user) => (user ? [[user._id, user.role] as const] : [])));
+		ids.forEach((sessionId, i) => {
+			const session = sessions[i];
+			const principal = bySession.get(sessionId)!;
+			if (
+				!session ||
+				session.expiresAt.getTime() <= now ||
+				roles.get(session.userId) !== principal.actor.role
+			) {
+				ended.add(sessionId);
+				endedUsers.add(principal.id);
 			}
-		}
+		});
 		if (ended.size === 0) return;
 		options.cache?.forget(ended, endedUsers);
 		for (const conn of server.connections()) {
