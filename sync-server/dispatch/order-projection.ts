@@ -165,7 +165,7 @@ export function projectIndex(
 		deliveredAt: status === 'delivered' ? reachedAt(view, 'delivered') : null,
 		cancelledAt,
 		rating: view.rating ? { stars: view.rating.stars, comment: view.rating.comment } : null,
-		conflicts: view.fold.conflicts.length,
+		conflicts: view.fold.conflictCount,
 		updatedAt: dateOrNull(lastActivityAt(view)) ?? new Date()
 	};
 }

@@ -115,4 +115,36 @@ describe('bench:smoke', () => {
 			}
 		}
 	);
+
+	it('bench:hot-path measures every phase of the per-update work, and refuses bad flags', async () => {
+		const run = (args: string[]) =>
+			new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+				const child = spawn(process.execPath, ['--import', 'tsx', 'bench/hot-path.ts', ...args], {
+					stdio: ['ignore', 'pipe', 'pipe']
+				});
+				let stdout = '';
+				let stderr = '';
+				child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+				child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+				child.on('exit', (code) => resolve({ code, stdout, stderr }));
+			});
+		const { code, stdout, stderr } = await run([
+			'--docs',
+			'10',
+			'--events',
+			'12',
+			'--rounds',
+			'3',
+			'--json'
+		]);
+		expect(code, stderr).toBe(0);
+		const { result } = JSON.parse(stdout) as { result: Record<string, number> };
+		expect(result.updates).toBe(90);
+		for (const phase of ['decodeUs', 'validateUs', 'applyUs', 'viewUs', 'totalUs']) {
+			expect(Number.isFinite(result[phase]) && result[phase]! > 0, phase).toBe(true);
+		}
+		const refused = await run(['--events', 'many']);
+		expect(refused.code).toBe(2);
+		expect(refused.stderr).toContain('--events');
+	});
 });

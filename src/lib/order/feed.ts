@@ -94,7 +94,7 @@ function buildFeedEntry(view: OrderView, feed: FeedKind): FeedEntry {
 		customerName: meta.customerName,
 		partnerId: assignment?.partnerId ?? null,
 		partnerName: assignment?.partnerName ?? null,
-		conflicts: fold.conflicts.length,
+		conflicts: fold.conflictCount,
 		rating: rating?.stars ?? null
 	};
 	if (feed !== 'open') {

@@ -2,19 +2,26 @@
 // between two reads (appends, concurrent insertions, server writes, deletes, invalid values), and
 // write validation through it must give the same verdicts as on a document read for the first time.
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
-import { knownEventIds, readOrderCached, readOrderHeadCached } from './order-cache.ts';
+import {
+	knownEventIds,
+	parseEventValue,
+	readOrderCached,
+	readOrderHeadCached
+} from './order-cache.ts';
 import {
 	appendEvent,
 	createEvent,
 	EVENT_TYPES,
 	eventsArray,
 	metaMap,
+	parseOrderEvent,
 	readOrder,
 	writeAssignment,
 	writeRating,
-	type EventType
+	type EventType,
+	type OrderView
 } from './schema.ts';
 import {
 	captureUpdate,
@@ -175,6 +182,9 @@ describe('readOrderCached', () => {
 			fc.property(fc.boolean(), fc.array(opArb, { maxLength: 30 }), (claimed, ops) => {
 				const doc = serverDoc({ claimed });
 				expect(readOrderCached(doc)).toEqual(readOrder(doc));
+				// every other view is looked at only after all the later changes: a view copies its
+				// lists when they are first read, and must still show the document as it was
+				const later: Array<[OrderView | null, OrderView | null]> = [];
 				ops.forEach((op, minute) => {
 					apply(doc, op, minute);
 					// the head alone first (as write validation reads it), then the whole view
@@ -182,9 +192,11 @@ describe('readOrderCached', () => {
 					expect(readOrderHeadCached(doc)).toEqual(
 						fresh && { meta: fresh.meta, assignment: fresh.assignment }
 					);
-					expect(readOrderCached(doc)).toEqual(fresh);
+					if (minute % 2 === 1) later.push([readOrderCached(doc), fresh]);
+					else expect(readOrderCached(doc)).toEqual(fresh);
 					expect([...knownEventIds(doc)].sort()).toEqual([...freshIds(doc)].sort());
 				});
+				for (const [view, fresh] of later) expect(view).toEqual(fresh);
 			}),
 			{ numRuns: 150 }
 		);
@@ -231,6 +243,42 @@ describe('readOrderCached', () => {
 		expect(view.status).toBe('pending');
 	});
 
+	it('takes appends in without reading the whole log, whoever appends and however they merge', () => {
+		const doc = serverDoc({ claimed: true });
+		const partner = replicaOf(doc);
+		const admin = replicaOf(doc);
+		readOrderCached(doc);
+		const wholeReads = vi.spyOn(Y.Array.prototype, 'toArray');
+		try {
+			let minute = 0;
+			const appendBy = (replica: Y.Doc, person: Person) => {
+				const update = captureUpdate(replica, (d) =>
+					appendEvent(d, eventOf(WRITERS.indexOf(person), 'preparing', minute++))
+				);
+				Y.applyUpdate(doc, update);
+				Y.applyUpdate(partner, update);
+				Y.applyUpdate(admin, update);
+			};
+			// alternating writers (an item each), one writer twice (Yjs merges its items), the server
+			for (const [replica, person] of [
+				[partner, 'partner'],
+				[admin, 'admin'],
+				[admin, 'admin'],
+				[partner, 'partner']
+			] as const) {
+				appendBy(replica, person);
+				expect(readOrderHeadCached(doc)).not.toBeNull();
+				expect(readOrderCached(doc)!.events).toHaveLength(minute + 1);
+			}
+			appendEvent(doc, createEvent(PEOPLE.admin, 'preparing'));
+			appendEvent(doc, createEvent(PEOPLE.admin, 'preparing'));
+			expect(readOrderCached(doc)).toEqual(readOrder(doc));
+			expect(wholeReads.mock.calls.length).toBe(1); // readOrder's own, above
+		} finally {
+			wholeReads.mockRestore();
+		}
+	});
+
 	it('sees a document loaded into a new Y.Doc as a document of its own', () => {
 		const doc = serverDoc({ claimed: true, then: ['preparing'] });
 		const warm = readOrderCached(doc);
@@ -238,6 +286,27 @@ describe('readOrderCached', () => {
 		const view = readOrderCached(reloaded);
 		expect(view).not.toBe(warm);
 		expect(view).toEqual(readOrder(reloaded));
+	});
+});
+
+describe('parseEventValue', () => {
+	it('gives what parseOrderEvent gives, also right after an event with the same id', () => {
+		const event = createEvent(PEOPLE.partner, 'preparing', 'at the door');
+		const same = { ...event };
+		expect(parseEventValue({ ...event })).toEqual(parseOrderEvent(event));
+		// the same content again (as Yjs decodes an update a second time): the same event
+		expect(parseEventValue(same)).toBe(parseEventValue({ ...event }));
+		// the same id with other content is parsed on its own
+		for (const value of [
+			{ ...event, by: PEOPLE.admin.userId, role: 'admin' },
+			{ ...event, type: 'teleported' },
+			{ ...event, extra: 1 },
+			{ ...event, note: undefined },
+			{ id: event.id, type: event.type, by: event.by, role: event.role, at: event.at },
+			Object.assign(Object.create({ polluted: true }) as object, event)
+		]) {
+			expect(parseEventValue(value)).toEqual(parseOrderEvent(value));
+		}
 	});
 });
 

@@ -6,11 +6,12 @@
 // origin, puts new values into new items, and splitting or merging items keeps the same value
 // objects. So a part of the document holds the same content as when it was parsed exactly when it
 // holds the same values (compared by identity, `===`). Each read compares the roots' current
-// values with those it parsed: the maps key by key, the events array position by position (or,
-// while nothing was deleted, only where the last value read now is: `onlyAppended`). A
-// change anywhere re-parses that root; events appended at the end (the common case) are parsed
-// and folded on their own, anything else re-folds the whole log. Event values are parsed once
-// per value object, so even a re-fold after an insertion in the middle runs no schema again.
+// values with those it parsed: the maps key by key, the events array by walking only the items
+// after the last value read, while nothing was deleted (`appendedValues`), else position by
+// position. A change anywhere re-parses that root; events appended at the end (the common case)
+// are parsed and folded on their own, anything else re-folds the whole log, reusing what each
+// value object parsed to, so even a re-fold after an insertion in the middle runs no schema again.
+// An event the write validation has just parsed is not parsed again either (`parseEventValue`).
 // Observers on the four roots mark which of them changed since the last read, so a read after a
 // change to `events` alone does not look at the maps at all, and a read after no change at all
 // looks at nothing.
@@ -31,7 +32,13 @@ import {
 	type OrderView,
 	type Rating
 } from './schema.ts';
-import { continueFold, startFold, type FoldState, type OrderFacts } from './status.ts';
+import {
+	continueFold,
+	startFold,
+	type FoldState,
+	type FoldStep,
+	type OrderFacts
+} from './status.ts';
 
 /** One map root as last read: the values it held and what they parsed to. */
 interface ParsedMap<T> {
@@ -45,8 +52,14 @@ interface CacheEntry {
 	rating: ParsedMap<Rating>;
 	/** The values of `events` as last read, in array order. */
 	raw: unknown[];
+	/** What each value of `raw` parsed to. */
+	parsed: Array<OrderEvent | null>;
 	/** The valid events among `raw`, in order (what `readEvents` returns). */
 	events: OrderEvent[];
+	/** The item of `events` that held the last value of `raw` when it was read, and how many
+	 * values it held then (see appendedValues). */
+	lastItem: Y.Item | null;
+	lastItemValues: number;
 	/** The `id` of every value in `raw` that has a string id, valid event or not. */
 	ids: Set<string>;
 	fold: FoldState;
@@ -64,8 +77,13 @@ interface CacheEntry {
 }
 
 const entries = new WeakMap<Y.Doc, CacheEntry>();
-/** Parse results per event value object (values are immutable, see above). */
-const parsedEvents = new WeakMap<object, OrderEvent | null>();
+/**
+ * Events parsed lately, by id. Write validation parses each event of a client's update before Yjs
+ * applies it, and Yjs decodes the update again into new objects with the same content: the cache
+ * then takes the event without running the schema a second time (see parseEventValue).
+ */
+const recentEvents = new Map<string, OrderEvent>();
+const RECENT_EVENTS = 1024;
 
 function emptyMap<T>(): ParsedMap<T> {
 	return { entries: [], value: null };
@@ -97,12 +115,35 @@ function refreshMap<T>(
 	return true;
 }
 
-function parseEventValue(value: unknown): OrderEvent | null {
-	if (typeof value !== 'object' || value === null) return parseOrderEvent(value);
-	let event = parsedEvents.get(value);
-	if (event === undefined) {
-		event = parseOrderEvent(value);
-		parsedEvents.set(value, event);
+/** Whether `value` holds exactly the fields of `event`, own and plain (so it parses to it). */
+function sameEventContent(value: object, event: OrderEvent): boolean {
+	if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+	const record = value as Record<string, unknown>;
+	const keys = Object.keys(record);
+	if (keys.length !== (event.note === undefined ? 5 : 6)) return false;
+	for (const key of keys) {
+		if (record[key] !== event[key as keyof OrderEvent]) return false;
+	}
+	return true;
+}
+
+/**
+ * `parseOrderEvent`, skipping the schema for a value with the same content as an event parsed
+ * lately (every field is a string, so equal content parses to an equal event). The event is
+ * shared with other callers: do not modify it.
+ */
+export function parseEventValue(value: unknown): OrderEvent | null {
+	const id = rawId(value);
+	if (id !== null) {
+		const known = recentEvents.get(id);
+		if (known !== undefined && sameEventContent(value as object, known)) return known;
+	}
+	const event = parseOrderEvent(value);
+	if (event !== null) {
+		// forgetting all at once is enough (an event is looked up again within the same update)
+		// and cheaper than evicting the oldest one by one
+		if (recentEvents.size >= RECENT_EVENTS) recentEvents.clear();
+		recentEvents.set(event.id, event);
 	}
 	return event;
 }
@@ -112,58 +153,109 @@ function rawId(value: unknown): string | null {
 	return typeof id === 'string' ? id : null;
 }
 
-/** Takes in values appended to `events` after those already known. */
-function appendEvents(entry: CacheEntry, values: Iterable<unknown>): void {
+/**
+ * Takes in values appended to `events` after those already known; `earlier` has the parse results
+ * of values read before (a re-read after an insertion parses only what is new).
+ */
+function appendEvents(
+	entry: CacheEntry,
+	values: Iterable<unknown>,
+	earlier?: ReadonlyMap<unknown, OrderEvent | null>
+): void {
 	for (const value of values) {
 		entry.raw.push(value);
 		const id = rawId(value);
 		if (id !== null) entry.ids.add(id);
-		const event = parseEventValue(value);
+		const event = earlier?.has(value) ? earlier.get(value)! : parseEventValue(value);
+		entry.parsed.push(event);
 		if (event !== null) entry.events.push(event);
 	}
 }
 
 /**
- * Whether `events` only grew at its end since it was last read, without reading it whole: when
- * nothing was deleted, values only ever get inserted, so the last known value is still at its
- * index exactly when nothing was inserted before it (values are distinct objects; a primitive,
- * which could repeat, takes the full comparison).
+ * The values appended to `events` since it was last read, or null when the array changed in any
+ * other way (then it is read whole). Cost is proportional to what was appended, not to the length
+ * of the log: the walk starts at the item that held the last value read (Yjs keeps a list's items
+ * as a linked list) and the array's length, which Yjs maintains, tells whether anything landed
+ * before it. While nothing is deleted, values are only ever inserted, so the known values are
+ * still the array's prefix exactly when the length grew by what lies after them. Yjs may merge
+ * a later item of the same writer into the one that held the last value (its values then grow)
+ * or split it when something is inserted inside it (they shrink: read whole).
  */
-function onlyAppended(array: Y.Array<unknown>, entry: CacheEntry): boolean {
-	const known = entry.raw;
-	if (entry.eventsMayHaveLost || known.length === 0 || array.length < known.length) return false;
-	const last = known[known.length - 1];
-	return typeof last === 'object' && last !== null && array.get(known.length - 1) === last;
+function appendedValues(array: Y.Array<unknown>, entry: CacheEntry): unknown[] | null {
+	if (entry.eventsMayHaveLost) return null;
+	const appended: unknown[] = [];
+	let item: Y.Item | null;
+	let lastItem = entry.lastItem;
+	let lastItemValues = entry.lastItemValues;
+	if (lastItem === null) {
+		if (entry.raw.length > 0) return null;
+		item = array._start;
+	} else {
+		if (lastItem.deleted) return null;
+		const values = lastItem.content.getContent();
+		if (values.length < lastItemValues) return null;
+		for (let i = lastItemValues; i < values.length; i++) appended.push(values[i]);
+		lastItemValues = values.length;
+		item = lastItem.right;
+	}
+	for (; item !== null; item = item.right) {
+		if (item.deleted || !item.countable) continue;
+		const values = item.content.getContent();
+		for (const value of values) appended.push(value);
+		lastItem = item;
+		lastItemValues = values.length;
+	}
+	if (array.length !== entry.raw.length + appended.length) return null;
+	entry.lastItem = lastItem;
+	entry.lastItemValues = lastItemValues;
+	return appended;
+}
+
+/** The item holding the array's last value, and how many values it holds (see appendedValues). */
+function lastValueItem(array: Y.Array<unknown>): { item: Y.Item | null; values: number } {
+	for (let item = array._start, last: Y.Item | null = null; ; item = item.right) {
+		if (item === null) return { item: last, values: last?.content.getContent().length ?? 0 };
+		if (!item.deleted && item.countable) last = item;
+	}
 }
 
 /** Brings the events of `entry` up to date with the document; true if they changed. */
 function refreshEvents(doc: Y.Doc, entry: CacheEntry): boolean {
 	const array = eventsArray(doc);
-	if (onlyAppended(array, entry)) {
-		const length = array.length;
-		if (length === entry.raw.length) return false;
-		const appended: unknown[] = [];
-		for (let i = entry.raw.length; i < length; i++) appended.push(array.get(i));
+	const appended = appendedValues(array, entry);
+	if (appended !== null) {
+		if (appended.length === 0) return false;
 		appendEvents(entry, appended);
 		return true;
 	}
 	entry.eventsMayHaveLost = false;
 	const current = array.toArray();
+	const last = lastValueItem(array);
+	entry.lastItem = last.item;
+	entry.lastItemValues = last.values;
 	const known = entry.raw;
 	let common = 0;
 	const limit = Math.min(known.length, current.length);
 	while (common < limit && known[common] === current[common]) common++;
 	if (common === known.length && common === current.length) return false;
+	let earlier: Map<unknown, OrderEvent | null> | undefined;
 	if (common < known.length) {
-		// not an append (a concurrent insertion landed before known events): start over
+		// not an append (a concurrent insertion landed before known events): start over, with
+		// what was parsed before (values are immutable, see the header)
+		earlier = new Map();
+		for (let i = 0; i < known.length; i++) {
+			if (typeof known[i] === 'object') earlier.set(known[i], entry.parsed[i] ?? null);
+		}
 		entry.raw = [];
+		entry.parsed = [];
 		entry.events = [];
 		entry.ids = new Set();
 		entry.fold = startFold();
 		entry.folded = 0;
 		common = 0;
 	}
-	appendEvents(entry, current.slice(common));
+	appendEvents(entry, current.slice(common), earlier);
 	return true;
 }
 
@@ -179,6 +271,9 @@ function refresh(doc: Y.Doc): CacheEntry {
 			assignment: emptyMap(),
 			rating: emptyMap(),
 			raw: [],
+			parsed: [],
+			lastItem: null,
+			lastItemValues: 0,
 			events: [],
 			ids: new Set(),
 			fold: startFold(),
@@ -252,16 +347,50 @@ export function readOrderCached(doc: Y.Doc): OrderView | null {
 	}
 	continueFold(entry.fold, entry.events.slice(entry.folded), facts);
 	entry.folded = entry.events.length;
+	entry.view = snapshotView(entry, meta, assignment);
+	return entry.view;
+}
+
+/**
+ * A view of the entry as it is now. Its lists are copied only when a reader asks for them: the
+ * sync-server reads a view on every change and mostly needs its status and counts, and copying
+ * the whole log each time made garbage in proportion to the log's length. The copies stay exact
+ * because the cache only ever appends to the lists it holds (a re-read or re-fold starts new
+ * lists instead), so their first `n` entries never change.
+ */
+function snapshotView(
+	entry: CacheEntry,
+	meta: OrderMeta,
+	assignment: Assignment | null
+): OrderView {
+	const { events } = entry;
 	const { status, steps, conflicts, latestEventAt } = entry.fold;
-	entry.view = {
+	const eventCount = events.length;
+	const stepCount = steps.length;
+	const conflictCount = conflicts.length;
+	let eventsCopy: OrderEvent[] | undefined;
+	let stepsCopy: FoldStep[] | undefined;
+	let conflictsCopy: FoldStep[] | undefined;
+	return {
 		meta,
 		assignment,
-		events: entry.events.slice(),
+		get events() {
+			return (eventsCopy ??= events.slice(0, eventCount));
+		},
 		rating: entry.rating.value,
-		fold: { status, steps: steps.slice(), conflicts: conflicts.slice(), latestEventAt },
+		fold: {
+			status,
+			get steps() {
+				return (stepsCopy ??= steps.slice(0, stepCount));
+			},
+			get conflicts() {
+				return (conflictsCopy ??= conflicts.slice(0, conflictCount));
+			},
+			conflictCount,
+			latestEventAt
+		},
 		status
 	};
-	return entry.view;
 }
 
 /** The ids of every value in the document's `events` (valid events or not); do not modify. */

@@ -28,6 +28,7 @@ describe('foldStatus', () => {
 			status: 'pending',
 			steps: [],
 			conflicts: [],
+			conflictCount: 0,
 			latestEventAt: null
 		});
 	});
@@ -176,6 +177,7 @@ describe('foldStatus properties', () => {
 				}
 				expect(status).toBe(once.status);
 				expect(once.conflicts).toEqual(once.steps.filter((s) => !s.applied));
+				expect(once.conflictCount).toBe(once.conflicts.length);
 			}),
 			{ numRuns: 500 }
 		);

@@ -113,6 +113,8 @@ export interface FoldResult {
 	status: OrderStatus;
 	steps: FoldStep[];
 	conflicts: FoldStep[];
+	/** `conflicts.length` (a reader that needs only the count does not copy the steps). */
+	conflictCount: number;
 	/** The newest event's time as written (an ISO time), or null without events. */
 	latestEventAt: string | null;
 }
@@ -148,7 +150,7 @@ function conflictReason(status: OrderStatus, event: OrderEvent, facts: OrderFact
 }
 
 /** A fold in progress: its result so far and the event ids it has seen. */
-export interface FoldState extends FoldResult {
+export interface FoldState extends Omit<FoldResult, 'conflictCount'> {
 	seen: Set<string>;
 }
 
@@ -195,7 +197,7 @@ export function foldStatus(events: readonly OrderEvent[], facts: OrderFacts): Fo
 	const state = startFold();
 	continueFold(state, events, facts);
 	const { status, steps, conflicts, latestEventAt } = state;
-	return { status, steps, conflicts, latestEventAt };
+	return { status, steps, conflicts, conflictCount: conflicts.length, latestEventAt };
 }
 
 const STATUS_LABELS: Record<OrderStatus, string> = {

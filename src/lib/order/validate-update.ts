@@ -8,7 +8,12 @@
 // else from the right origin; see Item.getMissing in yjs 13), then check the order rules for
 // that root. Cost is proportional to the size of the update plus a few lookups in the store.
 import * as Y from 'yjs';
-import { knownEventIds, readOrderCached, readOrderHeadCached } from './order-cache.ts';
+import {
+	knownEventIds,
+	parseEventValue,
+	readOrderCached,
+	readOrderHeadCached
+} from './order-cache.ts';
 import { mayAuthorEvent } from './permissions.ts';
 import {
 	assignmentMap,
@@ -16,7 +21,6 @@ import {
 	eventsArray,
 	metaMap,
 	factsOf,
-	parseOrderEvent,
 	RATING_KEYS,
 	ratingMap,
 	ROOT_ASSIGNMENT,
@@ -364,7 +368,7 @@ function validateDecoded(
 				const values = (item.content as Y.ContentAny).arr;
 				for (let i = offset; i < values.length; i++) {
 					if (++eventCount > MAX_EVENTS_PER_UPDATE) return forbid('too many events in one update');
-					const event = parseOrderEvent(values[i]);
+					const event = parseEventValue(values[i]);
 					if (event === null) return forbid('not a valid order event');
 					if (event.by !== actor.userId) return forbid('event author is not the sender');
 					if (event.role !== actor.role) return forbid('event role is not the sender role');
@@ -464,7 +468,7 @@ export function collectClientOwners(doc: Y.Doc): ClientOwners {
 			const root = isRejection(placement) ? null : placement.root;
 			if (root === ROOT_EVENTS && struct.content.getRef() === REF_ANY) {
 				for (const value of (struct.content as Y.ContentAny).arr) {
-					const by = parseOrderEvent(value)?.by;
+					const by = parseEventValue(value)?.by;
 					claim(client, by ?? SERVER_OWNER);
 				}
 			} else if (root === ROOT_RATING && customerId !== null) {
