@@ -1,4 +1,5 @@
-# One image for both processes: `node build/index.js` (web) or `node build-sync/main.js` (sync).
+# One image for both processes: `node build/index.js` (web) or
+# `node --single-threaded-gc build-sync/main.js` (sync; see docker-compose.yml).
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./

@@ -29,6 +29,7 @@ import {
 	BENCH_ORIGIN,
 	buildOurs,
 	removeOursBundle,
+	shippedNodeFlags,
 	startServer,
 	type RunningServer
 } from './servers.ts';
@@ -82,7 +83,8 @@ async function measureExtras(
 			mongoUri: opened.uri,
 			allowedOrigins: [BENCH_ORIGIN, webUrl],
 			// documents unload (and compact) soon after their last client leaves
-			env: { ...options.oursEnv, SYNC_IDLE_UNLOAD_MS: '300' }
+			env: { ...options.oursEnv, SYNC_IDLE_UNLOAD_MS: '300' },
+			nodeFlags: options.oursNodeFlags ?? undefined
 		});
 		if (options.lifecycleOrders > 0) {
 			log(`-- ours: ${count} delivered orders (storage, cold load)`);
@@ -188,6 +190,12 @@ async function main(): Promise<number> {
 	);
 	const oursEnv = Object.entries(options.oursEnv);
 	if (oursEnv.length > 0) log(`ours runs with ${oursEnv.map(([k, v]) => `${k}=${v}`).join(' ')}`);
+	const oursFlags = options.oursNodeFlags ?? shippedNodeFlags();
+	log(
+		`node flags: ours ${oursFlags.join(' ') || '(none)'}` +
+			`${options.oursNodeFlags === null ? ' (as npm run start:sync)' : ''}, ` +
+			`peers ${options.peerNodeFlags.join(' ') || '(none)'}`
+	);
 	const needsOurs = options.servers.includes('ours');
 	const runs: RunResult[] = [];
 	const summaries: PointSummary[] = [];

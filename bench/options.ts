@@ -34,6 +34,10 @@ export interface BenchOptions {
 	out: string | null;
 	/** Extra environment for ours (e.g. SYNC_RELAY=accepted), from --ours-env. */
 	oursEnv: Record<string, string>;
+	/** Node/V8 flags for ours instead of those `npm run start:sync` uses (null: those). */
+	oursNodeFlags: string[] | null;
+	/** Node/V8 flags for the peers (none by default). */
+	peerNodeFlags: string[];
 }
 
 export class UsageError extends Error {}
@@ -53,7 +57,9 @@ const USAGE = `usage: npm run bench -- [flags]
   --db-on-client-core           FerretDB on the load generator's core (default: with the server)
   --smoke                       tiny load (20 clients / 4 docs, 2 s window, 1 rep)
   --out FILE                    JSON report path
-  --ours-env "K=V,K2=V2"        extra environment for ours (e.g. SYNC_RELAY=accepted)`;
+  --ours-env "K=V,K2=V2"        extra environment for ours (e.g. SYNC_RELAY=accepted)
+  --ours-node-flags "..."       Node flags for ours instead of npm run start:sync's ("" for none)
+  --peer-node-flags "..."       Node flags for the peers (default none), e.g. --single-threaded-gc`;
 
 export function parseDuration(text: string, flag: string): number {
 	const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
@@ -129,6 +135,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
 			smoke: { type: 'boolean' },
 			out: { type: 'string' },
 			'ours-env': { type: 'string' },
+			'ours-node-flags': { type: 'string' },
+			'peer-node-flags': { type: 'string' },
 			help: { type: 'boolean', short: 'h' }
 		}
 	});
@@ -169,8 +177,23 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
 		dbOnClientCore: values['db-on-client-core'] === true,
 		smoke,
 		out: values.out ?? null,
-		oursEnv: parseEnvList(values['ours-env'] ?? '')
+		oursEnv: parseEnvList(values['ours-env'] ?? ''),
+		oursNodeFlags:
+			values['ours-node-flags'] === undefined
+				? null
+				: parseNodeFlags(values['ours-node-flags'], '--ours-node-flags'),
+		peerNodeFlags: parseNodeFlags(values['peer-node-flags'] ?? '', '--peer-node-flags')
 	};
+}
+
+export function parseNodeFlags(text: string, flag: string): string[] {
+	const words = text.split(/\s+/).filter((word) => word !== '');
+	for (const word of words) {
+		if (!/^--[a-z0-9][a-z0-9-]*(=\S+)?$/.test(word)) {
+			throw new UsageError(`${flag}: "${word}" is not a Node flag like --single-threaded-gc`);
+		}
+	}
+	return words;
 }
 
 function parseEnvList(text: string): Record<string, string> {

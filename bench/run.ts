@@ -139,11 +139,12 @@ export async function measuredRun(
 			running = await startServer('ours', pinning.serverCore, {
 				mongoUri: databaseUri(ferret.baseUri, `bench_${runTag}`),
 				profileDir,
-				env: options.oursEnv
+				env: options.oursEnv,
+				nodeFlags: options.oursNodeFlags ?? undefined
 			});
 		} else {
 			population = offlinePopulation(point);
-			running = await startServer(server, pinning.serverCore);
+			running = await startServer(server, pinning.serverCore, undefined, options.peerNodeFlags);
 		}
 		await sleep(300);
 		const pid = running.pid;

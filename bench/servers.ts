@@ -1,7 +1,7 @@
 // The three servers under test, each started as its own (pinned) child process on 127.0.0.1:
 // ours (the real sync-server, bundled from source like `npm run build:sync`), the bare
 // @y/websocket-server 0.1.1 (its own bin) and a bare @hocuspocus/server 3.x.
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -115,6 +115,19 @@ export async function buildOurs(): Promise<void> {
 	});
 }
 
+/**
+ * The V8 flags ours runs with in production: those of `npm run start:sync` (package.json), so
+ * the bench measures the server as it is shipped. They are runtime settings, not code: see
+ * docs/performance.md, change 23, for why the sync-server runs with `--single-threaded-gc`.
+ */
+export function shippedNodeFlags(): string[] {
+	const manifest = JSON.parse(readFileSync('package.json', 'utf8')) as {
+		scripts: Record<string, string>;
+	};
+	const words = manifest.scripts['start:sync']?.split(/\s+/) ?? [];
+	return words.filter((word) => word.startsWith('--') && word !== '--enable-source-maps');
+}
+
 export interface OursOptions {
 	mongoUri: string;
 	allowedOrigins?: string[];
@@ -122,12 +135,16 @@ export interface OursOptions {
 	/** Directory for a --cpu-prof profile (written when the process exits). */
 	profileDir?: string;
 	port?: number;
+	/** Node/V8 flags (default: shippedNodeFlags()). */
+	nodeFlags?: string[];
 }
 
 export async function startServer(
 	name: ServerName,
 	core: number | null,
-	ours?: OursOptions
+	ours?: OursOptions,
+	/** Node/V8 flags for a peer (`--peer-node-flags`; none by default: as its own bin runs). */
+	peerNodeFlags: string[] = []
 ): Promise<RunningServer> {
 	const port = ours?.port ?? (await freePort());
 	let child: Child;
@@ -136,10 +153,12 @@ export async function startServer(
 	switch (name) {
 		case 'ours': {
 			if (!ours) throw new Error('ours needs a database');
+			const flags = ours.nodeFlags ?? shippedNodeFlags();
 			// profiled from source (tsx) so that frames name the real files, not the bundle
 			const args = ours.profileDir
 				? [
 						INSPECT,
+						...flags,
 						'--cpu-prof',
 						'--cpu-prof-dir',
 						ours.profileDir,
@@ -147,7 +166,7 @@ export async function startServer(
 						'tsx',
 						'sync-server/main.ts'
 					]
-				: [INSPECT, '--enable-source-maps', OURS_BUNDLE];
+				: [INSPECT, ...flags, '--enable-source-maps', OURS_BUNDLE];
 			child = spawnChild({
 				name,
 				command: process.execPath,
@@ -179,7 +198,7 @@ export async function startServer(
 			child = spawnChild({
 				name,
 				command: process.execPath,
-				args: [INSPECT, bin],
+				args: [INSPECT, ...peerNodeFlags, bin],
 				core,
 				env: { HOST: '127.0.0.1', PORT: String(port) }
 			});
@@ -189,7 +208,7 @@ export async function startServer(
 			child = spawnChild({
 				name,
 				command: process.execPath,
-				args: [INSPECT, 'bench/peers/hocuspocus-server.mjs'],
+				args: [INSPECT, ...peerNodeFlags, 'bench/peers/hocuspocus-server.mjs'],
 				core,
 				env: { PORT: String(port) }
 			});
