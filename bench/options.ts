@@ -58,8 +58,8 @@ const USAGE = `usage: npm run bench -- [flags]
   --smoke                       tiny load (20 clients / 4 docs, 2 s window, 1 rep)
   --out FILE                    JSON report path
   --ours-env "K=V,K2=V2"        extra environment for ours (e.g. SYNC_RELAY=accepted)
-  --ours-node-flags "..."       Node flags for ours instead of npm run start:sync's ("" for none)
-  --peer-node-flags "..."       Node flags for the peers (default none), e.g. --single-threaded-gc`;
+  --ours-node-flags="..."       Node flags for ours instead of npm run start:sync's (= alone: none)
+  --peer-node-flags="..."       Node flags for the peers (default none): =--single-threaded-gc`;
 
 export function parseDuration(text: string, flag: string): number {
 	const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
