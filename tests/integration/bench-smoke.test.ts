@@ -7,22 +7,19 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { PointSummary } from '../../bench/report.ts';
 
 /**
- * `npm run bench:smoke` (the same command, without npm in between so that a timeout reaches the
+ * A bench script as its npm script runs it (without npm in between so that a timeout reaches the
  * bench itself): SIGTERM makes it stop its servers and database; SIGKILL follows if it must.
  */
-function runSmoke(
+function runBench(
+	script: string,
 	args: string[],
 	timeoutMs: number
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
 	return new Promise((resolve) => {
-		const child = spawn(
-			process.execPath,
-			['--import', 'tsx', 'bench/main.ts', '--smoke', ...args],
-			{
-				stdio: ['ignore', 'pipe', 'pipe'],
-				detached: true
-			}
-		);
+		const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+			stdio: ['ignore', 'pipe', 'pipe'],
+			detached: true
+		});
 		let stdout = '';
 		let stderr = '';
 		child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -69,7 +66,11 @@ describe('bench:smoke', () => {
 		async () => {
 			// the PWA part needs a built web app; without one the harness prints n/a and says why
 			const pwa = existsSync('build/index.js') ? [] : ['--no-pwa'];
-			const { code, stdout, stderr } = await runSmoke(['--out', OUT, ...pwa], 120_000);
+			const { code, stdout, stderr } = await runBench(
+				'bench/main.ts',
+				['--smoke', '--out', OUT, ...pwa],
+				120_000
+			);
 			expect(code, `${stdout}\n${stderr}`).toBe(0);
 
 			expect(stdout).toContain('== 20 clients × 4 docs');
@@ -117,17 +118,7 @@ describe('bench:smoke', () => {
 	);
 
 	it('bench:hot-path measures every phase of the per-update work, and refuses bad flags', async () => {
-		const run = (args: string[]) =>
-			new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-				const child = spawn(process.execPath, ['--import', 'tsx', 'bench/hot-path.ts', ...args], {
-					stdio: ['ignore', 'pipe', 'pipe']
-				});
-				let stdout = '';
-				let stderr = '';
-				child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-				child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-				child.on('exit', (code) => resolve({ code, stdout, stderr }));
-			});
+		const run = (args: string[]) => runBench('bench/hot-path.ts', args, 60_000);
 		const { code, stdout, stderr } = await run([
 			'--docs',
 			'10',

@@ -305,6 +305,7 @@ describe('parseEventValue', () => {
 			{ id: event.id, type: event.type, by: event.by, role: event.role, at: event.at },
 			Object.assign(Object.create({ polluted: true }) as object, event)
 		]) {
+			parseEventValue({ ...event }); // each one is compared with the original event
 			expect(parseEventValue(value)).toEqual(parseOrderEvent(value));
 		}
 	});

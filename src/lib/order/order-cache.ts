@@ -120,7 +120,7 @@ function sameEventContent(value: object, event: OrderEvent): boolean {
 	if (Object.getPrototypeOf(value) !== Object.prototype) return false;
 	const record = value as Record<string, unknown>;
 	const keys = Object.keys(record);
-	if (keys.length !== (event.note === undefined ? 5 : 6)) return false;
+	if (keys.length !== Object.keys(event).length) return false;
 	for (const key of keys) {
 		if (record[key] !== event[key as keyof OrderEvent]) return false;
 	}
