@@ -62,7 +62,8 @@ export async function startSyncApp(
 			deps.onChange?.(name, doc, update, origin);
 		},
 		onLoaded: (document) => feeds?.loaded(document),
-		onJoined: (document) => feeds?.joined(document)
+		onJoined: (document) => feeds?.joined(document),
+		onUnloading: async (document) => feeds?.unloading(document)
 	});
 	let route: ReturnType<typeof createHttpRouter> | null = null;
 	const server = new SyncServer<DispatchPrincipal>({

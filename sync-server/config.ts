@@ -49,7 +49,7 @@ function schema(production: boolean) {
 			z.number().max(10_000, 'must be at most 10000')
 		),
 		SYNC_INDEX_LAZY_MS: nonNegativeInt(5_000).pipe(z.number().max(60_000, 'must be at most 60000')),
-		SYNC_FEED_LAZY_MS: nonNegativeInt(5_000).pipe(z.number().max(60_000, 'must be at most 60000')),
+		SYNC_FEED_LAZY_MS: nonNegativeInt(60_000).pipe(z.number().max(60_000, 'must be at most 60000')),
 		SYNC_IDLE_UNLOAD_MS: positiveInt(30_000),
 		SYNC_RELAY: optional(z.enum(['durable', 'accepted'], { error: 'must be durable or accepted' })),
 		SYNC_JOURNAL_DIR: optional(

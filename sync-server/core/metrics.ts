@@ -36,6 +36,12 @@ export function createCoreMetrics(registry: Registry) {
 			labelNames: ['reason'] as const,
 			registers
 		}),
+		loads: new Counter({
+			name: 'sync_document_loads_total',
+			help: 'Documents loaded from storage into memory, by kind (the name up to its first slash)',
+			labelNames: ['kind'] as const,
+			registers
+		}),
 		loadFailures: new Counter({
 			name: 'sync_load_failures_total',
 			help: 'Documents that failed to load (they are not served)',

@@ -581,6 +581,7 @@ export class SyncServer<P extends Principal> {
 				this.hooks.loaded?.(document);
 				this.observe(document);
 				entry.loaded = true;
+				this.metrics.loads.inc({ kind: name.split('/', 1)[0] });
 			})
 			.catch((error: unknown) => {
 				// never served and never stored: an empty document must not overwrite a real one

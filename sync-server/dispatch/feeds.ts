@@ -20,6 +20,8 @@ export interface Feeds {
 	loaded(document: SyncDocument): void;
 	/** For the core's `joined` hook. */
 	joined(document: SyncDocument): void;
+	/** For the core's `unload` hook, before the document is flushed. Never throws. */
+	unloading(document: SyncDocument): Promise<void>;
 	/** POST /internal/partners/<id> */
 	partnerRoute: ReturnType<typeof createPartnerRoute>;
 	projection: OrderProjection;
@@ -61,6 +63,10 @@ export function createFeeds(options: {
 			board.loaded(document);
 		},
 		joined: (document) => projection.joined(document.name),
+		unloading: (document) =>
+			projection.unloading(document).catch((error: unknown) => {
+				options.log.error({ err: error, doc: document.name }, 'projection before unload failed');
+			}),
 		partnerRoute: createPartnerRoute({ board, secret: options.secret, log: options.log }),
 		projection,
 		board,

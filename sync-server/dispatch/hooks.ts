@@ -33,6 +33,8 @@ export function createDispatchHooks(options: {
 	onLoaded?: (document: SyncDocument) => void;
 	/** Called when a socket joined a document (a feed catches up with what it was owed). */
 	onJoined?: (document: SyncDocument) => void;
+	/** Called before an idle document is flushed and released (the feeds take what it owes). */
+	onUnloading?: (document: SyncDocument) => Promise<void>;
 }): SyncHooks<DispatchPrincipal> {
 	const { persistence, writePolicy } = options;
 	return {
@@ -47,7 +49,10 @@ export function createDispatchHooks(options: {
 		validateUpdate: (document, update, connection, decoded) =>
 			writePolicy.validate(document, update, connection, decoded),
 		store: (name, update) => persistence.store(name, update),
-		unload: (document) => persistence.unload(document.name),
+		unload: async (document) => {
+			await options.onUnloading?.(document);
+			await persistence.unload(document.name);
+		},
 		changed: (name, doc, update, origin) => options.onChange?.(name, doc, update, origin),
 		// presence shows who someone is as the server knows them, not as their client claims
 		stampAwareness: (connection, state) => {

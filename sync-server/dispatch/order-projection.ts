@@ -73,7 +73,7 @@ export interface ProjectionOptions {
 	coalesceMs?: number;
 	/** How long an index row's activity-only change may wait (default 5000). */
 	indexLazyMs?: number;
-	/** How long a feed nobody has open may go without being written (default 5000). */
+	/** How long a feed nobody has open may go without being written (default 60000). */
 	feedLazyMs?: number;
 	/** Called when a partner's delivered count or rating may have changed. */
 	onPartnerStatsChanged?: (partnerId: string) => void;
@@ -259,6 +259,13 @@ interface Projected {
 	failed: boolean;
 }
 
+function projected(orderId: string, document: SyncDocument): Projected | null {
+	const view = readOrderCached(document.doc);
+	// no meta yet: nothing to show anywhere
+	if (view === null) return null;
+	return { orderId, document, view, member: feedsForOrder(view), failed: false };
+}
+
 /**
  * A batch works through its orders and feeds in slices, giving the event loop back in between:
  * for loaded documents every step would otherwise resolve at once, and a batch of hundreds of
@@ -274,7 +281,7 @@ export const PROJECTION_COALESCE_MS = 250;
 export const INDEX_LAZY_MS = 5_000;
 
 /** Default for `feedLazyMs`. */
-export const FEED_LAZY_MS = 5_000;
+export const FEED_LAZY_MS = 60_000;
 
 /** Changes owed to a feed nobody had open: the orders, and since when the first one waits. */
 interface OwedFeed {
@@ -411,16 +418,44 @@ export class OrderProjection {
 	}
 
 	private async readDocument(orderId: string): Promise<Projected | null> {
-		return this.options.server.withDocument(orderDocName(orderId), (document) => {
-			const view = readOrderCached(document.doc);
-			// no meta yet: nothing to show anywhere
-			if (view === null) return null;
-			return { orderId, document, view, member: feedsForOrder(view), failed: false };
-		});
+		return this.options.server.withDocument(orderDocName(orderId), (document) =>
+			projected(orderId, document)
+		);
 	}
 
-	/** Brings the index rows of a batch up to date; sets each order's feed membership. */
-	private async updateIndex(orders: Projected[]): Promise<void> {
+	/**
+	 * The core's `unload` hook, before an order document is released: its deferred index row and
+	 * its entries in feeds that are owed them are written now, from the document in hand (paid
+	 * later, they would load it again).
+	 */
+	async unloading(document: SyncDocument): Promise<void> {
+		const name = parseDocName(document.name);
+		if (name?.kind !== 'order') return;
+		const { orderId } = name;
+		const owing = [...this.owedFeeds].filter(([, owed]) => owed.orders.has(orderId));
+		if (owing.length === 0 && !this.deferred.has(orderId)) return;
+		const order = projected(orderId, document);
+		if (order === null) return;
+		await this.updateIndex([order], { now: true });
+		if (order.failed) return;
+		const today = (this.options.startOfToday ?? localMidnight)();
+		await Promise.all(
+			owing.map(([feed, owed]) => {
+				const kind = feedKindOf(feed);
+				owed.orders.delete(orderId);
+				if (owed.orders.size === 0 && this.owedFeeds.get(feed) === owed) {
+					this.owedFeeds.delete(feed);
+				}
+				return kind === null ? undefined : this.writeFeedDocument(feed, kind, [order], today);
+			})
+		);
+	}
+
+	/**
+	 * Brings the index rows of a batch up to date; sets each order's feed membership. With `now`,
+	 * activity-only changes are written too instead of waiting.
+	 */
+	private async updateIndex(orders: Projected[], { now = false } = {}): Promise<void> {
 		const { collections } = this.options;
 		const guarded: Array<{ order: Projected; known: KnownRow; diff: Partial<IndexProjection> }> =
 			[];
@@ -437,7 +472,7 @@ export class OrderProjection {
 			const diff = changedFields(known.row, next);
 			if (Object.keys(diff).length === 0) {
 				this.deferred.delete(entry.orderId);
-			} else if (activityOnly(diff) && this.mayWait(entry.orderId)) {
+			} else if (!now && activityOnly(diff) && this.mayWait(entry.orderId)) {
 				continue;
 			} else {
 				this.deferred.delete(entry.orderId);

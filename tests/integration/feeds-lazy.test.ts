@@ -1,5 +1,6 @@
 // A feed nobody has open is written at most every SYNC_FEED_LAZY_MS; whoever opens it gets what
-// it was owed right away, an open feed follows every batch, and a graceful stop writes the rest
+// it was owed right away, an open feed follows every batch, an order document that unloads pays
+// what its feeds are owed, and a graceful stop writes the rest
 // (sync-server/dispatch/order-projection.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -21,7 +22,10 @@ import {
 	type Person
 } from './orders-support.ts';
 
+const IDLE_UNLOAD_MS = 400;
+
 let stack: OrderStack;
+let unloading: OrderStack;
 let customer: Person;
 let partner: Person;
 let admin: Person;
@@ -29,6 +33,10 @@ let admin: Person;
 beforeAll(async () => {
 	// longer than the test: anything the partner's feed gets before it is opened was owed
 	stack = await startOrderStack('feeds_lazy', { syncEnv: { SYNC_FEED_LAZY_MS: '60000' } });
+	// the default feed wait (60 s, longer than the test) and documents unloaded soon after use
+	unloading = await startOrderStack('feeds_lazy_unload', {
+		syncEnv: { SYNC_IDLE_UNLOAD_MS: String(IDLE_UNLOAD_MS) }
+	});
 	[customer, partner, admin] = await Promise.all([
 		person(stack, 'customer', 'Cleo'),
 		person(stack, 'partner', 'Pavel'),
@@ -37,7 +45,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-	await stack?.stop();
+	await Promise.all([stack?.stop(), unloading?.stop()]);
 });
 
 describe('a feed nobody has open', () => {
@@ -93,5 +101,65 @@ describe('a feed nobody has open', () => {
 			orderDoc.destroy();
 			board.destroy();
 		}
+	});
+});
+
+describe('an order document that unloads', () => {
+	it('writes what its unopened feeds are owed from the document, without loading it again', async () => {
+		const [cleo, pavel] = await Promise.all([
+			person(unloading, 'customer', 'Carla'),
+			person(unloading, 'partner', 'Piet')
+		]);
+		const orderId = await placeOrder(cleo);
+		expect((await claim(pavel, orderId)).status).toBe(200);
+		const feeds = [
+			feedDocName('partner', pavel.userId),
+			feedDocName('customer', cleo.userId),
+			feedDocName('admin')
+		];
+		const storedStatuses = async () =>
+			Promise.all(
+				feeds.map(
+					async (name) =>
+						readFeed((await readStored(unloading.database, name)).doc).find((e) => e.id === orderId)
+							?.status
+				)
+			);
+		const indexStatus = async () =>
+			(await unloading.database.collections.orders.findOne({ _id: orderId }))?.status;
+		// the claim is the partner feed's first write: at once
+		await eventually(
+			async () =>
+				(await indexStatus()) === 'accepted' && (await storedStatuses())[0] === 'accepted',
+			10_000,
+			'the claim in the index and the stored partner feed'
+		);
+
+		const orderDoc = await openDoc(unloading, pavel, orderDocName(orderId));
+		try {
+			appendEvent(
+				orderDoc.doc,
+				createEvent({ userId: pavel.userId, role: 'partner' }, 'preparing')
+			);
+			// the batch that wrote the index row left the feeds nobody has open owing the step
+			await eventually(async () => (await indexStatus()) === 'preparing', 10_000, 'the index row');
+			await new Promise((resolve) => setTimeout(resolve, 300));
+			expect(await storedStatuses()).not.toContain('preparing');
+		} finally {
+			orderDoc.destroy();
+		}
+
+		const orderLoads = async () =>
+			(await readMetrics(unloading.sync.url)).get('sync_document_loads_total{kind="order"}') ?? 0;
+		const loadsBefore = await orderLoads();
+		// nobody has the order open now: it unloads after IDLE_UNLOAD_MS and pays its feeds first
+		await eventually(
+			async () => (await storedStatuses()).every((status) => status === 'preparing'),
+			10_000,
+			'the step in every stored feed after the order unloaded'
+		);
+		await new Promise((resolve) => setTimeout(resolve, 2 * IDLE_UNLOAD_MS));
+		expect(await orderLoads()).toBe(loadsBefore);
+		expect((await readMetrics(unloading.sync.url)).get('sync_open_documents')).toBe(0);
 	});
 });
