@@ -5,8 +5,9 @@
 // attempt, so concurrent attempts can neither share one nor lose a count, and a window never
 // holds more than `limit` rows. An `$inc` counter would be simpler, but on FerretDB 1.24 concurrent
 // upserts with `$inc` lose increments (measured: far more attempts got through than allowed).
-// Expired windows are pruned now and then in bounded batches (no TTL indexes on FerretDB 1.24).
+// Expired windows are pruned now and then in bounded batches (housekeeping.ts).
 import { isDuplicateKeyError, type Collections } from '../db.ts';
+import { deleteBatch, PRUNE_BATCH, throttledPrune } from '../housekeeping.ts';
 
 export interface RateLimitResult {
 	allowed: boolean;
@@ -15,11 +16,6 @@ export interface RateLimitResult {
 	/** Seconds until the current window ends. */
 	retryAfterSeconds: number;
 }
-
-const PRUNE_EVERY_MS = 60_000;
-const PRUNE_BATCH = 1_000;
-let lastPrune = 0;
-let pruning = false;
 
 interface Window {
 	key: string;
@@ -43,7 +39,7 @@ export async function hitRateLimit(
 ): Promise<RateLimitResult> {
 	const window = windowOf(bucket, key, windowSeconds, now);
 	const retryAfterSeconds = Math.max(1, Math.ceil((window.end.getTime() - now.getTime()) / 1000));
-	void pruneExpiredSlots(c, now);
+	pruneSlotsSoon(c, now);
 	const taken = await c.rateLimitSlots.countDocuments({
 		key: window.key,
 		windowStart: window.start
@@ -97,21 +93,9 @@ export async function resetRateLimit(
 	await c.rateLimitSlots.deleteMany({ key: window.key, windowStart: window.start });
 }
 
-/** Prunes in the background, at most once a minute per process; never fails a hit. */
-async function pruneExpiredSlots(c: Collections, now: Date) {
-	if (pruning || now.getTime() - lastPrune < PRUNE_EVERY_MS) return;
-	pruning = true;
-	lastPrune = now.getTime();
-	try {
-		const deleted = await pruneRateLimitSlots(c, now);
-		// A full batch means more are waiting: go on with the next hit instead of a minute later.
-		if (deleted === PRUNE_BATCH) lastPrune = 0;
-	} catch {
-		// Pruning is housekeeping; a later hit tries again.
-	} finally {
-		pruning = false;
-	}
-}
+const pruneSlotsSoon = throttledPrune(
+	async (c, now) => (await pruneRateLimitSlots(c, now)) === PRUNE_BATCH
+);
 
 /** Deletes up to `batch` slots of windows that ended by `now`; returns how many it deleted. */
 export async function pruneRateLimitSlots(
@@ -119,13 +103,5 @@ export async function pruneRateLimitSlots(
 	now = new Date(),
 	batch = PRUNE_BATCH
 ): Promise<number> {
-	const expired = await c.rateLimitSlots
-		.find({ expiresAt: { $lte: now } }, { projection: { _id: 1 } })
-		.limit(batch)
-		.toArray();
-	if (expired.length === 0) return 0;
-	const { deletedCount } = await c.rateLimitSlots.deleteMany({
-		_id: { $in: expired.map((row) => row._id) }
-	});
-	return deletedCount;
+	return deleteBatch(c.rateLimitSlots, { expiresAt: { $lte: now } }, batch);
 }

@@ -1,11 +1,13 @@
 // Sessions as the Lucia project's guide describes them: the token handed to the browser is
 // `<id>.<secret>`; the database keeps the id and only the SHA-256 of the secret, compared in
 // constant time. Expiry slides forward while the session is used. Shared with the sync-server,
-// which authenticates WebSocket upgrades with the same cookie.
+// which authenticates WebSocket upgrades with the same cookie. Expired sessions are pruned in the
+// background whenever one is created (housekeeping.ts).
 import { sha256 } from '@oslojs/crypto/sha2';
 import { constantTimeEqual } from '@oslojs/crypto/subtle';
 import { Binary } from 'mongodb';
 import type { Collections, PartnerProfile, Role, SessionDoc, UserDoc } from '../db.ts';
+import { deleteBatch, PRUNE_BATCH, throttledPrune } from '../housekeeping.ts';
 import { randomId } from '../ids.ts';
 
 export const SESSION_COOKIE = 'dispatch_session';
@@ -67,8 +69,26 @@ export async function createSession(
 		expiresAt: new Date(now.getTime() + SESSION_TTL_MS)
 	};
 	await c.sessions.insertOne(doc);
+	pruneSessionsSoon(c);
 	return { token: `${id}.${secret}`, session: toSession(doc) };
 }
+
+/**
+ * Deletes up to `batch` sessions that expired by `now` (one never presented again would stay
+ * forever: validation deletes only those it is shown); returns how many. Nothing is announced to
+ * the sync-server, which refuses an expired session whether or not its row exists.
+ */
+export async function pruneExpiredSessions(
+	c: Collections,
+	now = new Date(),
+	batch = PRUNE_BATCH
+): Promise<number> {
+	return deleteBatch(c.sessions, { expiresAt: { $lte: now } }, batch);
+}
+
+const pruneSessionsSoon = throttledPrune(
+	async (c, now) => (await pruneExpiredSessions(c, now)) === PRUNE_BATCH
+);
 
 function toSession(doc: SessionDoc): Session {
 	return { id: doc._id, userId: doc.userId, expiresAt: doc.expiresAt, createdAt: doc.createdAt };

@@ -5,6 +5,9 @@
 // first insert wins, every other gets a duplicate-key error. A conditional update
 // (`findOneAndUpdate({usedAt: null})`) is not enough: FerretDB 1.24 lets several concurrent ones
 // match the same row. `usedAt` on the token row is kept for display and audit only.
+//
+// Expired tokens, and use records old enough that their token has expired, are pruned in the
+// background whenever a token is issued (housekeeping.ts).
 import { sha256 } from '@oslojs/crypto/sha2';
 import { encodeHexLowerCase } from '@oslojs/encoding';
 import {
@@ -13,6 +16,7 @@ import {
 	type AuthTokenUseDoc,
 	type Collections
 } from '../db.ts';
+import { deleteBatch, PRUNE_BATCH, throttledPrune } from '../housekeeping.ts';
 import { randomId } from '../ids.ts';
 
 export type AuthTokenKind = AuthTokenDoc['kind'];
@@ -45,8 +49,35 @@ export async function issueAuthToken(
 		expiresAt: new Date(now.getTime() + AUTH_TOKEN_TTL_MS[kind]),
 		usedAt: null
 	});
+	pruneTokensSoon(c);
 	return token;
 }
+
+/** The longest a token lives: a use record this old belongs to an expired token. */
+const LONGEST_TTL_MS = Math.max(...Object.values(AUTH_TOKEN_TTL_MS));
+
+/**
+ * Deletes up to `batch` expired tokens and up to `batch` use records of expired tokens; returns
+ * how many of each. An expired token is refused whether or not its row and use record exist.
+ */
+export async function pruneExpiredAuthTokens(
+	c: Collections,
+	now = new Date(),
+	batch = PRUNE_BATCH
+): Promise<{ tokens: number; uses: number }> {
+	const tokens = await deleteBatch(c.authTokens, { expiresAt: { $lte: now } }, batch);
+	const uses = await deleteBatch(
+		c.authTokenUses,
+		{ at: { $lte: new Date(now.getTime() - LONGEST_TTL_MS) } },
+		batch
+	);
+	return { tokens, uses };
+}
+
+const pruneTokensSoon = throttledPrune(async (c, now) => {
+	const { tokens, uses } = await pruneExpiredAuthTokens(c, now);
+	return tokens === PRUNE_BATCH || uses === PRUNE_BATCH;
+});
 
 /**
  * Uses the token up and returns it (with `usedAt` set), or null when it is unknown, of another
