@@ -33,6 +33,24 @@ import {
 } from './test-fixtures.ts';
 import { collectClientOwners, validateClientUpdate } from './validate-update.ts';
 
+/**
+ * A view as plain data: the cache's views keep their lists behind getters on the prototype
+ * (copied only when read), which `toEqual` does not look at on its own.
+ */
+function plain(view: OrderView | null) {
+	if (view === null) return null;
+	const { meta, assignment, events, rating, status } = view;
+	const { status: folded, steps, conflicts, conflictCount, latestEventAt } = view.fold;
+	return {
+		meta,
+		assignment,
+		events,
+		rating,
+		status,
+		fold: { status: folded, steps, conflicts, conflictCount, latestEventAt }
+	};
+}
+
 const WRITERS: Person[] = ['customer', 'partner', 'admin', 'otherPartner', 'otherCustomer'];
 
 type Op =
@@ -181,7 +199,7 @@ describe('readOrderCached', () => {
 		fc.assert(
 			fc.property(fc.boolean(), fc.array(opArb, { maxLength: 30 }), (claimed, ops) => {
 				const doc = serverDoc({ claimed });
-				expect(readOrderCached(doc)).toEqual(readOrder(doc));
+				expect(plain(readOrderCached(doc))).toEqual(plain(readOrder(doc)));
 				// every other view is looked at only after all the later changes: a view copies its
 				// lists when they are first read, and must still show the document as it was
 				const later: Array<[OrderView | null, OrderView | null]> = [];
@@ -193,10 +211,10 @@ describe('readOrderCached', () => {
 						fresh && { meta: fresh.meta, assignment: fresh.assignment }
 					);
 					if (minute % 2 === 1) later.push([readOrderCached(doc), fresh]);
-					else expect(readOrderCached(doc)).toEqual(fresh);
+					else expect(plain(readOrderCached(doc))).toEqual(plain(fresh));
 					expect([...knownEventIds(doc)].sort()).toEqual([...freshIds(doc)].sort());
 				});
-				for (const [view, fresh] of later) expect(view).toEqual(fresh);
+				for (const [view, fresh] of later) expect(plain(view)).toEqual(plain(fresh));
 			}),
 			{ numRuns: 150 }
 		);
@@ -209,7 +227,7 @@ describe('readOrderCached', () => {
 		expect(readOrderCached(doc)).toBeNull(); // incomplete meta does not parse
 		const complete = serverDoc();
 		Y.applyUpdate(doc, Y.encodeStateAsUpdate(complete));
-		expect(readOrderCached(doc)).toEqual(readOrder(doc));
+		expect(plain(readOrderCached(doc))).toEqual(plain(readOrder(doc)));
 		expect(readOrderCached(doc)?.meta).toEqual(sampleMeta());
 	});
 
@@ -238,7 +256,7 @@ describe('readOrderCached', () => {
 			claimedAt: '2025-01-01T10:05:00.000Z'
 		});
 		const view = readOrderCached(doc)!;
-		expect(view).toEqual(readOrder(doc));
+		expect(plain(view)).toEqual(plain(readOrder(doc)));
 		// the first accepted was by a partner who is not the assigned one now
 		expect(view.status).toBe('pending');
 	});
@@ -272,7 +290,7 @@ describe('readOrderCached', () => {
 			}
 			appendEvent(doc, createEvent(PEOPLE.admin, 'preparing'));
 			appendEvent(doc, createEvent(PEOPLE.admin, 'preparing'));
-			expect(readOrderCached(doc)).toEqual(readOrder(doc));
+			expect(plain(readOrderCached(doc))).toEqual(plain(readOrder(doc)));
 			expect(wholeReads.mock.calls.length).toBe(1); // readOrder's own, above
 		} finally {
 			wholeReads.mockRestore();
@@ -285,7 +303,7 @@ describe('readOrderCached', () => {
 		const reloaded = replicaOf(doc);
 		const view = readOrderCached(reloaded);
 		expect(view).not.toBe(warm);
-		expect(view).toEqual(readOrder(reloaded));
+		expect(plain(view)).toEqual(plain(readOrder(reloaded)));
 	});
 });
 
@@ -346,7 +364,7 @@ describe('write validation through the cache', () => {
 						if (cached.ok) {
 							for (const [client, owner] of cached.newOwners) owners.set(client, owner);
 							Y.applyUpdate(warm, update);
-							expect(readOrderCached(warm)).toEqual(readOrder(warm));
+							expect(plain(readOrderCached(warm))).toEqual(plain(readOrder(warm)));
 						}
 					});
 				}

@@ -35,9 +35,11 @@ import {
 import {
 	continueFold,
 	startFold,
+	type FoldResult,
 	type FoldState,
 	type FoldStep,
-	type OrderFacts
+	type OrderFacts,
+	type OrderStatus
 } from './status.ts';
 
 /** One map root as last read: the values it held and what they parsed to. */
@@ -357,40 +359,65 @@ export function readOrderCached(doc: Y.Doc): OrderView | null {
  * the whole log each time made garbage in proportion to the log's length. The copies stay exact
  * because the cache only ever appends to the lists it holds (a re-read or re-fold starts new
  * lists instead), so their first `n` entries never change.
+ *
+ * Classes with getters on the prototype, not object literals with getters: a literal's getters
+ * are new functions for every view, and views live long enough (until the order's next change)
+ * for the GC to promote them (docs/performance.md, change 27).
  */
 function snapshotView(
 	entry: CacheEntry,
 	meta: OrderMeta,
 	assignment: Assignment | null
 ): OrderView {
-	const { events } = entry;
-	const { status, steps, conflicts, latestEventAt } = entry.fold;
-	const eventCount = events.length;
-	const stepCount = steps.length;
-	const conflictCount = conflicts.length;
-	let eventsCopy: OrderEvent[] | undefined;
-	let stepsCopy: FoldStep[] | undefined;
-	let conflictsCopy: FoldStep[] | undefined;
-	return {
-		meta,
-		assignment,
-		get events() {
-			return (eventsCopy ??= events.slice(0, eventCount));
-		},
-		rating: entry.rating.value,
-		fold: {
-			status,
-			get steps() {
-				return (stepsCopy ??= steps.slice(0, stepCount));
-			},
-			get conflicts() {
-				return (conflictsCopy ??= conflicts.slice(0, conflictCount));
-			},
-			conflictCount,
-			latestEventAt
-		},
-		status
-	};
+	return new SnapshotView(entry, meta, assignment);
+}
+
+class SnapshotFold implements FoldResult {
+	readonly status: OrderStatus;
+	readonly conflictCount: number;
+	readonly latestEventAt: string | null;
+	readonly #steps: FoldStep[];
+	readonly #stepCount: number;
+	readonly #conflicts: FoldStep[];
+	#stepsCopy: FoldStep[] | undefined;
+	#conflictsCopy: FoldStep[] | undefined;
+	constructor(fold: FoldState) {
+		this.status = fold.status;
+		this.conflictCount = fold.conflicts.length;
+		this.latestEventAt = fold.latestEventAt;
+		this.#steps = fold.steps;
+		this.#stepCount = fold.steps.length;
+		this.#conflicts = fold.conflicts;
+	}
+	get steps(): FoldStep[] {
+		return (this.#stepsCopy ??= this.#steps.slice(0, this.#stepCount));
+	}
+	get conflicts(): FoldStep[] {
+		return (this.#conflictsCopy ??= this.#conflicts.slice(0, this.conflictCount));
+	}
+}
+
+class SnapshotView implements OrderView {
+	readonly rating: Rating | null;
+	readonly fold: SnapshotFold;
+	readonly status: OrderStatus;
+	readonly #events: OrderEvent[];
+	readonly #eventCount: number;
+	#eventsCopy: OrderEvent[] | undefined;
+	constructor(
+		entry: CacheEntry,
+		readonly meta: OrderMeta,
+		readonly assignment: Assignment | null
+	) {
+		this.rating = entry.rating.value;
+		this.fold = new SnapshotFold(entry.fold);
+		this.status = entry.fold.status;
+		this.#events = entry.events;
+		this.#eventCount = entry.events.length;
+	}
+	get events(): OrderEvent[] {
+		return (this.#eventsCopy ??= this.#events.slice(0, this.#eventCount));
+	}
 }
 
 /** The ids of every value in the document's `events` (valid events or not); do not modify. */
