@@ -16,6 +16,7 @@ import {
 	EVENT_TYPES,
 	eventsArray,
 	metaMap,
+	orderEventSchema,
 	parseOrderEvent,
 	readOrder,
 	writeAssignment,
@@ -310,10 +311,20 @@ describe('readOrderCached', () => {
 describe('parseEventValue', () => {
 	it('gives what parseOrderEvent gives, also right after an event with the same id', () => {
 		const event = createEvent(PEOPLE.partner, 'preparing', 'at the door');
-		const same = { ...event };
-		expect(parseEventValue({ ...event })).toEqual(parseOrderEvent(event));
-		// the same content again (as Yjs decodes an update a second time): the same event
-		expect(parseEventValue(same)).toBe(parseEventValue({ ...event }));
+		const first = { ...event };
+		expect(parseEventValue(first)).toEqual(parseOrderEvent(event));
+		// a value that is exactly its event is the event (no parsed copy beside it)
+		expect(parseEventValue(first)).toBe(first);
+		// the same content again (as Yjs decodes an update a second time): no schema run
+		const schemaRuns = vi.spyOn(orderEventSchema, 'safeParse');
+		try {
+			parseEventValue({ ...event });
+			const again = { ...event };
+			expect(parseEventValue(again)).toBe(again);
+			expect(schemaRuns).toHaveBeenCalledTimes(1);
+		} finally {
+			schemaRuns.mockRestore();
+		}
 		// the same id with other content is parsed on its own
 		for (const value of [
 			{ ...event, by: PEOPLE.admin.userId, role: 'admin' },

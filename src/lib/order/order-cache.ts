@@ -131,23 +131,28 @@ function sameEventContent(value: object, event: OrderEvent): boolean {
 
 /**
  * `parseOrderEvent`, skipping the schema for a value with the same content as an event parsed
- * lately (every field is a string, so equal content parses to an equal event). The event is
- * shared with other callers: do not modify it.
+ * lately (every field is a string, so equal content parses to an equal event). A value that is
+ * exactly its event (the usual case) is returned itself: the cache then holds one object per
+ * event, the document's, not a parsed copy beside it. The event is shared with other callers and
+ * may be the document's own value: do not modify it.
  */
 export function parseEventValue(value: unknown): OrderEvent | null {
 	const id = rawId(value);
 	if (id !== null) {
 		const known = recentEvents.get(id);
-		if (known !== undefined && sameEventContent(value as object, known)) return known;
+		if (known !== undefined && sameEventContent(value as object, known)) {
+			// taken: an entry that stayed would live long enough for the GC to promote it
+			recentEvents.delete(id);
+			return value as OrderEvent;
+		}
 	}
 	const event = parseOrderEvent(value);
-	if (event !== null) {
-		// forgetting all at once is enough (an event is looked up again within the same update)
-		// and cheaper than evicting the oldest one by one
-		if (recentEvents.size >= RECENT_EVENTS) recentEvents.clear();
-		recentEvents.set(event.id, event);
-	}
-	return event;
+	if (event === null) return null;
+	// forgetting all at once is enough (an event is looked up again within the same update) and
+	// cheaper than evicting the oldest one by one
+	if (recentEvents.size >= RECENT_EVENTS) recentEvents.clear();
+	recentEvents.set(event.id, event);
+	return sameEventContent(value as object, event) ? (value as OrderEvent) : event;
 }
 
 function rawId(value: unknown): string | null {
