@@ -119,14 +119,17 @@ function refreshMap<T>(
 
 /** Whether `value` holds exactly the fields of `event`, own and plain (so it parses to it). */
 function sameEventContent(value: object, event: OrderEvent): boolean {
+	if (value === event) return true;
 	if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+	// (counted with for-in rather than Object.keys: this runs for every event taken in)
 	const record = value as Record<string, unknown>;
-	const keys = Object.keys(record);
-	if (keys.length !== Object.keys(event).length) return false;
-	for (const key of keys) {
-		if (record[key] !== event[key as keyof OrderEvent]) return false;
+	let count = 0;
+	for (const key in record) {
+		if (!Object.hasOwn(record, key) || record[key] !== event[key as keyof OrderEvent]) return false;
+		count++;
 	}
-	return true;
+	for (const key in event) if (Object.hasOwn(event, key)) count--;
+	return count === 0;
 }
 
 /**
