@@ -332,6 +332,7 @@ describe('parseEventValue', () => {
 			{ ...event, extra: 1 },
 			{ ...event, note: undefined },
 			{ id: event.id, type: event.type, by: event.by, role: event.role, at: event.at },
+			{ id: event.id, type: event.type, by: event.by, role: event.role, note: event.note },
 			Object.assign(Object.create({ polluted: true }) as object, event)
 		]) {
 			parseEventValue({ ...event }); // each one is compared with the original event
