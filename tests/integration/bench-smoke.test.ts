@@ -2,7 +2,9 @@
 // real FerretDB, real sockets) and check it produced a complete table with deliveries. No timing
 // assertions: only that every value exists and messages went through.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { PointSummary } from '../../bench/report.ts';
 
@@ -137,5 +139,48 @@ describe('bench:smoke', () => {
 		const refused = await run(['--events', 'many']);
 		expect(refused.code).toBe(2);
 		expect(refused.stderr).toContain('--events');
+	});
+
+	it('heap-sampler.mjs writes a heap profile that bench:heap-summary reads', async () => {
+		const dir = mkdtempSync(join(tmpdir(), 'heap-sample-'));
+		try {
+			// a process that allocates for a while, sampled like a server under the bench
+			const sampled = await new Promise<number | null>((resolve) => {
+				const child = spawn(
+					process.execPath,
+					[
+						'--import',
+						'./bench/heap-sampler.mjs',
+						'-e',
+						'const keep = []; const t = setInterval(() => { keep.push({ at: Date.now(), list: new Array(64).fill(1) }); if (keep.length > 5000) keep.length = 0; }, 1); setTimeout(() => clearInterval(t), 1500);'
+					],
+					{
+						stdio: 'ignore',
+						env: {
+							...process.env,
+							HEAP_SAMPLE_DIR: dir,
+							HEAP_SAMPLE_START_S: '0.2',
+							HEAP_SAMPLE_S: '0.5',
+							HEAP_SAMPLE_KEEP: 'promoted'
+						}
+					}
+				);
+				child.on('exit', resolve);
+			});
+			expect(sampled).toBe(0);
+			const files = readdirSync(dir).filter((name) => name.endsWith('-promoted.heapprofile'));
+			expect(files).toHaveLength(1);
+			const { code, stdout, stderr } = await runBench(
+				'bench/heap-summary.ts',
+				[join(dir, files[0]!), '--top', '3'],
+				30_000
+			);
+			expect(code, stderr).toBe(0);
+			expect(stdout).toMatch(/MB sampled \(kept: promoted, 0\.5 s\)/);
+			expect(stdout).toContain('by nearest frame of the server code:');
+			expect((await runBench('bench/heap-summary.ts', [join(dir, 'none')], 30_000)).code).toBe(2);
+		} finally {
+			rmSync(dir, { recursive: true, force: true });
+		}
 	});
 });
