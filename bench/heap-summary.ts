@@ -2,6 +2,7 @@
 // nearest frame of the server's own code (what in ours, or in a peer's server, caused them).
 // Usage: npm run bench:heap-summary -- FILE [--top N]
 import { readFileSync } from 'node:fs';
+import { moduleOf } from './profile.ts';
 
 interface HeapNode {
 	id: number;
@@ -36,12 +37,10 @@ for (const sample of profile.samples) {
 	sizes.set(sample.nodeId, (sizes.get(sample.nodeId) ?? 0) + sample.size);
 }
 
-/** `name module:line`, the module as its package or its last two path segments. */
+/** `name module:line`, the module as bench/profile.ts names it for CPU profiles. */
 function where(node: HeapNode): string {
 	const { functionName, url, lineNumber } = node.callFrame;
-	const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1];
-	const module = pkg ?? (url ? url.split('/').slice(-2).join('/') : '(native)');
-	return `${functionName || '(anonymous)'} ${module}:${lineNumber + 1}`;
+	return `${functionName || '(anonymous)'} ${moduleOf(url)}:${lineNumber + 1}`;
 }
 
 /** The server's own code: ours' bundle, or a peer's server package; not a library either uses. */

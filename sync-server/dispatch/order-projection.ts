@@ -438,7 +438,7 @@ export class OrderProjection {
 		if (order === null) return;
 		await this.updateIndex([order], { now: true });
 		if (order.failed) return;
-		const today = (this.options.startOfToday ?? localMidnight)();
+		const today = this.today();
 		await Promise.all(
 			owing.map(([feed, owed]) => {
 				const kind = feedKindOf(feed);
@@ -623,7 +623,7 @@ export class OrderProjection {
 				list.push(order);
 			}
 		}
-		const today = (this.options.startOfToday ?? localMidnight)();
+		const today = this.today();
 		const now = Date.now();
 		// Feeds are written a slice at a time, the slice's writes side by side: a feed nobody has
 		// open is loaded first, and a storm's hundreds of feed loads then share their reads.
@@ -751,10 +751,15 @@ export class OrderProjection {
 		return final;
 	}
 
+	/** The start of feed/admin's window. */
+	private today(): Date {
+		return (this.options.startOfToday ?? localMidnight)();
+	}
+
 	/** Applies feed/admin's window now (finished orders from before today leave it). */
 	async pruneAdminFeed(): Promise<void> {
 		if (this.stopped) return;
-		const today = (this.options.startOfToday ?? localMidnight)();
+		const today = this.today();
 		await this.options.server.withDocument(feedDocName('admin'), (document) => {
 			pruneFeed(document.doc, 'admin', today, FEED_ORIGIN);
 		});

@@ -357,7 +357,7 @@ export function readOrderCached(doc: Y.Doc): OrderView | null {
 	}
 	continueFold(entry.fold, entry.events.slice(entry.folded), facts);
 	entry.folded = entry.events.length;
-	entry.view = snapshotView(entry, meta, assignment);
+	entry.view = new SnapshotView(entry, meta, assignment);
 	return entry.view;
 }
 
@@ -372,14 +372,30 @@ export function readOrderCached(doc: Y.Doc): OrderView | null {
  * are new functions for every view, and views live long enough (until the order's next change)
  * for the GC to promote them (docs/performance.md, change 27).
  */
-function snapshotView(
-	entry: CacheEntry,
-	meta: OrderMeta,
-	assignment: Assignment | null
-): OrderView {
-	return new SnapshotView(entry, meta, assignment);
+class SnapshotView implements OrderView {
+	readonly rating: Rating | null;
+	readonly fold: SnapshotFold;
+	readonly status: OrderStatus;
+	readonly #events: OrderEvent[];
+	readonly #eventCount: number;
+	#eventsCopy: OrderEvent[] | undefined;
+	constructor(
+		entry: CacheEntry,
+		readonly meta: OrderMeta,
+		readonly assignment: Assignment | null
+	) {
+		this.rating = entry.rating.value;
+		this.fold = new SnapshotFold(entry.fold);
+		this.status = entry.fold.status;
+		this.#events = entry.events;
+		this.#eventCount = entry.events.length;
+	}
+	get events(): OrderEvent[] {
+		return (this.#eventsCopy ??= this.#events.slice(0, this.#eventCount));
+	}
 }
 
+/** The fold of a `SnapshotView`, its lists copied the same way. */
 class SnapshotFold implements FoldResult {
 	readonly status: OrderStatus;
 	readonly conflictCount: number;
@@ -402,29 +418,6 @@ class SnapshotFold implements FoldResult {
 	}
 	get conflicts(): FoldStep[] {
 		return (this.#conflictsCopy ??= this.#conflicts.slice(0, this.conflictCount));
-	}
-}
-
-class SnapshotView implements OrderView {
-	readonly rating: Rating | null;
-	readonly fold: SnapshotFold;
-	readonly status: OrderStatus;
-	readonly #events: OrderEvent[];
-	readonly #eventCount: number;
-	#eventsCopy: OrderEvent[] | undefined;
-	constructor(
-		entry: CacheEntry,
-		readonly meta: OrderMeta,
-		readonly assignment: Assignment | null
-	) {
-		this.rating = entry.rating.value;
-		this.fold = new SnapshotFold(entry.fold);
-		this.status = entry.fold.status;
-		this.#events = entry.events;
-		this.#eventCount = entry.events.length;
-	}
-	get events(): OrderEvent[] {
-		return (this.#eventsCopy ??= this.#events.slice(0, this.#eventCount));
 	}
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Collections } from './db.ts';
-import { throttledPrune } from './housekeeping.ts';
+import { PRUNE_BATCH, throttledPrune } from './housekeeping.ts';
 
 // Only the scheduling is tested here (two stand-in databases, a prune that counts its runs);
 // tests/integration/housekeeping.test.ts runs the real prunes against the database.
@@ -14,7 +14,7 @@ describe('throttledPrune', () => {
 		let full = false;
 		const soon = throttledPrune(async (c) => {
 			runs.push(c);
-			return full;
+			return full ? PRUNE_BATCH : PRUNE_BATCH - 1;
 		}, 60_000);
 		const t0 = new Date('2026-01-01T00:00:00Z');
 		soon(dbA, t0);

@@ -10,12 +10,13 @@ export const PRUNE_EVERY_MS = 60_000;
 /** Rows one prune deletes at most (of each collection it looks at). */
 export const PRUNE_BATCH = 1_000;
 
-/** A prune of one batch: returns true when a batch was full (more rows are waiting). */
-export type Prune = (c: Collections, now: Date) => Promise<boolean>;
+/** Prunes one batch (of each collection it looks at); returns the most rows deleted from one. */
+export type Prune = (c: Collections, now: Date) => Promise<number>;
 
 /**
  * Returns `soon(c, now)`: starts `prune` unless it ran for this database within `everyMs` or is
- * running. A full batch lets the next call prune again at once instead of a minute later.
+ * running. A full batch (`PRUNE_BATCH` rows) lets the next call prune again at once instead of a
+ * minute later.
  */
 export function throttledPrune(prune: Prune, everyMs = PRUNE_EVERY_MS) {
 	const state = new WeakMap<Collections, { last: number; running: boolean }>();
@@ -27,8 +28,8 @@ export function throttledPrune(prune: Prune, everyMs = PRUNE_EVERY_MS) {
 		current.running = true;
 		current.last = now.getTime();
 		prune(c, now)
-			.then((more) => {
-				if (more) current.last = -Infinity;
+			.then((deleted) => {
+				if (deleted >= PRUNE_BATCH) current.last = -Infinity;
 			})
 			// housekeeping: a later call tries again
 			.catch(() => undefined)

@@ -93,9 +93,7 @@ export async function resetRateLimit(
 	await c.rateLimitSlots.deleteMany({ key: window.key, windowStart: window.start });
 }
 
-const pruneSlotsSoon = throttledPrune(
-	async (c, now) => (await pruneRateLimitSlots(c, now)) === PRUNE_BATCH
-);
+const pruneSlotsSoon = throttledPrune((c, now) => pruneRateLimitSlots(c, now));
 
 /** Deletes up to `batch` slots of windows that ended by `now`; returns how many it deleted. */
 export async function pruneRateLimitSlots(

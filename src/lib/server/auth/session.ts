@@ -86,9 +86,7 @@ export async function pruneExpiredSessions(
 	return deleteBatch(c.sessions, { expiresAt: { $lte: now } }, batch);
 }
 
-const pruneSessionsSoon = throttledPrune(
-	async (c, now) => (await pruneExpiredSessions(c, now)) === PRUNE_BATCH
-);
+const pruneSessionsSoon = throttledPrune((c, now) => pruneExpiredSessions(c, now));
 
 function toSession(doc: SessionDoc): Session {
 	return { id: doc._id, userId: doc.userId, expiresAt: doc.expiresAt, createdAt: doc.createdAt };

@@ -76,7 +76,7 @@ export async function pruneExpiredAuthTokens(
 
 const pruneTokensSoon = throttledPrune(async (c, now) => {
 	const { tokens, uses } = await pruneExpiredAuthTokens(c, now);
-	return tokens === PRUNE_BATCH || uses === PRUNE_BATCH;
+	return Math.max(tokens, uses);
 });
 
 /**
