@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { feedMap, readOrder, type FeedEntry } from '../../src/lib/order/index.ts';
 import { serverDoc, PEOPLE } from '../../src/lib/order/test-fixtures.ts';
-import { PERSONAL_FEED_FINISHED, projectIndex, pruneFeed } from './order-projection.ts';
+import type { OrderIndexDoc } from '../../src/lib/server/db.ts';
+import {
+	activityOnly,
+	changedFields,
+	PERSONAL_FEED_FINISHED,
+	projectIndex,
+	pruneFeed
+} from './order-projection.ts';
 
 describe('projectIndex', () => {
 	it('derives status, partner and times from the document', () => {
@@ -75,6 +82,64 @@ function finished(
 ): Partial<FeedEntry> {
 	return { id, status, updatedAt };
 }
+
+describe('changedFields', () => {
+	const view = readOrder(
+		serverDoc({ claimed: true, then: ['preparing', 'out_for_delivery', 'delivered'] })
+	)!;
+	const next = { ...projectIndex(view, null), rating: { stars: 4, comment: 'ok' } };
+	/** A row as MongoDB returns it: equal values, but other Date objects and a rating of its own. */
+	const storedRow = (): OrderIndexDoc => ({
+		_id: view.meta.orderId,
+		customerId: view.meta.customerId,
+		customerName: 'C',
+		total: 100,
+		itemCount: 1,
+		city: 'X',
+		createdAt: new Date(view.meta.createdAt),
+		...next,
+		claimedAt: new Date(next.claimedAt!.getTime()),
+		deliveredAt: new Date(next.deliveredAt!.getTime()),
+		updatedAt: new Date(next.updatedAt.getTime()),
+		rating: { stars: 4, comment: 'ok' }
+	});
+
+	it('finds nothing when the row holds the same values', () => {
+		expect(next.rating).toEqual({ stars: 4, comment: 'ok' });
+		expect(changedFields(storedRow(), next)).toBeNull();
+	});
+
+	it('names exactly the fields that differ', () => {
+		const row = { ...storedRow(), status: 'preparing' as const, conflicts: 2 };
+		expect(changedFields(row, next)).toEqual({ status: 'delivered', conflicts: 0 });
+		const moved = { ...storedRow(), updatedAt: new Date(next.updatedAt.getTime() - 1) };
+		expect(changedFields(moved, next)).toEqual({ updatedAt: next.updatedAt });
+		const rerated = { ...storedRow(), rating: { stars: 5, comment: 'ok' } };
+		expect(changedFields(rerated, next)).toEqual({ rating: { stars: 4, comment: 'ok' } });
+	});
+
+	it('a missing field is null; a value of the wrong type is rewritten', () => {
+		const row: Record<string, unknown> = { ...storedRow() };
+		delete row.cancelledAt;
+		expect(changedFields(row as unknown as OrderIndexDoc, next)).toBeNull();
+		row.deliveredAt = next.deliveredAt!.toISOString();
+		row.rating = 'four';
+		expect(changedFields(row as unknown as OrderIndexDoc, next)).toEqual({
+			deliveredAt: next.deliveredAt,
+			rating: next.rating
+		});
+		row.partnerId = undefined;
+		expect(changedFields(row as unknown as OrderIndexDoc, next)).toMatchObject({
+			partnerId: PEOPLE.partner.userId
+		});
+	});
+
+	it('activity alone is updatedAt and conflicts', () => {
+		expect(activityOnly({ updatedAt: new Date(), conflicts: 1 })).toBe(true);
+		expect(activityOnly({ updatedAt: new Date(), status: 'delivered' })).toBe(false);
+		expect(activityOnly({ rating: null })).toBe(false);
+	});
+});
 
 describe('pruneFeed', () => {
 	const today = new Date('2025-03-10T00:00:00Z');

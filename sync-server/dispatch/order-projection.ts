@@ -128,30 +128,22 @@ export function projectIndex(
 	row: Pick<OrderIndexDoc, 'status' | 'partnerId' | 'partnerName' | 'claimedAt'> | null = null
 ): IndexProjection {
 	let status = view.status;
-	let partner: { partnerId: string | null; partnerName: string | null; claimedAt: Date | null } = {
-		partnerId: null,
-		partnerName: null,
-		claimedAt: null
-	};
+	let partnerId: string | null = null;
+	let partnerName: string | null = null;
+	let claimedAt: Date | null = null;
 	if (view.assignment) {
-		partner = {
-			partnerId: view.assignment.partnerId,
-			partnerName: view.assignment.partnerName,
-			claimedAt: dateOrNull(view.assignment.claimedAt)
-		};
+		partnerId = view.assignment.partnerId;
+		partnerName = view.assignment.partnerName;
+		claimedAt = dateOrNull(view.assignment.claimedAt);
 	} else if (decision?.kind === 'claim') {
-		partner = {
-			partnerId: decision.userId,
-			partnerName: decision.userName,
-			claimedAt: decision.at
-		};
+		partnerId = decision.userId;
+		partnerName = decision.userName;
+		claimedAt = decision.at;
 		if (status === 'pending') status = 'accepted';
 	} else if (row?.partnerId) {
-		partner = {
-			partnerId: row.partnerId,
-			partnerName: row.partnerName ?? null,
-			claimedAt: row.claimedAt ?? null
-		};
+		partnerId = row.partnerId;
+		partnerName = row.partnerName ?? null;
+		claimedAt = row.claimedAt ?? null;
 		if (status === 'pending') status = row.status;
 	}
 	if (status === 'pending' && decision?.kind === 'cancel') status = 'cancelled';
@@ -161,7 +153,9 @@ export function projectIndex(
 			: null;
 	return {
 		status,
-		...partner,
+		partnerId,
+		partnerName,
+		claimedAt,
 		deliveredAt: status === 'delivered' ? reachedAt(view, 'delivered') : null,
 		cancelledAt,
 		rating: view.rating ? { stars: view.rating.stars, comment: view.rating.comment } : null,
@@ -170,27 +164,75 @@ export function projectIndex(
 	};
 }
 
-function sameValue(a: unknown, b: unknown): boolean {
-	if (a instanceof Date || b instanceof Date) {
-		return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();
-	}
-	return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+// A stored row is compared field by field with what it should hold (this runs for every changed
+// order in every batch). A field missing from the row counts as null; a value of an unexpected
+// type counts as different, so the row is written again.
+function sameScalar(stored: unknown, next: string | number | null): boolean {
+	return (stored ?? null) === next;
+}
+
+function sameDate(stored: unknown, next: Date | null): boolean {
+	if (next === null) return stored === null || stored === undefined;
+	return stored instanceof Date && stored.getTime() === next.getTime();
+}
+
+function sameRating(stored: unknown, next: IndexProjection['rating']): boolean {
+	if (next === null) return stored === null || stored === undefined;
+	if (typeof stored !== 'object' || stored === null) return false;
+	const { stars, comment } = stored as Record<string, unknown>;
+	return stars === next.stars && comment === next.comment;
 }
 
 /** Fields that only record activity: a change to nothing else may wait (see the header). */
-const ACTIVITY_FIELDS: ReadonlySet<string> = new Set(['updatedAt', 'conflicts']);
-
-function activityOnly(diff: Partial<IndexProjection>): boolean {
-	return Object.keys(diff).every((key) => ACTIVITY_FIELDS.has(key));
+export function activityOnly(diff: Partial<IndexProjection>): boolean {
+	for (const key in diff) if (key !== 'updatedAt' && key !== 'conflicts') return false;
+	return true;
 }
 
-/** Only the fields that differ from the stored row. */
-function changedFields(row: OrderIndexDoc, next: IndexProjection): Partial<IndexProjection> {
-	const diff: Record<string, unknown> = {};
-	for (const [key, value] of Object.entries(next)) {
-		if (!sameValue(row[key as keyof OrderIndexDoc], value)) diff[key] = value;
+/** Only the fields that differ from the stored row; null when none does. */
+export function changedFields(
+	row: OrderIndexDoc,
+	next: IndexProjection
+): Partial<IndexProjection> | null {
+	const diff: Partial<IndexProjection> = {};
+	let changed = false;
+	if (!sameScalar(row.status, next.status)) {
+		diff.status = next.status;
+		changed = true;
 	}
-	return diff as Partial<IndexProjection>;
+	if (!sameScalar(row.partnerId, next.partnerId)) {
+		diff.partnerId = next.partnerId;
+		changed = true;
+	}
+	if (!sameScalar(row.partnerName, next.partnerName)) {
+		diff.partnerName = next.partnerName;
+		changed = true;
+	}
+	if (!sameDate(row.claimedAt, next.claimedAt)) {
+		diff.claimedAt = next.claimedAt;
+		changed = true;
+	}
+	if (!sameDate(row.deliveredAt, next.deliveredAt)) {
+		diff.deliveredAt = next.deliveredAt;
+		changed = true;
+	}
+	if (!sameDate(row.cancelledAt, next.cancelledAt)) {
+		diff.cancelledAt = next.cancelledAt;
+		changed = true;
+	}
+	if (!sameRating(row.rating, next.rating)) {
+		diff.rating = next.rating;
+		changed = true;
+	}
+	if (!sameScalar(row.conflicts, next.conflicts)) {
+		diff.conflicts = next.conflicts;
+		changed = true;
+	}
+	if (!sameDate(row.updatedAt, next.updatedAt)) {
+		diff.updatedAt = next.updatedAt;
+		changed = true;
+	}
+	return changed ? diff : null;
 }
 
 interface RawEntry {
@@ -253,17 +295,60 @@ interface Projected {
 	orderId: string;
 	document: SyncDocument;
 	view: OrderView;
-	/** The feeds it belongs in; empty when the index has no row for it. */
-	member: string[];
+	/** The feeds it belongs in; empty when the index has no row for it (never changed in place). */
+	member: readonly string[];
+	/** The feeds it may be in: those it belongs in and those it may have left. */
+	candidates: readonly string[];
 	/** Its index row could not be brought up to date: its feeds are left as they are. */
 	failed: boolean;
+}
+
+/** The feeds an order belongs in, and those it may have to leave, as last worked out. */
+interface FeedTargets {
+	open: boolean;
+	partnerId: string | null;
+	customerId: string;
+	member: string[];
+	/** Every feed that may hold the order: its own, `feed/open` and `feed/admin`. */
+	candidates: string[];
+}
+
+const feedTargetsByDocument = new WeakMap<SyncDocument, FeedTargets>();
+
+/** The feeds of an order, worked out again only when what decides them changed. */
+function feedTargets(document: SyncDocument, view: OrderView): FeedTargets {
+	const open = view.status === 'pending' && view.assignment === null;
+	const partnerId = view.assignment?.partnerId ?? null;
+	const customerId = view.meta.customerId;
+	const known = feedTargetsByDocument.get(document);
+	if (
+		known !== undefined &&
+		known.open === open &&
+		known.partnerId === partnerId &&
+		known.customerId === customerId
+	) {
+		return known;
+	}
+	const member = feedsForOrder(view);
+	const candidates = new Set([feedDocName('admin'), feedDocName('open'), ...member]);
+	const targets = { open, partnerId, customerId, member, candidates: [...candidates] };
+	feedTargetsByDocument.set(document, targets);
+	return targets;
 }
 
 function projected(orderId: string, document: SyncDocument): Projected | null {
 	const view = readOrderCached(document.doc);
 	// no meta yet: nothing to show anywhere
 	if (view === null) return null;
-	return { orderId, document, view, member: feedsForOrder(view), failed: false };
+	const targets = feedTargets(document, view);
+	return {
+		orderId,
+		document,
+		view,
+		member: targets.member,
+		candidates: targets.candidates,
+		failed: false
+	};
 }
 
 /**
@@ -304,6 +389,7 @@ export class OrderProjection {
 	private readonly feedLazyMs: number;
 	/** When each feed was last written (feeds nobody has open wait `feedLazyMs` between writes). */
 	private readonly feedWrittenAt = new Map<string, number>();
+	private writesForgottenAt = 0;
 	private readonly owedFeeds = new Map<string, OwedFeed>();
 	/** Feeds to write in the next batch whoever has them open (owed changes are being paid). */
 	private readonly forcedFeeds = new Set<string>();
@@ -470,7 +556,7 @@ export class OrderProjection {
 			}
 			const next = projectIndex(entry.view, known.decision, known.row);
 			const diff = changedFields(known.row, next);
-			if (Object.keys(diff).length === 0) {
+			if (diff === null) {
 				this.deferred.delete(entry.orderId);
 			} else if (!now && activityOnly(diff) && this.mayWait(entry.orderId)) {
 				continue;
@@ -579,11 +665,11 @@ export class OrderProjection {
 		this.deferred.delete(order.orderId);
 		const next = projectIndex(order.view, decision, row);
 		const diff = changedFields(row, next);
-		if (Object.keys(diff).length > 0) {
+		if (diff !== null) {
 			await collections.orders.updateOne({ _id: order.orderId }, { $set: diff });
 			this.afterIndexChange(row, diff);
 		}
-		this.remember(order.document, { ...row, ...diff }, decision);
+		this.remember(order.document, diff === null ? row : { ...row, ...diff }, decision);
 	}
 
 	private remember(document: SyncDocument, row: OrderIndexDoc, decision: Decision): void {
@@ -609,15 +695,7 @@ export class OrderProjection {
 	private async updateFeeds(orders: Projected[]): Promise<void> {
 		const byFeed = new Map<string, Projected[]>();
 		for (const order of orders) {
-			const { view } = order;
-			const candidates = new Set([
-				feedDocName('admin'),
-				feedDocName('open'),
-				feedDocName('customer', view.meta.customerId),
-				...order.member
-			]);
-			if (view.assignment) candidates.add(feedDocName('partner', view.assignment.partnerId));
-			for (const name of candidates) {
+			for (const name of order.candidates) {
 				let list = byFeed.get(name);
 				if (list === undefined) byFeed.set(name, (list = []));
 				list.push(order);
@@ -635,7 +713,7 @@ export class OrderProjection {
 				this.owe(name, members, now);
 				continue;
 			}
-			this.feedWrittenAt.set(name, now);
+			if (this.feedLazyMs > 0) this.feedWrittenAt.set(name, now);
 			this.forcedFeeds.delete(name);
 			const owed = this.owedFeeds.get(name);
 			if (owed) {
@@ -656,6 +734,20 @@ export class OrderProjection {
 			}
 		}
 		await Promise.all(slice);
+		this.forgetOldWrites(now);
+	}
+
+	/**
+	 * A feed last written `feedLazyMs` ago is due as if it had never been written: its time is
+	 * dropped (looked over once per `feedLazyMs`), so the map holds recent feeds, not every feed
+	 * since the start.
+	 */
+	private forgetOldWrites(now: number): void {
+		if (now - this.writesForgottenAt < this.feedLazyMs) return;
+		this.writesForgottenAt = now;
+		for (const [name, at] of this.feedWrittenAt) {
+			if (now - at >= this.feedLazyMs) this.feedWrittenAt.delete(name);
+		}
 	}
 
 	private async writeFeedDocument(
