@@ -5,6 +5,7 @@ import {
 	describeAuthorities,
 	hasAuthority,
 	TRANSITIONS,
+	TRANSITIONS_TO,
 	type Authority,
 	type OrderFacts
 } from './status.ts';
@@ -16,25 +17,24 @@ function refuse(reason: string): Permission {
 	return { ok: false, reason };
 }
 
+/** Per event type, who may write it from a client (empty: only the server, through a claim). */
+const CLIENT_AUTHORS: ReadonlyMap<EventType, readonly Authority[]> = new Map(
+	[...TRANSITIONS_TO].map(([type, rows]) => {
+		const who = new Set(rows.filter((row) => !row.serverOnly).flatMap((row) => row.who));
+		return [type, [...who]];
+	})
+);
+
 /**
  * May `actor` write an event of this type into this order? Independent of the event's position
  * in the log: whether the transition is valid where it lands is the fold's job, so offline work
  * is never refused for arriving after someone else's change.
  */
 export function mayAuthorEvent(actor: Actor, type: EventType, facts: OrderFacts): Permission {
-	const rows = TRANSITIONS.filter((row) => row.to === type);
-	if (rows.length === 0) return refuse(`unknown event type`);
-	if (rows.every((row) => row.serverOnly)) {
-		return refuse(`${type} is written by the server through a claim`);
-	}
-	const who: Authority[] = [];
-	for (const row of rows) {
-		if (row.serverOnly) continue;
-		for (const authority of row.who) {
-			if (hasAuthority(actor, authority, facts)) return ALLOWED;
-			if (!who.includes(authority)) who.push(authority);
-		}
-	}
+	const who = CLIENT_AUTHORS.get(type);
+	if (who === undefined) return refuse(`unknown event type`);
+	if (who.length === 0) return refuse(`${type} is written by the server through a claim`);
+	for (const authority of who) if (hasAuthority(actor, authority, facts)) return ALLOWED;
 	return refuse(`only ${describeAuthorities(who)} may write ${type}`);
 }
 

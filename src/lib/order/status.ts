@@ -134,19 +134,33 @@ function article(role: Actor['role']): string {
 	return role === 'admin' ? 'an admin' : `a ${role}`;
 }
 
+/** The rows of TRANSITIONS by the event type they lead to (looked up for every event folded). */
+export const TRANSITIONS_TO: ReadonlyMap<EventType, readonly Transition[]> = (() => {
+	const byType = new Map<EventType, Transition[]>();
+	for (const row of TRANSITIONS) {
+		let rows = byType.get(row.to);
+		if (rows === undefined) byType.set(row.to, (rows = []));
+		rows.push(row);
+	}
+	return byType;
+})();
+
 /** Why `event` cannot move the order from `status`, or null if it can. */
 function conflictReason(status: OrderStatus, event: OrderEvent, facts: OrderFacts): string | null {
-	const move = `${status} → ${event.type} is not allowed`;
-	if (isFinalStatus(status)) return `${move}: ${status} is final`;
-	if (status === event.type) return `${move}: the order is already ${status}`;
-	const rows = TRANSITIONS.filter((row) => row.to === event.type && row.from.includes(status));
-	if (rows.length === 0) return `${move}: not a step of the order lifecycle`;
+	if (isFinalStatus(status)) return `${status} → ${event.type} is not allowed: ${status} is final`;
+	if (status === event.type) {
+		return `${status} → ${event.type} is not allowed: the order is already ${status}`;
+	}
+	const rows = (TRANSITIONS_TO.get(event.type) ?? []).filter((row) => row.from.includes(status));
+	if (rows.length === 0) {
+		return `${status} → ${event.type} is not allowed: not a step of the order lifecycle`;
+	}
 	const author: Actor = { userId: event.by, role: event.role };
 	if (rows.some((row) => row.who.some((authority) => hasAuthority(author, authority, facts)))) {
 		return null;
 	}
 	const who = [...new Set(rows.flatMap((row) => row.who))];
-	return `${move}: only ${describeAuthorities(who)} may do this (written by ${article(event.role)})`;
+	return `${status} → ${event.type} is not allowed: only ${describeAuthorities(who)} may do this (written by ${article(event.role)})`;
 }
 
 /** A fold in progress: its result so far and the event ids it has seen. */

@@ -435,6 +435,22 @@ describe('forged writes are rejected', () => {
 		);
 	});
 
+	it('a root that appears after earlier validations is known by its name', () => {
+		const server = serverDoc({ claimed: true });
+		const owners = collectClientOwners(server);
+		const admin = replicaOf(server);
+		const first = captureUpdate(admin, (d) => appendEvent(d, eventBy('admin', 'preparing')));
+		expect(deliver(server, owners, first, PEOPLE.admin).ok).toBe(true);
+		// a root the server document gained since (say, written by an older version)
+		server.getArray('log').push([1]);
+		Y.applyUpdate(admin, Y.encodeStateAsUpdate(server, Y.encodeStateVector(admin)));
+		const extend = captureUpdate(admin, (d) => d.getArray('log').push([2]));
+		expectRejected(
+			validate(server, extend, PEOPLE.admin, owners),
+			'writes outside the order schema are not allowed'
+		);
+	});
+
 	describe('rating', () => {
 		const delivered: ServerDocOptions = { claimed: true, then: DELIVERED.slice() };
 		const rate = (d: Y.Doc) => writeRating(d, { stars: 5, comment: 'great' });

@@ -108,16 +108,31 @@ function decode(update: Uint8Array): DecodedUpdate | null {
 /**
  * Root type → its name. The order roots are given their types first: a document loaded from an
  * update holds untyped roots until `getMap`/`getArray` replaces them (and re-parents their
- * items), which would leave a map built earlier pointing at the old instances.
+ * items), which would leave a map built earlier pointing at the old instances. The map is kept
+ * per document (every append is placed through it) and built again when a root appeared or was
+ * replaced since.
  */
+const rootNamesByDoc = new WeakMap<Y.Doc, Map<Y.AbstractType<unknown>, string>>();
+
 function rootNamesOf(doc: Y.Doc): Map<Y.AbstractType<unknown>, string> {
+	const known = rootNamesByDoc.get(doc);
+	if (known !== undefined && sameRoots(doc, known)) return known;
 	metaMap(doc);
 	assignmentMap(doc);
 	eventsArray(doc);
 	ratingMap(doc);
 	const names = new Map<Y.AbstractType<unknown>, string>();
 	for (const [name, type] of doc.share) names.set(type as Y.AbstractType<unknown>, name);
+	rootNamesByDoc.set(doc, names);
 	return names;
+}
+
+function sameRoots(doc: Y.Doc, names: Map<Y.AbstractType<unknown>, string>): boolean {
+	if (names.size !== doc.share.size) return false;
+	for (const [name, type] of doc.share) {
+		if (names.get(type as Y.AbstractType<unknown>) !== name) return false;
+	}
+	return true;
 }
 
 /** The placement of an item already integrated in `doc`. */
