@@ -6,6 +6,7 @@ import { TokenBucket } from './token-bucket.ts';
 import type { Principal, RoomLease } from './types.ts';
 
 let nextConnectionId = 1;
+const BINARY = { binary: true } as const;
 
 /** What every socket of a server shares (one object per server, not per socket). */
 export interface ConnectionOptions {
@@ -49,10 +50,13 @@ export class Connection<P extends Principal = Principal> {
 			this.reject('slow_consumer', 1013, 'client too slow');
 			return;
 		}
-		this.socket.send(frame, { binary: true }, (error) => {
-			if (error) this.options.log.debug({ conn: this.id, err: error.message }, 'send failed');
-		});
+		this.socket.send(frame, BINARY, this.afterSend);
 	}
+
+	/** One callback per socket, not one per frame sent. */
+	private readonly afterSend = (error?: Error) => {
+		if (error) this.options.log.debug({ conn: this.id, err: error.message }, 'send failed');
+	};
 
 	/** Closes with a code and reason, counting and logging it as a rejection. */
 	reject(kind: RejectionKind, code: number, reason: string, detail?: string): void {
