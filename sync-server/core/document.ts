@@ -3,6 +3,32 @@ import * as Y from 'yjs';
 import type { Connection } from './connection.ts';
 import { encodeSyncStep2 } from './protocol.ts';
 
+/** An update the server accepted, kept until its store settles (see `SyncDocument.awaitStore`). */
+export interface AcceptedUpdate {
+	update: Uint8Array;
+	/** The sync message that carries it to clients. */
+	frame: Uint8Array;
+	/** The document's state vector right after it (see `durableState`). */
+	stateAfter: Map<number, number>;
+	/** The transaction origin: the sender's Connection for a client update. */
+	origin: unknown;
+	/** `performance.now()` when accepted. */
+	acceptedAt: number;
+}
+
+export type StoreSettled = (
+	document: SyncDocument,
+	update: AcceptedUpdate,
+	durable: boolean
+) => void;
+
+interface StoreGroup {
+	stored: Promise<void>;
+	updates: AcceptedUpdate[];
+	/** Null while the store is pending; then whether it succeeded. */
+	outcome: boolean | null;
+}
+
 /** One shared document (a room): the Y.Doc, its awareness, and who is using it. */
 export class SyncDocument {
 	/** The live document: everything accepted, durable or not. Validation and writes use it. */
@@ -38,7 +64,8 @@ export class SyncDocument {
 	idleTimer: NodeJS.Timeout | null = null;
 	/** Set once the document is unloaded (or failed to load) and must no longer be used. */
 	released = false;
-	private readonly pendingStores = new Set<Promise<void>>();
+	/** Accepted updates not durable yet, in the order accepted, grouped by what they wait for. */
+	private readonly storing: StoreGroup[] = [];
 	/** The step 2 a client with nothing gets, until the next change (see `syncStep2`). */
 	private fullStep2: Uint8Array | null = null;
 
@@ -73,15 +100,36 @@ export class SyncDocument {
 		this.fullStep2 = null;
 	}
 
-	trackStore(store: Promise<void>): void {
-		this.pendingStores.add(store);
-		const forget = () => this.pendingStores.delete(store);
-		store.then(forget, forget);
+	/**
+	 * Waits for an accepted update's store; `settled` gets it once it is durable (or could not
+	 * be stored), strictly in the order updates were accepted. Consecutive updates with the same
+	 * store promise (one group commit) wait on it together.
+	 */
+	awaitStore(stored: Promise<void>, update: AcceptedUpdate, settled: StoreSettled): void {
+		const last = this.storing.at(-1);
+		if (last !== undefined && last.stored === stored) {
+			last.updates.push(update);
+			return;
+		}
+		const group: StoreGroup = { stored, updates: [update], outcome: null };
+		this.storing.push(group);
+		stored.then(
+			() => this.settle(group, true, settled),
+			() => this.settle(group, false, settled)
+		);
+	}
+
+	private settle(group: StoreGroup, durable: boolean, settled: StoreSettled): void {
+		group.outcome = durable;
+		while (this.storing.length > 0 && this.storing[0]!.outcome !== null) {
+			const first = this.storing.shift()!;
+			for (const update of first.updates) settled(this, update, first.outcome!);
+		}
 	}
 
 	/** Resolves when every update accepted so far is durable; rejects if one could not be stored. */
 	async whenDurable(): Promise<void> {
-		await Promise.all([...this.pendingStores]);
+		await Promise.all(this.storing.map((group) => group.stored));
 	}
 
 	exactBytes(): number {

@@ -15,7 +15,7 @@ import * as Y from 'yjs';
 import type { Logger } from '../../src/lib/server/log.ts';
 import { CloseCode, type RejectionKind } from './close-codes.ts';
 import { Connection, type ConnectionOptions } from './connection.ts';
-import { SyncDocument } from './document.ts';
+import { SyncDocument, type StoreSettled } from './document.ts';
 import { createCoreMetrics, type CoreMetrics } from './metrics.ts';
 import {
 	decodeAwarenessUpdate,
@@ -607,42 +607,18 @@ export class SyncServer<P extends Principal> {
 			if (origin === LOAD_ORIGIN) return;
 			(origin instanceof Connection ? this.clientUpdates : this.serverUpdates).inc();
 			document.approxBytes += update.length;
-			const accepted = performance.now();
+			const acceptedAt = performance.now();
 			const stored = this.hooks.store(name, update);
-			document.trackStore(stored);
-			const relayNow = this.limits.relay === 'accepted';
 			const frame = encodeSyncUpdate(update);
-			if (relayNow) {
+			if (this.limits.relay === 'accepted') {
 				for (const conn of document.connections) if (conn !== origin) conn.send(frame);
 			}
 			// With SYNC_RELAY=durable the room gets it only once durable (see SyncDocument.durable).
 			// Either way the sender hears its update back then, which tells it the server has it for
 			// good, and the durable state vector moves to this transaction's (a map Yjs makes anew
 			// for each transaction and never changes afterwards).
-			const stateAfter = tr.afterState;
-			stored.then(
-				() => {
-					this.metrics.persistLatency.observe((performance.now() - accepted) / 1000);
-					if (document.released) return;
-					if (document.durable) {
-						Y.applyUpdate(document.durable, update, LOAD_ORIGIN);
-						document.changed();
-					}
-					if (!document.durableStalled) document.durableState = stateAfter;
-					if (!relayNow) for (const conn of document.connections) conn.send(frame);
-					else if (origin instanceof Connection && document.connections.has(origin)) {
-						origin.send(frame);
-					}
-					try {
-						this.hooks.changed?.(name, doc, update, origin);
-					} catch (error) {
-						this.log.error({ err: error, doc: name }, 'changed hook failed');
-					}
-				},
-				() => {
-					document.durableStalled = true;
-				}
-			);
+			const accepted = { update, frame, stateAfter: tr.afterState, origin, acceptedAt };
+			document.awaitStore(stored, accepted, this.storeSettled);
 		});
 		awareness.on(
 			'update',
@@ -654,6 +630,32 @@ export class SyncServer<P extends Principal> {
 			}
 		);
 	}
+
+	/** An accepted update's store settled: see `observe` (called in the order accepted). */
+	private readonly storeSettled: StoreSettled = (document, accepted, durable) => {
+		if (!durable) {
+			document.durableStalled = true;
+			return;
+		}
+		this.metrics.persistLatency.observe((performance.now() - accepted.acceptedAt) / 1000);
+		if (document.released) return;
+		const { update, frame, origin } = accepted;
+		if (document.durable) {
+			Y.applyUpdate(document.durable, update, LOAD_ORIGIN);
+			document.changed();
+		}
+		if (!document.durableStalled) document.durableState = accepted.stateAfter;
+		if (this.limits.relay !== 'accepted') {
+			for (const conn of document.connections) conn.send(frame);
+		} else if (origin instanceof Connection && document.connections.has(origin)) {
+			origin.send(frame);
+		}
+		try {
+			this.hooks.changed?.(document.name, document.doc, update, origin);
+		} catch (error) {
+			this.log.error({ err: error, doc: document.name }, 'changed hook failed');
+		}
+	};
 
 	private release(document: SyncDocument): void {
 		document.holds--;

@@ -56,7 +56,10 @@ export interface SyncHooks<P extends Principal> {
 		/** `Y.decodeUpdate(update)`, already computed by the core's format check. */
 		decoded?: DecodedUpdate
 	): UpdateVerdict;
-	/** Makes an update that changed the server's state durable; resolves once it is. */
+	/**
+	 * Makes an update that changed the server's state durable; resolves once it is. Updates
+	 * stored together may share one promise (the core then waits on it once for all of them).
+	 */
 	store(docName: string, update: Uint8Array): Promise<void>;
 	/** After every update that changed a document (from a client or from the server itself). */
 	changed?(docName: string, doc: Y.Doc, update: Uint8Array, origin: unknown): void;

@@ -57,9 +57,27 @@ export interface PersistenceOptions {
 	registry: Registry;
 }
 
+/**
+ * The updates of a document queued since its last write was taken share one promise, settled
+ * when the group commit that writes them does: one promise per document and write, not per
+ * update. A write that fails puts its updates and this back in front of what came meanwhile.
+ */
 interface Waiter {
+	promise: Promise<void>;
 	resolve(): void;
 	reject(error: Error): void;
+	/** Called once these updates are stored (each frees its record in the journal). */
+	stored: Array<() => void>;
+}
+
+function newWaiter(): Waiter {
+	let resolve!: () => void;
+	let reject!: (error: Error) => void;
+	const promise = new Promise<void>((res, rej) => {
+		resolve = res;
+		reject = rej;
+	});
+	return { promise, resolve, reject, stored: [] };
 }
 
 interface DocLog {
@@ -256,37 +274,36 @@ export class MongoPersistence {
 				'journal: a segment ends in a torn frame (crash mid-write)'
 			);
 		}
-		await Promise.all(records.map((record) => this.queue(record.name, record.update)));
+		await Promise.all(records.map((record) => this.queue(record.name, record.update).promise));
 		journal.replayed();
 		this.options.log.info({ updates: records.length, segments }, 'journal replayed into the log');
 	}
 
-	/** Queues an update; resolves once it is durable (the next group commit). */
+	/**
+	 * Queues an update; resolves once it is durable (the next group commit). Updates of a
+	 * document queued before the same write get the same promise.
+	 */
 	store(name: string, update: Uint8Array): Promise<void> {
 		if (this.closed) return Promise.reject(new Error('persistence is closed'));
-		const journal = this.options.journal;
-		if (!journal) return this.queue(name, update);
 		// kept in the journal until it is durable; one that could not be stored stays there, for
 		// the next start to store
-		const stored = journal.append(name, update);
-		const queued = this.queue(name, update);
-		queued.then(stored, () => undefined);
-		return queued;
+		const stored = this.options.journal?.append(name, update);
+		const waiter = this.queue(name, update);
+		if (stored) waiter.stored.push(stored);
+		return waiter.promise;
 	}
 
-	private queue(name: string, update: Uint8Array): Promise<void> {
-		if (this.closed) return Promise.reject(new Error('persistence is closed'));
+	private queue(name: string, update: Uint8Array): Waiter {
 		let log = this.logs.get(name);
 		if (!log) {
 			log = this.newLog(name, { lastSeq: 0, mergedSeq: 0, seqKnown: false });
 			this.logs.set(name, log);
 		}
-		const target = log;
-		return new Promise<void>((resolve, reject) => {
-			target.pending.push(update);
-			target.waiters.push({ resolve, reject });
-			this.scheduleFlush(this.options.persistDelayMs);
-		});
+		log.pending.push(update);
+		let waiter = log.waiters.at(-1);
+		if (waiter === undefined) log.waiters.push((waiter = newWaiter()));
+		this.scheduleFlush(this.options.persistDelayMs);
+		return waiter;
 	}
 
 	/** Writes what is pending without the batching delay (server writes). */
@@ -461,7 +478,10 @@ export class MongoPersistence {
 		batch.forEach(({ log, update, waiters, seq }, i) => {
 			if (landed[i] === true) {
 				this.written(log, seq);
-				for (const w of waiters) w.resolve();
+				for (const waiter of waiters) {
+					for (const stored of waiter.stored) stored();
+					waiter.resolve();
+				}
 				return;
 			}
 			// put the updates back in front of anything that arrived meanwhile

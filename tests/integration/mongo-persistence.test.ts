@@ -112,6 +112,27 @@ describe('group commit', () => {
 		}
 	});
 
+	it('updates of a document queued for the same write share one promise; the next write has its own', async () => {
+		const { persistence } = open();
+		const name = newName();
+		const source = new Y.Doc();
+		const a = persistence.store(name, appendUpdate(source, 'a'));
+		const b = persistence.store(name, appendUpdate(source, 'b'));
+		const other = persistence.store(newName(), appendUpdate(new Y.Doc(), 'x'));
+		expect(b).toBe(a);
+		expect(other).not.toBe(a);
+		// the write of a and b is in flight after a zero-delay timer: c waits for the next one
+		const c = await new Promise<Promise<void>>((resolve) =>
+			setTimeout(() => resolve(persistence.store(name, appendUpdate(source, 'c'))))
+		);
+		expect(c).not.toBe(a);
+		let firstDone = false;
+		void a.then(() => (firstDone = true));
+		await c;
+		expect(firstDone).toBe(true);
+		expect(eventsOf((await readStored(database, name)).doc)).toEqual(['a', 'b', 'c']);
+	});
+
 	it('with a batching delay, holds updates for that long (nothing durable before)', async () => {
 		const { persistence } = open({ persistDelayMs: 400 });
 		const name = newName();

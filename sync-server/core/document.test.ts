@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { SyncDocument, type AcceptedUpdate } from './document.ts';
+
+function deferred() {
+	let resolve!: () => void;
+	let reject!: (error: Error) => void;
+	const promise = new Promise<void>((res, rej) => {
+		resolve = res;
+		reject = rej;
+	});
+	promise.catch(() => undefined);
+	return { promise, resolve, reject };
+}
+
+const accepted = (n: number): AcceptedUpdate => ({
+	update: new Uint8Array([n]),
+	frame: new Uint8Array([n]),
+	stateAfter: new Map([[1, n]]),
+	origin: null,
+	acceptedAt: n
+});
+
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('SyncDocument.awaitStore', () => {
+	it('settles updates in the order accepted, whatever order their stores complete in', async () => {
+		const document = new SyncDocument('order/a', { durableReplica: false });
+		const seen: Array<[number, boolean]> = [];
+		const record = (_: SyncDocument, update: AcceptedUpdate, durable: boolean) =>
+			seen.push([update.acceptedAt, durable]);
+		const first = deferred();
+		const second = deferred();
+		document.awaitStore(first.promise, accepted(1), record);
+		document.awaitStore(first.promise, accepted(2), record);
+		document.awaitStore(second.promise, accepted(3), record);
+		second.resolve();
+		await settle();
+		expect(seen).toEqual([]); // 3 waits for 1 and 2
+		first.resolve();
+		await settle();
+		expect(seen).toEqual([
+			[1, true],
+			[2, true],
+			[3, true]
+		]);
+	});
+
+	it('a failed store settles its updates as not durable and does not hold back later ones', async () => {
+		const document = new SyncDocument('order/b', { durableReplica: false });
+		const seen: Array<[number, boolean]> = [];
+		const record = (_: SyncDocument, update: AcceptedUpdate, durable: boolean) =>
+			seen.push([update.acceptedAt, durable]);
+		const failing = deferred();
+		const next = deferred();
+		document.awaitStore(failing.promise, accepted(1), record);
+		document.awaitStore(next.promise, accepted(2), record);
+		const durable = document.whenDurable();
+		failing.reject(new Error('disk full'));
+		next.resolve();
+		await expect(durable).rejects.toThrow('disk full');
+		await settle();
+		expect(seen).toEqual([
+			[1, false],
+			[2, true]
+		]);
+		await expect(document.whenDurable()).resolves.toBeUndefined();
+	});
+});
