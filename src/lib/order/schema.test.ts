@@ -7,6 +7,7 @@ import {
 	orderDocName,
 	parseDocName,
 	parseOrderEvent,
+	parseOrderMeta,
 	readAssignment,
 	readEvents,
 	readMeta,
@@ -172,6 +173,26 @@ describe('parseOrderEvent', () => {
 		expect(parseOrderEvent(forged)).toBeNull();
 		expect(parseOrderEvent(viaAssignment)).toBeNull();
 		expect(parseOrderEvent(Object.assign(Object.create({ x: 1 }) as object, good))).toBeNull();
+	});
+
+	it('drops an explicit note: undefined (a Yjs value can carry one) and keeps a note', () => {
+		const { note: _note, ...bare } = good;
+		const parsed = parseOrderEvent({ ...bare, note: undefined });
+		expect(parsed).toEqual(bare);
+		expect(parsed !== null && 'note' in parsed).toBe(false);
+		expect(parseOrderEvent({ ...bare, note: 'ring twice' })).toEqual({
+			...bare,
+			note: 'ring twice'
+		});
+	});
+
+	it('refuses a value that is not plain, also nested in a record', () => {
+		const meta = sampleMeta();
+		expect(parseOrderMeta(meta)).not.toBeNull();
+		const address = Object.assign(Object.create({ polluted: true }) as object, meta.address);
+		expect(parseOrderMeta({ ...meta, address })).toBeNull();
+		const item = Object.assign(Object.create({ polluted: true }) as object, meta.items[0]);
+		expect(parseOrderMeta({ ...meta, items: [item] })).toBeNull();
 	});
 
 	it('gives every event a fresh random id', () => {

@@ -161,11 +161,18 @@ function isPlainRecord(value: unknown): value is Record<string, unknown> {
 	return proto === Object.prototype || proto === null;
 }
 
+/** Plain records and arrays all the way down (checked for every event a client writes). */
 function plainDeep(value: unknown, depth = 0): boolean {
 	if (depth > 8) return false;
-	if (Array.isArray(value)) return value.every((entry) => plainDeep(entry, depth + 1));
+	if (Array.isArray(value)) {
+		for (const entry of value) if (!plainDeep(entry, depth + 1)) return false;
+		return true;
+	}
 	if (typeof value === 'object' && value !== null) {
-		return isPlainRecord(value) && Object.values(value).every((v) => plainDeep(v, depth + 1));
+		if (!isPlainRecord(value)) return false;
+		for (const key in value) {
+			if (Object.hasOwn(value, key) && !plainDeep(value[key], depth + 1)) return false;
+		}
 	}
 	return true;
 }
@@ -242,8 +249,9 @@ export function parseOrderEvent(value: unknown): OrderEvent | null {
 	const event = parseWith(orderEventSchema, value);
 	if (event === null) return null;
 	// Drop an explicit `note: undefined` so events compare and serialise the same everywhere.
-	const { note, ...rest } = event;
-	return note === undefined ? rest : { ...rest, note };
+	if (event.note !== undefined || !('note' in event)) return event;
+	const { note: _undefined, ...rest } = event;
+	return rest;
 }
 
 export function parseOrderMeta(value: unknown): OrderMeta | null {

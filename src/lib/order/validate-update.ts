@@ -127,13 +127,19 @@ function rootNamesOf(doc: Y.Doc): Map<Y.AbstractType<unknown>, string> {
 	return names;
 }
 
+/**
+ * Roots are never removed, and a root is replaced only when it is given a type, which the server
+ * does to the four order roots alone: the same count and the same four mean the same roots.
+ */
 function sameRoots(doc: Y.Doc, names: Map<Y.AbstractType<unknown>, string>): boolean {
 	if (names.size !== doc.share.size) return false;
-	for (const [name, type] of doc.share) {
-		if (names.get(type as Y.AbstractType<unknown>) !== name) return false;
+	for (const root of ORDER_ROOTS) {
+		if (names.get(doc.share.get(root) as Y.AbstractType<unknown>) !== root) return false;
 	}
 	return true;
 }
+
+const ORDER_ROOTS = [ROOT_META, ROOT_ASSIGNMENT, ROOT_EVENTS, ROOT_RATING] as const;
 
 /** The placement of an item already integrated in `doc`. */
 function placementInDoc(
