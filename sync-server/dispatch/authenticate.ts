@@ -1,6 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import { sha256 } from '@oslojs/crypto/sha2';
-import { encodeHexLowerCase } from '@oslojs/encoding';
 import {
 	readCookie,
 	SESSION_COOKIE,
@@ -12,6 +10,7 @@ import { Refusal } from '../core/refusal.ts';
 import { originAllowed } from './origin.ts';
 import type { DispatchPrincipal } from './principal.ts';
 import { TtlCache } from './ttl-cache.ts';
+import { sha256Hex } from '../../src/lib/server/sha256.ts';
 
 /**
  * Validated sessions and their users, kept for a few seconds so that the sockets one browser
@@ -42,7 +41,7 @@ export class AuthCache {
 }
 
 function tokenKey(token: string): string {
-	return encodeHexLowerCase(sha256(new TextEncoder().encode(token)));
+	return sha256Hex(token);
 }
 
 /** The upgrade's authentication: allowed Origin (403), then the web app's session cookie (401). */

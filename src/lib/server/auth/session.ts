@@ -3,12 +3,12 @@
 // constant time. Expiry slides forward while the session is used. Shared with the sync-server,
 // which authenticates WebSocket upgrades with the same cookie. Expired sessions are pruned in the
 // background whenever one is created (housekeeping.ts).
-import { sha256 } from '@oslojs/crypto/sha2';
 import { constantTimeEqual } from '@oslojs/crypto/subtle';
 import { Binary } from 'mongodb';
 import type { Collections, PartnerProfile, Role, SessionDoc, UserDoc } from '../db.ts';
 import { deleteBatch, PRUNE_BATCH, throttledPrune } from '../housekeeping.ts';
 import { randomId } from '../ids.ts';
+import { sha256 } from '../sha256.ts';
 
 export const SESSION_COOKIE = 'dispatch_session';
 export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
@@ -40,7 +40,7 @@ export interface ValidatedSession {
 }
 
 function hashSecret(secret: string): Uint8Array {
-	return sha256(new TextEncoder().encode(secret));
+	return sha256(secret);
 }
 
 export function toSessionUser(user: UserDoc): SessionUser {

@@ -8,8 +8,6 @@
 //
 // Expired tokens, and use records old enough that their token has expired, are pruned in the
 // background whenever a token is issued (housekeeping.ts).
-import { sha256 } from '@oslojs/crypto/sha2';
-import { encodeHexLowerCase } from '@oslojs/encoding';
 import {
 	isDuplicateKeyError,
 	type AuthTokenDoc,
@@ -18,6 +16,7 @@ import {
 } from '../db.ts';
 import { deleteBatch, PRUNE_BATCH, throttledPrune } from '../housekeeping.ts';
 import { randomId } from '../ids.ts';
+import { sha256Hex } from '../sha256.ts';
 
 export type AuthTokenKind = AuthTokenDoc['kind'];
 
@@ -30,7 +29,7 @@ export const AUTH_TOKEN_TTL_MS: Record<AuthTokenKind, number> = {
 const TOKEN_BYTES = 24;
 
 export function hashAuthToken(token: string): string {
-	return encodeHexLowerCase(sha256(new TextEncoder().encode(token)));
+	return sha256Hex(token);
 }
 
 export async function issueAuthToken(

@@ -2,8 +2,6 @@
 // write the `orders` index row, then the document's meta through the sync-server's service
 // channel. The order exists once both are written; if the sync-server cannot take the meta, the
 // row is removed again and the caller gets 503, so there is never a half-created order.
-import { sha256 } from '@oslojs/crypto/sha2';
-import { encodeHexLowerCase } from '@oslojs/encoding';
 import { orderDocName, type OrderMeta } from '../../order/schema.ts';
 import { assertMayOrder } from '../auth/guards.ts';
 import { getProductsByIds } from '../catalog.ts';
@@ -14,6 +12,7 @@ import { isSyncFailure, syncUnavailable } from './errors.ts';
 import { mergeLines, priceOrder } from './pricing.ts';
 import { createOrderSchema, idempotencyKeySchema, type CreateOrderData } from './schemas.ts';
 import type { CreatedOrder, OrderActor, OrderServiceContext } from './types.ts';
+import { sha256Hex } from '../sha256.ts';
 
 export interface CreateOrderOptions {
 	/** The `Idempotency-Key` header, if the client sent one (same meaning as `clientOrderId`). */
@@ -58,7 +57,7 @@ function requestHash(data: CreateOrderData): string {
 		data.phone,
 		data.paymentMethod
 	]);
-	return encodeHexLowerCase(sha256(new TextEncoder().encode(canonical)));
+	return sha256Hex(canonical);
 }
 
 export function indexRowFromMeta(meta: OrderMeta): OrderIndexDoc {
