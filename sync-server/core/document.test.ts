@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { decodeClientMessage } from './protocol.ts';
 import { SyncDocument, type AcceptedUpdate } from './document.ts';
 
 function deferred() {
@@ -64,5 +66,30 @@ describe('SyncDocument.awaitStore', () => {
 			[2, true]
 		]);
 		await expect(document.whenDurable()).resolves.toBeUndefined();
+	});
+});
+
+describe('SyncDocument step 1 frames', () => {
+	const stateVectorOf = (frame: Uint8Array) => {
+		const message = decodeClientMessage(frame);
+		if (message.type !== 'sync-step1') throw new Error(`not a step 1: ${message.type}`);
+		return Y.decodeStateVector(message.stateVector);
+	};
+
+	it('are encoded once per change, and follow the live and the durable state', () => {
+		const document = new SyncDocument('order/c', { durableReplica: false });
+		const first = document.syncStep1();
+		expect(document.syncStep1()).toBe(first);
+		document.doc.getArray('events').push([1]);
+		document.liveChanged();
+		const second = document.syncStep1();
+		expect(second).not.toBe(first);
+		expect(stateVectorOf(second)).toEqual(Y.decodeStateVector(Y.encodeStateVector(document.doc)));
+
+		const durable = document.durableSyncStep1();
+		expect(document.durableSyncStep1()).toBe(durable);
+		expect(stateVectorOf(durable).size).toBe(0);
+		document.durableState = new Map([[document.doc.clientID, 1]]);
+		expect(stateVectorOf(document.durableSyncStep1())).toEqual(document.durableState);
 	});
 });

@@ -1,7 +1,7 @@
 import { Awareness } from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import type { Connection } from './connection.ts';
-import { encodeSyncStep2 } from './protocol.ts';
+import { encodeSyncStep1, encodeSyncStep2 } from './protocol.ts';
 
 /** An update the server accepted, kept until its store settles (see `SyncDocument.awaitStore`). */
 export interface AcceptedUpdate {
@@ -68,6 +68,10 @@ export class SyncDocument {
 	private readonly storing: StoreGroup[] = [];
 	/** The step 2 a client with nothing gets, until the next change (see `syncStep2`). */
 	private fullStep2: Uint8Array | null = null;
+	/** The step 1 every joining socket gets, until the live document changes. */
+	private liveStep1: Uint8Array | null = null;
+	/** The step 1 of what is durable, and the state vector it was encoded from. */
+	private durableStep1: { state: Map<number, number>; frame: Uint8Array } | null = null;
 
 	constructor(
 		readonly name: string,
@@ -98,6 +102,28 @@ export class SyncDocument {
 	/** The served replica changed: the whole state must be encoded again. */
 	changed(): void {
 		this.fullStep2 = null;
+	}
+
+	/** A sync step 1 with the live document's state vector (encoded once per change of it). */
+	syncStep1(): Uint8Array {
+		return (this.liveStep1 ??= encodeSyncStep1(this.doc));
+	}
+
+	/** The live document changed (anything accepted, durable or not). */
+	liveChanged(): void {
+		this.liveStep1 = null;
+	}
+
+	/**
+	 * A sync step 1 with the state vector of what is durable: the durable replica's, or
+	 * `durableState` (a new map each time it moves, so the frame is kept until it does).
+	 */
+	durableSyncStep1(): Uint8Array {
+		if (this.durable) return encodeSyncStep1(this.durable);
+		if (this.durableStep1?.state !== this.durableState) {
+			this.durableStep1 = { state: this.durableState, frame: encodeSyncStep1(this.durableState) };
+		}
+		return this.durableStep1.frame;
 	}
 
 	/**

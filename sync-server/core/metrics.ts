@@ -1,17 +1,29 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
-export function createCoreMetrics(registry: Registry) {
+/** What the gauges read when scraped (nothing is counted per socket or per load for them). */
+export interface CoreSizes {
+	connections(): number;
+	documents(): number;
+}
+
+export function createCoreMetrics(registry: Registry, sizes: CoreSizes) {
 	const registers = [registry];
 	return {
 		connections: new Gauge({
 			name: 'sync_connections',
 			help: 'Open WebSocket connections',
-			registers
+			registers,
+			collect() {
+				this.set(sizes.connections());
+			}
 		}),
 		documents: new Gauge({
 			name: 'sync_open_documents',
 			help: 'Documents loaded in memory',
-			registers
+			registers,
+			collect() {
+				this.set(sizes.documents());
+			}
 		}),
 		updates: new Counter({
 			name: 'sync_updates_total',

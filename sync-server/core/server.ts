@@ -22,7 +22,6 @@ import {
 	decodeClientMessage,
 	encodeAwarenessEntries,
 	encodeAwarenessMessage,
-	encodeSyncStep1,
 	encodeSyncUpdate,
 	isEmptyUpdate,
 	ProtocolError,
@@ -91,7 +90,10 @@ export class SyncServer<P extends Principal> {
 		this.hooks = options.hooks;
 		this.limits = options.limits;
 		this.log = options.log;
-		this.metrics = createCoreMetrics(options.registry);
+		this.metrics = createCoreMetrics(options.registry, {
+			connections: () => this.sockets.size,
+			documents: () => this.documents.size
+		});
 		this.clientUpdates = this.metrics.updates.labels({ origin: 'client' });
 		this.serverUpdates = this.metrics.updates.labels({ origin: 'server' });
 		this.authGate = new Semaphore(options.limits.authConcurrency);
@@ -210,7 +212,6 @@ export class SyncServer<P extends Principal> {
 		await Promise.allSettled([...this.documents.values()].map((e) => e.unloading ?? e.ready));
 		for (const entry of this.documents.values()) entry.document.destroy();
 		this.documents.clear();
-		this.metrics.documents.set(0);
 		this.http.closeAllConnections();
 		await withTimeout(stopped, 2_000, 'closing http server').catch(() => undefined);
 	}
@@ -311,7 +312,6 @@ export class SyncServer<P extends Principal> {
 		const conn = new Connection<P>(ws, principal, document, lease, this.connectionOptions);
 		this.sockets.add(conn);
 		document.connections.add(conn as Connection);
-		this.metrics.connections.set(this.sockets.size);
 		ws.on('message', (data, isBinary) => this.onMessage(conn, data, isBinary));
 		ws.on('pong', () => (conn.alive = true));
 		ws.on('error', (error: Error & { code?: string }) => this.onSocketError(conn, error));
@@ -323,7 +323,7 @@ export class SyncServer<P extends Principal> {
 			this.log.error({ err: error, doc: document.name }, 'joined hook failed');
 		}
 		// ask the client for what the server lacks; the client asks for the rest with its own step 1
-		conn.send(encodeSyncStep1(document.doc));
+		conn.send(document.syncStep1());
 		const present = [...document.awareness.getStates().keys()];
 		if (present.length > 0) {
 			conn.send(encodeAwarenessMessage(encodeAwarenessUpdate(document.awareness, present)));
@@ -361,7 +361,6 @@ export class SyncServer<P extends Principal> {
 			document.awareness.meta.delete(id);
 			document.retiredAwareness.add(id);
 		}
-		this.metrics.connections.set(this.sockets.size);
 		this.log.debug({ conn: conn.id, doc: document.name }, 'socket closed');
 		this.release(document);
 	}
@@ -452,7 +451,7 @@ export class SyncServer<P extends Principal> {
 		// Courtesy: the durable state vector too, so a client can count its changes the server has
 		// not confirmed (src/lib/sync/state-vector.ts). A stock client answers with a step 2 of
 		// what the server lacks, normally empty (ignored).
-		conn.send(encodeSyncStep1(conn.document.durable ?? conn.document.durableState));
+		conn.send(conn.document.durableSyncStep1());
 	}
 
 	private handleUpdate(conn: Connection<P>, update: Uint8Array): void {
@@ -475,7 +474,7 @@ export class SyncServer<P extends Principal> {
 		}
 		if (!verdict.ok && 'resync' in verdict) {
 			this.metrics.rejections.inc({ reason: 'resync_requested' });
-			conn.send(encodeSyncStep1(document.doc));
+			conn.send(document.syncStep1());
 			return;
 		}
 		if (!verdict.ok) {
@@ -588,14 +587,12 @@ export class SyncServer<P extends Principal> {
 				this.metrics.loadFailures.inc();
 				this.log.error({ err: error, doc: name }, 'document load failed; not served');
 				if (this.documents.get(name) === entry) this.documents.delete(name);
-				this.metrics.documents.set(this.documents.size);
 				document.destroy();
 				throw new Refusal(503, 'document_unavailable', 'document unavailable, try again later');
 			});
 		// the rejection is handled by every acquirer; this keeps it from being reported as unhandled
 		entry.ready.catch(() => undefined);
 		this.documents.set(name, entry);
-		this.metrics.documents.set(this.documents.size);
 		return entry;
 	}
 
@@ -603,6 +600,7 @@ export class SyncServer<P extends Principal> {
 	private observe(document: SyncDocument): void {
 		const { doc, awareness, name } = document;
 		doc.on('update', (update: Uint8Array, origin: unknown, _doc: Y.Doc, tr: Y.Transaction) => {
+			document.liveChanged();
 			if (!document.durable) document.changed();
 			if (origin === LOAD_ORIGIN) return;
 			(origin instanceof Connection ? this.clientUpdates : this.serverUpdates).inc();
@@ -677,7 +675,6 @@ export class SyncServer<P extends Principal> {
 			} finally {
 				document.destroy();
 				if (this.documents.get(document.name) === entry) this.documents.delete(document.name);
-				this.metrics.documents.set(this.documents.size);
 				this.log.debug({ doc: document.name }, 'document unloaded');
 			}
 		})();
