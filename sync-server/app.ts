@@ -86,6 +86,7 @@ export async function startSyncApp(
 		collections: database.collections,
 		log,
 		secret: config.secret,
+		registry,
 		projectionDelayMs: config.projectionDelayMs,
 		indexLazyMs: config.indexLazyMs,
 		feedLazyMs: config.feedLazyMs

@@ -1,6 +1,7 @@
 // Feeds and the orders index, maintained by the sync-server (issue 4 item 3): wires the order
 // projection (index rows + feed entries) and the partner board (feed/admin's partner list) to
 // the core's `changed`/`loaded` hooks and to the HTTP router. See docs/orders.md.
+import { Gauge, type Registry } from 'prom-client';
 import type { Collections } from '../../src/lib/server/db.ts';
 import type { Logger } from '../../src/lib/server/log.ts';
 import type { SyncDocument } from '../core/document.ts';
@@ -37,6 +38,7 @@ export function createFeeds(options: {
 	collections: Collections;
 	log: Logger;
 	secret: string;
+	registry: Registry;
 	/** How long order changes are gathered before they are projected (SYNC_PROJECTION_DELAY_MS). */
 	projectionDelayMs?: number;
 	/** How long an index row's activity-only change may wait (SYNC_INDEX_LAZY_MS). */
@@ -54,6 +56,14 @@ export function createFeeds(options: {
 			void board.refreshPartner(partnerId).catch((error: unknown) => {
 				options.log.warn({ err: error, partnerId }, 'partner stats refresh failed');
 			})
+	});
+	new Gauge({
+		name: 'sync_feed_entries_owed',
+		help: 'Order entries owed to feeds nobody has open (written within SYNC_FEED_LAZY_MS, when someone opens the feed, or when the order unloads)',
+		registers: [options.registry],
+		collect() {
+			this.set(projection.owedEntries());
+		}
 	});
 	let pruneTimer: NodeJS.Timeout | null = null;
 	return {

@@ -391,6 +391,8 @@ export class OrderProjection {
 	private readonly feedWrittenAt = new Map<string, number>();
 	private writesForgottenAt = 0;
 	private readonly owedFeeds = new Map<string, OwedFeed>();
+	/** The same, by order: the feeds that are owed each order's entry. */
+	private readonly owedByOrder = new Map<string, Set<string>>();
 	/** Feeds to write in the next batch whoever has them open (owed changes are being paid). */
 	private readonly forcedFeeds = new Set<string>();
 	private owedTimer: NodeJS.Timeout | null = null;
@@ -406,6 +408,13 @@ export class OrderProjection {
 		this.coalesceMs = options.coalesceMs ?? PROJECTION_COALESCE_MS;
 		this.indexLazyMs = options.indexLazyMs ?? INDEX_LAZY_MS;
 		this.feedLazyMs = options.feedLazyMs ?? FEED_LAZY_MS;
+	}
+
+	/** How many order entries feeds nobody has open are owed now (for the metrics). */
+	owedEntries(): number {
+		let count = 0;
+		for (const feeds of this.owedByOrder.values()) count += feeds.size;
+		return count;
 	}
 
 	/** The core's `changed` hook: any change to an order document. */
@@ -518,7 +527,7 @@ export class OrderProjection {
 		const name = parseDocName(document.name);
 		if (name?.kind !== 'order') return;
 		const { orderId } = name;
-		const owing = [...this.owedFeeds].filter(([, owed]) => owed.orders.has(orderId));
+		const owing = [...(this.owedByOrder.get(orderId) ?? [])];
 		if (owing.length === 0 && !this.deferred.has(orderId)) return;
 		const order = projected(orderId, document);
 		if (order === null) return;
@@ -526,12 +535,9 @@ export class OrderProjection {
 		if (order.failed) return;
 		const today = this.today();
 		await Promise.all(
-			owing.map(([feed, owed]) => {
+			owing.map((feed) => {
 				const kind = feedKindOf(feed);
-				owed.orders.delete(orderId);
-				if (owed.orders.size === 0 && this.owedFeeds.get(feed) === owed) {
-					this.owedFeeds.delete(feed);
-				}
+				this.paidOne(feed, orderId);
 				return kind === null ? undefined : this.writeFeedDocument(feed, kind, [order], today);
 			})
 		);
@@ -718,7 +724,7 @@ export class OrderProjection {
 			const owed = this.owedFeeds.get(name);
 			if (owed) {
 				// this batch writes some of what it owes; the rest goes in the next, whatever its age
-				this.owedFeeds.delete(name);
+				this.paidAll(name, owed);
 				const written = new Set(members.map((order) => order.orderId));
 				const rest = [...owed.orders].filter((orderId) => !written.has(orderId));
 				if (rest.length > 0) {
@@ -783,8 +789,36 @@ export class OrderProjection {
 	private owe(name: string, members: Projected[], now: number): void {
 		let owed = this.owedFeeds.get(name);
 		if (owed === undefined) this.owedFeeds.set(name, (owed = { since: now, orders: new Set() }));
-		for (const order of members) owed.orders.add(order.orderId);
+		for (const { orderId } of members) {
+			owed.orders.add(orderId);
+			let feeds = this.owedByOrder.get(orderId);
+			if (feeds === undefined) this.owedByOrder.set(orderId, (feeds = new Set()));
+			feeds.add(name);
+		}
 		this.armOwed();
+	}
+
+	/** A feed no longer owes anything (its owed orders are written or scheduled). */
+	private paidAll(name: string, owed: OwedFeed): void {
+		if (this.owedFeeds.get(name) === owed) this.owedFeeds.delete(name);
+		for (const orderId of owed.orders) this.forgetOwedOrder(orderId, name);
+	}
+
+	/** A feed no longer owes one order's entry. */
+	private paidOne(name: string, orderId: string): void {
+		const owed = this.owedFeeds.get(name);
+		if (owed !== undefined) {
+			owed.orders.delete(orderId);
+			if (owed.orders.size === 0) this.owedFeeds.delete(name);
+		}
+		this.forgetOwedOrder(orderId, name);
+	}
+
+	private forgetOwedOrder(orderId: string, name: string): void {
+		const feeds = this.owedByOrder.get(orderId);
+		if (feeds === undefined) return;
+		feeds.delete(name);
+		if (feeds.size === 0) this.owedByOrder.delete(orderId);
 	}
 
 	/** Schedules a feed's owed orders, to be written in the next batch. */

@@ -145,6 +145,8 @@ describe('an order document that unloads', () => {
 			await eventually(async () => (await indexStatus()) === 'preparing', 10_000, 'the index row');
 			await new Promise((resolve) => setTimeout(resolve, 300));
 			expect(await storedStatuses()).not.toContain('preparing');
+			const owed = (await readMetrics(unloading.sync.url)).get('sync_feed_entries_owed');
+			expect(owed).toBeGreaterThanOrEqual(2); // the customer's feed and feed/admin at least
 		} finally {
 			orderDoc.destroy();
 		}
@@ -161,5 +163,6 @@ describe('an order document that unloads', () => {
 		await new Promise((resolve) => setTimeout(resolve, 2 * IDLE_UNLOAD_MS));
 		expect(await orderLoads()).toBe(loadsBefore);
 		expect((await readMetrics(unloading.sync.url)).get('sync_open_documents')).toBe(0);
+		expect((await readMetrics(unloading.sync.url)).get('sync_feed_entries_owed')).toBe(0);
 	});
 });
