@@ -11,6 +11,9 @@ import type { SyncDocument } from '../core/document.ts';
 import type { DecodedUpdate, UpdateVerdict } from '../core/types.ts';
 import type { DispatchPrincipal } from './principal.ts';
 
+const CHANGES: UpdateVerdict = Object.freeze({ ok: true, changes: true });
+const NO_CHANGES: UpdateVerdict = Object.freeze({ ok: true, changes: false });
+
 /**
  * Write validation with the domain's rules. Each loaded order document keeps which user writes
  * with which Yjs client id (rebuilt from the content at load), so nobody can extend another
@@ -36,7 +39,9 @@ export class WritePolicy {
 		if (name.kind === 'feed') {
 			const result = validateFeedUpdate(document.doc, update, decoded);
 			return result.ok
-				? { ok: true, changes: result.changes }
+				? result.changes
+					? CHANGES
+					: NO_CHANGES
 				: { ok: false, reason: result.reason };
 		}
 		const owners = this.ownersOf(document);
@@ -51,6 +56,7 @@ export class WritePolicy {
 				? { ok: false, reason: result.reason, resync: true }
 				: { ok: false, reason: result.reason };
 		}
+		if (result.newOwners.length === 0) return result.changes ? CHANGES : NO_CHANGES;
 		return {
 			ok: true,
 			changes: result.changes,

@@ -47,7 +47,11 @@ export const MAX_EVENTS_PER_UPDATE = 50;
 export type RejectionCode = 'malformed' | 'missing-dependency' | 'forbidden';
 
 export type ValidationResult =
-	| { ok: true; newOwners: Array<[clientId: number, ownerUserId: string]>; changes: boolean }
+	| {
+			ok: true;
+			newOwners: ReadonlyArray<readonly [clientId: number, ownerUserId: string]>;
+			changes: boolean;
+	  }
 	| { ok: false; reason: string; code: RejectionCode };
 
 export interface ValidationContext {
@@ -69,6 +73,14 @@ const forbid = (reason: string): Rejection => reject('forbidden', reason);
 const NESTED = forbid('nested types are not allowed');
 const REMOVED = forbid('refers to removed content');
 const DELETES = forbid('deletes are not allowed');
+// The usual verdicts, shared (nothing changes a result): most updates add nothing new to own.
+const NO_OWNERS: ReadonlyArray<readonly [number, string]> = Object.freeze([]);
+const CHANGES: ValidationResult = Object.freeze({ ok: true, newOwners: NO_OWNERS, changes: true });
+const NO_CHANGES: ValidationResult = Object.freeze({
+	ok: true,
+	newOwners: NO_OWNERS,
+	changes: false
+});
 
 // Content refs (yjs 13 AbstractContent.getRef()).
 const REF_DELETED = 1;
@@ -278,7 +290,7 @@ function validateDecoded(
 	}
 
 	if (parts.length === 0) {
-		return deletesAreKnown(doc, ds) ? { ok: true, newOwners: [], changes: false } : DELETES;
+		return deletesAreKnown(doc, ds) ? NO_CHANGES : DELETES;
 	}
 
 	// 2. Where does each new item land?
@@ -439,7 +451,7 @@ function validateDecoded(
 	// Checked last so that a forged write gets the more telling reason above (a map overwrite,
 	// for instance, also deletes the value it replaces).
 	if (!deletesAreKnown(doc, ds)) return DELETES;
-	return { ok: true, newOwners, changes: true };
+	return newOwners.length === 0 ? CHANGES : { ok: true, newOwners, changes: true };
 }
 
 /**
@@ -461,7 +473,7 @@ export function validateFeedUpdate(
 			}
 		}
 		if (!deletesAreKnown(doc, decoded.ds)) return forbid('feeds are read-only');
-		return { ok: true, newOwners: [], changes: false };
+		return NO_CHANGES;
 	} catch {
 		return MALFORMED;
 	}
