@@ -6,6 +6,7 @@ import type { OrderIndexDoc } from '../../src/lib/server/db.ts';
 import {
 	activityOnly,
 	changedFields,
+	dropOlderThan,
 	PERSONAL_FEED_FINISHED,
 	projectIndex,
 	pruneFeed
@@ -168,5 +169,18 @@ describe('pruneFeed', () => {
 		for (let i = 0; i < extra; i++) expect(map.has(`f${i}`)).toBe(false);
 		expect(map.has(`f${PERSONAL_FEED_FINISHED + extra - 1}`)).toBe(true);
 		expect(pruneFeed(doc, 'partner', today)).toBe(0);
+	});
+});
+
+describe('dropOlderThan', () => {
+	it('keeps only the times after the cutoff (a feed written that long ago counts as never)', () => {
+		const times = new Map([
+			['feed/a', 1_000],
+			['feed/b', 5_000],
+			['feed/c', 5_001],
+			['feed/d', 9_000]
+		]);
+		dropOlderThan(times, 5_000);
+		expect([...times.keys()]).toEqual(['feed/c', 'feed/d']);
 	});
 });

@@ -282,6 +282,11 @@ export function pruneFeed(
 	return stale.length;
 }
 
+/** Removes the entries whose time is at or before `cutoff`. */
+export function dropOlderThan(times: Map<string, number>, cutoff: number): void {
+	for (const [key, at] of times) if (at <= cutoff) times.delete(key);
+}
+
 type Decision = Pick<OrderClaimDoc, 'kind' | 'userId' | 'userName' | 'at'> | null;
 
 /** What this process last read from, or wrote to, an order's index row and claim decision. */
@@ -751,9 +756,7 @@ export class OrderProjection {
 	private forgetOldWrites(now: number): void {
 		if (now - this.writesForgottenAt < this.feedLazyMs) return;
 		this.writesForgottenAt = now;
-		for (const [name, at] of this.feedWrittenAt) {
-			if (now - at >= this.feedLazyMs) this.feedWrittenAt.delete(name);
-		}
+		dropOlderThan(this.feedWrittenAt, now - this.feedLazyMs);
 	}
 
 	private async writeFeedDocument(
