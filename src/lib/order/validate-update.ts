@@ -90,8 +90,8 @@ const REF_DOC = 9;
 
 /** Where an item lives: a root type and, for map entries, its key. */
 interface Placement {
-	root: string;
-	sub: string | null;
+	readonly root: string;
+	readonly sub: string | null;
 }
 
 /** The part of one update struct the server does not have yet. */
@@ -101,6 +101,15 @@ interface NewPart {
 	offset: number;
 	placement: Placement | null;
 	visiting: boolean;
+}
+
+/** The placements of items directly in an order root's list, shared (every append has one). */
+const LIST_PLACEMENTS: ReadonlyMap<string, Placement> = new Map(
+	[ROOT_META, ROOT_ASSIGNMENT, ROOT_EVENTS, ROOT_RATING].map((root) => [root, { root, sub: null }])
+);
+
+function placementOf(root: string, sub: string | null): Placement {
+	return (sub === null ? LIST_PLACEMENTS.get(root) : undefined) ?? { root, sub };
 }
 
 function isRejection(value: Placement | Rejection): value is Rejection {
@@ -161,7 +170,7 @@ function placementInDoc(
 	const parent = item.parent;
 	if (!(parent instanceof Y.AbstractType) || parent._item !== null) return NESTED;
 	const root = rootNames.get(parent);
-	return root === undefined ? MALFORMED : { root, sub: item.parentSub };
+	return root === undefined ? MALFORMED : placementOf(root, item.parentSub);
 }
 
 /** The struct in the server's store that holds `id` (which must be below the client's state). */
@@ -196,7 +205,7 @@ class OrderState {
 	private view: OrderView | null | undefined;
 	private stored: ReadonlySet<string> | undefined;
 	/** Ids of the events this update adds, so far. */
-	private readonly added = new Set<string>();
+	private added: Set<string> | null = null;
 	constructor(private readonly doc: Y.Doc) {}
 
 	get order(): OrderView | null {
@@ -212,11 +221,11 @@ class OrderState {
 	/** Whether an event (valid or not) with this id is in the server's log or earlier in the update. */
 	hasEventId(id: string): boolean {
 		this.stored ??= knownEventIds(this.doc);
-		return this.stored.has(id) || this.added.has(id);
+		return this.stored.has(id) || (this.added?.has(id) ?? false);
 	}
 
 	addEventId(id: string): void {
-		this.added.add(id);
+		(this.added ??= new Set()).add(id);
 	}
 }
 
@@ -336,7 +345,7 @@ function validateDecoded(
 			const item = part.item;
 			const parent = item.parent as unknown;
 			if (parent !== null) {
-				result = typeof parent === 'string' ? { root: parent, sub: item.parentSub } : NESTED;
+				result = typeof parent === 'string' ? placementOf(parent, item.parentSub) : NESTED;
 				break;
 			}
 			const ref = item.origin ?? item.rightOrigin;
@@ -369,7 +378,7 @@ function validateDecoded(
 	// 3. The rules per root.
 	const order = new OrderState(doc);
 	let eventCount = 0;
-	const ratingKeys = new Set<string>();
+	let ratingKeys: Set<string> | null = null;
 	for (const part of parts) {
 		const placement = resolve(part);
 		if (isRejection(placement)) return placement;
@@ -427,7 +436,7 @@ function validateDecoded(
 					return forbid('only the customer who placed the order may rate it');
 				}
 				if (view.status !== 'delivered') return forbid('only a delivered order can be rated');
-				if (ratingKeys.has(key) || ratingMap(doc)._map.has(key)) {
+				if (ratingKeys?.has(key) || ratingMap(doc)._map.has(key)) {
 					return forbid('a rating cannot be changed');
 				}
 				const value: unknown = (item.content as Y.ContentAny).arr[0];
@@ -435,14 +444,14 @@ function validateDecoded(
 				if (!schema.safeParse(value).success) {
 					return forbid(key === 'stars' ? 'stars must be 1 to 5' : 'comment is too long');
 				}
-				ratingKeys.add(key);
+				(ratingKeys ??= new Set()).add(key);
 				break;
 			}
 			default:
 				return forbid('writes outside the order schema are not allowed');
 		}
 	}
-	if (ratingKeys.size > 0) {
+	if (ratingKeys !== null) {
 		const stored = ratingMap(doc)._map;
 		if (RATING_KEYS.some((key) => !ratingKeys.has(key) && !stored.has(key))) {
 			return forbid('a rating needs both stars and comment');
