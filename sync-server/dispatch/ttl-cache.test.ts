@@ -1,15 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { deferred } from '../../src/lib/server/deferred.ts';
 import { TtlCache } from './ttl-cache.ts';
 
 function clock() {
 	let now = 1_000;
 	return { now: () => now, advance: (ms: number) => (now += ms) };
-}
-
-function deferred<T>() {
-	let resolve!: (value: T) => void;
-	const promise = new Promise<T>((r) => (resolve = r));
-	return { promise, resolve };
 }
 
 describe('TtlCache', () => {

@@ -14,6 +14,7 @@ import { Binary, type Db } from 'mongodb';
 import { Counter, type Registry } from 'prom-client';
 import * as Y from 'yjs';
 import type { Collections, DocLogRowDoc, DocSnapshotDoc } from '../../src/lib/server/db.ts';
+import { deferred, type Deferred } from '../../src/lib/server/deferred.ts';
 import { batchedFindById, type FindById } from '../../src/lib/server/find-by-id.ts';
 import type { Logger } from '../../src/lib/server/log.ts';
 import { LogGenerations, rowId, type Generation } from './log-generations.ts';
@@ -62,22 +63,13 @@ export interface PersistenceOptions {
  * when the group commit that writes them does: one promise per document and write, not per
  * update. A write that fails puts its updates and this back in front of what came meanwhile.
  */
-interface Waiter {
-	promise: Promise<void>;
-	resolve(): void;
-	reject(error: Error): void;
+interface Waiter extends Deferred<void> {
 	/** Called once these updates are stored (each frees its record in the journal). */
 	stored: Array<() => void>;
 }
 
 function newWaiter(): Waiter {
-	let resolve!: () => void;
-	let reject!: (error: Error) => void;
-	const promise = new Promise<void>((res, rej) => {
-		resolve = res;
-		reject = rej;
-	});
-	return { promise, resolve, reject, stored: [] };
+	return { ...deferred(), stored: [] };
 }
 
 interface DocLog {
