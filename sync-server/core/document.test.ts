@@ -1,17 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { decodeClientMessage } from './protocol.ts';
+import { deferred } from '../../src/lib/server/deferred.ts';
 import { SyncDocument, type AcceptedUpdate } from './document.ts';
 
-function deferred() {
-	let resolve!: () => void;
-	let reject!: (error: Error) => void;
-	const promise = new Promise<void>((res, rej) => {
-		resolve = res;
-		reject = rej;
-	});
-	promise.catch(() => undefined);
-	return { promise, resolve, reject };
+/** A store outcome the test settles (a rejection it expects is not reported as unhandled). */
+function pendingStore() {
+	const store = deferred();
+	store.promise.catch(() => undefined);
+	return store;
+}
+
+/** A `settled` callback that records what it was called with. */
+function recorder() {
+	const seen: Array<[number, boolean]> = [];
+	const record = (_: SyncDocument, update: AcceptedUpdate, durable: boolean) =>
+		seen.push([update.acceptedAt, durable]);
+	return { seen, record };
 }
 
 const accepted = (n: number): AcceptedUpdate => ({
@@ -27,11 +32,9 @@ const settle = () => new Promise((resolve) => setImmediate(resolve));
 describe('SyncDocument.awaitStore', () => {
 	it('settles updates in the order accepted, whatever order their stores complete in', async () => {
 		const document = new SyncDocument('order/a', { durableReplica: false });
-		const seen: Array<[number, boolean]> = [];
-		const record = (_: SyncDocument, update: AcceptedUpdate, durable: boolean) =>
-			seen.push([update.acceptedAt, durable]);
-		const first = deferred();
-		const second = deferred();
+		const { seen, record } = recorder();
+		const first = pendingStore();
+		const second = pendingStore();
 		document.awaitStore(first.promise, accepted(1), record);
 		document.awaitStore(first.promise, accepted(2), record);
 		document.awaitStore(second.promise, accepted(3), record);
@@ -49,11 +52,9 @@ describe('SyncDocument.awaitStore', () => {
 
 	it('a failed store settles its updates as not durable and does not hold back later ones', async () => {
 		const document = new SyncDocument('order/b', { durableReplica: false });
-		const seen: Array<[number, boolean]> = [];
-		const record = (_: SyncDocument, update: AcceptedUpdate, durable: boolean) =>
-			seen.push([update.acceptedAt, durable]);
-		const failing = deferred();
-		const next = deferred();
+		const { seen, record } = recorder();
+		const failing = pendingStore();
+		const next = pendingStore();
 		document.awaitStore(failing.promise, accepted(1), record);
 		document.awaitStore(next.promise, accepted(2), record);
 		const durable = document.whenDurable();

@@ -189,50 +189,33 @@ export function activityOnly(diff: Partial<IndexProjection>): boolean {
 	return true;
 }
 
+/** How each field of the index row is compared (every field of `IndexProjection`, by its type). */
+const SAME_FIELD: {
+	[K in keyof IndexProjection]-?: (stored: unknown, next: IndexProjection[K]) => boolean;
+} = {
+	status: sameScalar,
+	partnerId: sameScalar,
+	partnerName: sameScalar,
+	claimedAt: sameDate,
+	deliveredAt: sameDate,
+	cancelledAt: sameDate,
+	rating: sameRating,
+	conflicts: sameScalar,
+	updatedAt: sameDate
+};
+const INDEX_FIELDS = Object.keys(SAME_FIELD) as Array<keyof IndexProjection>;
+
 /** Only the fields that differ from the stored row; null when none does. */
 export function changedFields(
 	row: OrderIndexDoc,
 	next: IndexProjection
 ): Partial<IndexProjection> | null {
-	const diff: Partial<IndexProjection> = {};
-	let changed = false;
-	if (!sameScalar(row.status, next.status)) {
-		diff.status = next.status;
-		changed = true;
+	let diff: Record<string, unknown> | null = null;
+	for (const key of INDEX_FIELDS) {
+		const same = SAME_FIELD[key] as (stored: unknown, next: unknown) => boolean;
+		if (!same(row[key], next[key])) (diff ??= {})[key] = next[key];
 	}
-	if (!sameScalar(row.partnerId, next.partnerId)) {
-		diff.partnerId = next.partnerId;
-		changed = true;
-	}
-	if (!sameScalar(row.partnerName, next.partnerName)) {
-		diff.partnerName = next.partnerName;
-		changed = true;
-	}
-	if (!sameDate(row.claimedAt, next.claimedAt)) {
-		diff.claimedAt = next.claimedAt;
-		changed = true;
-	}
-	if (!sameDate(row.deliveredAt, next.deliveredAt)) {
-		diff.deliveredAt = next.deliveredAt;
-		changed = true;
-	}
-	if (!sameDate(row.cancelledAt, next.cancelledAt)) {
-		diff.cancelledAt = next.cancelledAt;
-		changed = true;
-	}
-	if (!sameRating(row.rating, next.rating)) {
-		diff.rating = next.rating;
-		changed = true;
-	}
-	if (!sameScalar(row.conflicts, next.conflicts)) {
-		diff.conflicts = next.conflicts;
-		changed = true;
-	}
-	if (!sameDate(row.updatedAt, next.updatedAt)) {
-		diff.updatedAt = next.updatedAt;
-		changed = true;
-	}
-	return changed ? diff : null;
+	return diff as Partial<IndexProjection> | null;
 }
 
 interface RawEntry {
