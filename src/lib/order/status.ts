@@ -145,22 +145,26 @@ export const TRANSITIONS_TO: ReadonlyMap<EventType, readonly Transition[]> = (()
 	return byType;
 })();
 
+function notAllowed(status: OrderStatus, event: OrderEvent, why: string): string {
+	return `${status} → ${event.type} is not allowed: ${why}`;
+}
+
 /** Why `event` cannot move the order from `status`, or null if it can. */
 function conflictReason(status: OrderStatus, event: OrderEvent, facts: OrderFacts): string | null {
-	if (isFinalStatus(status)) return `${status} → ${event.type} is not allowed: ${status} is final`;
-	if (status === event.type) {
-		return `${status} → ${event.type} is not allowed: the order is already ${status}`;
-	}
+	if (isFinalStatus(status)) return notAllowed(status, event, `${status} is final`);
+	if (status === event.type) return notAllowed(status, event, `the order is already ${status}`);
 	const rows = (TRANSITIONS_TO.get(event.type) ?? []).filter((row) => row.from.includes(status));
-	if (rows.length === 0) {
-		return `${status} → ${event.type} is not allowed: not a step of the order lifecycle`;
-	}
+	if (rows.length === 0) return notAllowed(status, event, 'not a step of the order lifecycle');
 	const author: Actor = { userId: event.by, role: event.role };
 	if (rows.some((row) => row.who.some((authority) => hasAuthority(author, authority, facts)))) {
 		return null;
 	}
 	const who = [...new Set(rows.flatMap((row) => row.who))];
-	return `${status} → ${event.type} is not allowed: only ${describeAuthorities(who)} may do this (written by ${article(event.role)})`;
+	return notAllowed(
+		status,
+		event,
+		`only ${describeAuthorities(who)} may do this (written by ${article(event.role)})`
+	);
 }
 
 /** A fold in progress: its result so far and the event ids it has seen. */

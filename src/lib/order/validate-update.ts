@@ -103,9 +103,11 @@ interface NewPart {
 	visiting: boolean;
 }
 
+const ORDER_ROOTS = [ROOT_META, ROOT_ASSIGNMENT, ROOT_EVENTS, ROOT_RATING] as const;
+
 /** The placements of items directly in an order root's list, shared (every append has one). */
 const LIST_PLACEMENTS: ReadonlyMap<string, Placement> = new Map(
-	[ROOT_META, ROOT_ASSIGNMENT, ROOT_EVENTS, ROOT_RATING].map((root) => [root, { root, sub: null }])
+	ORDER_ROOTS.map((root) => [root, { root, sub: null }])
 );
 
 function placementOf(root: string, sub: string | null): Placement {
@@ -159,8 +161,6 @@ function sameRoots(doc: Y.Doc, names: Map<Y.AbstractType<unknown>, string>): boo
 	}
 	return true;
 }
-
-const ORDER_ROOTS = [ROOT_META, ROOT_ASSIGNMENT, ROOT_EVENTS, ROOT_RATING] as const;
 
 /** The placement of an item already integrated in `doc`. */
 function placementInDoc(
