@@ -21,6 +21,12 @@ describe('loadSyncConfig', () => {
 		expect(config.allowedOrigins).toEqual(['https://a.example', 'https://b.example']);
 	});
 
+	it('takes REDIS_URL as a redis URL (scale-out is not built: it is only reported)', () => {
+		expect(loadSyncConfig({}).redisUrl).toBeNull();
+		expect(loadSyncConfig({ REDIS_URL: 'redis://cache:6379' }).redisUrl).toBe('redis://cache:6379');
+		expect(() => loadSyncConfig({ REDIS_URL: 'cache:6379' })).toThrow(/REDIS_URL/);
+	});
+
 	it('names every bad variable', () => {
 		let error: unknown;
 		try {

@@ -29,6 +29,8 @@ function schema(production: boolean) {
 		ALLOWED_ORIGINS: originList(DEFAULT_ORIGINS),
 		ORIGIN: optional(z.string().url('must be the public URL of the web app')),
 		SYNC_SECRET: syncSecret(production),
+		// DESIGN.md's scale-out; not built yet: validated, and main.ts warns that it does nothing
+		REDIS_URL: optional(z.string().regex(/^rediss?:\/\/.+/, 'must be a redis:// or rediss:// URL')),
 		LOG_LEVEL: logLevel,
 		SYNC_MAX_MESSAGE_BYTES: positiveInt(MiB),
 		SYNC_MAX_DOCUMENT_BYTES: positiveInt(MiB),
@@ -88,6 +90,11 @@ export function loadSyncConfig(env: Record<string, string | undefined> = process
 		dbTimeoutMs: e.SYNC_DB_TIMEOUT_MS,
 		allowedOrigins: [...origins],
 		secret: e.SYNC_SECRET,
+		/**
+		 * Set for scale-out, which is not built: this process still serves its documents alone, so
+		 * it must be the only sync-server on its database (docs/sync-server.md, "Generations").
+		 */
+		redisUrl: e.REDIS_URL ?? null,
 		logLevel: e.LOG_LEVEL,
 		limits: {
 			maxMessageBytes: e.SYNC_MAX_MESSAGE_BYTES,
