@@ -1,5 +1,5 @@
 # One image for both processes: `node build/index.js` (web) or
-# `node --single-threaded-gc build-sync/main.js` (sync; see docker-compose.yml).
+# the sync-server with `npm run start:sync`'s flags (see docker-compose.yml).
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./

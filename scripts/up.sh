@@ -45,8 +45,8 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
-# the same flags as npm run start:sync (docs/performance.md, change 23)
-node --single-threaded-gc --enable-source-maps build-sync/main.js &
+# the same flags as npm run start:sync (docs/performance.md, changes 23 and 33)
+node --single-threaded-gc --heap-growing-percent=100 --enable-source-maps build-sync/main.js &
 pids+=($!)
 node build/index.js &
 pids+=($!)
