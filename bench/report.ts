@@ -42,6 +42,11 @@ export interface PointSummary {
 	point: LoadPoint;
 	rows: ServerRow[];
 	ratios: Array<{ peer: ServerName; values: Record<RatioKey, number> }>;
+	/**
+	 * The same ratios within each repetition (ours and the peer measured minutes apart, not a
+	 * run apart): how far they spread shows how much of a ratio is the machine's drift.
+	 */
+	perRepetition: Array<{ peer: ServerName; rep: number; values: Record<RatioKey, number> }>;
 	targets: TargetCheck[];
 }
 
@@ -118,11 +123,19 @@ export function summarizePoint(
 	);
 	const ours = rows.find((r) => r.server === 'ours');
 	const ratios: PointSummary['ratios'] = [];
+	const perRepetition: PointSummary['perRepetition'] = [];
 	if (ours) {
 		for (const peer of rows.filter((r) => r.server !== 'ours')) {
-			const values = {} as Record<RatioKey, number>;
-			for (const key of RATIO_KEYS) values[key] = ours[key] / peer[key];
-			ratios.push({ peer: peer.server, values });
+			ratios.push({ peer: peer.server, values: ratiosOf(ours, peer) });
+			const reps = [...new Set(mine.map((r) => r.rep))].sort((a, b) => a - b);
+			for (const rep of reps) {
+				const oursRun = mine.filter((r) => r.server === 'ours' && r.rep === rep);
+				const peerRun = mine.filter((r) => r.server === peer.server && r.rep === rep);
+				const oursRow = rowFor('ours', oursRun);
+				const peerRow = rowFor(peer.server, peerRun);
+				if (oursRow.reps === 0 || peerRow.reps === 0) continue;
+				perRepetition.push({ peer: peer.server, rep, values: ratiosOf(oursRow, peerRow) });
+			}
 		}
 	}
 	const targets: TargetCheck[] = [];
@@ -140,7 +153,13 @@ export function summarizePoint(
 		if (ours.persistP99Ms !== null)
 			check('accept → durable p99', '≤ 100 ms', ours.persistP99Ms, 100);
 	}
-	return { point, rows, ratios, targets };
+	return { point, rows, ratios, perRepetition, targets };
+}
+
+function ratiosOf(ours: ServerRow, peer: ServerRow): Record<RatioKey, number> {
+	const values = {} as Record<RatioKey, number>;
+	for (const key of RATIO_KEYS) values[key] = ours[key] / peer[key];
+	return values;
 }
 
 export function fmt(value: number | null | undefined, digits = 1): string {
@@ -219,6 +238,15 @@ export function formatPoint(
 		]);
 	}
 	const lines = [title, table(headers, rows)];
+	for (const peer of summary.ratios.map((r) => r.peer)) {
+		const reps = summary.perRepetition.filter((r) => r.peer === peer);
+		if (reps.length === 0) continue;
+		const series = (key: RatioKey) => reps.map((r) => fmt(r.values[key], 2)).join(' / ') + '×';
+		lines.push(
+			`ours/${peer} per repetition: storm ${series('stormS')}, p50 ${series('p50Ms')}, ` +
+				`p95 ${series('p95Ms')}, CPU ${series('cpuUsPerUpdate')}`
+		);
+	}
 	const ours = summary.rows.find((r) => r.server === 'ours');
 	if (ours && ours.reps > 0) {
 		lines.push(

@@ -106,6 +106,15 @@ describe('bench:smoke', () => {
 			for (const ratio of summary!.ratios) {
 				for (const value of Object.values(ratio.values)) expect(Number.isFinite(value)).toBe(true);
 			}
+			// one repetition: its own ratios are the medians' ratios
+			expect(summary!.perRepetition.map((r) => [r.peer, r.rep])).toEqual([
+				['ywss', 1],
+				['hocuspocus', 1]
+			]);
+			for (const [i, rep] of summary!.perRepetition.entries()) {
+				expect(rep.values.cpuUsPerUpdate).toBeCloseTo(summary!.ratios[i]!.values.cpuUsPerUpdate);
+			}
+			expect(stdout).toMatch(/^ours\/ywss per repetition: storm [\d.]+×, p50 [\d.]+×/m);
 
 			expect(report.extras?.lifecycleError ?? null).toBeNull();
 			const lifecycle = report.extras!.lifecycle!;
