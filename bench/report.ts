@@ -125,14 +125,17 @@ export function summarizePoint(
 	const ratios: PointSummary['ratios'] = [];
 	const perRepetition: PointSummary['perRepetition'] = [];
 	if (ours) {
+		const reps = [...new Set(mine.map((r) => r.rep))].sort((a, b) => a - b);
+		const repRow = (server: ServerName, rep: number) =>
+			rowFor(
+				server,
+				mine.filter((r) => r.server === server && r.rep === rep)
+			);
+		const oursByRep = new Map(reps.map((rep) => [rep, repRow('ours', rep)]));
 		for (const peer of rows.filter((r) => r.server !== 'ours')) {
 			ratios.push({ peer: peer.server, values: ratiosOf(ours, peer) });
-			const reps = [...new Set(mine.map((r) => r.rep))].sort((a, b) => a - b);
-			for (const rep of reps) {
-				const oursRun = mine.filter((r) => r.server === 'ours' && r.rep === rep);
-				const peerRun = mine.filter((r) => r.server === peer.server && r.rep === rep);
-				const oursRow = rowFor('ours', oursRun);
-				const peerRow = rowFor(peer.server, peerRun);
+			for (const [rep, oursRow] of oursByRep) {
+				const peerRow = repRow(peer.server, rep);
 				if (oursRow.reps === 0 || peerRow.reps === 0) continue;
 				perRepetition.push({ peer: peer.server, rep, values: ratiosOf(oursRow, peerRow) });
 			}

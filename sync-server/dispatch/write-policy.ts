@@ -13,6 +13,8 @@ import type { DispatchPrincipal } from './principal.ts';
 
 const CHANGES: UpdateVerdict = Object.freeze({ ok: true, changes: true });
 const NO_CHANGES: UpdateVerdict = Object.freeze({ ok: true, changes: false });
+/** The shared verdict for an accepted update that names no new client ids. */
+const accepted = (changes: boolean): UpdateVerdict => (changes ? CHANGES : NO_CHANGES);
 
 /**
  * Write validation with the domain's rules. Each loaded order document keeps which user writes
@@ -38,11 +40,7 @@ export class WritePolicy {
 		if (name === null) return { ok: false, reason: 'unknown document' };
 		if (name.kind === 'feed') {
 			const result = validateFeedUpdate(document.doc, update, decoded);
-			return result.ok
-				? result.changes
-					? CHANGES
-					: NO_CHANGES
-				: { ok: false, reason: result.reason };
+			return result.ok ? accepted(result.changes) : { ok: false, reason: result.reason };
 		}
 		const owners = this.ownersOf(document);
 		const result = validateClientUpdate(
@@ -56,7 +54,7 @@ export class WritePolicy {
 				? { ok: false, reason: result.reason, resync: true }
 				: { ok: false, reason: result.reason };
 		}
-		if (result.newOwners.length === 0) return result.changes ? CHANGES : NO_CHANGES;
+		if (result.newOwners.length === 0) return accepted(result.changes);
 		return {
 			ok: true,
 			changes: result.changes,
