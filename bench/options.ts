@@ -1,7 +1,7 @@
 // Command-line flags of `npm run bench`, with the defaults of issue 6, and the smoke preset.
 import { parseArgs } from 'node:util';
 
-export const SERVER_NAMES = ['ours', 'ywss', 'hocuspocus'] as const;
+export const SERVER_NAMES = ['ours', 'ywss', 'ywss-leveldb', 'hocuspocus'] as const;
 export type ServerName = (typeof SERVER_NAMES)[number];
 
 export interface LoadPoint {
@@ -49,7 +49,7 @@ const USAGE = `usage: npm run bench -- [flags]
   --warmup 5s --duration 20s    warm-up, then the measured window
   --grace 3s                    time after the window for late deliveries
   --reps 3                      repetitions; every cell is the median
-  --servers ours,ywss,hocuspocus
+  --servers ours,ywss,ywss-leveldb,hocuspocus
   --lifecycle-orders 50         ours: delivered orders for cold load and storage (0 = skip)
   --no-pwa                      skip the PWA measurements (they need a built web app)
   --profile                     run ours under --cpu-prof and print its top frames

@@ -1,7 +1,7 @@
 // The three servers under test, each started as its own (pinned) child process on 127.0.0.1:
 // ours (the real sync-server, bundled from source like `npm run build:sync`), the bare
 // @y/websocket-server 0.1.1 (its own bin) and a bare @hocuspocus/server 3.x.
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -150,6 +150,10 @@ export async function startServer(
 	let child: Child;
 	let readyPath = '/';
 	let protocol: WireProtocol['kind'] = 'y-websocket';
+	let scratchDir: string | null = null;
+	const removeScratch = () => {
+		if (scratchDir) rmSync(scratchDir, { recursive: true, force: true });
+	};
 	switch (name) {
 		case 'ours': {
 			if (!ours) throw new Error('ours needs a database');
@@ -189,18 +193,26 @@ export async function startServer(
 			readyPath = '/healthz';
 			break;
 		}
-		case 'ywss': {
+		case 'ywss':
+		case 'ywss-leveldb': {
 			const require = createRequire(import.meta.url);
 			const bin = join(
 				dirname(require.resolve('@y/websocket-server/package.json')),
 				'src/server.js'
 			);
+			// The same server storing every update in LevelDB as it arrives (its own YPERSISTENCE
+			// option, y-leveldb): a peer that persists, without auth, policy or validation.
+			if (name === 'ywss-leveldb') scratchDir = mkdtempSync(join(tmpdir(), 'dispatch-bench-ldb-'));
 			child = spawnChild({
 				name,
 				command: process.execPath,
 				args: [INSPECT, ...peerNodeFlags, bin],
 				core,
-				env: { HOST: '127.0.0.1', PORT: String(port) }
+				env: {
+					HOST: '127.0.0.1',
+					PORT: String(port),
+					...(scratchDir ? { YPERSISTENCE: scratchDir } : {})
+				}
 			});
 			break;
 		}
@@ -221,6 +233,7 @@ export async function startServer(
 		await waitForHttp(httpUrl + readyPath, child);
 	} catch (error) {
 		await child.stop(2_000);
+		removeScratch();
 		throw error;
 	}
 	return {
@@ -231,6 +244,6 @@ export async function startServer(
 		wsUrl: `ws://127.0.0.1:${port}`,
 		protocol,
 		liveMemory: () => liveMemoryOf(child),
-		stop: () => child.stop(30_000)
+		stop: () => child.stop(30_000).finally(removeScratch)
 	};
 }

@@ -1,8 +1,8 @@
-// The benchmark harness must not rot: run `npm run bench:smoke` (tiny load, all three servers,
+// The benchmark harness must not rot: run `npm run bench:smoke` (tiny load, all four servers,
 // real FerretDB, real sockets) and check it produced a complete table with deliveries. No timing
 // assertions: only that every value exists and messages went through.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -44,6 +44,7 @@ function runBench(
 }
 
 const OUT = `test-results/bench/smoke-test-${process.pid}.json`;
+const LOGS = 'test-results/bench/logs';
 
 interface Report {
 	summaries: PointSummary[];
@@ -63,11 +64,12 @@ afterAll(() => rmSync(OUT, { force: true }));
 
 describe('bench:smoke', () => {
 	it(
-		'measures ours, @y/websocket-server and Hocuspocus with the same workload',
+		'measures ours, @y/websocket-server (bare and with LevelDB) and Hocuspocus with the same workload',
 		{ timeout: 150_000 },
 		async () => {
 			// the PWA part needs a built web app; without one the harness prints n/a and says why
 			const pwa = existsSync('build/index.js') ? [] : ['--no-pwa'];
+			const started = Date.now();
 			const { code, stdout, stderr } = await runBench(
 				'bench/main.ts',
 				['--smoke', '--out', OUT, ...pwa],
@@ -76,14 +78,35 @@ describe('bench:smoke', () => {
 			expect(code, `${stdout}\n${stderr}`).toBe(0);
 
 			expect(stdout).toContain('== 20 clients × 4 docs');
-			for (const server of ['ours', 'ywss', 'hocuspocus', 'ours/ywss', 'ours/hocuspocus']) {
+			for (const server of [
+				'ours',
+				'ywss',
+				'ywss-leveldb',
+				'hocuspocus',
+				'ours/ywss',
+				'ours/ywss-leveldb',
+				'ours/hocuspocus'
+			]) {
 				expect(stdout).toMatch(new RegExp(`^${server} +\\d`, 'm'));
 			}
+
+			// the LevelDB peer really persisted: ywss says so when YPERSISTENCE reached it
+			const leveldbLogs = readdirSync(LOGS)
+				.filter((file) => file.endsWith('-ywss-leveldb-20x4-rep1.log'))
+				.map((file) => join(LOGS, file))
+				.filter((path) => statSync(path).mtimeMs >= started);
+			expect(leveldbLogs).toHaveLength(1);
+			expect(readFileSync(leveldbLogs[0]!, 'utf8')).toMatch(/Persisting documents to "/);
 
 			const report = JSON.parse(readFileSync(OUT, 'utf8')) as Report;
 			expect(report.summaries).toHaveLength(1);
 			const [summary] = report.summaries;
-			expect(summary!.rows.map((row) => row.server)).toEqual(['ours', 'ywss', 'hocuspocus']);
+			expect(summary!.rows.map((row) => row.server)).toEqual([
+				'ours',
+				'ywss',
+				'ywss-leveldb',
+				'hocuspocus'
+			]);
 			for (const row of summary!.rows) {
 				expect(row.failedReps, row.server).toBe(0);
 				expect(row.sent, row.server).toBeGreaterThan(0);
@@ -102,13 +125,18 @@ describe('bench:smoke', () => {
 			const ours = summary!.rows[0]!;
 			expect(ours.persistP99Ms).not.toBeNull();
 			expect(ours.dbCpuUsPerUpdate).not.toBeNull();
-			expect(summary!.ratios.map((ratio) => ratio.peer)).toEqual(['ywss', 'hocuspocus']);
+			expect(summary!.ratios.map((ratio) => ratio.peer)).toEqual([
+				'ywss',
+				'ywss-leveldb',
+				'hocuspocus'
+			]);
 			for (const ratio of summary!.ratios) {
 				for (const value of Object.values(ratio.values)) expect(Number.isFinite(value)).toBe(true);
 			}
 			// one repetition: its own ratios are the medians' ratios
 			expect(summary!.perRepetition.map((r) => [r.peer, r.rep])).toEqual([
 				['ywss', 1],
+				['ywss-leveldb', 1],
 				['hocuspocus', 1]
 			]);
 			for (const [i, rep] of summary!.perRepetition.entries()) {
