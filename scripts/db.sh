@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Local MongoDB-compatible database for dev and tests: FerretDB 1.24 with its SQLite backend.
-# Usage: scripts/db.sh install|start|stop|status|uri   (env: DB_PORT, DB_DIR, FERRETDB_BUILD, FERRETDB_DEBUG_ADDR for pprof)
+# Usage: scripts/db.sh install|start|stop|status|uri
+#   (env: DB_PORT, DB_DIR, FERRETDB_BUILD, FERRETDB_SYNCHRONOUS, FERRETDB_DEBUG_ADDR for pprof)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 FERRETDB_VERSION="v1.24.2"
@@ -14,6 +15,14 @@ FERRETDB_VERSION="v1.24.2"
 # index for `{_id: {$in: [...]}}` (scripts/ferretdb/id_in_pushdown.go), which the release answers
 # by reading the whole collection too. `stock` builds the release as is.
 FERRETDB_BUILD="${FERRETDB_BUILD:-patched}"
+# FERRETDB_SYNCHRONOUS: SQLite's `synchronous` for FerretDB's WAL (normal by default). With `full`
+# (SQLite's default) every commit waits for an fsync of the WAL, which made the sync-server's
+# accept → durable p99 follow the disk (docs/performance.md, change 36). `normal` keeps every
+# acknowledged write through a crash of FerretDB (the WAL is written before the commit returns)
+# and fsyncs at checkpoints, like MongoDB's default write concern, which acknowledges before its
+# journal is flushed (every 100 ms). Production runs MongoDB 7, which this does not touch.
+FERRETDB_SYNCHRONOUS="${FERRETDB_SYNCHRONOUS:-normal}"
+case "$FERRETDB_SYNCHRONOUS" in normal|full|extra) ;; *) echo "db.sh: FERRETDB_SYNCHRONOUS must be normal, full or extra" >&2; exit 2 ;; esac
 case "$FERRETDB_BUILD" in patched|stock) ;; *) echo "db.sh: FERRETDB_BUILD must be patched or stock" >&2; exit 2 ;; esac
 BIN_DIR="$ROOT/.local/bin"
 BIN="$BIN_DIR/ferretdb"
@@ -73,7 +82,7 @@ start() {
   install
   if running; then echo "db.sh: FerretDB already running on 127.0.0.1:$DB_PORT" >&2; return 0; fi
   mkdir -p "$DB_DIR/data"
-  nohup "$BIN" --handler=sqlite --sqlite-url="file:$DB_DIR/data/" --state-dir="$DB_DIR" \
+  nohup "$BIN" --handler=sqlite --sqlite-url="file:$DB_DIR/data/?_pragma=synchronous($FERRETDB_SYNCHRONOUS)" --state-dir="$DB_DIR" \
     --listen-addr="127.0.0.1:$DB_PORT" --telemetry=disable --debug-addr="${FERRETDB_DEBUG_ADDR:--}" --log-level=warn \
     >"$LOG_FILE" 2>&1 &
   echo $! > "$PID_FILE"
