@@ -1,6 +1,7 @@
-// The three servers under test, each started as its own (pinned) child process on 127.0.0.1:
+// The servers under test, each started as its own (pinned) child process on 127.0.0.1:
 // ours (the real sync-server, bundled from source like `npm run build:sync`), the bare
-// @y/websocket-server 0.1.1 (its own bin) and a bare @hocuspocus/server 3.x.
+// @y/websocket-server 0.1.1 (its own bin), the same bin storing updates in LevelDB, and a bare
+// @hocuspocus/server 3.x.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';

@@ -15,6 +15,7 @@ FERRETDB_VERSION="v1.24.2"
 # index for `{_id: {$in: [...]}}` (scripts/ferretdb/id_in_pushdown.go), which the release answers
 # by reading the whole collection too. `stock` builds the release as is.
 FERRETDB_BUILD="${FERRETDB_BUILD:-patched}"
+case "$FERRETDB_BUILD" in patched|stock) ;; *) echo "db.sh: FERRETDB_BUILD must be patched or stock" >&2; exit 2 ;; esac
 # FERRETDB_SYNCHRONOUS: SQLite's `synchronous` for FerretDB's WAL (normal by default). With `full`
 # (SQLite's default) every commit waits for an fsync of the WAL, which made the sync-server's
 # accept → durable p99 follow the disk (docs/performance.md, change 36). `normal` keeps every
@@ -23,7 +24,6 @@ FERRETDB_BUILD="${FERRETDB_BUILD:-patched}"
 # journal is flushed (every 100 ms). Production runs MongoDB 7, which this does not touch.
 FERRETDB_SYNCHRONOUS="${FERRETDB_SYNCHRONOUS:-normal}"
 case "$FERRETDB_SYNCHRONOUS" in normal|full|extra) ;; *) echo "db.sh: FERRETDB_SYNCHRONOUS must be normal, full or extra" >&2; exit 2 ;; esac
-case "$FERRETDB_BUILD" in patched|stock) ;; *) echo "db.sh: FERRETDB_BUILD must be patched or stock" >&2; exit 2 ;; esac
 BIN_DIR="$ROOT/.local/bin"
 BIN="$BIN_DIR/ferretdb"
 [ "$FERRETDB_BUILD" = stock ] && BIN="$BIN_DIR/ferretdb-stock"
