@@ -8,7 +8,7 @@ export const CloseCode = {
 	protocolError: 1002,
 	/** A message type this server does not accept (e.g. auth messages from a client). */
 	unsupportedData: 1003,
-	/** Policy violation: a rejected write, the rate limit, a document over its size limit. */
+	/** Policy violation that a reconnect may cure: the rate limit, too many awareness clients. */
 	policyViolation: 1008,
 	/** A frame larger than the maximum message size. */
 	messageTooBig: 1009,
@@ -17,7 +17,16 @@ export const CloseCode = {
 	/** The client reads too slowly, or the document became unavailable; reconnect and resync. */
 	tryAgainLater: 1013,
 	/** The session behind this socket was logged out, deleted or expired. Do not reconnect. */
-	sessionEnded: 4401
+	sessionEnded: 4401,
+	/**
+	 * A write the server will not take (forbidden, or written on an older state of the order). The
+	 * client's copy holds it and would send it again on every reconnect, so this is final: a stock
+	 * client stops with the reason; Dispatch's client drops its copy, syncs afresh and re-applies
+	 * those of its own pending events that are still admitted (src/lib/sync/rebase.ts).
+	 */
+	writeRefused: 4403,
+	/** The write would take the document over its size limit; final, like `writeRefused`. */
+	documentTooLarge: 4413
 } as const;
 
 export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];

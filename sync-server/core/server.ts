@@ -478,7 +478,7 @@ export class SyncServer<P extends Principal> {
 			return;
 		}
 		if (!verdict.ok) {
-			conn.reject('write_rejected', CloseCode.policyViolation, verdict.reason, verdict.reason);
+			conn.reject('write_rejected', CloseCode.writeRefused, verdict.reason, verdict.reason);
 			return;
 		}
 		if (verdict.changes === false) return;
@@ -486,7 +486,7 @@ export class SyncServer<P extends Principal> {
 			document.approxBytes + update.length > this.limits.maxDocumentBytes &&
 			document.exactBytes() + update.length > this.limits.maxDocumentBytes
 		) {
-			conn.reject('document_too_large', CloseCode.policyViolation, 'document too large');
+			conn.reject('document_too_large', CloseCode.documentTooLarge, 'document too large');
 			return;
 		}
 		Y.applyUpdate(document.doc, update, conn);

@@ -1,10 +1,11 @@
-// Limits and robustness on real sockets: message size (1009), rate (1008), document size,
+// Limits and robustness on real sockets: message size (1009), rate (1008), document size (4413),
 // malformed frames (only the sender is closed), awareness spoofing, dead peers, and the
 // operability endpoints.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import * as encoding from 'lib0/encoding';
-import { createEvent, readOrder } from '../../src/lib/order/index.ts';
+import * as Y from 'yjs';
+import { appendEvent, createEvent, readOrder, writeMeta } from '../../src/lib/order/index.ts';
 import type { Database } from '../../src/lib/server/db.ts';
 import { randomId } from '../../src/lib/server/ids.ts';
 import { dropTestDatabase, openTestDatabase } from '../support/database.ts';
@@ -82,18 +83,38 @@ describe('limits', () => {
 		expect(await closeOf(client)).toEqual({ code: 1008, reason: 'rate limit' });
 	});
 
-	it('refuses an update that would grow the document past its size limit (1008)', async () => {
-		const client = await open();
-		client.requestSync();
-		await client.until((doc) => doc.getMap('meta').size > 0);
-		const events = Array.from({ length: 45 }, () =>
-			createEvent(actorOf(admin), 'cancelled', 'x'.repeat(500))
-		);
-		client.doc.on('update', (update: Uint8Array) => client.send(frames.update(update)));
-		client.doc.getArray('events').push(events);
-		expect(await closeOf(client)).toEqual({ code: 1008, reason: 'document too large' });
-		const stored = readOrder((await readStored(database, docName)).doc)!;
-		expect(stored.events).toEqual([]);
+	it('refuses an update that would grow the document past its size limit (4413, final)', async () => {
+		// Admission bounds what anyone can add to an order to a few events, far below the default
+		// limit; a server whose limit leaves room for less than one long note shows the backstop.
+		const meta = new Y.Doc();
+		writeMeta(meta, sampleMeta(orderId, customer.userId));
+		const tight = await startTestSyncServer(uri, {
+			SYNC_MAX_DOCUMENT_BYTES: String(Y.encodeStateAsUpdate(meta).length + 300)
+		});
+		try {
+			const bigOrder = randomId(8);
+			await insertOrderRow(database.collections, bigOrder, customer.userId);
+			await serviceClient(tight).initOrder(bigOrder, sampleMeta(bigOrder, customer.userId));
+			const client = await RawSyncClient.open(
+				`${tight.wsUrl}/order/${bigOrder}`,
+				headersFor(admin)
+			);
+			client.requestSync();
+			await client.until((doc) => doc.getMap('meta').size > 0);
+			client.doc.on('update', (update: Uint8Array) => client.send(frames.update(update)));
+			appendEvent(client.doc, createEvent(actorOf(admin), 'cancelled', 'x'.repeat(500)));
+			expect(await withTimeout(client.closed, 10_000, 'server close')).toEqual({
+				code: 4413,
+				reason: 'document too large'
+			});
+			const stored = readOrder((await readStored(database, `order/${bigOrder}`)).doc)!;
+			expect(stored.events).toEqual([]);
+			expect(
+				(await readMetrics(tight.url)).get('sync_rejections_total{reason="document_too_large"}')
+			).toBe(1);
+		} finally {
+			await tight.stop();
+		}
 	});
 
 	it('closes only the sender of a malformed frame, with a code that says why', async () => {
@@ -235,7 +256,6 @@ describe('operability', () => {
 		for (const reason of [
 			'message_too_large',
 			'rate_limit',
-			'document_too_large',
 			'malformed_message',
 			'unsupported_message'
 		]) {

@@ -2,6 +2,7 @@
 export * from './schema.ts';
 export * from './status.ts';
 export * from './permissions.ts';
+export * from './admission.ts';
 export * from './feed.ts';
 export * from './validate-update.ts';
 export * from './order-cache.ts';

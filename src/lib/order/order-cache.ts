@@ -398,6 +398,7 @@ class SnapshotView implements OrderView {
 /** The fold of a `SnapshotView`, its lists copied the same way. */
 class SnapshotFold implements FoldResult {
 	readonly status: OrderStatus;
+	readonly progress: OrderStatus;
 	readonly conflictCount: number;
 	readonly latestEventAt: string | null;
 	readonly #steps: FoldStep[];
@@ -407,6 +408,7 @@ class SnapshotFold implements FoldResult {
 	#conflictsCopy: FoldStep[] | undefined;
 	constructor(fold: FoldState) {
 		this.status = fold.status;
+		this.progress = fold.progress;
 		this.conflictCount = fold.conflicts.length;
 		this.latestEventAt = fold.latestEventAt;
 		this.#steps = fold.steps;

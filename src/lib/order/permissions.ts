@@ -1,14 +1,8 @@
 // Who may do what (DESIGN.md's "who" column and room policy), as pure functions. The sync-server
 // uses them to validate writes and rooms; the UI uses them to decide which buttons to show.
-import { parseDocName, type Actor, type EventType, type OrderView } from './schema.ts';
-import {
-	describeAuthorities,
-	hasAuthority,
-	TRANSITIONS,
-	TRANSITIONS_TO,
-	type Authority,
-	type OrderFacts
-} from './status.ts';
+import { admitEvent } from './admission.ts';
+import { EVENT_TYPES, parseDocName, type Actor, type EventType, type OrderView } from './schema.ts';
+import { isFinalStatus, type OrderFacts } from './status.ts';
 
 export type Permission = { ok: true } | { ok: false; reason: string };
 
@@ -17,40 +11,19 @@ function refuse(reason: string): Permission {
 	return { ok: false, reason };
 }
 
-/** Per event type, who may write it from a client (empty: only the server, through a claim). */
-const CLIENT_AUTHORS: ReadonlyMap<EventType, readonly Authority[]> = new Map(
-	[...TRANSITIONS_TO].map(([type, rows]) => {
-		const who = new Set(rows.filter((row) => !row.serverOnly).flatMap((row) => row.who));
-		return [type, [...who]];
-	})
-);
-
-/**
- * May `actor` write an event of this type into this order? Independent of the event's position
- * in the log: whether the transition is valid where it lands is the fold's job, so offline work
- * is never refused for arriving after someone else's change.
- */
-export function mayAuthorEvent(actor: Actor, type: EventType, facts: OrderFacts): Permission {
-	const who = CLIENT_AUTHORS.get(type);
-	if (who === undefined) return refuse(`unknown event type`);
-	if (who.length === 0) return refuse(`${type} is written by the server through a claim`);
-	for (const authority of who) if (hasAuthority(actor, authority, facts)) return ALLOWED;
-	return refuse(`only ${describeAuthorities(who)} may write ${type}`);
-}
-
 function factsOfView(view: OrderView): OrderFacts {
 	return { customerId: view.meta.customerId, partnerId: view.assignment?.partnerId ?? null };
 }
 
-/** The transitions `actor` may take from the order's current status, in lifecycle order. */
+/**
+ * The events `actor` may add to the order now, in lifecycle order: what the server would admit
+ * (admission.ts). Nothing once the order is final: a partner's step after an admin's cancel is
+ * admitted as a fact from the field when it was made offline, but is not offered.
+ */
 export function nextActions(actor: Actor, view: OrderView): EventType[] {
+	if (isFinalStatus(view.status)) return [];
 	const facts = factsOfView(view);
-	const actions: EventType[] = [];
-	for (const row of TRANSITIONS) {
-		if (row.serverOnly || !row.from.includes(view.status) || actions.includes(row.to)) continue;
-		if (row.who.some((authority) => hasAuthority(actor, authority, facts))) actions.push(row.to);
-	}
-	return actions;
+	return EVENT_TYPES.filter((type) => admitEvent(view.fold, facts, actor, type).ok);
 }
 
 /** The customer who placed the order may rate it once, after delivery. */

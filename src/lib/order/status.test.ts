@@ -26,6 +26,7 @@ describe('foldStatus', () => {
 	it('starts at pending with no events', () => {
 		expect(foldStatus([], FACTS)).toEqual({
 			status: 'pending',
+			progress: 'pending',
 			steps: [],
 			conflicts: [],
 			conflictCount: 0,

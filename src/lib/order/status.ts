@@ -1,6 +1,8 @@
 // The order status state machine. Status is never stored: it is a pure fold over the `events`
-// array, in array order, through TRANSITIONS (DESIGN.md "The order document"). Every replica
-// folds the same array the same way, so every replica shows the same status.
+// array, in array order, through TRANSITIONS (docs/architecture.md, "The order document"). The
+// sync-server accepts an event only at the end of the array and only if it is admitted where it
+// lands (admission.ts), so array order is the order the server accepted events in, and every
+// replica folds the same array to the same status.
 import type { Actor, EventType, OrderEvent } from './schema.ts';
 
 export const ORDER_STATUSES = [
@@ -111,6 +113,8 @@ export interface FoldStep {
 
 export interface FoldResult {
 	status: OrderStatus;
+	/** The furthest lifecycle step that happened (see FoldPosition). */
+	progress: OrderStatus;
 	steps: FoldStep[];
 	conflicts: FoldStep[];
 	/** `conflicts.length` (a reader that needs only the count does not copy the steps). */
@@ -167,13 +171,73 @@ function conflictReason(status: OrderStatus, event: OrderEvent, facts: OrderFact
 	);
 }
 
+/** The order's lifecycle, in order: each step is taken from the one before it. */
+export const LIFECYCLE: readonly OrderStatus[] = [
+	'pending',
+	'accepted',
+	'preparing',
+	'out_for_delivery',
+	'delivered'
+];
+
+/** The lifecycle step after `status`, or null after delivery (and for cancelled). */
+export function nextStep(status: OrderStatus): OrderStatus | null {
+	const index = LIFECYCLE.indexOf(status);
+	return index < 0 ? null : (LIFECYCLE[index + 1] ?? null);
+}
+
+/**
+ * Where an order stands after some events: `status` is what the fold derives; `progress` is the
+ * furthest lifecycle step that happened, which differs from `status` only after a cancel (an
+ * assigned partner's steps that arrive then are facts from the field: kept, flagged, and counted
+ * here so that each step happens once).
+ */
+export interface FoldPosition {
+	status: OrderStatus;
+	progress: OrderStatus;
+}
+
+export const START_POSITION: FoldPosition = Object.freeze({
+	status: 'pending',
+	progress: 'pending'
+});
+
+/** One event folded onto a position: why it does not apply (null if it does), and the position after it. */
+export function foldEvent(
+	position: FoldPosition,
+	event: OrderEvent,
+	facts: OrderFacts
+): { conflict: string | null; position: FoldPosition } {
+	const conflict = conflictReason(position.status, event, facts);
+	if (conflict === null) {
+		const progress = event.type === 'cancelled' ? position.progress : event.type;
+		return { conflict, position: { status: event.type, progress } };
+	}
+	const fieldFact =
+		position.status === 'cancelled' &&
+		event.role === 'partner' &&
+		event.by === facts.partnerId &&
+		event.type === nextStep(position.progress);
+	return {
+		conflict,
+		position: fieldFact ? { status: position.status, progress: event.type } : position
+	};
+}
+
 /** A fold in progress: its result so far and the event ids it has seen. */
 export interface FoldState extends Omit<FoldResult, 'conflictCount'> {
 	seen: Set<string>;
 }
 
 export function startFold(): FoldState {
-	return { status: 'pending', steps: [], conflicts: [], latestEventAt: null, seen: new Set() };
+	return {
+		status: 'pending',
+		progress: 'pending',
+		steps: [],
+		conflicts: [],
+		latestEventAt: null,
+		seen: new Set()
+	};
 }
 
 /**
@@ -188,18 +252,19 @@ export function continueFold(
 	for (const event of events) {
 		if (state.seen.has(event.id)) continue;
 		state.seen.add(event.id);
-		const conflict = conflictReason(state.status, event, facts);
-		const statusAfter: OrderStatus = conflict === null ? event.type : state.status;
+		const statusBefore = state.status;
+		const { conflict, position } = foldEvent(state, event, facts);
 		const step: FoldStep = {
 			event,
 			applied: conflict === null,
 			conflict,
-			statusBefore: state.status,
-			statusAfter
+			statusBefore,
+			statusAfter: position.status
 		};
 		state.steps.push(step);
 		if (conflict !== null) state.conflicts.push(step);
-		state.status = statusAfter;
+		state.status = position.status;
+		state.progress = position.progress;
 		if (state.latestEventAt === null || isLaterTime(event.at, state.latestEventAt)) {
 			state.latestEventAt = event.at;
 		}
@@ -214,8 +279,8 @@ export function continueFold(
 export function foldStatus(events: readonly OrderEvent[], facts: OrderFacts): FoldResult {
 	const state = startFold();
 	continueFold(state, events, facts);
-	const { status, steps, conflicts, latestEventAt } = state;
-	return { status, steps, conflicts, conflictCount: conflicts.length, latestEventAt };
+	const { status, progress, steps, conflicts, latestEventAt } = state;
+	return { status, progress, steps, conflicts, conflictCount: conflicts.length, latestEventAt };
 }
 
 const STATUS_LABELS: Record<OrderStatus, string> = {

@@ -1,7 +1,7 @@
-// Every row of DESIGN.md's transition table, for every kind of person, through both the
-// position-independent write rule (mayAuthorEvent) and the fold (foldStatus).
+// Every row of the transition table, for every kind of person, through both admission (what the
+// server lets join the history where the order stands) and the fold (foldStatus).
 import { describe, expect, it } from 'vitest';
-import { mayAuthorEvent } from './permissions.ts';
+import { admitEvent } from './admission.ts';
 import { createEvent, type EventType, type OrderEvent } from './schema.ts';
 import { foldStatus, ORDER_STATUSES, type OrderFacts, type OrderStatus } from './status.ts';
 import { PEOPLE, type Person } from './test-fixtures.ts';
@@ -96,44 +96,85 @@ describe('foldStatus: moves that are in no row', () => {
 	}
 });
 
-describe('mayAuthorEvent: the "who" column, independent of position', () => {
-	const expected: Record<EventType, Person[]> = {
-		accepted: [],
-		cancelled: ['customer', 'admin'],
-		preparing: ['partner', 'admin'],
-		out_for_delivery: ['partner', 'admin'],
-		delivered: ['partner', 'admin']
+describe('admitEvent: who may add what, checked where the order stands when it arrives', () => {
+	// status → person → the event types admitted (every other combination is refused)
+	const expected: Record<OrderStatus, Partial<Record<Person, EventType[]>>> = {
+		pending: { customer: ['cancelled'], admin: ['cancelled'] },
+		accepted: { partner: ['preparing'], admin: ['preparing', 'cancelled'] },
+		preparing: { partner: ['out_for_delivery'], admin: ['out_for_delivery', 'cancelled'] },
+		out_for_delivery: { partner: ['delivered'], admin: ['delivered', 'cancelled'] },
+		delivered: {},
+		// after an admin's cancel, the assigned partner's next step is a fact from the field
+		cancelled: { partner: ['preparing'] }
 	};
-	for (const [type, allowed] of Object.entries(expected) as Array<[EventType, Person[]]>) {
+	const TYPES: EventType[] = [
+		'accepted',
+		'preparing',
+		'out_for_delivery',
+		'delivered',
+		'cancelled'
+	];
+	for (const status of ORDER_STATUSES) {
+		const events =
+			status === 'cancelled'
+				? [...pathTo('accepted'), createEvent(PEOPLE.admin, 'cancelled')]
+				: pathTo(status);
+		const facts = status === 'pending' ? UNASSIGNED : ASSIGNED;
+		const position = foldStatus(events, facts);
 		for (const person of PERSONS) {
-			const ok = allowed.includes(person);
-			it(`${type} by ${person}: ${ok ? 'allowed' : 'refused'}`, () => {
-				const result = mayAuthorEvent(PEOPLE[person], type, ASSIGNED);
-				if (ok) expect(result).toEqual({ ok: true });
-				else {
-					expect(result.ok).toBe(false);
-					expect(!result.ok && result.reason).toMatch(type === 'accepted' ? /server/ : /^only /);
+			const allowed = expected[status][person] ?? [];
+			it(`${status}: ${person} may add ${allowed.join(', ') || 'nothing'}`, () => {
+				for (const type of TYPES) {
+					const result = admitEvent(position, facts, PEOPLE[person], type);
+					expect(result.ok, `${type} by ${person} on ${status}`).toBe(allowed.includes(type));
+					if (!result.ok) expect(new TextEncoder().encode(result.reason).length).toBeLessThan(124);
 				}
 			});
 		}
 	}
 
-	it('nobody but an admin moves an unassigned order on', () => {
-		for (const type of ['preparing', 'out_for_delivery', 'delivered'] as const) {
-			for (const person of PERSONS) {
-				expect(mayAuthorEvent(PEOPLE[person], type, UNASSIGNED).ok).toBe(person === 'admin');
-			}
+	it('a customer cancel that comes too late says why', () => {
+		for (const status of ['accepted', 'preparing', 'out_for_delivery'] as const) {
+			expect(
+				admitEvent(foldStatus(pathTo(status), ASSIGNED), ASSIGNED, PEOPLE.customer, 'cancelled')
+			).toEqual({
+				ok: false,
+				reason: 'a partner had already accepted the order'
+			});
 		}
+		expect(
+			admitEvent(foldStatus(pathTo('delivered'), ASSIGNED), ASSIGNED, PEOPLE.customer, 'cancelled')
+		).toEqual({
+			ok: false,
+			reason: 'the order was already delivered'
+		});
 	});
 
 	it('accepted is never written by a client, not even the assigned partner or an admin', () => {
 		for (const facts of [ASSIGNED, UNASSIGNED]) {
 			for (const person of PERSONS) {
-				expect(mayAuthorEvent(PEOPLE[person], 'accepted', facts)).toEqual({
+				expect(admitEvent(foldStatus([], facts), facts, PEOPLE[person], 'accepted')).toEqual({
 					ok: false,
 					reason: 'accepted is written by the server through a claim'
 				});
 			}
+		}
+	});
+
+	it("after a cancel, the partner's steps are admitted once each, in order, and flagged", () => {
+		const events = [...pathTo('accepted'), createEvent(PEOPLE.admin, 'cancelled')];
+		for (const type of ['preparing', 'out_for_delivery', 'delivered'] as const) {
+			const fold = foldStatus(events, ASSIGNED);
+			expect(admitEvent(fold, ASSIGNED, PEOPLE.partner, type).ok).toBe(true);
+			expect(admitEvent(fold, ASSIGNED, PEOPLE.partner, 'preparing').ok).toBe(type === 'preparing');
+			events.push(createEvent(PEOPLE.partner, type));
+		}
+		const fold = foldStatus(events, ASSIGNED);
+		expect(fold.status).toBe('cancelled');
+		expect(fold.progress).toBe('delivered');
+		expect(fold.conflicts).toHaveLength(3);
+		for (const type of ['preparing', 'out_for_delivery', 'delivered'] as const) {
+			expect(admitEvent(fold, ASSIGNED, PEOPLE.partner, type).ok).toBe(false);
 		}
 	});
 });

@@ -14,7 +14,8 @@ import {
 	readOrderCached,
 	readOrderHeadCached
 } from './order-cache.ts';
-import { mayAuthorEvent } from './permissions.ts';
+import { admitEvent } from './admission.ts';
+import { foldEvent, type FoldPosition } from './status.ts';
 import {
 	assignmentMap,
 	commentSchema,
@@ -35,9 +36,6 @@ import {
 /** Yjs client id → the user who writes with it, or SERVER_OWNER. */
 export type ClientOwners = Map<number, string>;
 export const SERVER_OWNER = 'server';
-
-/** An honest client appends a handful of events per order; more in one update is abuse. */
-export const MAX_EVENTS_PER_UPDATE = 50;
 
 /**
  * - `malformed`: the bytes are not a well-formed update;
@@ -213,11 +211,6 @@ class OrderState {
 		return this.view;
 	}
 
-	/** Meta and assignment alone (all an appended event is checked against): no view is built. */
-	get head(): ReturnType<typeof readOrderHeadCached> {
-		return readOrderHeadCached(this.doc);
-	}
-
 	/** Whether an event (valid or not) with this id is in the server's log or earlier in the update. */
 	hasEventId(id: string): boolean {
 		this.stored ??= knownEventIds(this.doc);
@@ -377,7 +370,7 @@ function validateDecoded(
 
 	// 3. The rules per root.
 	const order = new OrderState(doc);
-	let eventCount = 0;
+	let eventParts: NewPart[] | null = null;
 	let ratingKeys: Set<string> | null = null;
 	for (const part of parts) {
 		const placement = resolve(part);
@@ -404,21 +397,7 @@ function validateDecoded(
 				if (placement.sub !== null) return forbid('events is a list, not a map');
 				if (item.rightOrigin !== null) return forbid('events are append-only');
 				if (ref !== REF_ANY) return forbid('events must be plain JSON objects');
-				const head = order.head;
-				if (head === null) return forbid('the order does not exist yet');
-				const facts = factsOf(head.meta, head.assignment);
-				const values = (item.content as Y.ContentAny).arr;
-				for (let i = offset; i < values.length; i++) {
-					if (++eventCount > MAX_EVENTS_PER_UPDATE) return forbid('too many events in one update');
-					const event = parseEventValue(values[i]);
-					if (event === null) return forbid('not a valid order event');
-					if (event.by !== actor.userId) return forbid('event author is not the sender');
-					if (event.role !== actor.role) return forbid('event role is not the sender role');
-					const permission = mayAuthorEvent(actor, event.type, facts);
-					if (!permission.ok) return forbid(permission.reason);
-					if (order.hasEventId(event.id)) return forbid('duplicate event id');
-					order.addEventId(event.id);
-				}
+				(eventParts ??= []).push(part);
 				break;
 			}
 			case ROOT_RATING: {
@@ -451,6 +430,10 @@ function validateDecoded(
 				return forbid('writes outside the order schema are not allowed');
 		}
 	}
+	if (eventParts !== null) {
+		const refusal = admitEvents(doc, order, actor, eventParts);
+		if (refusal !== null) return refusal;
+	}
 	if (ratingKeys !== null) {
 		const stored = ratingMap(doc)._map;
 		if (RATING_KEYS.some((key) => !ratingKeys.has(key) && !stored.has(key))) {
@@ -461,6 +444,77 @@ function validateDecoded(
 	// for instance, also deletes the value it replaces).
 	if (!deletesAreKnown(doc, ds)) return DELETES;
 	return newOwners.length === 0 ? CHANGES : { ok: true, newOwners, changes: true };
+}
+
+const STALE = forbid('the order changed meanwhile');
+
+const idKey = (id: Y.ID | null): string => (id === null ? '' : `${id.client}:${id.clock}`);
+
+/** The id of the last element of the server's `events` list, or null while it is empty. */
+function eventsTail(doc: Y.Doc): Y.ID | null {
+	let item = eventsArray(doc)._start;
+	if (item === null) return null;
+	while (item.right !== null) item = item.right;
+	return item.lastId;
+}
+
+/**
+ * The new event items in the order Yjs will put them, if they all land after every event the
+ * server holds: one chain that starts at the server's last event (its left origin) and where each
+ * item's left origin is the previous item's last element. Null if any would land elsewhere: an
+ * item without neighbours lands before existing items whose author has a larger client id, and
+ * one whose origin is not the tail lands wherever concurrent items let it.
+ */
+function appendChain(doc: Y.Doc, parts: readonly NewPart[]): NewPart[] | null {
+	const byLeft = new Map<string, NewPart>();
+	for (const part of parts) {
+		const { item, offset } = part;
+		const left = offset > 0 ? Y.createID(item.id.client, item.id.clock + offset - 1) : item.origin;
+		const key = idKey(left);
+		if (byLeft.has(key)) return null; // two items after one: Yjs orders them by client id
+		byLeft.set(key, part);
+	}
+	const chain: NewPart[] = [];
+	let at = idKey(eventsTail(doc));
+	for (let part = byLeft.get(at); part !== undefined; part = byLeft.get(at)) {
+		chain.push(part);
+		at = idKey(part.item.lastId);
+	}
+	return chain.length === parts.length ? chain : null;
+}
+
+/**
+ * Every new event, in the order it will stand, checked as the server holds the order when it
+ * arrives: authored by the sender, never seen before, and admitted where it lands (admission.ts),
+ * each one on top of those before it. Null if all are; else the refusal.
+ */
+function admitEvents(
+	doc: Y.Doc,
+	order: OrderState,
+	actor: Actor,
+	parts: readonly NewPart[]
+): Rejection | null {
+	const view = order.order;
+	if (view === null) return forbid('the order does not exist yet');
+	const chain = appendChain(doc, parts);
+	const facts = factsOf(view.meta, view.assignment);
+	let position: FoldPosition = view.fold;
+	// (not at the end: still checked as if it were, so that a forged event gets the telling reason)
+	for (const { item, offset } of chain ?? parts) {
+		const values = (item.content as Y.ContentAny).arr;
+		for (let i = offset; i < values.length; i++) {
+			const event = parseEventValue(values[i]);
+			if (event === null) return forbid('not a valid order event');
+			if (event.by !== actor.userId) return forbid('event author is not the sender');
+			if (event.role !== actor.role) return forbid('event role is not the sender role');
+			if (order.hasEventId(event.id)) return forbid('duplicate event id');
+			const admission = admitEvent(position, facts, actor, event.type);
+			if (!admission.ok) return forbid(admission.reason);
+			order.addEventId(event.id);
+			position = foldEvent(position, event, facts).position;
+		}
+	}
+	return chain === null ? STALE : null;
 }
 
 /**
