@@ -1,10 +1,14 @@
 // The service channel: server-authored writes into order documents (order creation, claims, API
 // cancellations) from the web app, authenticated with the shared SYNC_SECRET. Applied under the
-// server's own Yjs client id, stored and broadcast like any update; answered once durable.
+// server's own Yjs client id, stored and broadcast like any update; answered once durable. Events
+// written here pass the same admission as a client's (admission.ts), against the document as this
+// process holds it: a claim only while the order is pending, a cancel only while it may be.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import {
+	admitEvent,
 	appendEvent,
+	factsOf,
 	assignmentSchema,
 	eventsArray,
 	metaMap,
@@ -107,6 +111,11 @@ export function createServiceChannel(options: {
 							'the order is assigned to another partner'
 						);
 					}
+					// a retried claim finds its event; a new one needs an order still pending (a
+					// customer's cancel may have reached the document first)
+					if (!hasEvent(doc, op.event.id) && view.status !== 'pending') {
+						throw new HttpError(409, 'not_admitted', `the order is ${view.status}`);
+					}
 					doc.transact(() => {
 						if (!view.assignment) {
 							writeAssignment(doc, op.assignment, SERVICE_ORIGIN);
@@ -120,10 +129,15 @@ export function createServiceChannel(options: {
 					break;
 				}
 				case 'event': {
-					if (readMeta(doc) === null) {
+					const view = readOrder(doc);
+					if (view === null) {
 						throw new HttpError(409, 'not_initialised', 'the order has no meta yet');
 					}
 					if (!hasEvent(doc, op.event.id)) {
+						const author = { userId: op.event.by, role: op.event.role };
+						const facts = factsOf(view.meta, view.assignment);
+						const admission = admitEvent(view.fold, facts, author, op.event.type);
+						if (!admission.ok) throw new HttpError(409, 'not_admitted', admission.reason);
 						appendEvent(doc, op.event, SERVICE_ORIGIN);
 						applied = true;
 					}

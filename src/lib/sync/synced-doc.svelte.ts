@@ -10,7 +10,16 @@ import { ID_PATTERN, parseDocName } from '$lib/order';
 import { jitter, reconnectDelay } from './backoff';
 import { getSyncUrl } from './config';
 import { localDbName } from './local-store';
-import { refusalMessage, sessionEndedMessage } from './messages';
+import { droppedMessage, refusalMessage, sessionEndedMessage } from './messages';
+import {
+	hasWrites,
+	NO_WRITES,
+	ownWrites,
+	parseWrites,
+	reapplyWrites,
+	serializeWrites,
+	type OwnWrites
+} from './rebase';
 import { loadServerVector, pendingChanges, storeServerVector } from './pending.svelte';
 import {
 	encodeSyncStep1Frame,
@@ -26,8 +35,9 @@ export type ConnectionStatus = 'connecting' | 'online' | 'offline';
 
 export interface SyncProblem {
 	/**
-	 * `refused`: the server rejected a local change (close 1008/1009); the local copy was dropped.
-	 * `session-ended`: the session is gone (close 44xx); no automatic reconnect.
+	 * `refused`: the server refused a local change (close 4403/4413/1009); the local copy was
+	 * dropped, and the person's own changes that are still admitted were written again.
+	 * `session-ended`: the session is gone (close 4401 or another 44xx); no automatic reconnect.
 	 */
 	kind: 'refused' | 'session-ended';
 	/** A sentence for people. */
@@ -61,12 +71,14 @@ export interface DocHandle {
 	release(): void;
 }
 
-// Close codes of the sync-server (docs/sync-server.md). 1008: a write was refused; 1009: a
-// message over the size limit (it would be re-sent forever, so it is treated like a refusal);
-// 4400–4499: permanent (session ended), y-websocket's own convention.
-const CLOSE_REFUSED = 1008;
-const CLOSE_TOO_BIG = 1009;
+// Close codes of the sync-server (docs/sync-server.md). 4403: a write was refused; 4413: the
+// document would grow past its limit; 1009: a message over the size limit. The copy would send the
+// same content again on every reconnect, so it is rebased (rebase.ts). Any other 44xx: permanent
+// (the session ended), y-websocket's own convention. Anything else (1008 rate limit, 1001, 1006…):
+// reconnect later.
+const REFUSAL_CODES = new Set([4403, 4413, 1009]);
 const isPermanentClose = (code: number) => code >= 4400 && code < 4500;
+const rebaseKey = (userId: string, docName: string) => `dispatch/rebase/${userId}/${docName}`;
 
 /** Keep a released document open this long, so moving between pages does not reconnect. */
 const LINGER_MS = 5_000;
@@ -101,6 +113,15 @@ class SharedDoc {
 	private destroyed = false;
 	/** What the server is known to hold (see state-vector.ts). */
 	private serverVector: StateVector;
+	/**
+	 * Own writes taken out of a refused copy, written again once the fresh copy has synced (kept in
+	 * localStorage meanwhile). `rebased` is set once they were written again and cleared when the
+	 * server confirms everything: a second refusal before that drops them instead of looping.
+	 */
+	private carried: OwnWrites;
+	private rebased = false;
+	/** The server's reason for the refusal that `carried` comes from. */
+	private carriedReason = '';
 	private confirmTimer: ReturnType<typeof setTimeout> | null = null;
 
 	constructor(
@@ -109,6 +130,7 @@ class SharedDoc {
 		readonly docName: string
 	) {
 		this.serverVector = loadServerVector(userId, docName);
+		this.carried = parseWrites(readStorage(rebaseKey(userId, docName)));
 		openDocs.add(this);
 		window.addEventListener('online', this.onOnline);
 		window.addEventListener('offline', this.onOffline);
@@ -150,6 +172,7 @@ class SharedDoc {
 		if (!this.loadedLocal) return;
 		this.pending = unconfirmedCount(stateVectorOf(this.doc), this.serverVector);
 		pendingChanges.set(this.userId, this.docName, this.pending);
+		if (this.pending === 0 && this.synced) this.rebased = false;
 	}
 
 	private learnServerVector(vector: StateVector): void {
@@ -242,6 +265,7 @@ class SharedDoc {
 			this.synced = true;
 			this.syncing = false;
 			this.attempt = 0;
+			this.reapplyCarried();
 			this.scheduleConfirm(300);
 		});
 		provider.on('connection-close', () => {
@@ -256,7 +280,7 @@ class SharedDoc {
 
 	/** The server (or the network) closed the socket; y-websocket will not reconnect by itself. */
 	private onClosed(provider: WebsocketProvider, code: number, reason: string): void {
-		if (code === CLOSE_REFUSED || code === CLOSE_TOO_BIG) {
+		if (REFUSAL_CODES.has(code)) {
 			void this.resetAfterRefusal(reason);
 		} else if (isPermanentClose(code)) {
 			this.error = { kind: 'session-ended', message: sessionEndedMessage(this.docName), reason };
@@ -299,12 +323,21 @@ class SharedDoc {
 	/**
 	 * The server refused an update from this copy. The copy (memory and IndexedDB) still holds it
 	 * and would send it again on every reconnect, so it is dropped and the document is loaded
-	 * fresh from the server (DESIGN.md "The sync-server": write validation).
+	 * fresh from the server; the person's own writes are carried over (rebase.ts). If the copy was
+	 * already rebased and is refused again before the server confirmed it, nothing is carried
+	 * over a second time: the refusal is final for those writes, and the person is told.
 	 */
 	private async resetAfterRefusal(reason: string): Promise<void> {
-		const message = refusalMessage(this.docName, reason);
-		this.error = { kind: 'refused', message, reason };
-		showToast(message, { kind: 'error' });
+		const own = this.rebased ? NO_WRITES : ownWrites(this.doc, this.userId);
+		this.carried = own;
+		this.carriedReason = reason;
+		this.rebased = false;
+		writeStorage(
+			rebaseKey(this.userId, this.docName),
+			hasWrites(own) ? serializeWrites(own) : null
+		);
+		// with nothing to carry over (or refused again), the person is told now
+		if (!hasWrites(own)) this.tellRefused(reason);
 		this.generation++;
 		this.stopProvider();
 		const oldDoc = this.doc;
@@ -322,6 +355,30 @@ class SharedDoc {
 		this.start(this.doc);
 		this.notify();
 		oldDoc.destroy();
+	}
+
+	/** After a fresh sync: writes carried over from a refused copy go in again where admitted. */
+	private reapplyCarried(): void {
+		if (!hasWrites(this.carried)) return;
+		const result = reapplyWrites(this.doc, this.userId, this.carried);
+		this.carried = NO_WRITES;
+		writeStorage(rebaseKey(this.userId, this.docName), null);
+		this.rebased = result.reapplied.length > 0 || result.ratingReapplied;
+		if (result.dropped.length > 0) {
+			const message = droppedMessage(this.docName, result.dropped);
+			const reason = result.dropped.map((d) => d.reason).join('; ');
+			this.error = { kind: 'refused', message, reason };
+			showToast(message, { kind: 'error' });
+		} else if (!this.rebased) {
+			// nothing of the person's was refused or re-sent: the refusal was about something else
+			this.tellRefused(this.carriedReason);
+		}
+	}
+
+	private tellRefused(reason: string): void {
+		const message = refusalMessage(this.docName, reason);
+		this.error = { kind: 'refused', message, reason };
+		showToast(message, { kind: 'error' });
 	}
 
 	private stopProvider(): void {
@@ -453,4 +510,21 @@ export function openDoc(docName: string, options: { userId: string }): DocHandle
 		registry.set(key, shared);
 	}
 	return new Lease(shared);
+}
+
+function readStorage(key: string): string | null {
+	try {
+		return localStorage.getItem(key);
+	} catch {
+		return null;
+	}
+}
+
+function writeStorage(key: string, value: string | null): void {
+	try {
+		if (value === null) localStorage.removeItem(key);
+		else localStorage.setItem(key, value);
+	} catch {
+		/* storage full or disabled: the writes are still carried in memory */
+	}
 }

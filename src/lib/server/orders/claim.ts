@@ -102,6 +102,9 @@ export async function claimOrder(
 		service.log.error({ err: error, orderId, partnerId: user.id }, 'claim rolled back');
 		if (error instanceof SyncServiceError && error.code === 'already_assigned')
 			throw alreadyTaken();
+		// the document moved on first (a customer's cancel made offline reached it): say so
+		if (error instanceof SyncServiceError && error.code === 'not_admitted')
+			throw notClaimable(error.message.replace(/^the order is /, ''));
 		if (isSyncFailure(error)) throw syncUnavailable();
 		throw error;
 	}
