@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { PAYMENT_METHODS } from '../../order/schema.ts';
 import { ORDER_STATUSES, type OrderStatus } from '../../order/status.ts';
+import { noInvisibleChars } from '../validation/text.ts';
 
 export const MAX_ORDER_LINES = 50;
 export const MAX_LINE_QUANTITY = 50;
@@ -20,7 +21,11 @@ export const IDEMPOTENCY_KEY = /^[A-Za-z0-9_-]{8,64}$/;
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u0008\u000b-\u001f\u007f]/;
 
-function text(label: string, max: number, options: { required: boolean }) {
+/**
+ * A trimmed text field with a length cap and no control characters. `visible` (names, addresses)
+ * also refuses invisible and text-direction characters (validation/text.ts).
+ */
+function text(label: string, max: number, options: { required: boolean; visible?: boolean }) {
 	const base = z
 		.string({
 			error: (issue) =>
@@ -31,7 +36,8 @@ function text(label: string, max: number, options: { required: boolean }) {
 		.trim()
 		.max(max, `${label} must be at most ${max} characters.`)
 		.refine((s) => !CONTROL_CHARS.test(s), `${label} must not contain control characters.`);
-	return options.required ? base.pipe(z.string().min(1, `${label} is required.`)) : base;
+	const checked = options.visible ? base.check(noInvisibleChars(label)) : base;
+	return options.required ? checked.pipe(z.string().min(1, `${label} is required.`)) : checked;
 }
 
 export const orderLineSchema = z.object(
@@ -51,10 +57,10 @@ export const orderLineSchema = z.object(
 
 export const addressSchema = z.object(
 	{
-		street: text('Street', STREET_MAX, { required: true }),
-		city: text('City', CITY_MAX, { required: true }),
-		postcode: text('Postcode', POSTCODE_MAX, { required: true }),
-		notes: text('Delivery notes', ADDRESS_NOTES_MAX, { required: false }).optional()
+		street: text('Street', STREET_MAX, { required: true, visible: true }),
+		city: text('City', CITY_MAX, { required: true, visible: true }),
+		postcode: text('Postcode', POSTCODE_MAX, { required: true, visible: true }),
+		notes: text('Delivery notes', ADDRESS_NOTES_MAX, { required: false, visible: true }).optional()
 	},
 	{ error: 'Address must be an object with street, city and postcode.' }
 );
@@ -69,6 +75,7 @@ export const orderPhoneSchema = z
 	.trim()
 	.min(1, 'Phone is required.')
 	.max(25, 'Phone must be at most 25 characters.')
+	.check(noInvisibleChars('Phone'))
 	.refine(
 		(s) => /^\+?[0-9][0-9 ()-]*$/.test(s) && /^\d{7,15}$/.test(s.replace(/\D/g, '')),
 		'Phone must be a phone number with 7 to 15 digits (spaces, dashes, brackets and a leading + are fine).'

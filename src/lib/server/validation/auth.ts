@@ -1,6 +1,7 @@
 // Request schemas for accounts, shared by the JSON API and the form actions. Every message is a
 // sentence that names its field, so it reads well both under a form input and in an API error.
 import { z } from 'zod';
+import { noInvisibleChars } from './text.ts';
 
 export const PASSWORD_MIN = 10;
 export const PASSWORD_MAX = 256;
@@ -43,12 +44,14 @@ export const nameSchema = requiredString('Name')
 	.trim()
 	.min(1, 'Name is required.')
 	.max(NAME_MAX, `Name must be at most ${NAME_MAX} characters.`)
-	.refine((s) => !CONTROL_CHARS.test(s), 'Name must not contain control characters.');
+	.refine((s) => !CONTROL_CHARS.test(s), 'Name must not contain control characters.')
+	.check(noInvisibleChars('Name'));
 
 export const phoneSchema = requiredString('Phone')
 	.trim()
 	.min(1, 'Phone is required.')
 	.max(25, 'Phone must be at most 25 characters.')
+	.check(noInvisibleChars('Phone'))
 	.refine(
 		(s) => /^\+?[0-9][0-9 ()-]*$/.test(s) && /^\d{7,15}$/.test(s.replace(/\D/g, '')),
 		'Phone must be a phone number with 7 to 15 digits (spaces, dashes, brackets and a leading + are fine).'
