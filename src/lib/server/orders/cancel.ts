@@ -7,6 +7,7 @@ import { isDuplicateKeyError, type OrderClaimDoc, type OrderIndexDoc } from '../
 import { ApiError, validationError } from '../http.ts';
 import { randomId } from '../ids.ts';
 import { isSyncFailure, notFound, syncUnavailable } from './errors.ts';
+import { maySeeOrder } from './list.ts';
 import { cancelOrderSchema } from './schemas.ts';
 import { toOrderSummary } from './summary.ts';
 import type { OrderActor, OrderServiceContext, OrderSummary } from './types.ts';
@@ -25,8 +26,9 @@ function notCancellable(row: Pick<OrderIndexDoc, 'status'>, byCustomer: boolean)
 }
 
 /**
- * Cancels an order. `input` is the optional body `{reason?}` (untrusted). Throws ApiError 404,
- * 403 for anyone but the placing customer or an admin, 409 `not_cancellable` when the order has
+ * Cancels an order. `input` is the optional body `{reason?}` (untrusted). Throws ApiError 404
+ * for an unknown order and for one the user may not see (the same answer), 403 for anyone else
+ * who may see it but not cancel it (a partner), 409 `not_cancellable` when the order has
  * moved on, 503 `sync_unavailable` (nothing changed).
  */
 export async function cancelOrder(
@@ -42,7 +44,8 @@ export async function cancelOrder(
 	const reason = parsed.data.reason || undefined;
 	const { orders } = service.collections;
 	const row = await orders.findOne({ _id: orderId });
-	if (!row) throw notFound();
+	// someone else's order is answered like an unknown one (no probing of ids)
+	if (!row || !maySeeOrder(user, row)) throw notFound();
 
 	if (user.role === 'customer' && row.customerId === user.id) {
 		await cancelAsCustomer(service, user, row, reason, now);

@@ -117,7 +117,10 @@ export function maySeeOrder(user: OrderActor, row: OrderIndexDoc): boolean {
 	}
 }
 
-/** One order, for whoever may see it: 404 when unknown, 403 when it is someone else's. */
+/**
+ * One order, for whoever may see it. An order the user may not see is answered exactly like one
+ * that does not exist (404 `not_found`), so ids cannot be probed for other people's orders.
+ */
 export async function getOrder(
 	service: OrderServiceContext,
 	user: OrderActor,
@@ -125,9 +128,6 @@ export async function getOrder(
 ): Promise<OrderSummary> {
 	if (!ID_PATTERN.test(orderId)) throw notFound();
 	const row = await service.collections.orders.findOne({ _id: orderId });
-	if (!row) throw notFound();
-	if (!maySeeOrder(user, row)) {
-		throw new ApiError(403, 'forbidden', 'This order belongs to someone else.');
-	}
+	if (!row || !maySeeOrder(user, row)) throw notFound();
 	return toOrderSummary(row);
 }
