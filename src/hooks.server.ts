@@ -3,6 +3,7 @@ import {
 	redirect,
 	type Handle,
 	type HandleServerError,
+	type RequestEvent,
 	type ServerInit
 } from '@sveltejs/kit';
 import { ensureAdmin } from '$lib/server/auth/accounts';
@@ -12,8 +13,18 @@ import { loginRedirectPath } from '$lib/server/auth/redirect';
 import { SESSION_COOKIE, validateSessionToken } from '$lib/server/auth/session';
 import { ctx, initServerContext } from '$lib/server/context';
 import { ConfigError } from '$lib/server/env';
-import { ApiError, apiError } from '$lib/server/http';
+import {
+	ApiError,
+	apiError,
+	bodyTooLarge,
+	discardRest,
+	errorCodeForStatus,
+	isJsonContentType,
+	MAX_JSON_BODY_BYTES
+} from '$lib/server/http';
 import { randomId } from '$lib/server/ids';
+import { crossSiteRefusal } from '$lib/server/origin';
+import { plainPage } from '$lib/server/plain-page';
 
 export const init: ServerInit = async () => {
 	try {
@@ -45,7 +56,79 @@ const isApiPath = (pathname: string) => pathname === '/api' || pathname.startsWi
  */
 const apiErrors = new WeakMap<Request, ApiError>();
 
+/** A page form action submitted by `use:enhance`, which expects SvelteKit's JSON action result. */
+const isEnhancedAction = (event: RequestEvent) =>
+	event.request.headers.get('x-sveltekit-action') === 'true';
+
+/**
+ * Checks made before anything is read or looked up: cross-site state-changing requests
+ * (src/lib/server/origin.ts) and API bodies that declare more than the API ever accepts.
+ */
+function refuseEarly(event: RequestEvent, api: boolean): Response | null {
+	const { config } = ctx();
+	const own = [new URL(config.origin).origin, event.url.origin];
+	const refusal = crossSiteRefusal(event.request, own);
+	if (refusal) {
+		if (api) return apiError(403, 'forbidden_origin', refusal);
+		return plainPage({
+			status: 403,
+			title: 'Request refused',
+			text: `${refusal} Open Dispatch itself and try again from there.`,
+			link: { href: '/', label: 'Go to Dispatch' }
+		});
+	}
+	if (api) {
+		const declared = Number(event.request.headers.get('content-length'));
+		if (Number.isFinite(declared) && declared > MAX_JSON_BODY_BYTES) {
+			if (event.request.body) discardRest(event.request.body.getReader());
+			return bodyTooLarge().toResponse();
+		}
+	}
+	return null;
+}
+
+/**
+ * An API answer that is an error but not JSON (SvelteKit's plain-text 405 for a method a route
+ * does not export, for one) in the API's error shape, keeping Allow and Retry-After.
+ */
+function asApiError(event: RequestEvent, response: Response): Response {
+	if (response.status < 400 || isJsonContentType(response.headers.get('content-type'))) {
+		return response;
+	}
+	const status = response.status;
+	const headers: Record<string, string> = {};
+	for (const name of ['allow', 'retry-after']) {
+		const value = response.headers.get(name);
+		if (value) headers[name] = value;
+	}
+	const message =
+		status === 405
+			? `${event.request.method} is not allowed here${headers.allow ? `; this endpoint takes ${headers.allow}` : ''}.`
+			: status === 404
+				? 'No such API endpoint.'
+				: status === 413
+					? bodyTooLarge().message
+					: `The request failed (HTTP ${status}).`;
+	const converted = apiError(status, errorCodeForStatus(status), message, undefined, headers);
+	for (const cookie of response.headers.getSetCookie()) {
+		converted.headers.append('set-cookie', cookie);
+	}
+	return converted;
+}
+
 export const handle: Handle = async ({ event, resolve }) => {
+	const api = isApiPath(event.url.pathname);
+	const refused = refuseEarly(event, api);
+	if (refused) return refused;
+	const response = await authorizeAndResolve(event, resolve, api);
+	return api ? asApiError(event, response) : response;
+};
+
+async function authorizeAndResolve(
+	event: RequestEvent,
+	resolve: Parameters<Handle>[0]['resolve'],
+	api: boolean
+): Promise<Response> {
 	const { config, database } = ctx();
 	const secure = config.secureCookies;
 	const token = event.cookies.get(SESSION_COOKIE);
@@ -60,7 +143,6 @@ export const handle: Handle = async ({ event, resolve }) => {
 	const roles = areaRoles(pathname);
 	if (roles) {
 		const user = event.locals.user;
-		const api = isApiPath(pathname);
 		if (!user) {
 			if (api) return apiError(401, 'unauthenticated', 'Sign in to do this.');
 			redirect(303, loginRedirectPath(pathname + search));
@@ -75,13 +157,12 @@ export const handle: Handle = async ({ event, resolve }) => {
 	const response = await resolve(event);
 	const thrown = apiErrors.get(event.request);
 	// Page data and use:enhance action requests keep SvelteKit's own error protocol.
-	const enhancedAction = event.request.headers.get('x-sveltekit-action') === 'true';
-	if (!thrown || event.isDataRequest || enhancedAction) return response;
+	if (!thrown || event.isDataRequest || isEnhancedAction(event)) return response;
 	const converted = thrown.toResponse();
 	for (const cookie of response.headers.getSetCookie())
 		converted.headers.append('set-cookie', cookie);
 	return converted;
-};
+}
 
 export const handleError: HandleServerError = ({ error: err, event, status, message }) => {
 	if (err instanceof ApiError) {
@@ -93,7 +174,13 @@ export const handleError: HandleServerError = ({ error: err, event, status, mess
 		if (api) apiErrors.set(event.request, new ApiError(404, 'not_found', 'No such API endpoint.'));
 		return { message: 'Not found', code: 'not_found' };
 	}
-	if (status < 500) return { message };
+	if (status < 500) {
+		// e.g. 413 from the adapter's body limit, met by a route reading its body itself
+		const code = errorCodeForStatus(status);
+		const thrown = status === 413 ? bodyTooLarge() : new ApiError(status, code, message);
+		if (api) apiErrors.set(event.request, thrown);
+		return { message, code };
+	}
 	// Unexpected: log everything, show nothing internal, give a reference to find the log line.
 	const ref = randomId(5);
 	ctx().log.error(

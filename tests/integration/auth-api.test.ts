@@ -257,7 +257,7 @@ describe('each invalid field gets a 400 that names it', () => {
 	});
 
 	it.each(['/api/auth/register', '/api/auth/login'])(
-		'%s: malformed bodies → 400, never 500',
+		'%s: malformed bodies → 400 (415, 413 for a wrong type or size), never 500',
 		async (path) => {
 			const c = client();
 			const json = { 'content-type': 'application/json' };
@@ -269,7 +269,7 @@ describe('each invalid field gets a 400 that names it', () => {
 					body: '<xml/>',
 					headers: { 'content-type': 'application/xml' }
 				}),
-				400,
+				415,
 				'unsupported_content_type'
 			);
 			expectApiError(
@@ -277,7 +277,7 @@ describe('each invalid field gets a 400 that names it', () => {
 					body: JSON.stringify({ email: 'x'.repeat(70_000) }),
 					headers: json
 				}),
-				400,
+				413,
 				'body_too_large'
 			);
 		}

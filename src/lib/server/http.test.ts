@@ -1,6 +1,13 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { ApiError, apiError, readJsonBody } from './http.ts';
+import {
+	ApiError,
+	apiError,
+	DISCARD_MAX_BYTES,
+	MAX_JSON_BODY_BYTES,
+	readBodyText,
+	readJsonBody
+} from './http.ts';
 
 const schema = z.object({
 	name: z.string('Name must be a string.'),
@@ -40,24 +47,61 @@ describe('readJsonBody', () => {
 	});
 
 	it.each([
-		['malformed JSON', post('{"name":'), 'invalid_json'],
-		['an empty body', post(''), 'invalid_json'],
-		['a JSON array', post('[]'), 'invalid_json'],
-		['a JSON string', post('"hi"'), 'invalid_json'],
+		['malformed JSON', post('{"name":'), 400, 'invalid_json'],
+		['an empty body', post(''), 400, 'invalid_json'],
+		['a JSON array', post('[]'), 400, 'invalid_json'],
+		['a JSON string', post('"hi"'), 400, 'invalid_json'],
 		[
 			'a form content type',
 			post('name=a', 'application/x-www-form-urlencoded'),
+			415,
 			'unsupported_content_type'
 		],
 		[
 			'no content type',
 			new Request('http://x.test', { method: 'POST', body: '{}' }),
+			415,
 			'unsupported_content_type'
 		],
-		['a huge body', post(JSON.stringify({ name: 'x'.repeat(70_000) })), 'body_too_large']
-	])('refuses %s with a 400', async (_label, request, code) => {
+		['a huge body', post(JSON.stringify({ name: 'x'.repeat(70_000) })), 413, 'body_too_large']
+	])('refuses %s with a %i', async (_label, request, status, code) => {
 		const err = await failure(request);
-		expect([err.status, err.code]).toEqual([400, code]);
+		expect([err.status, err.code]).toEqual([status, code]);
+	});
+
+	it('refuses a chunked body as soon as it passes the limit; throws a bounded rest away', async () => {
+		let pulled = 0;
+		const chunk = new TextEncoder().encode(' '.repeat(16 * 1024));
+		const endless = new ReadableStream<Uint8Array>({
+			pull(controller) {
+				pulled += 1;
+				controller.enqueue(chunk);
+			}
+		});
+		const request = new Request('http://x.test/api', {
+			method: 'POST',
+			body: endless,
+			headers: { 'content-type': 'application/json' },
+			duplex: 'half'
+		} as RequestInit);
+		const err = await failure(request);
+		expect([err.status, err.code]).toEqual([413, 'body_too_large']);
+		// the rest is read and dropped in the background, up to DISCARD_MAX_BYTES, then cancelled
+		const most = (MAX_JSON_BODY_BYTES + DISCARD_MAX_BYTES) / chunk.byteLength + 3;
+		await vi.waitFor(() => expect(pulled).toBeGreaterThan(most - 5));
+		await new Promise((resolve) => setTimeout(resolve, 50));
+		expect(pulled).toBeLessThan(most);
+	});
+
+	it('accepts a body at the limit and refuses one byte more', async () => {
+		const text = await readBodyText(
+			new Request('http://x.test/api', { method: 'POST', body: 'x'.repeat(10) }),
+			10
+		);
+		expect(text).toBe('x'.repeat(10));
+		await expect(
+			readBodyText(new Request('http://x.test/api', { method: 'POST', body: 'x'.repeat(11) }), 10)
+		).rejects.toMatchObject({ status: 413, code: 'body_too_large' });
 	});
 });
 

@@ -46,6 +46,22 @@ export function apiError(
 	});
 }
 
+/** The `code` for an error answered by SvelteKit or the adapter rather than by our own code. */
+export function errorCodeForStatus(status: number): string {
+	const codes: Record<number, string> = {
+		400: 'bad_request',
+		401: 'unauthenticated',
+		403: 'forbidden',
+		404: 'not_found',
+		405: 'method_not_allowed',
+		413: 'body_too_large',
+		415: 'unsupported_content_type',
+		429: 'rate_limited',
+		503: 'unavailable'
+	};
+	return codes[status] ?? (status >= 500 ? 'internal' : 'bad_request');
+}
+
 /** A JSON response; `cache-control: no-store` because API answers are per user. */
 export function apiJson(
 	data: unknown,
@@ -85,38 +101,109 @@ export function fieldErrors(error: z.ZodError): Record<string, string> {
 	return out;
 }
 
-/** Largest JSON body we accept; auth and order bodies are tiny. */
+/**
+ * Largest request body any API route accepts; auth and order bodies are tiny. `handle` refuses a
+ * larger declared Content-Length before anything is read, and `readBodyText` stops reading a
+ * chunked body as soon as it passes this.
+ */
 export const MAX_JSON_BODY_BYTES = 64 * 1024;
 
+export function bodyTooLarge(limit = MAX_JSON_BODY_BYTES): ApiError {
+	return new ApiError(413, 'body_too_large', `The request body is larger than ${limit} bytes.`);
+}
+
+/** How much of an oversized body is read and thrown away after the 413 (see `discardRest`). */
+export const DISCARD_MAX_BYTES = 1024 * 1024;
+
 /**
- * Reads and validates a JSON request body. Throws a 400 ApiError for a wrong content type,
- * malformed or oversized JSON, or a schema failure (naming the first bad field and why).
+ * Reads the rest of a refused body in the background and throws it away, up to
+ * DISCARD_MAX_BYTES (adapter-node's BODY_SIZE_LIMIT ends it sooner), so that a client still
+ * sending can finish and read the 413: closing or resetting the connection instead could lose
+ * the answer (`EPIPE` in the client). Past the cap the stream is cancelled, which drops the
+ * connection.
+ */
+export function discardRest(reader: ReadableStreamDefaultReader<Uint8Array>): void {
+	void (async () => {
+		let discarded = 0;
+		try {
+			for (;;) {
+				const { done, value } = await reader.read();
+				if (done) return;
+				discarded += value.byteLength;
+				if (discarded > DISCARD_MAX_BYTES) {
+					await reader.cancel();
+					return;
+				}
+			}
+		} catch {
+			/* the adapter's own limit, or the client went away: nothing left to do */
+		}
+	})();
+}
+
+/** SvelteKit's own "Payload Too Large" (adapter-node's BODY_SIZE_LIMIT), met while reading. */
+function isPayloadTooLarge(error: unknown): boolean {
+	return (
+		typeof error === 'object' && error !== null && (error as { status?: unknown }).status === 413
+	);
+}
+
+/**
+ * The request body as text, read at most `limit` bytes far: a 413 ApiError beyond that (whether
+ * the body declared its length or came chunked), a 400 when it cannot be read. The rest of an
+ * oversized body is thrown away in the background (`discardRest`).
+ */
+export async function readBodyText(request: Request, limit = MAX_JSON_BODY_BYTES): Promise<string> {
+	if (!request.body) return '';
+	const reader = request.body.getReader();
+	const declared = Number(request.headers.get('content-length'));
+	if (Number.isFinite(declared) && declared > limit) {
+		discardRest(reader);
+		throw bodyTooLarge(limit);
+	}
+	const chunks: Uint8Array[] = [];
+	let size = 0;
+	try {
+		for (;;) {
+			const { done, value } = await reader.read();
+			if (done) break;
+			size += value.byteLength;
+			if (size > limit) {
+				discardRest(reader);
+				throw bodyTooLarge(limit);
+			}
+			chunks.push(value);
+		}
+	} catch (error) {
+		if (error instanceof ApiError) throw error;
+		if (isPayloadTooLarge(error)) throw bodyTooLarge(limit);
+		throw new ApiError(400, 'invalid_json', 'The request body could not be read.');
+	}
+	return new TextDecoder().decode(Buffer.concat(chunks));
+}
+
+/** Is this Content-Type JSON (`application/json`, `application/*+json`, with parameters)? */
+export function isJsonContentType(type: string | null): boolean {
+	return /^application\/([\w.+-]+\+)?json\b/i.test((type ?? '').trim());
+}
+
+/**
+ * Reads and validates a JSON request body. Throws an ApiError: 415 for a content type other than
+ * JSON, 413 for a body over MAX_JSON_BODY_BYTES, 400 for malformed JSON or a schema failure
+ * (naming the first bad field and why).
  */
 export async function readJsonBody<S extends z.ZodType>(
 	request: Request,
 	schema: S
 ): Promise<z.output<S>> {
-	const type = request.headers.get('content-type') ?? '';
-	if (!/^application\/([\w.+-]+\+)?json\b/i.test(type.trim())) {
+	if (!isJsonContentType(request.headers.get('content-type'))) {
 		throw new ApiError(
-			400,
+			415,
 			'unsupported_content_type',
 			'Send the body as JSON with the header Content-Type: application/json'
 		);
 	}
-	let text: string;
-	try {
-		text = await request.text();
-	} catch {
-		throw new ApiError(400, 'invalid_json', 'The request body could not be read');
-	}
-	if (text.length > MAX_JSON_BODY_BYTES) {
-		throw new ApiError(
-			400,
-			'body_too_large',
-			`The request body is larger than ${MAX_JSON_BODY_BYTES} bytes`
-		);
-	}
+	const text = await readBodyText(request);
 	let data: unknown;
 	try {
 		data = JSON.parse(text);

@@ -1,15 +1,12 @@
 import type { RequestHandler } from './$types';
 import { requireUser } from '$lib/server/auth/guards';
-import { ApiError, apiJson, MAX_JSON_BODY_BYTES } from '$lib/server/http';
+import { ApiError, apiJson, readBodyText } from '$lib/server/http';
 import { cancelOrder, orderServices } from '$lib/server/orders';
 
-/** The body is optional: an empty POST cancels without a reason. */
+/** The body is optional: an empty POST cancels without a reason. Over the limit: 413. */
 async function optionalJsonBody(request: Request): Promise<unknown> {
-	const text = await request.text();
+	const text = await readBodyText(request);
 	if (text.trim() === '') return {};
-	if (text.length > MAX_JSON_BODY_BYTES) {
-		throw new ApiError(400, 'body_too_large', 'The request body is too large.');
-	}
 	try {
 		return JSON.parse(text) as unknown;
 	} catch {
