@@ -1,5 +1,6 @@
 import {
 	error,
+	json,
 	redirect,
 	type Handle,
 	type HandleServerError,
@@ -13,6 +14,7 @@ import { loginRedirectPath } from '$lib/server/auth/redirect';
 import { SESSION_COOKIE, validateSessionToken } from '$lib/server/auth/session';
 import { ctx, initServerContext } from '$lib/server/context';
 import { ConfigError } from '$lib/server/env';
+import { isDatabaseUnavailable } from '$lib/server/db';
 import {
 	ApiError,
 	apiError,
@@ -56,9 +58,51 @@ const isApiPath = (pathname: string) => pathname === '/api' || pathname.startsWi
  */
 const apiErrors = new WeakMap<Request, ApiError>();
 
+/** Requests that failed because the database could not be reached (noted by `handleError`). */
+const databaseDown = new WeakSet<Request>();
+
+/** Seconds a client should wait before retrying while the database is unreachable. */
+const RETRY_AFTER_SECONDS = '5';
+const UNAVAILABLE_MESSAGE =
+	'Dispatch is temporarily unavailable. Nothing was changed; please try again in a few seconds.';
+
 /** A page form action submitted by `use:enhance`, which expects SvelteKit's JSON action result. */
 const isEnhancedAction = (event: RequestEvent) =>
 	event.request.headers.get('x-sveltekit-action') === 'true';
+
+/**
+ * The answer while the database is unreachable: 503 with Retry-After, as JSON for the API, as
+ * SvelteKit's JSON protocol for client-side navigations and enhanced forms (the app then shows
+ * its error page), and as a plain page otherwise. Nothing in it needs the database.
+ */
+function unavailable(event: RequestEvent): Response {
+	const headers = { 'retry-after': RETRY_AFTER_SECONDS, 'cache-control': 'no-store' };
+	if (isApiPath(event.url.pathname)) {
+		return apiError(503, 'unavailable', UNAVAILABLE_MESSAGE, undefined, headers);
+	}
+	// SvelteKit's client reads a JSON string from a failed __data.json as the error's message.
+	if (event.isDataRequest) return json(UNAVAILABLE_MESSAGE, { status: 503, headers });
+	if (isEnhancedAction(event)) {
+		const error = { message: UNAVAILABLE_MESSAGE, code: 'unavailable' };
+		return json({ type: 'error', error }, { status: 503, headers });
+	}
+	return plainPage({
+		status: 503,
+		title: 'Temporarily unavailable',
+		text: 'Dispatch is temporarily unavailable: we cannot reach our database right now. Nothing you did caused this, and nothing was changed. Please try again in a few seconds.',
+		link: { href: event.url.pathname + event.url.search, label: 'Try again' },
+		headers
+	});
+}
+
+function noteDatabaseDown(event: RequestEvent, err: unknown) {
+	databaseDown.add(event.request);
+	const { name, message } = err instanceof Error ? err : { name: 'Error', message: String(err) };
+	ctx().log.warn(
+		{ err: { name, message }, method: event.request.method, path: event.url.pathname },
+		'database unavailable: answered 503'
+	);
+}
 
 /**
  * Checks made before anything is read or looked up: cross-site state-changing requests
@@ -120,7 +164,16 @@ export const handle: Handle = async ({ event, resolve }) => {
 	const api = isApiPath(event.url.pathname);
 	const refused = refuseEarly(event, api);
 	if (refused) return refused;
-	const response = await authorizeAndResolve(event, resolve, api);
+	let response: Response;
+	try {
+		response = await authorizeAndResolve(event, resolve, api);
+	} catch (err) {
+		// the session lookup (or a guard) found the database unreachable
+		if (!isDatabaseUnavailable(err)) throw err;
+		noteDatabaseDown(event, err);
+		return unavailable(event);
+	}
+	if (databaseDown.has(event.request)) return unavailable(event);
 	return api ? asApiError(event, response) : response;
 };
 
@@ -168,6 +221,10 @@ export const handleError: HandleServerError = ({ error: err, event, status, mess
 	if (err instanceof ApiError) {
 		apiErrors.set(event.request, err);
 		return { message: err.message, code: err.code };
+	}
+	if (isDatabaseUnavailable(err)) {
+		noteDatabaseDown(event, err);
+		return { message: UNAVAILABLE_MESSAGE, code: 'unavailable' };
 	}
 	const api = isApiPath(event.url.pathname);
 	if (status === 404) {

@@ -2,7 +2,7 @@
 // FerretDB: cart (kept across reloads), checkout with per-field errors, the order page following
 // the order document live (claim through the API, partner steps from a y-websocket client in
 // Node), cancel with a confirm dialog (and without JavaScript), rating after delivery, history
-// (live, paged), and a refused local change (close 1008) dropping the local copy. Screenshots of
+// (live, paged), and a refused local change (close 4403) dropping the local copy. Screenshots of
 // every customer page at phone and desktop widths.
 import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -468,7 +468,7 @@ describe('checkout and the live order page', () => {
 		await page.getByText('Live', { exact: true }).waitFor();
 	});
 
-	it('drops a local change the server refuses (close 1008), reloads the order and says why', async () => {
+	it('drops a local change the server refuses (close 4403), reloads the order and says why', async () => {
 		const id = await placeOrder(casey);
 		// A tampered device copy: the server's state plus a "delivered" the customer may not write.
 		const client = await nodeClient(stack, casey, orderDocName(id));
@@ -507,7 +507,8 @@ describe('checkout and the live order page', () => {
 		await open(page, stack, `/orders/${id}`);
 		const problem = page
 			.getByRole('alert')
-			.filter({ hasText: `Your change to order ${ref(id)} was refused` });
+			.filter({ hasText: `Your change to order ${ref(id)} could not be applied` });
+		await problem.getByText(/customers may only cancel their order while it is pending/).waitFor();
 		await problem.waitFor();
 		await statusHeading(page, 'Waiting for a delivery partner').waitFor();
 		await page.getByText('Live', { exact: true }).waitFor();
@@ -519,7 +520,7 @@ describe('checkout and the live order page', () => {
 		await page.getByText('Live', { exact: true }).waitFor();
 		await statusHeading(page, 'Waiting for a delivery partner').waitFor();
 		await page.waitForTimeout(500);
-		expect(await page.getByText('was refused').count()).toBe(0);
+		expect(await page.getByText('could not be applied').count()).toBe(0);
 	});
 });
 

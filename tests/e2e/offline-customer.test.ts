@@ -8,23 +8,27 @@ import { DEMO_MENU } from '../../src/lib/catalog/demo-menu.ts';
 import { launchBrowser, screenshot } from '../support/browser.ts';
 import {
 	connection,
+	goOffline,
+	goOnline,
 	openPath,
 	pwaContext,
 	startOfflineStack,
 	whenControlled,
 	type OfflineStack
 } from '../support/offline-stack.ts';
-import { person, type Person } from '../support/live-stack.ts';
+import { person, placeOrder, type Person } from '../support/live-stack.ts';
 
 let stack: OfflineStack;
 let browser: Browser;
 let customer: Person;
+let partner: Person;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
 	stack = await startOfflineStack('offline_customer');
 	browser = await launchBrowser();
 	customer = await person(stack, 'customer', 'Casey Customer');
+	partner = await person(stack, 'partner', 'Sam Rider');
 });
 
 afterAll(async () => {
@@ -78,6 +82,48 @@ describe('ordering offline', () => {
 		expect(await page.evaluate(() => localStorage.getItem('dispatch:cart'))).not.toContain(
 			MARGHERITA.id
 		);
+		await context.close();
+	});
+
+	it('a cancel made offline that a claim overtook is refused with the reason, and nothing else is lost', async () => {
+		const orderId = await placeOrder(customer);
+		const context = await pwaContext(browser, stack, customer);
+		contexts.push(context);
+		const page = await context.newPage();
+		await openPath(page, stack, `/orders/${orderId}`);
+		await whenControlled(page);
+		const heading = (name: string | RegExp) => page.getByRole('heading', { level: 2, name });
+		await heading('Waiting for a delivery partner').waitFor();
+		await page.getByText('Live', { exact: true }).waitFor();
+
+		await goOffline(stack, context);
+		await page.getByRole('button', { name: 'Cancel order' }).click();
+		await page.getByRole('button', { name: 'Yes, cancel order' }).click();
+		// written on the device: shown at once, counted as not synced
+		await heading('Order cancelled').waitFor();
+		await connection(page).getByText('1 change not synced').waitFor();
+		await screenshot(page, 'offline-customer-cancel-pending-phone');
+
+		// meanwhile a partner claims the order
+		expect((await partner.api('POST', `/api/orders/${orderId}/claim`)).status).toBe(200);
+
+		await goOnline(stack, context);
+		const problem = page.getByRole('alert').filter({ hasText: 'could not be applied' });
+		await problem.waitFor({ timeout: 20_000 });
+		await problem.getByText(/a partner had already accepted the order/).waitFor();
+		await heading('Sam Rider accepted your order').waitFor();
+		await expect.poll(() => connection(page).getAttribute('data-pending')).toBe('0');
+		await screenshot(page, 'offline-customer-cancel-refused-phone');
+		const row = await stack.database.collections.orders.findOne({ _id: orderId });
+		expect(row?.status).toBe('accepted');
+
+		// the refused cancel is gone from the device: a reload syncs without another refusal
+		await page.reload();
+		await page.locator('html[data-hydrated]').waitFor({ state: 'attached' });
+		await heading('Sam Rider accepted your order').waitFor();
+		await page.getByText('Live', { exact: true }).waitFor();
+		await page.waitForTimeout(500);
+		expect(await page.getByText('could not be applied').count()).toBe(0);
 		await context.close();
 	});
 });

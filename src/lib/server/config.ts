@@ -18,6 +18,7 @@ function schema(production: boolean) {
 				z.string().url('must be the public URL of the web app, e.g. https://dispatch.example.com')
 			),
 			MONGODB_URI: mongoUri,
+			DB_TIMEOUT_MS: positiveInt(3_000),
 			SYNC_URL: optional(z.string().regex(/^wss?:\/\/.+/, 'must be a ws:// or wss:// URL')),
 			SYNC_INTERNAL_URL: optional(
 				z.string().regex(/^https?:\/\/.+/, 'must be an http:// or https:// URL')
@@ -55,6 +56,11 @@ export function loadWebConfig(env: Record<string, string | undefined> = process.
 		origin,
 		secureCookies: origin.startsWith('https://'),
 		mongodbUri: e.MONGODB_URI,
+		/**
+		 * How long a request waits for an unreachable database before it is answered with 503
+		 * (the driver's serverSelectionTimeoutMS).
+		 */
+		dbTimeoutMs: e.DB_TIMEOUT_MS,
 		/** Where browsers connect to the sync-server (returned by GET /api/config). */
 		syncUrl: e.SYNC_URL ?? `ws://${new URL(origin).hostname}:${syncPort}`,
 		/** Where this server reaches the sync-server's service channel. */

@@ -16,7 +16,10 @@ export function initServerContext(): Promise<ServerContext> {
 	starting ??= (async () => {
 		const config = loadWebConfig();
 		const log = createLogger('web', config.logLevel);
-		const database = await connectDatabase(config.mongodbUri, { appName: 'dispatch-web' });
+		const database = await connectDatabase(config.mongodbUri, {
+			appName: 'dispatch-web',
+			serverSelectionTimeoutMS: config.dbTimeoutMs
+		});
 		context = { config, database, log };
 		return context;
 	})();

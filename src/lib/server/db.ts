@@ -3,7 +3,11 @@
 // compound indexes, sort/limit. No change streams, transactions or TTL indexes (DESIGN.md).
 import {
 	MongoClient,
+	MongoError,
+	MongoNetworkError,
+	MongoOperationTimeoutError,
 	MongoServerError,
+	MongoServerSelectionError,
 	type AnyBulkWriteOperation,
 	type Binary,
 	type BulkWriteOptions,
@@ -264,6 +268,27 @@ export function isDuplicateKeyError(error: unknown): boolean {
 	return error instanceof MongoServerError && error.code === 11000;
 }
 
+/**
+ * True when `error` says the database cannot be reached right now (rather than that a command was
+ * wrong): no server could be selected in `serverSelectionTimeoutMS`, a connection broke or timed
+ * out (`MongoNetworkError` and its subclasses, among them the pool-cleared errors), no connection
+ * was free in time, or the client-side operation timeout passed. The one place that decides it;
+ * the web app answers these with 503 (hooks.server.ts).
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+	if (error instanceof MongoServerSelectionError) return true;
+	if (error instanceof MongoNetworkError) return true; // incl. MongoNetworkTimeoutError, PoolClearedError
+	if (error instanceof MongoOperationTimeoutError) return true;
+	// not exported by the driver: a checkout that waited longer than waitQueueTimeoutMS
+	if (error instanceof MongoError && error.name === 'MongoWaitQueueTimeoutError') return true;
+	// an aggregate of attempts (e.g. a retried operation) that all failed this way
+	if (error instanceof AggregateError) return error.errors.some(isDatabaseUnavailable);
+	return false;
+}
+
+/** How long the driver looks for a reachable server before an operation fails (ms). */
+export const DEFAULT_SERVER_SELECTION_TIMEOUT_MS = 5_000;
+
 export async function ensureIndexes(c: Collections): Promise<void> {
 	await Promise.all([
 		c.users.createIndex({ email: 1 }, { unique: true }),
@@ -292,7 +317,8 @@ export async function connectDatabase(
 	const client = new MongoClient(uri, {
 		appName: options.appName,
 		maxPoolSize: options.maxPoolSize ?? 20,
-		serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 5_000
+		serverSelectionTimeoutMS:
+			options.serverSelectionTimeoutMS ?? DEFAULT_SERVER_SELECTION_TIMEOUT_MS
 	});
 	await client.connect();
 	const db = client.db(); // the database named in the URI (default: "test" if none)

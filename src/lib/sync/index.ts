@@ -18,10 +18,11 @@
 // Reconnects: y-websocket's own reconnect is turned off (`shouldReconnect`) and every reconnect is
 // scheduled here with exponential backoff and jitter (backoff.ts), and at once (with a little
 // jitter) when the browser reports the network is back.
-// Refusals: on close code 1008 (the server refused a write) or 1009 (too big) the document's local
-// copy is deleted from memory and IndexedDB, a fresh copy syncs from the server, and the person is
-// told ("Your change to order #… was refused: <reason>") through `error` and a toast. On 44xx (the
-// session ended) the handle stops reconnecting and says so in `error`.
+// Refusals: on close code 4403 (the server refused a write), 4413 or 1009 (too big) the document's
+// local copy is deleted from memory and IndexedDB, a fresh copy syncs from the server, and the
+// person's own events and rating are written again where still admitted (rebase.ts); what is not is
+// dropped and the person is told why through `error` and a toast. On 4401 (the session ended) the
+// handle stops reconnecting and says so in `error`.
 export { getSyncUrl, setSyncUrl } from './config';
 export { localDbName, localDbPrefix, LOCAL_DB_PREFIX } from './local-store';
 export { describeDoc, orderRef } from './messages';
