@@ -23,6 +23,7 @@ import {
 	headersFor,
 	RawSyncClient,
 	readStored,
+	serviceClient,
 	withTimeout,
 	type CloseInfo,
 	type ProviderClient
@@ -334,5 +335,44 @@ describe('a customer forging a cancel cannot rewrite an order’s history', () =
 		expect(stock.provider.wsconnected).toBe(false);
 		stock.destroy();
 		await expectStatus(orderId, 'cancelled', 2);
+	});
+});
+
+describe('the web app’s writes pass the same admission', () => {
+	it('the service channel refuses a claim of an order the customer cancelled, and a late cancel', async () => {
+		const sync = serviceClient(stack.sync);
+		// the customer's cancel reaches the document first (made offline, sent on reconnect)
+		const pending = await orderAt('pending');
+		const client = await synced(pending);
+		const replica = new Y.Doc();
+		Y.applyUpdate(replica, Y.encodeStateAsUpdate(client.doc));
+		const updates: Uint8Array[] = [];
+		replica.on('update', (u: Uint8Array) => updates.push(u));
+		appendEvent(replica, cancelByCustomer());
+		client.send(frames.update(updates[0]!));
+		expect(await settle(client)).toBe('open');
+		await expect(
+			sync.assign(
+				pending,
+				{
+					partnerId: partner.userId,
+					partnerName: partner.name,
+					claimedAt: new Date().toISOString()
+				},
+				createEvent(actorOf(partner), 'accepted')
+			)
+		).rejects.toMatchObject({ status: 409, code: 'not_admitted' });
+		await expectStatus(pending, 'cancelled', 1);
+
+		// a cancel in the customer's name on a delivered order is refused however it is sent
+		const delivered = await orderAt('delivered');
+		await expect(sync.appendServerEvent(delivered, cancelByCustomer())).rejects.toMatchObject({
+			status: 409,
+			code: 'not_admitted',
+			message: 'the order was already delivered'
+		});
+		const api = await admin.api.post(`/api/orders/${delivered}/cancel`);
+		expect(api.status).toBe(409);
+		await expectStatus(delivered, 'delivered', 4);
 	});
 });

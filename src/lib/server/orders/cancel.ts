@@ -6,6 +6,7 @@ import { isFinalStatus } from '../../order/status.ts';
 import { isDuplicateKeyError, type OrderClaimDoc, type OrderIndexDoc } from '../db.ts';
 import { ApiError, validationError } from '../http.ts';
 import { randomId } from '../ids.ts';
+import { SyncServiceError } from '../sync-client.ts';
 import { isSyncFailure, notFound, syncUnavailable } from './errors.ts';
 import { maySeeOrder } from './list.ts';
 import { cancelOrderSchema } from './schemas.ts';
@@ -23,6 +24,19 @@ function notCancellable(row: Pick<OrderIndexDoc, 'status'>, byCustomer: boolean)
 			? 'A partner has already accepted this order, so it can no longer be cancelled here. Please contact support.'
 			: `This order can no longer be cancelled (it is ${row.status.replaceAll('_', ' ')}).`
 	);
+}
+
+/**
+ * The document had moved on before the index showed it (e.g. a partner's delivery or a claim
+ * reached it first): the sync-server did not admit the cancel, and says why.
+ */
+function notCancellableNow(error: SyncServiceError): ApiError {
+	const reason = error.message.charAt(0).toUpperCase() + error.message.slice(1);
+	return new ApiError(409, 'not_cancellable', `${reason}, so it can no longer be cancelled.`);
+}
+
+function isNotAdmitted(error: unknown): error is SyncServiceError {
+	return error instanceof SyncServiceError && error.code === 'not_admitted';
 }
 
 /**
@@ -121,6 +135,7 @@ async function cancelAsCustomer(
 			{ $set: { status: 'pending', cancelledAt: null } }
 		);
 		service.log.error({ err: error, orderId: row._id }, 'cancellation rolled back');
+		if (isNotAdmitted(error)) throw notCancellableNow(error);
 		if (isSyncFailure(error)) throw syncUnavailable();
 		throw error;
 	}
@@ -166,14 +181,11 @@ async function cancelAsAdmin(
 	} catch (error) {
 		if (locked) await orderClaims.deleteOne({ _id: row._id, kind: 'cancel', eventId });
 		service.log.error({ err: error, orderId: row._id }, 'admin cancellation failed');
+		if (isNotAdmitted(error)) throw notCancellableNow(error);
 		if (isSyncFailure(error)) throw syncUnavailable();
 		throw error;
 	}
-	if (status !== null && status !== 'cancelled') {
-		// The document had already reached a final status the index did not show yet: the event
-		// stays in the log as a conflict, and the order is not cancelled.
-		throw notCancellable({ status }, false);
-	}
+	if (status !== 'cancelled') throw notCancellable({ status: status ?? row.status }, false);
 	await orders.updateOne(
 		{ _id: row._id },
 		{ $set: { status: 'cancelled', cancelledAt: now, updatedAt: now } }
