@@ -1,8 +1,10 @@
 // The people and orders behind a load point, made the way the product makes them: users and
 // real sessions in the database (createSession), `orders` index rows and claims, and each order
 // document as the server writes it (through the service channel, or at rest as a snapshot). Every
-// client then connects with a real session cookie and an allowed Origin to an order it may write
-// to: the first client of each order is its assigned partner, the others are admins.
+// client then connects with a real session cookie and an allowed Origin to an order it may open:
+// a load point's `docs` are order slots (bench/load/generator.ts), each worked through a queue of
+// orders claimed by the slot's partner; the first client of each slot is that partner, the others
+// are admins.
 import { Binary } from 'mongodb';
 import * as Y from 'yjs';
 import {
@@ -49,7 +51,7 @@ export interface Population {
 	partners: Person[];
 	customers: Person[];
 	admins: Person[];
-	/** One per client: client j watches order j % docs; j < docs is that order's partner. */
+	/** One per client: client j follows slot j % docs; j < docs is that slot's partner (writer). */
 	seats: Seat[];
 }
 
@@ -129,10 +131,12 @@ function indexRow(meta: OrderMeta, partner: Person | null, now: Date): OrderInde
 }
 
 /**
- * Claimed orders `0..count-1` written at rest, as the server leaves them after a restart: the
+ * Claimed orders `0..count-1` (order i claimed by partner i % docs: slot i % docs's queue, see
+ * `slotDocName`) written at rest, as the server leaves them after a restart: the
  * index row, the claim, and each document's compacted snapshot holding what the server writes
  * (meta, the assignment and the partner's `accepted` event, under one server client id). Nothing
- * is loaded: the connect storm loads every document from MongoDB.
+ * is loaded: the connect storm loads each slot's first order from MongoDB, and each move to a
+ * slot's next order loads that one.
  */
 export async function seedOrdersAtRest(options: {
 	collections: Collections;
@@ -205,6 +209,15 @@ export function orderIdOf(runTag: string, docIndex: number): string {
 	return `${runTag}o${docIndex}`;
 }
 
+/**
+ * The k-th order of a slot: order `k × docs + slot`, claimed by the slot's partner (the fixtures
+ * give order i to partner i % docs), so seeding `docs × ordersPerSlot` orders fills every queue.
+ */
+export function slotDocName(runTag: string, docs: number, slot: number, k: number): string {
+	return orderDocName(orderIdOf(runTag, k * docs + slot));
+}
+
+/** Client j on slot j % docs's first order; each slot's first client is its partner. */
 export function identitiesFor(population: Population, runTag: string): ClientIdentity[] {
 	const { docs } = population.point;
 	return population.seats.map((seat, index) => {
@@ -212,7 +225,7 @@ export function identitiesFor(population: Population, runTag: string): ClientIde
 		return {
 			index,
 			docIndex,
-			docName: orderDocName(orderIdOf(runTag, docIndex)),
+			docName: slotDocName(runTag, docs, docIndex, 0),
 			userId: seat.person.userId,
 			role: seat.person.role,
 			cookie: seat.cookie,

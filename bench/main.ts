@@ -1,5 +1,8 @@
-// `npm run bench` / `npm run bench:smoke`: ours against @y/websocket-server and Hocuspocus with
-// the same workload and client code, on 127.0.0.1, one server at a time. See docs/performance.md.
+// `npm run bench` / `npm run bench:smoke`: ours against @y/websocket-server (bare and with
+// LevelDB) and Hocuspocus with the same workload and client code, on 127.0.0.1, one server at a
+// time. The workload (bench/load/generator.ts) is legal under the order rules: each document slot
+// has one writer, its partner, moving an order through its steps, then the next order. See
+// docs/performance.md.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -185,7 +188,7 @@ async function main(): Promise<number> {
 				.join(' ')}`
 	);
 	log(
-		`pinning: ${pinning.note}${options.dbOnClientCore ? ' (FerretDB on the load generator core)' : ''} · servers: ${options.servers.join(', ')} · rate ${options.rate}/s per client · ` +
+		`pinning: ${pinning.note}${options.dbOnClientCore ? ' (FerretDB on the load generator core)' : ''} · servers: ${options.servers.join(', ')} · ${options.writerRate} updates/s per writer (one per doc) · ` +
 			`warm-up ${options.warmupMs / 1000} s, window ${options.durationMs / 1000} s, grace ${options.graceMs / 1000} s, ${options.reps} rep(s)`
 	);
 	const oursEnv = Object.entries(options.oursEnv);
@@ -214,12 +217,22 @@ async function main(): Promise<number> {
 					if (!result.ok) log(`    FAILED: ${result.error}`);
 					else {
 						const { storm, window } = result.load!;
+						const { switches } = window;
 						log(
 							`    storm ${(storm.ms / 1000).toFixed(2)} s (${storm.synced}/${storm.total}, ${storm.retries} retries), ` +
-								`sent ${window.sent}, delivered ${window.delivered}/${window.expected}, ` +
+								`sent ${window.sent} (${window.updatesPerSecond.toFixed(1)}/s), delivered ${window.delivered}/${window.expected}, ` +
 								`p50 ${window.latencyMs.p50.toFixed(2)} ms, p99 ${window.latencyMs.p99.toFixed(2)} ms, ` +
-								`CPU ${result.measures!.cpuUsPerUpdate.toFixed(0)} µs/update`
+								`CPU ${result.measures!.cpuUsPerUpdate.toFixed(0)} µs/update, ` +
+								`${switches.count} switches (p99 ${switches.p99Ms.toFixed(1)} ms), ` +
+								`${window.policyCloses} policy closes`
 						);
+						if (switches.exhausted + switches.lagged + window.skipped + window.outOfTurn > 0) {
+							log(
+								`    note: ${switches.exhausted} clients ran out of orders (${result.ordersPerSlot} per slot), ` +
+									`${switches.lagged} watchers caught up late, ${window.skipped} sends skipped (writer closed), ` +
+									`${window.outOfTurn} events out of turn (not sent: a bench bug)`
+							);
+						}
 					}
 					if (result.profile) log(formatProfile(result.profile));
 				}

@@ -12,8 +12,11 @@ export interface LoadPoint {
 export interface BenchOptions {
 	points: LoadPoint[];
 	servers: ServerName[];
-	/** Updates per second per client (Poisson arrivals). */
-	rate: number;
+	/**
+	 * Updates per second per writer (Poisson arrivals). Every document slot has one writer, its
+	 * assigned partner, so the offered load is `docs × writerRate` updates per second.
+	 */
+	writerRate: number;
 	warmupMs: number;
 	durationMs: number;
 	/** How long after the window deliveries may still arrive before they count as dropped. */
@@ -45,7 +48,8 @@ export class UsageError extends Error {}
 const USAGE = `usage: npm run bench -- [flags]
   --points "1000x200,3000x600"  load points as <clients>x<docs> (default: both of issue 6)
   --clients N --docs N          a single load point instead of --points
-  --rate 0.5/s                  updates per second per client (Poisson)
+  --writer-rate 2.5/s           updates per second per writer, one writer (the partner) per
+                                document slot: docs × rate updates/s in all (Poisson)
   --warmup 5s --duration 20s    warm-up, then the measured window
   --grace 3s                    time after the window for late deliveries
   --reps 3                      repetitions; every cell is the median
@@ -70,12 +74,15 @@ export function parseDuration(text: string, flag: string): number {
 	return Math.round(value * (unit === 'ms' ? 1 : unit === 's' ? 1000 : 60_000));
 }
 
+/** The default writer rate: 0.5/s per client at 5 clients per document, as before slots. */
+export const DEFAULT_WRITER_RATE = 2.5;
+
 export function parseRate(text: string): number {
 	const match = /^(\d+(?:\.\d+)?)(?:\/s)?$/.exec(text.trim());
 	const rate = match ? Number(match[1]) : NaN;
-	if (!(rate > 0) || rate > 50) {
+	if (!(rate > 0) || rate > 20) {
 		throw new UsageError(
-			`--rate: expected updates per second per client (0 < rate ≤ 50), got "${text}"`
+			`--writer-rate: expected updates per second per writer (0 < rate ≤ 20), got "${text}"`
 		);
 	}
 	return rate;
@@ -122,6 +129,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
 			clients: { type: 'string' },
 			docs: { type: 'string' },
 			rate: { type: 'string' },
+			'writer-rate': { type: 'string' },
 			warmup: { type: 'string' },
 			duration: { type: 'string' },
 			grace: { type: 'string' },
@@ -141,6 +149,14 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
 		}
 	});
 	if (values.help) return 'help';
+	if (values.rate !== undefined) {
+		// it meant updates per client; now only each document's partner writes (every event must
+		// be the order's next step), so the same number would offer a different load
+		throw new UsageError(
+			`--rate (per client) is gone: each document slot has one writer now; use --writer-rate ` +
+				`(default ${DEFAULT_WRITER_RATE}/s, the old 0.5/s per client at 5 clients per document)`
+		);
+	}
 	const smoke = values.smoke === true;
 	let points: LoadPoint[];
 	if (values.points !== undefined) {
@@ -158,7 +174,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
 	return {
 		points,
 		servers: parseServers(values.servers ?? SERVER_NAMES.join(',')),
-		rate: parseRate(values.rate ?? '0.5'),
+		writerRate: parseRate(values['writer-rate'] ?? String(DEFAULT_WRITER_RATE)),
 		warmupMs: parseDuration(values.warmup ?? (smoke ? '1s' : '5s'), '--warmup'),
 		durationMs: Math.max(
 			500,

@@ -24,8 +24,21 @@ export interface ServerRow {
 	idleKbPerConnection: number;
 	drops: number;
 	sent: number;
+	/** Updates sent per second of the window (the offered rate, less what switches cost). */
+	updatesPerSecond: number;
 	delivered: number;
 	closes: number;
+	/** Sockets closed with 1008 or 4400–4499 during warm-up, window and grace: must be 0. */
+	policyCloses: number;
+	/** Events the generator's own check held back as not the next step (a bench bug): must be 0. */
+	outOfTurn: number;
+	/** Connections moved to their slot's next order in the window, and how long a move took. */
+	switches: number;
+	switchP50Ms: number;
+	switchP99Ms: number;
+	/** Receivers registered per event (at most clients per doc − 1). */
+	receiversPerEvent: number;
+	ordersDelivered: number;
 	updateBytes: number;
 	loadGenEldP99Ms: number;
 	loadGenCpuPercent: number;
@@ -93,8 +106,17 @@ function rowFor(server: ServerName, runs: RunResult[]): ServerRow {
 		idleKbPerConnection: pick((r) => r.measures!.livePerIdleConnectionBytes / KB),
 		drops: pick((r) => r.load!.window.drops),
 		sent: pick((r) => r.load!.window.sent),
+		updatesPerSecond: pick((r) => r.load!.window.updatesPerSecond),
 		delivered: pick((r) => r.load!.window.delivered),
 		closes: pick((r) => Object.values(r.load!.window.closes).reduce((a, b) => a + b, 0)),
+		// the worst repetition, not the median: one refused write is one too many
+		policyCloses: ok.length > 0 ? Math.max(...ok.map((r) => r.load!.window.policyCloses)) : NaN,
+		outOfTurn: ok.length > 0 ? Math.max(...ok.map((r) => r.load!.window.outOfTurn)) : NaN,
+		switches: pick((r) => r.load!.window.switches.count),
+		switchP50Ms: pick((r) => r.load!.window.switches.p50Ms),
+		switchP99Ms: pick((r) => r.load!.window.switches.p99Ms),
+		receiversPerEvent: pick((r) => r.load!.window.receiversPerEvent),
+		ordersDelivered: pick((r) => r.load!.window.ordersDelivered),
 		updateBytes: pick((r) => r.load!.window.updateBytes),
 		loadGenEldP99Ms: pick((r) => r.load!.loadGenerator.eventLoopDelayMs.p99),
 		loadGenCpuPercent: pick((r) => r.load!.loadGenerator.cpuPercent),
@@ -181,14 +203,14 @@ function table(headers: string[], rows: string[][]): string {
 
 export function formatPoint(
 	summary: PointSummary,
-	info: { rate: number; durationMs: number; reps: number }
+	info: { writerRate: number; durationMs: number; reps: number }
 ): string {
 	const { point } = summary;
 	const perDoc = point.clients / point.docs;
 	const title =
 		`== ${point.clients} clients × ${point.docs} docs (${fmt(perDoc, perDoc % 1 ? 1 : 0)} per doc), ` +
-		`${info.rate} updates/s per client, ${fmt(info.durationMs / 1000, 0)} s window, ` +
-		`median of ${info.reps} rep${info.reps > 1 ? 's' : ''}`;
+		`${point.docs} writers × ${info.writerRate} updates/s = ${fmt(point.docs * info.writerRate, 0)} updates/s offered, ` +
+		`${fmt(info.durationMs / 1000, 0)} s window, median of ${info.reps} rep${info.reps > 1 ? 's' : ''}`;
 	const headers = [
 		'server',
 		'storm s',
@@ -202,8 +224,10 @@ export function formatPoint(
 		'idle KB/conn',
 		'drops',
 		'sent',
+		'upd/s',
 		'delivered',
 		'closes',
+		'policy',
 		'LG ELD p99 ms',
 		'LG CPU %'
 	];
@@ -220,8 +244,10 @@ export function formatPoint(
 		fmt(r.idleKbPerConnection, 1),
 		fmt(r.drops, 0),
 		fmt(r.sent, 0),
+		fmt(r.updatesPerSecond, 0),
 		fmt(r.delivered, 0),
 		fmt(r.closes, 0),
+		fmt(r.policyCloses, 0),
 		fmt(r.loadGenEldP99Ms, 1),
 		fmt(r.loadGenCpuPercent, 0)
 	]);
@@ -232,6 +258,8 @@ export function formatPoint(
 			'',
 			'',
 			...RATIO_KEYS.slice(1).map((key) => `${fmt(ratio.values[key], 2)}×`),
+			'',
+			'',
 			'',
 			'',
 			'',
@@ -259,6 +287,23 @@ export function formatPoint(
 				`update size ${fmt(ours.updateBytes, 0)} B`
 		);
 	}
+	lines.push(
+		`order switches in the window (connections moved to their slot's next order; not in the latencies): ` +
+			summary.rows
+				.map(
+					(r) =>
+						`${r.server} ${fmt(r.switches, 0)} (p50 ${fmt(r.switchP50Ms, 1)} ms, p99 ${fmt(r.switchP99Ms, 1)} ms)`
+				)
+				.join(', '),
+		`orders delivered in the window / receivers per event (of ${fmt(perDoc - 1, perDoc % 1 ? 1 : 0)}): ` +
+			summary.rows
+				.map((r) => `${r.server} ${fmt(r.ordersDelivered, 0)} / ${fmt(r.receiversPerEvent, 2)}`)
+				.join(', '),
+		`policy closes (1008, 44xx) / events out of turn (held back by the bench's own check); a legal workload has none: ` +
+			summary.rows
+				.map((r) => `${r.server} ${fmt(r.policyCloses, 0)} / ${fmt(r.outOfTurn, 0)}`)
+				.join(', ')
+	);
 	lines.push(
 		'storm CPU s: ' +
 			summary.rows

@@ -9,9 +9,10 @@ import {
 	identitiesFor,
 	SEATS_PER_ADMIN,
 	seedOrdersAtRest,
+	slotDocName,
 	type Population
 } from './fixtures.ts';
-import { runLoad, type LoadResult } from './load/generator.ts';
+import { ordersPerSlot, runLoad, type LoadResult } from './load/generator.ts';
 import { protocolFor } from './load/protocol.ts';
 import {
 	histogramWindow,
@@ -57,6 +58,8 @@ export interface RunResult {
 	load?: LoadResult;
 	measures?: ServerMeasures;
 	profile?: ProfileSummary | null;
+	/** Orders in each slot's queue (ours: seeded at rest before the run). */
+	ordersPerSlot?: number;
 }
 
 export interface RunContext {
@@ -119,6 +122,11 @@ export async function measuredRun(
 	// created and dropped) made the next storm cost twice as much, on both sides (performance.md).
 	let ferret: ScratchFerret | null = null;
 	let profileDir: string | undefined;
+	// every slot's queue, sized for the whole time writers may send, with spare (generator.ts)
+	const queue = ordersPerSlot(
+		options.writerRate,
+		(options.warmupMs + options.durationMs + options.graceMs) / 1000
+	);
 	try {
 		let population: Population;
 		if (server === 'ours') {
@@ -129,13 +137,18 @@ export async function measuredRun(
 				profileDir = join(BENCH_DIR, 'profiles', `${point.clients}x${point.docs}-rep${rep}`);
 				mkdirSync(profileDir, { recursive: true });
 			}
-			// the orders are at rest, as after a restart: the storm loads each from MongoDB
+			// the orders are at rest, as after a restart: the storm loads each slot's first order
+			// from MongoDB, every move to a slot's next order loads that one
+			const seeding = performance.now();
 			await seedOrdersAtRest({
 				collections: opened.database.collections,
 				population,
 				runTag,
-				count: point.docs
+				count: point.docs * queue
 			});
+			ctx.log(
+				`    seeded ${point.docs} × ${queue} orders at rest in ${((performance.now() - seeding) / 1000).toFixed(1)} s`
+			);
 			running = await startServer('ours', pinning.serverCore, {
 				mongoUri: databaseUri(ferret.baseUri, `bench_${runTag}`),
 				profileDir,
@@ -174,7 +187,9 @@ export async function measuredRun(
 				clients: identitiesFor(population, runTag),
 				protocol: protocolFor(running.protocol),
 				wsBase: running.wsUrl,
-				rate: options.rate,
+				docNameOf: (slot, k) => slotDocName(runTag, point.docs, slot, k),
+				ordersPerSlot: queue,
+				writerRate: options.writerRate,
 				warmupMs: options.warmupMs,
 				durationMs: options.durationMs,
 				graceMs: options.graceMs,
@@ -257,7 +272,8 @@ export async function measuredRun(
 			ok: true,
 			load,
 			measures,
-			profile: profile ? summarizeProfile(profile) : null
+			profile: profile ? summarizeProfile(profile) : null,
+			ordersPerSlot: queue
 		};
 	} catch (error) {
 		if (running) saveServerLog(`${runTag}-${server}-failed`, running.child.output());

@@ -1,5 +1,6 @@
-// One simulated client: a raw `ws` socket speaking y-protocols (in either wire format), a Y.Doc
-// of its own, and order events appended at the end of `events` exactly as the apps do.
+// One simulated connection: a raw `ws` socket speaking y-protocols (in either wire format) to one
+// document, a Y.Doc of its own, and order events appended at the end of `events` exactly as the
+// apps do. A client that moves to another order opens a new BenchClient (a new document).
 import WebSocket from 'ws';
 import * as Y from 'yjs';
 import type { Role } from '../../src/lib/order/index.ts';
@@ -11,6 +12,7 @@ const REMOTE = Symbol('remote');
 
 export interface ClientIdentity {
 	index: number;
+	/** The document slot this client follows (bench/load/generator.ts). */
 	docIndex: number;
 	docName: string;
 	userId: string;
@@ -141,6 +143,11 @@ export class BenchClient {
 		return true;
 	}
 
+	/** The `type` of every event in this client's copy of the document, in order. */
+	eventTypes(): unknown[] {
+		return this.events.toArray().map((event) => (event as { type?: unknown } | null)?.type);
+	}
+
 	/** Any local change (e.g. the customer's rating), sent like the apps send it. */
 	write(change: (doc: Y.Doc) => void): boolean {
 		if (this.state !== 'synced') return false;
@@ -151,6 +158,27 @@ export class BenchClient {
 	/** The size of this client's whole document state, encoded. */
 	stateBytes(): number {
 		return Y.encodeStateAsUpdate(this.doc).length;
+	}
+
+	/**
+	 * Leaves the document as a closing app does: a close handshake, so that frames already sent
+	 * (the last event) reach the server before it sees the socket go; cut after `timeoutMs`.
+	 * No callbacks fire for this connection afterwards, and its document is dropped.
+	 */
+	leave(timeoutMs = 5_000): void {
+		const socket = this.socket;
+		this.socket = null;
+		this.state = 'closed';
+		this.doc.destroy();
+		if (!socket) return;
+		if (socket.readyState !== WebSocket.OPEN) {
+			socket.terminate();
+			return;
+		}
+		socket.close(1000);
+		const cut = setTimeout(() => socket.terminate(), timeoutMs);
+		cut.unref();
+		socket.once('close', () => clearTimeout(cut));
 	}
 
 	close(): void {

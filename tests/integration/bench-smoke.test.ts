@@ -1,6 +1,8 @@
 // The benchmark harness must not rot: run `npm run bench:smoke` (tiny load, all four servers,
-// real FerretDB, real sockets) and check it produced a complete table with deliveries. No timing
-// assertions: only that every value exists and messages went through.
+// real FerretDB, real sockets) and check it produced a complete table with deliveries, that its
+// slots moved orders through their lifecycle, and that ours refused nothing of it (the workload
+// is legal under the order rules). No timing assertions: only that every value exists and
+// messages went through.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -58,6 +60,10 @@ interface Report {
 		pwa: { shop: { ok: boolean; gzipBytes?: number } } | null;
 		pwaNote: string | null;
 	} | null;
+	runs: Array<{
+		server: string;
+		load: { window: { switches: { total: number; exhausted: number } } };
+	}>;
 }
 
 afterAll(() => rmSync(OUT, { force: true }));
@@ -78,6 +84,7 @@ describe('bench:smoke', () => {
 			expect(code, `${stdout}\n${stderr}`).toBe(0);
 
 			expect(stdout).toContain('== 20 clients × 4 docs');
+			expect(stdout).toContain('4 writers × 2.5 updates/s = 10 updates/s offered');
 			for (const server of [
 				'ours',
 				'ywss',
@@ -121,8 +128,24 @@ describe('bench:smoke', () => {
 				expect(Number.isFinite(row.loadGenEldP99Ms), row.server).toBe(true);
 				// a kernel counter (Linux): never negative, since it only grows during the storm
 				expect(row.synDrops, row.server).toBeGreaterThanOrEqual(0);
+				expect(row.updatesPerSecond, row.server).toBeGreaterThan(0);
+				expect(row.receiversPerEvent, row.server).toBeGreaterThan(0);
+				expect(row.receiversPerEvent, row.server).toBeLessThanOrEqual(4);
+				// the generator's own check: every event it sent was its order's next step
+				expect(row.outOfTurn, row.server).toBe(0);
 			}
 			const ours = summary!.rows[0]!;
+			// the workload is legal: ours closed no socket for a refused write (1008) or session (44xx)
+			expect(ours.policyCloses).toBe(0);
+			expect(stdout).toMatch(/^policy closes \(1008, 44xx\).*: ours 0 \/ 0,/m);
+			// every server's slots delivered orders and moved on to their next ones, within their queues
+			expect(report.runs.map((run) => run.server).sort()).toEqual(
+				['hocuspocus', 'ours', 'ywss', 'ywss-leveldb'].sort()
+			);
+			for (const run of report.runs) {
+				expect(run.load.window.switches.total, run.server).toBeGreaterThan(0);
+				expect(run.load.window.switches.exhausted, run.server).toBe(0);
+			}
 			expect(ours.persistP99Ms).not.toBeNull();
 			expect(ours.dbCpuUsPerUpdate).not.toBeNull();
 			expect(summary!.ratios.map((ratio) => ratio.peer)).toEqual([
