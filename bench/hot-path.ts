@@ -7,9 +7,12 @@
 //   npm run bench:hot-path
 //   node --cpu-prof --import tsx bench/hot-path.ts --events 200
 //
-// The socket-level benchmark against the peers is bench/main.ts. The workload is the same:
-// several writers per order (its partner and admins) append one event each at the end of
-// `events`, taking turns.
+// The socket-level benchmark against the peers is bench/main.ts. The workload is the same, and
+// legal under the order rules: `--docs` order slots, each with one writer (the order's assigned
+// partner) appending the order's next step at the end of `events` (`preparing`,
+// `out_for_delivery`, `delivered`, each once, on top of its own earlier ones); after `delivered`
+// the slot opens a new claimed order (not measured). `--events` is the client events per slot,
+// so each slot runs about events / 3 orders through their lifecycle.
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as Y from 'yjs';
@@ -17,10 +20,12 @@ import { readOrderCached } from '../src/lib/order/order-cache.ts';
 import { createEvent, eventsArray, type Actor } from '../src/lib/order/schema.ts';
 import { PEOPLE, replicaOf, serverDoc } from '../src/lib/order/test-fixtures.ts';
 import { collectClientOwners, validateClientUpdate } from '../src/lib/order/validate-update.ts';
+import { ORDER_STEPS } from './load/generator.ts';
 
 export interface HotPathOptions {
+	/** Orders open at once (slots). */
 	docs: number;
-	/** Events each order has at the end (its log grows to this). */
+	/** Client events per slot (three per order: a new order follows each `delivered`). */
 	events: number;
 	/** Measured rounds (after a warm-up quarter); each phase reports its median round. */
 	rounds: number;
@@ -39,10 +44,14 @@ export interface HotPathResult {
 interface Order {
 	server: Y.Doc;
 	owners: ReturnType<typeof collectClientOwners>;
-	writers: Array<{ doc: Y.Doc; actor: Actor }>;
+	/** The assigned partner's copy: the only writer. */
+	writer: { doc: Y.Doc; actor: Actor };
+	/** Index into ORDER_STEPS of the writer's next event. */
+	step: number;
 	relayed: Uint8Array[];
 }
 
+/** A claimed order (meta, assignment, the partner's `accepted`), loaded as the server holds it. */
 function openOrder(): Order {
 	const server = serverDoc({ claimed: true });
 	// what the server keeps per loaded order: the owners of client ids, the cached view, and an
@@ -51,22 +60,18 @@ function openOrder(): Order {
 	readOrderCached(server);
 	const relayed: Uint8Array[] = [];
 	server.on('update', (update: Uint8Array) => relayed.push(update));
-	const writers = [PEOPLE.partner, PEOPLE.admin].map((actor) => ({
-		doc: replicaOf(server),
-		actor
-	}));
-	return { server, owners, writers, relayed };
+	const writer = { doc: replicaOf(server), actor: PEOPLE.partner };
+	return { server, owners, writer, step: 0, relayed };
 }
 
-/** The update a writer sends for one appended event. */
-function append(writer: Order['writers'][number], seq: number): Uint8Array {
+/** The update the writer sends for the order's next step. */
+function append(order: Order, seq: number): Uint8Array {
 	let sent: Uint8Array | null = null;
 	const capture = (update: Uint8Array) => (sent = update);
-	writer.doc.on('update', capture);
-	eventsArray(writer.doc).push([
-		createEvent(writer.actor, seq % 2 ? 'preparing' : 'out_for_delivery', `note ${seq}`)
-	]);
-	writer.doc.off('update', capture);
+	const { doc, actor } = order.writer;
+	doc.on('update', capture);
+	eventsArray(doc).push([createEvent(actor, ORDER_STEPS[order.step++]!, `note ${seq}`)]);
+	doc.off('update', capture);
 	if (sent === null) throw new Error('the append produced no update');
 	return sent;
 }
@@ -77,7 +82,7 @@ function median(values: number[]): number {
 }
 
 export function measureHotPath(options: HotPathOptions): HotPathResult {
-	const orders = Array.from({ length: options.docs }, openOrder);
+	const slots = Array.from({ length: options.docs }, openOrder);
 	const total = options.docs * options.events;
 	const warmup = Math.floor(total / 4);
 	const perRound = Math.max(1, Math.floor((total - warmup) / options.rounds));
@@ -88,9 +93,15 @@ export function measureHotPath(options: HotPathOptions): HotPathResult {
 			if (i > warmup) rounds.push(spent);
 			spent = [0, 0, 0, 0];
 		}
-		const order = orders[i % orders.length]!;
-		const writer = order.writers[Math.floor(i / orders.length) % order.writers.length]!;
-		const update = append(writer, i);
+		let order = slots[i % slots.length]!;
+		if (order.step === ORDER_STEPS.length) {
+			// delivered: the slot's next order (not measured)
+			order.server.destroy();
+			order.writer.doc.destroy();
+			order = slots[i % slots.length] = openOrder();
+		}
+		const writer = order.writer;
+		const update = append(order, i);
 
 		let started = performance.now();
 		const lap = (phase: number) => {
@@ -114,10 +125,8 @@ export function measureHotPath(options: HotPathOptions): HotPathResult {
 		if (readOrderCached(order.server) === null) throw new Error('the order has no view');
 		lap(3);
 
-		// the relay reaches the other writers (not measured: that is the clients' work)
-		for (const relayed of order.relayed.splice(0)) {
-			for (const other of order.writers) if (other !== writer) Y.applyUpdate(other.doc, relayed);
-		}
+		// what the server would relay (to watchers: their work, not measured here)
+		order.relayed.length = 0;
 	}
 	rounds.push(spent);
 	const perUpdate = (phase: number) => (median(rounds.map((r) => r[phase]!)) / perRound) * 1000;
@@ -157,7 +166,8 @@ function main(): void {
 	}
 	const us = (value: number) => `${value.toFixed(1)} µs`;
 	console.log(
-		`hot path, ${options.docs} orders growing to ${options.events} events, ${result.updates} ` +
+		`hot path, ${options.docs} orders at a time, ${options.events} events per slot ` +
+			`(${ORDER_STEPS.length} per order, then the next order), ${result.updates} ` +
 			`updates measured (median of ${options.rounds} rounds), per update:\n` +
 			`  decode ${us(result.decodeUs)} · validate ${us(result.validateUs)} · ` +
 			`apply ${us(result.applyUs)} · view ${us(result.viewUs)} · total ${us(result.totalUs)}`

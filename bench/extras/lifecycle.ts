@@ -1,6 +1,9 @@
 // Ours only: delivered orders with a realistic history, then what they cost at rest and to load.
 // Each order is created and claimed through the service channel, moved on by its partner over a
-// socket (preparing → out_for_delivery → delivered, one update each) and rated by its customer.
+// socket (preparing → out_for_delivery → delivered, one update each) and rated by its customer:
+// every client write is legal under the order rules (the assigned partner writes each next step
+// once, on top of its own earlier ones, alone in the document; the customer rates once, after
+// delivery).
 // After everyone leaves, the documents unload (short idle timeout) and are compacted; then we
 // read the stored bytes, and time cold loads from MongoDB twice: the persistence's own load path
 // in this process, and a client's first sync over a socket (auth + room policy + load + step 2).
