@@ -64,7 +64,7 @@ const databaseDown = new WeakSet<Request>();
 /** Seconds a client should wait before retrying while the database is unreachable. */
 const RETRY_AFTER_SECONDS = '5';
 const UNAVAILABLE_MESSAGE =
-	'Dispatch is temporarily unavailable. Nothing was changed; please try again in a few seconds.';
+	'Dispatch is temporarily unavailable. Please try again in a few seconds.';
 
 /** A page form action submitted by `use:enhance`, which expects SvelteKit's JSON action result. */
 const isEnhancedAction = (event: RequestEvent) =>
@@ -89,7 +89,7 @@ function unavailable(event: RequestEvent): Response {
 	return plainPage({
 		status: 503,
 		title: 'Temporarily unavailable',
-		text: 'Dispatch is temporarily unavailable: we cannot reach our database right now. Nothing you did caused this, and nothing was changed. Please try again in a few seconds.',
+		text: 'Dispatch is temporarily unavailable: we cannot reach our database right now. Nothing you did caused this. Please try again in a few seconds.',
 		link: { href: event.url.pathname + event.url.search, label: 'Try again' },
 		headers
 	});
