@@ -168,48 +168,60 @@ describe('live board', () => {
 		await samRow.getByText('5.0').waitFor();
 		await samRow.getByText('1 delivered').waitFor();
 
-		// A conflicting event (accepted → delivered skips two steps) is flagged on its card.
+		// A conflicting event (the partner's step after an admin's cancel, a fact from the field
+		// the server keeps) is flagged on its card.
 		const conflicted = await placeOrder(customer, { city: 'Hull' });
 		expect((await sam.api('POST', `/api/orders/${conflicted}/claim`)).status).toBe(200);
+		expect((await ada.api('POST', `/api/orders/${conflicted}/cancel`)).status).toBe(200);
 		const other = await device(sam, conflicted);
-		await step(other, sam, 'delivered');
-		const flagged = onBoard(column(page, 'Accepted'), conflicted);
-		await flagged.getByText('⚠ 1 conflict').waitFor();
+		await step(other, sam, 'preparing');
+		await page
+			.getByRole('listitem')
+			.filter({ has: page.getByRole('link', { name: ref(conflicted), exact: true }) })
+			.getByText('⚠ Conflict')
+			.waitFor();
 		expect(await horizontalOverflow(page)).toBe(0);
 		await screenshot(page, 'admin-board-desktop');
 
 		const phone = await pageFor(ada, VIEWPORTS.phone);
 		await open(phone, stack, '/admin');
 		await phone.getByText('Live', { exact: true }).waitFor();
-		await onBoard(phone, conflicted).waitFor();
+		await phone.getByRole('link', { name: ref(conflicted), exact: true }).waitFor();
 		expect(await horizontalOverflow(phone)).toBe(0);
 		await screenshot(phone, 'admin-board-phone');
 
 		// A card opens the order.
-		await onBoard(page, conflicted).getByRole('link').click();
+		await page.getByRole('link', { name: ref(conflicted), exact: true }).click();
 		await page.waitForURL(`${stack.web.url}/admin/orders/${conflicted}`);
 	});
 });
 
 describe('order detail', () => {
 	it('shows every event, conflicts with their reason, and cancels with a reason after confirming', async () => {
-		const orderId = await placeOrder(customer, { city: 'Cambridge' });
-		expect((await sam.api('POST', `/api/orders/${orderId}/claim`)).status).toBe(200);
-		await step(await device(sam, orderId), sam, 'out_for_delivery');
+		// a conflict: the partner's step that reached the server after an admin's cancel
+		const conflicted = await placeOrder(customer, { city: 'Ely' });
+		expect((await sam.api('POST', `/api/orders/${conflicted}/claim`)).status).toBe(200);
+		expect((await ada.api('POST', `/api/orders/${conflicted}/cancel`)).status).toBe(200);
+		await step(await device(sam, conflicted), sam, 'preparing');
 
 		const page = await pageFor(ada);
-		await open(page, stack, `/admin/orders/${orderId}`);
+		await open(page, stack, `/admin/orders/${conflicted}`);
 		const history = page.getByRole('list', { name: 'Event history' });
-		await history.getByText('Out for delivery').waitFor();
-		const items = history.getByRole('listitem');
-		expect(await items.count()).toBe(3);
 		await history.getByText('Conflict', { exact: true }).waitFor();
-		await history
-			.getByText('accepted → out_for_delivery is not allowed: not a step of the order lifecycle')
-			.waitFor();
+		await history.getByText('cancelled → preparing is not allowed: cancelled is final').waitFor();
+		expect(await history.getByRole('listitem').count()).toBe(4); // placed, accepted, cancelled, preparing
 		await page.getByText('1 event conflicts.').waitFor();
 		await page.getByText('Sam Rider').first().waitFor();
 		await page.getByText('12 Baker Street').waitFor();
+		await screenshot(page, 'admin-order-conflict-desktop');
+
+		const orderId = await placeOrder(customer, { city: 'Cambridge' });
+		expect((await sam.api('POST', `/api/orders/${orderId}/claim`)).status).toBe(200);
+		await step(await device(sam, orderId), sam, 'preparing', 'out_for_delivery');
+		await open(page, stack, `/admin/orders/${orderId}`);
+		await history.getByText('Out for delivery').waitFor();
+		expect(await history.getByRole('listitem').count()).toBe(4);
+		expect(await history.getByText('Conflict', { exact: true }).count()).toBe(0);
 		await screenshot(page, 'admin-order-desktop');
 
 		await page.getByLabel('Reason').fill('Customer called to cancel');
@@ -219,7 +231,7 @@ describe('order detail', () => {
 		await dialog.getByText('Reason: “Customer called to cancel”').waitFor();
 		await dialog.getByRole('button', { name: 'Keep the order' }).click();
 		await dialog.waitFor({ state: 'hidden' });
-		expect((await indexRow(orderId))?.status).toBe('accepted');
+		expect((await indexRow(orderId))?.status).toBe('out_for_delivery');
 
 		await page.getByRole('button', { name: 'Cancel order' }).click();
 		await dialog.getByRole('button', { name: 'Yes, cancel the order' }).click();
