@@ -52,10 +52,7 @@ export function createFeeds(options: {
 		coalesceMs: options.projectionDelayMs,
 		indexLazyMs: options.indexLazyMs,
 		feedLazyMs: options.feedLazyMs,
-		onPartnerStatsChanged: (partnerId) =>
-			void board.refreshPartner(partnerId).catch((error: unknown) => {
-				options.log.warn({ err: error, partnerId }, 'partner stats refresh failed');
-			})
+		onPartnerStatsChanged: (partnerId) => board.statsChanged(partnerId)
 	});
 	new Gauge({
 		name: 'sync_feed_entries_owed',

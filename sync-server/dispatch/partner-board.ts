@@ -7,7 +7,10 @@
 // partner is re-read and written with the current presence, so a stored "online" from before a
 // restart never lingers. While loaded, presence changes are written at once, accounts are
 // re-read on a slow interval and immediately when the web app reports a change
-// (POST /internal/partners/<id>, e.g. the availability toggle) or a partner's stats change.
+// (POST /internal/partners/<id>, e.g. the availability toggle). A partner's stats change with
+// every delivery and rating; those refreshes are gathered for STATS_COALESCE_MS and done for all
+// the partners concerned with one read of the index (on FerretDB every such query reads the whole
+// `orders` collection, so one per delivery saturated the database under load).
 import {
 	feedDocName,
 	partnersMap,
@@ -22,17 +25,21 @@ import {
 	NO_STATS,
 	type PartnerStats
 } from '../../src/lib/server/orders/stats.ts';
+import { Counter, type Registry } from 'prom-client';
 import type { SyncDocument } from '../core/document.ts';
 import type { SyncServer } from '../core/server.ts';
 import { FEED_ORIGIN } from './order-projection.ts';
 import type { DispatchPrincipal } from './principal.ts';
 
 const ADMIN_FEED = feedDocName('admin');
+/** How long stats refreshes are gathered before one read serves them all. */
+const STATS_COALESCE_MS = 1_000;
 
 export interface PartnerBoardOptions {
 	server: SyncServer<DispatchPrincipal>;
 	collections: Collections;
 	log: Logger;
+	registry: Registry;
 	presenceIntervalMs?: number;
 	refreshIntervalMs?: number;
 }
@@ -47,8 +54,19 @@ export class PartnerBoard {
 	private refreshTimer: NodeJS.Timeout | null = null;
 	private sweeping = false;
 	private stopped = false;
+	/** Partners whose stats changed since the last gathered refresh. */
+	private readonly statsDirty = new Set<string>();
+	private statsTimer: NodeJS.Timeout | null = null;
+	private statsRefresh: Promise<void> | null = null;
+	private readonly statsReads: Counter;
 
-	constructor(private readonly options: PartnerBoardOptions) {}
+	constructor(private readonly options: PartnerBoardOptions) {
+		this.statsReads = new Counter({
+			name: 'sync_partner_stats_reads_total',
+			help: 'Reads of the orders index for the partner stats of feed/admin (gathered refreshes)',
+			registers: [options.registry]
+		});
+	}
 
 	start(): void {
 		this.presenceTimer = setInterval(
@@ -66,6 +84,50 @@ export class PartnerBoard {
 		this.stopped = true;
 		if (this.presenceTimer) clearInterval(this.presenceTimer);
 		if (this.refreshTimer) clearInterval(this.refreshTimer);
+		if (this.statsTimer) clearTimeout(this.statsTimer);
+	}
+
+	/**
+	 * A partner's stats changed (a delivery, a rating): refreshed within STATS_COALESCE_MS, with
+	 * every other partner whose stats changed meanwhile, by one read; one such read at a time.
+	 */
+	statsChanged(partnerId: string): void {
+		if (!this.watched()) return; // written in full the next time feed/admin loads
+		this.statsDirty.add(partnerId);
+		this.scheduleStats();
+	}
+
+	private scheduleStats(): void {
+		if (this.statsTimer !== null || this.statsRefresh !== null || this.stopped) return;
+		this.statsTimer = setTimeout(() => {
+			this.statsTimer = null;
+			this.statsRefresh = this.refreshStats().finally(() => {
+				this.statsRefresh = null;
+				if (this.statsDirty.size > 0) this.scheduleStats();
+			});
+		}, STATS_COALESCE_MS);
+		this.statsTimer.unref();
+	}
+
+	private async refreshStats(): Promise<void> {
+		const ids = [...this.statsDirty];
+		this.statsDirty.clear();
+		if (!this.watched()) return;
+		this.statsReads.inc();
+		try {
+			const [users, stats] = await Promise.all([
+				this.options.collections.users.find({ _id: { $in: ids } }).toArray(),
+				computeAllPartnerStats(this.options.collections, ids)
+			]);
+			const partners = users.filter((user) => user.role === 'partner');
+			const kept = new Set(partners.map((user) => user._id));
+			await this.write(
+				partners.map((user) => entryOf(user, stats.get(user._id) ?? NO_STATS)),
+				ids.filter((id) => !kept.has(id))
+			);
+		} catch (error) {
+			this.options.log.warn({ err: error }, 'could not refresh partner stats');
+		}
 	}
 
 	/** The core's `loaded` hook: rewrite the whole list when feed/admin loads. */

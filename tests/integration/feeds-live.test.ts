@@ -18,7 +18,12 @@ import {
 	type FeedEntry,
 	type PartnerEntry
 } from '../../src/lib/order/index.ts';
-import { eventually, TEST_SECRET, type ProviderClient } from '../support/sync-clients.ts';
+import {
+	eventually,
+	readMetrics,
+	TEST_SECRET,
+	type ProviderClient
+} from '../support/sync-clients.ts';
 import {
 	claim,
 	openDoc,
@@ -218,6 +223,40 @@ describe('an order through its life, as the feeds show it', () => {
 			'board conflict'
 		);
 		close(orderDoc);
+	});
+
+	it("gathers several partners' stats refreshes into one read of the index", async () => {
+		const adminFeed = await watch(admin, feedDocName('admin'));
+		await until(adminFeed.doc, () => partnerOn(adminFeed.doc, rival.userId) !== undefined, 'rival');
+		const deliveredBefore = (who: Person) => partnerOn(adminFeed.doc, who.userId)!.deliveredCount;
+		const before = { partner: deliveredBefore(partner), rival: deliveredBefore(rival) };
+		const reads = async () =>
+			(await readMetrics(stack.sync.url)).get('sync_partner_stats_reads_total') ?? 0;
+		const readsBefore = await reads();
+		const deliveries = await Promise.all(
+			[partner, rival].map(async (who) => {
+				const orderId = await placeOrder(customer);
+				expect((await claim(who, orderId)).status).toBe(200);
+				return { who, doc: await watch(who, orderDocName(orderId)) };
+			})
+		);
+		for (const { who, doc } of deliveries) {
+			for (const type of ['preparing', 'out_for_delivery', 'delivered'] as const) {
+				appendEvent(doc.doc, createEvent({ userId: who.userId, role: 'partner' }, type));
+			}
+		}
+		await until(
+			adminFeed.doc,
+			() =>
+				deliveredBefore(partner) === before.partner + 1 &&
+				deliveredBefore(rival) === before.rival + 1,
+			'both deliveries counted on the board'
+		);
+		// two deliveries (and six changes) within the gathering window: one read, two at most if
+		// the window closed between them
+		expect((await reads()) - readsBefore).toBeGreaterThanOrEqual(1);
+		expect((await reads()) - readsBefore).toBeLessThanOrEqual(2);
+		for (const { doc } of deliveries) close(doc);
 	});
 
 	it('cancelled orders leave feed/open and show as cancelled to the customer', async () => {

@@ -68,6 +68,9 @@ it('counts deliveries, active orders and the mean rating per partner, the same b
 		ratingAverage: 3
 	});
 	expect([...all.keys()].sort()).toEqual(['pat', 'sam']);
+	// some partners only, in the same one read
+	const some = await computeAllPartnerStats(database.collections, ['sam', 'nobody']);
+	expect([...some]).toEqual([['sam', all.get('sam')]]);
 	for (const id of ['pat', 'sam']) {
 		expect(await computePartnerStats(database.collections, id)).toEqual(all.get(id));
 	}

@@ -36,15 +36,20 @@ function statsOf(rows: StatsRow[]): PartnerStats {
 }
 
 /**
- * Every partner's stats from one read of the assigned orders (the admin board's full refresh):
- * on FerretDB each query reads the whole collection, so three queries per partner do not scale.
+ * Every partner's stats (or those of `partnerIds`) from one read of the assigned orders (the admin
+ * board's refreshes): on FerretDB each query reads the whole collection, so a query per partner
+ * does not scale. Partners without orders are absent from the map.
  */
-export async function computeAllPartnerStats(c: Collections): Promise<Map<string, PartnerStats>> {
+export async function computeAllPartnerStats(
+	c: Collections,
+	partnerIds?: readonly string[]
+): Promise<Map<string, PartnerStats>> {
+	const filter =
+		partnerIds === undefined
+			? { partnerId: { $type: 'string' as const } }
+			: { partnerId: { $in: [...partnerIds] } };
 	const rows = await c.orders
-		.find(
-			{ partnerId: { $type: 'string' } },
-			{ projection: { _id: 0, partnerId: 1, status: 1, rating: 1 } }
-		)
+		.find(filter, { projection: { _id: 0, partnerId: 1, status: 1, rating: 1 } })
 		.toArray();
 	const byPartner = new Map<string, StatsRow[]>();
 	for (const row of rows as StatsRow[]) {
