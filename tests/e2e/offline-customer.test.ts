@@ -99,8 +99,8 @@ describe('ordering offline', () => {
 		await goOffline(stack, context);
 		await page.getByRole('button', { name: 'Cancel order' }).click();
 		await page.getByRole('button', { name: 'Yes, cancel order' }).click();
-		// written on the device: shown at once, counted as not synced
-		await heading('Order cancelled').waitFor();
+		// written on the device: shown at once as a request, counted as not synced
+		await heading('Cancellation waiting to be sent').waitFor();
 		await connection(page).getByText('1 change not synced').waitFor();
 		await screenshot(page, 'offline-customer-cancel-pending-phone');
 
