@@ -5,5 +5,7 @@ export * from './permissions.ts';
 export * from './admission.ts';
 export * from './feed.ts';
 export * from './validate-update.ts';
+export * from './client-owners.ts';
+export type { DecodedUpdate, RejectionCode } from './update-parts.ts';
 export * from './order-cache.ts';
 export * from './partners.ts';

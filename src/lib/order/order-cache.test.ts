@@ -32,7 +32,8 @@ import {
 	serverDoc,
 	type Person
 } from './test-fixtures.ts';
-import { collectClientOwners, validateClientUpdate } from './validate-update.ts';
+import { collectClientOwners } from './client-owners.ts';
+import { validateClientUpdate } from './validate-update.ts';
 
 /**
  * A view as plain data: the cache's views keep their lists behind getters on the prototype

@@ -29,13 +29,10 @@ import {
 	type Person,
 	type ServerDocOptions
 } from './test-fixtures.ts';
+import { collectClientOwners, SERVER_OWNER, type ClientOwners } from './client-owners.ts';
 import {
-	collectClientOwners,
-	SERVER_OWNER,
-	serverWriterIds,
 	validateClientUpdate,
 	validateFeedUpdate,
-	type ClientOwners,
 	type ValidationResult
 } from './validate-update.ts';
 
@@ -899,53 +896,5 @@ describe('feeds take no client writes', () => {
 			ok: false,
 			code: 'malformed'
 		});
-	});
-});
-
-describe('collectClientOwners', () => {
-	it('attributes each client id to its writer, the server ids to the server', () => {
-		const server = serverDoc({ claimed: true });
-		const owners = collectClientOwners(server);
-		expect(owners.get(server.clientID)).toBe(SERVER_OWNER);
-		const partner = replicaOf(server);
-		deliver(
-			server,
-			owners,
-			captureUpdate(partner, (d) => {
-				for (const t of DELIVERED) appendEvent(d, eventBy('partner', t));
-			}),
-			PEOPLE.partner
-		);
-		const customer = replicaOf(server);
-		deliver(
-			server,
-			owners,
-			captureUpdate(customer, (d) => writeRating(d, { stars: 3, comment: '' })),
-			PEOPLE.customer
-		);
-
-		const rebuilt = collectClientOwners(replicaOf(server));
-		expect(rebuilt.get(server.clientID)).toBe(SERVER_OWNER);
-		expect(rebuilt.get(partner.clientID)).toBe('part1');
-		expect(rebuilt.get(customer.clientID)).toBe('cust1');
-	});
-
-	it('gives a client id with several writers to the server', () => {
-		const doc = serverDoc();
-		const mixed = new Y.Doc();
-		Y.applyUpdate(mixed, Y.encodeStateAsUpdate(doc));
-		appendEvent(mixed, eventBy('admin', 'cancelled'));
-		appendEvent(mixed, eventBy('customer', 'cancelled'));
-		expect(collectClientOwners(replicaOf(mixed)).get(mixed.clientID)).toBe(SERVER_OWNER);
-	});
-
-	it('lists the client ids a server-side write extends', () => {
-		const server = serverDoc();
-		const webApp = replicaOf(server);
-		const cancel = captureUpdate(webApp, (d) =>
-			appendEvent(d, createEvent(PEOPLE.admin, 'cancelled'))
-		);
-		expect(serverWriterIds(server, cancel)).toEqual([webApp.clientID]);
-		expect(serverWriterIds(server, Y.encodeStateAsUpdate(server))).toEqual([]);
 	});
 });
