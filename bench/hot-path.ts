@@ -19,7 +19,8 @@ import * as Y from 'yjs';
 import { readOrderCached } from '../src/lib/order/order-cache.ts';
 import { createEvent, eventsArray, type Actor } from '../src/lib/order/schema.ts';
 import { PEOPLE, replicaOf, serverDoc } from '../src/lib/order/test-fixtures.ts';
-import { collectClientOwners, validateClientUpdate } from '../src/lib/order/validate-update.ts';
+import { collectClientOwners } from '../src/lib/order/client-owners.ts';
+import { validateClientUpdate } from '../src/lib/order/validate-update.ts';
 import { ORDER_STEPS } from './load/generator.ts';
 
 export interface HotPathOptions {
