@@ -8,7 +8,6 @@ import { feedEntryFor, writeFeedEntry } from './feed.ts';
 import {
 	appendEvent,
 	assignmentMap,
-	createEvent,
 	eventsArray,
 	metaMap,
 	ratingMap,
@@ -29,7 +28,7 @@ import {
 	type Person,
 	type ServerDocOptions
 } from './test-fixtures.ts';
-import { collectClientOwners, SERVER_OWNER, type ClientOwners } from './client-owners.ts';
+import { collectClientOwners, type ClientOwners } from './client-owners.ts';
 import {
 	validateClientUpdate,
 	validateFeedUpdate,
