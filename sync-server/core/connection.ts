@@ -1,9 +1,8 @@
 import type { WebSocket } from 'ws';
-import type { Logger } from '../../src/lib/server/log.ts';
 import type { RejectionKind } from './close-codes.ts';
 import type { SyncDocument } from './document.ts';
 import { TokenBucket } from './token-bucket.ts';
-import type { Principal, RoomLease } from './types.ts';
+import type { Logger, Principal, RoomLease } from './types.ts';
 
 let nextConnectionId = 1;
 const BINARY = { binary: true } as const;

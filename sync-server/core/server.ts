@@ -12,7 +12,6 @@ import {
 	applyAwarenessUpdate
 } from 'y-protocols/awareness';
 import * as Y from 'yjs';
-import type { Logger } from '../../src/lib/server/log.ts';
 import { CloseCode, type RejectionKind } from './close-codes.ts';
 import { Connection, type ConnectionOptions } from './connection.ts';
 import { SyncDocument, type StoreSettled } from './document.ts';
@@ -29,7 +28,9 @@ import {
 } from './protocol.ts';
 import { Refusal } from './refusal.ts';
 import { Semaphore } from './semaphore.ts';
-import type { HttpHandler, Principal, RoomLease, SyncHooks, SyncLimits } from './types.ts';
+import { ExtensionChain } from './extension-chain.ts';
+import type { SyncExtension } from './extension.ts';
+import type { Logger, Principal, RoomLease, SyncLimits } from './types.ts';
 
 /** Transaction origin of the state applied at load (it is already stored, so it is not stored again). */
 export const LOAD_ORIGIN = Symbol('load');
@@ -46,11 +47,14 @@ interface DocumentEntry {
 }
 
 export interface SyncServerOptions<P extends Principal> {
-	hooks: SyncHooks<P>;
+	/**
+	 * The extensions, in the order their hooks run, made for this server (so those that write
+	 * documents or read sockets hold it from the start).
+	 */
+	extensions: (server: SyncServer<P>) => ReadonlyArray<SyncExtension<P>>;
 	limits: SyncLimits;
 	log: Logger;
 	registry: Registry;
-	handleHttp?: HttpHandler;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -76,7 +80,7 @@ export class SyncServer<P extends Principal> {
 	private readonly sockets = new Set<Connection<P>>();
 	private readonly authGate: Semaphore;
 	private readonly loadGate: Semaphore;
-	private readonly hooks: SyncHooks<P>;
+	private readonly hooks: ExtensionChain<P>;
 	private readonly limits: SyncLimits;
 	private readonly log: Logger;
 	private readonly connectionOptions: ConnectionOptions;
@@ -84,10 +88,10 @@ export class SyncServer<P extends Principal> {
 	private readonly serverUpdates;
 	private pendingUpgrades = 0;
 	private closing = false;
+	private closed: Promise<void> | null = null;
 	private pingTimer: NodeJS.Timeout | null = null;
 
 	constructor(options: SyncServerOptions<P>) {
-		this.hooks = options.hooks;
 		this.limits = options.limits;
 		this.log = options.log;
 		this.metrics = createCoreMetrics(options.registry, {
@@ -111,13 +115,8 @@ export class SyncServer<P extends Principal> {
 			perMessageDeflate: false,
 			clientTracking: false
 		});
-		const handleHttp = options.handleHttp;
 		this.http = createServer((req, res) => {
-			if (!handleHttp) {
-				res.writeHead(404).end();
-				return;
-			}
-			Promise.resolve(handleHttp(req, res)).catch((error: unknown) => {
+			this.hooks.handleHttp(req, res).catch((error: unknown) => {
 				this.log.error({ err: error, url: req.url }, 'http handler failed');
 				if (!res.headersSent) {
 					res.writeHead(500, { 'content-type': 'application/json' });
@@ -132,6 +131,7 @@ export class SyncServer<P extends Principal> {
 			if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
 			else socket.destroy();
 		});
+		this.hooks = new ExtensionChain(options.extensions(this), this.log);
 	}
 
 	listen(port: number, host: string): Promise<AddressInfo> {
@@ -141,7 +141,7 @@ export class SyncServer<P extends Principal> {
 				this.http.off('error', reject);
 				this.pingTimer = setInterval(() => this.sweepKeepAlive(), this.limits.pingIntervalMs);
 				this.pingTimer.unref();
-				resolve(this.http.address() as AddressInfo);
+				this.hooks.start().then(() => resolve(this.http.address() as AddressInfo), reject);
 			});
 		});
 	}
@@ -188,9 +188,16 @@ export class SyncServer<P extends Principal> {
 		}
 	}
 
-	/** Stops accepting, closes every socket (1001) and releases every document. */
-	async close(): Promise<void> {
-		if (this.closing) return;
+	/**
+	 * Stops gracefully: the extensions' `stopping` hooks (which may still write documents), then
+	 * no new sockets, every socket closed (1001), every document released, then `stopped`.
+	 */
+	close(): Promise<void> {
+		return (this.closed ??= this.closeOnce());
+	}
+
+	private async closeOnce(): Promise<void> {
+		await this.hooks.stopping();
 		this.closing = true;
 		if (this.pingTimer) clearInterval(this.pingTimer);
 		const stopped = new Promise<void>((resolve) => this.http.close(() => resolve()));
@@ -214,6 +221,7 @@ export class SyncServer<P extends Principal> {
 		this.documents.clear();
 		this.http.closeAllConnections();
 		await withTimeout(stopped, 2_000, 'closing http server').catch(() => undefined);
+		await this.hooks.stopped();
 	}
 
 	// ---- upgrades ------------------------------------------------------------------------------
@@ -317,11 +325,7 @@ export class SyncServer<P extends Principal> {
 		ws.on('error', (error: Error & { code?: string }) => this.onSocketError(conn, error));
 		ws.once('close', () => this.detach(conn));
 		this.log.debug({ conn: conn.id, user: principal.id, doc: document.name }, 'socket open');
-		try {
-			this.hooks.joined?.(document);
-		} catch (error) {
-			this.log.error({ err: error, doc: document.name }, 'joined hook failed');
-		}
+		this.hooks.joined(document);
 		// ask the client for what the server lacks; the client asks for the rest with its own step 1
 		conn.send(document.syncStep1());
 		const present = [...document.awareness.getStates().keys()];
@@ -527,7 +531,7 @@ export class SyncServer<P extends Principal> {
 		}
 		if (accepted.length === 0) return;
 		for (const entry of accepted) {
-			if (entry.state !== null && this.hooks.stampAwareness) {
+			if (entry.state !== null && this.hooks.stampsAwareness) {
 				entry.state = this.hooks.stampAwareness(conn, entry.state as Record<string, unknown>);
 			}
 		}
@@ -577,7 +581,7 @@ export class SyncServer<P extends Principal> {
 				}
 				document.durableState = Y.decodeStateVector(Y.encodeStateVector(document.doc));
 				document.approxBytes = state?.length ?? 0;
-				this.hooks.loaded?.(document);
+				this.hooks.loaded(document);
 				this.observe(document);
 				entry.loaded = true;
 				this.metrics.loads.inc({ kind: name.split('/', 1)[0] });
@@ -648,11 +652,7 @@ export class SyncServer<P extends Principal> {
 		} else if (origin instanceof Connection && document.connections.has(origin)) {
 			origin.send(frame);
 		}
-		try {
-			this.hooks.changed?.(document.name, document.doc, update, origin);
-		} catch (error) {
-			this.log.error({ err: error, doc: document.name }, 'changed hook failed');
-		}
+		this.hooks.changed(document.name, document.doc, update, origin);
 	};
 
 	private release(document: SyncDocument): void {
@@ -669,9 +669,7 @@ export class SyncServer<P extends Principal> {
 		if (!entry || entry.document !== document || document.holds > 0 || entry.unloading) return;
 		entry.unloading = (async () => {
 			try {
-				await this.hooks.unload?.(document);
-			} catch (error) {
-				this.log.error({ err: error, doc: document.name }, 'unload failed; releasing anyway');
+				await this.hooks.unload(document);
 			} finally {
 				document.destroy();
 				if (this.documents.get(document.name) === entry) this.documents.delete(document.name);

@@ -1,9 +1,13 @@
-import type { IncomingMessage } from 'node:http';
-import type * as Y from 'yjs';
+// The core's vocabulary: who a socket belongs to, what a verdict on an update says, the limits
+// and what it logs through.
 
-export type DecodedUpdate = ReturnType<typeof Y.decodeUpdate>;
-import type { Connection } from './connection.ts';
-import type { SyncDocument } from './document.ts';
+/** What the core logs through (pino's shape; the application passes its logger). */
+export interface Logger {
+	debug(fields: object, message: string): void;
+	info(fields: object, message: string): void;
+	warn(fields: object, message: string): void;
+	error(fields: object, message: string): void;
+}
 
 /** Whoever authenticated a socket. The core only needs an id for logs. */
 export interface Principal {
@@ -31,49 +35,6 @@ export type UpdateVerdict =
 	 * its unsent work.
 	 */
 	| { ok: false; reason: string; resync: true };
-
-/**
- * The named hooks through which an application gives the generic core its meaning. Throw a
- * `Refusal` from `authenticate`/`authorizeRoom` to refuse the upgrade with an HTTP status.
- */
-export interface SyncHooks<P extends Principal> {
-	authenticate(request: IncomingMessage): Promise<P>;
-	authorizeRoom(principal: P, docName: string, request: IncomingMessage): Promise<RoomLease | void>;
-	/** The stored state of a document, or null when it has never been stored. Throws on failure. */
-	load(docName: string): Promise<Uint8Array | null>;
-	/** Called once after a document's stored state was applied, before anyone can use it. */
-	loaded?(document: SyncDocument): void;
-	/** Called when a socket has joined a document, before any of its messages is handled. */
-	joined?(document: SyncDocument): void;
-	/**
-	 * Called for every sync step 2 and update message from a client, before anything is applied.
-	 * Must be synchronous so messages of a socket are handled strictly in order.
-	 */
-	validateUpdate(
-		document: SyncDocument,
-		update: Uint8Array,
-		connection: Connection<P>,
-		/** `Y.decodeUpdate(update)`, already computed by the core's format check. */
-		decoded?: DecodedUpdate
-	): UpdateVerdict;
-	/**
-	 * Makes an update that changed the server's state durable; resolves once it is. Updates
-	 * stored together may share one promise (the core then waits on it once for all of them).
-	 */
-	store(docName: string, update: Uint8Array): Promise<void>;
-	/** After every update that changed a document (from a client or from the server itself). */
-	changed?(docName: string, doc: Y.Doc, update: Uint8Array, origin: unknown): void;
-	/** Before an idle document is released: flush what is pending, compact. Errors are logged. */
-	unload?(document: SyncDocument): Promise<void>;
-	/**
-	 * Lets the application rewrite a client's awareness state before it is applied and broadcast
-	 * (e.g. to stamp the authenticated user so nobody can pose as someone else).
-	 */
-	stampAwareness?(
-		connection: Connection<P>,
-		state: Record<string, unknown>
-	): Record<string, unknown>;
-}
 
 export interface SyncLimits {
 	/** Largest frame a client may send (bytes); larger closes the socket with 1009. */
@@ -109,8 +70,3 @@ export interface SyncLimits {
 	 */
 	relay: 'durable' | 'accepted';
 }
-
-export type HttpHandler = (
-	request: IncomingMessage,
-	response: import('node:http').ServerResponse
-) => void | Promise<void>;

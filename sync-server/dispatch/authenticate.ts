@@ -6,6 +6,7 @@ import {
 } from '../../src/lib/server/auth/session.ts';
 import type { Collections, UserDoc } from '../../src/lib/server/db.ts';
 import { batchedFindById } from '../../src/lib/server/find-by-id.ts';
+import type { SyncExtension } from '../core/extension.ts';
 import { Refusal } from '../core/refusal.ts';
 import { originAllowed } from './origin.ts';
 import type { DispatchPrincipal } from './principal.ts';
@@ -44,12 +45,15 @@ function tokenKey(token: string): string {
 	return sha256Hex(token);
 }
 
-/** The upgrade's authentication: allowed Origin (403), then the web app's session cookie (401). */
-export function createAuthenticator(options: {
+/**
+ * The upgrade's authentication: allowed Origin (403), then the web app's session cookie (401).
+ * Presence then shows who someone is as the server knows them, not as their client claims.
+ */
+export function authentication(options: {
 	collections: Collections;
 	allowedOrigins: readonly string[];
 	cache: AuthCache;
-}) {
+}): SyncExtension<DispatchPrincipal> {
 	const allowed = new Set(options.allowedOrigins);
 	const { collections, cache } = options;
 	const readUser = batchedFindById(collections.users, { projection: { passwordHash: 0 } });
@@ -74,19 +78,32 @@ export function createAuthenticator(options: {
 		};
 	}
 
-	return async function authenticate(request: IncomingMessage): Promise<DispatchPrincipal> {
-		if (!originAllowed(request.headers.origin, allowed)) {
-			throw new Refusal(403, 'forbidden_origin', 'origin not allowed');
+	return {
+		name: 'authentication',
+		async authenticate(request: IncomingMessage): Promise<DispatchPrincipal> {
+			if (!originAllowed(request.headers.origin, allowed)) {
+				throw new Refusal(403, 'forbidden_origin', 'origin not allowed');
+			}
+			const token = readCookie(request.headers.cookie, SESSION_COOKIE);
+			if (!token) throw new Refusal(401, 'unauthenticated', 'no session');
+			const principal = await cache.sessions.get(
+				tokenKey(token),
+				() => validate(token),
+				(entry) => entry.sessionExpiresAt
+			);
+			if (!principal) throw new Refusal(401, 'unauthenticated', 'session invalid or expired');
+			// shared by every socket of the session (nothing mutates a principal)
+			return principal;
+		},
+		stampAwareness(connection, state) {
+			const { actor } = connection.principal;
+			const claimed = state.user;
+			const extra =
+				typeof claimed === 'object' && claimed !== null && !Array.isArray(claimed) ? claimed : {};
+			return {
+				...state,
+				user: { ...extra, id: actor.userId, name: actor.name ?? '', role: actor.role }
+			};
 		}
-		const token = readCookie(request.headers.cookie, SESSION_COOKIE);
-		if (!token) throw new Refusal(401, 'unauthenticated', 'no session');
-		const principal = await cache.sessions.get(
-			tokenKey(token),
-			() => validate(token),
-			(entry) => entry.sessionExpiresAt
-		);
-		if (!principal) throw new Refusal(401, 'unauthenticated', 'session invalid or expired');
-		// shared by every socket of the session (nothing mutates a principal)
-		return principal;
 	};
 }

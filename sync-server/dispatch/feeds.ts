@@ -1,39 +1,20 @@
-// Feeds and the orders index, maintained by the sync-server (issue 4 item 3): wires the order
-// projection (index rows + feed entries) and the partner board (feed/admin's partner list) to
-// the core's `changed`/`loaded` hooks and to the HTTP router. See docs/orders.md.
+// Feeds and the orders index as one extension: the order projection (index rows and feed
+// entries, kept in step with every order document) and the partner board (feed/admin's partner
+// list), with the web app's POST /internal/partners/<id>. See docs/orders.md.
 import { Gauge, type Registry } from 'prom-client';
 import type { Collections } from '../../src/lib/server/db.ts';
 import type { Logger } from '../../src/lib/server/log.ts';
-import type { SyncDocument } from '../core/document.ts';
+import type { SyncExtension } from '../core/extension.ts';
 import type { SyncServer } from '../core/server.ts';
 import { OrderProjection } from './order-projection.ts';
 import { PartnerBoard } from './partner-board.ts';
-import { createPartnerRoute } from './partner-route.ts';
+import { createPartnerRoute, PARTNER_PATH } from './partner-route.ts';
 import type { DispatchPrincipal } from './principal.ts';
 
 /** How often feed/admin drops orders finished before today (it is also pruned on every finish). */
 const ADMIN_PRUNE_INTERVAL_MS = 10 * 60_000;
 
-export interface Feeds {
-	/** For the core's `changed` hook. */
-	changed(docName: string): void;
-	/** For the core's `loaded` hook. */
-	loaded(document: SyncDocument): void;
-	/** For the core's `joined` hook. */
-	joined(document: SyncDocument): void;
-	/** For the core's `unload` hook, before the document is flushed. Never throws. */
-	unloading(document: SyncDocument): Promise<void>;
-	/** POST /internal/partners/<id> */
-	partnerRoute: ReturnType<typeof createPartnerRoute>;
-	projection: OrderProjection;
-	board: PartnerBoard;
-	/** After the server listens: start the presence and pruning timers. */
-	start(): Promise<void>;
-	/** Before the server closes: project what is pending, stop the timers. */
-	stop(): Promise<void>;
-}
-
-export function createFeeds(options: {
+export function feeds(options: {
 	server: SyncServer<DispatchPrincipal>;
 	collections: Collections;
 	log: Logger;
@@ -45,7 +26,7 @@ export function createFeeds(options: {
 	indexLazyMs?: number;
 	/** How long a feed nobody has open may go without being written (SYNC_FEED_LAZY_MS). */
 	feedLazyMs?: number;
-}): Feeds {
+}): SyncExtension<DispatchPrincipal> {
 	const board = new PartnerBoard(options);
 	const projection = new OrderProjection({
 		...options,
@@ -62,22 +43,26 @@ export function createFeeds(options: {
 			this.set(projection.owedEntries());
 		}
 	});
+	const partnerRoute = createPartnerRoute({ board, secret: options.secret, log: options.log });
 	let pruneTimer: NodeJS.Timeout | null = null;
 	return {
+		name: 'feeds',
 		changed: (docName) => projection.changed(docName),
 		loaded: (document) => {
 			projection.loaded(document);
 			board.loaded(document);
 		},
 		joined: (document) => projection.joined(document.name),
-		unloading: (document) =>
-			projection.unloading(document).catch((error: unknown) => {
-				options.log.error({ err: error, doc: document.name }, 'projection before unload failed');
-			}),
-		partnerRoute: createPartnerRoute({ board, secret: options.secret, log: options.log }),
-		projection,
-		board,
-		async start() {
+		// (before the document is flushed: it writes what the feeds still owe from it)
+		beforeUnload: (document) => projection.unloading(document),
+		async handleHttp(request, response) {
+			const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+			const partner = PARTNER_PATH.exec(path);
+			if (partner === null) return false;
+			await partnerRoute(request, response, partner[1]!);
+			return true;
+		},
+		start() {
 			board.start();
 			pruneTimer = setInterval(() => {
 				projection.pruneAdminFeed().catch((error: unknown) => {
@@ -86,7 +71,7 @@ export function createFeeds(options: {
 			}, ADMIN_PRUNE_INTERVAL_MS);
 			pruneTimer.unref();
 		},
-		async stop() {
+		async stopping() {
 			if (pruneTimer) clearInterval(pruneTimer);
 			board.stop();
 			await projection.stop();

@@ -2,6 +2,7 @@ import type { Collections } from '../../src/lib/server/db.ts';
 import { batchedFindById } from '../../src/lib/server/find-by-id.ts';
 import type { Logger } from '../../src/lib/server/log.ts';
 import { CloseCode } from '../core/close-codes.ts';
+import type { SyncExtension } from '../core/extension.ts';
 import type { SyncServer } from '../core/server.ts';
 import type { AuthCache } from './authenticate.ts';
 import type { DispatchPrincipal } from './principal.ts';
@@ -35,7 +36,7 @@ export interface RevocationOptions {
  * every session every 2 s cost more database time than storing the documents
  * (docs/performance.md, change 12). A database error skips a round; it never closes anyone.
  */
-export function startRevocationSweep(options: RevocationOptions) {
+export function revocation(options: RevocationOptions): SyncExtension<DispatchPrincipal> {
 	const { collections, server } = options;
 	// (batched: the sessions of a whole sweep go out as a few `_id: {$in}` queries)
 	const readSession = batchedFindById(collections.sessions, {
@@ -124,14 +125,24 @@ export function startRevocationSweep(options: RevocationOptions) {
 		}
 	}
 
-	const timer = setInterval(() => {
-		if (running) return;
-		running = true;
-		const full = Date.now() - lastFullAt >= options.fullSweepMs;
-		(full ? fullSweep().then(() => (lastFullAt = Date.now())) : poll())
-			.catch((error: unknown) => options.log.warn({ err: error }, 'session sweep failed; skipped'))
-			.finally(() => (running = false));
-	}, options.intervalMs);
-	timer.unref();
-	return { stop: () => clearInterval(timer) };
+	let timer: NodeJS.Timeout | null = null;
+	return {
+		name: 'revocation',
+		start() {
+			timer = setInterval(() => {
+				if (running) return;
+				running = true;
+				const full = Date.now() - lastFullAt >= options.fullSweepMs;
+				(full ? fullSweep().then(() => (lastFullAt = Date.now())) : poll())
+					.catch((error: unknown) =>
+						options.log.warn({ err: error }, 'session sweep failed; skipped')
+					)
+					.finally(() => (running = false));
+			}, options.intervalMs);
+			timer.unref();
+		},
+		stopping() {
+			if (timer) clearInterval(timer);
+		}
+	};
 }

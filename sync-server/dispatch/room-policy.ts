@@ -1,16 +1,12 @@
-import { parseDocName, roomAccess } from '../../src/lib/order/index.ts';
+import { parseDocName, roomAccess, type OrderFacts } from '../../src/lib/order/index.ts';
 import type { Collections } from '../../src/lib/server/db.ts';
 import { batchedFindById } from '../../src/lib/server/find-by-id.ts';
+import type { SyncExtension } from '../core/extension.ts';
 import { Refusal } from '../core/refusal.ts';
 import type { RoomLease } from '../core/types.ts';
 import type { DispatchPrincipal } from './principal.ts';
 import type { Quotas } from './quotas.ts';
 import { TtlCache } from './ttl-cache.ts';
-
-export interface OrderFacts {
-	customerId: string;
-	partnerId: string | null;
-}
 
 /**
  * Who may open which room: the domain's `roomAccess` with the order's people looked up in the
@@ -24,11 +20,11 @@ export interface OrderFacts {
  * rolls a claim back because the sync-server could not write it into the document (the claim
  * was never answered as won).
  */
-export function createRoomAuthorizer(options: {
+export function roomPolicy(options: {
 	collections: Collections;
 	quotas: Quotas;
 	facts: TtlCache<string, OrderFacts>;
-}) {
+}): SyncExtension<DispatchPrincipal> {
 	const { collections, facts } = options;
 	const readPeople = batchedFindById(collections.orders, {
 		projection: { customerId: 1, partnerId: 1 }
@@ -39,10 +35,7 @@ export function createRoomAuthorizer(options: {
 		return row ? { customerId: row.customerId, partnerId: row.partnerId ?? null } : null;
 	}
 
-	return async function authorizeRoom(
-		principal: DispatchPrincipal,
-		docName: string
-	): Promise<RoomLease> {
+	async function authorizeRoom(principal: DispatchPrincipal, docName: string): Promise<RoomLease> {
 		const parsed = parseDocName(docName);
 		if (parsed === null) throw new Refusal(403, 'forbidden_room', 'unknown document');
 		let access;
@@ -59,5 +52,7 @@ export function createRoomAuthorizer(options: {
 		}
 		if (!access.ok) throw new Refusal(403, 'forbidden_room', access.reason);
 		return options.quotas.admit(principal.actor.userId, principal.actor.role, docName);
-	};
+	}
+
+	return { name: 'room-policy', authorizeRoom };
 }

@@ -24,6 +24,7 @@ import {
 	type OrderStatus
 } from '../../src/lib/order/index.ts';
 import type { Logger } from '../../src/lib/server/log.ts';
+import type { SyncExtension } from '../core/extension.ts';
 import type { SyncServer } from '../core/server.ts';
 import { HttpError, readJsonBody, sendError, sendJson } from './http-json.ts';
 import type { DispatchPrincipal } from './principal.ts';
@@ -59,14 +60,14 @@ function hasEvent(doc: import('yjs').Doc, id: string): boolean {
 		.some((value) => (value as { id?: unknown } | null)?.id === id);
 }
 
-export function createServiceChannel(options: {
+export function serviceChannel(options: {
 	server: SyncServer<DispatchPrincipal>;
 	writePolicy: WritePolicy;
 	secret: string;
 	log: Logger;
 	/** Asks persistence not to wait for its batching window: someone is waiting for this write. */
 	flushSoon: () => void;
-}) {
+}): SyncExtension<DispatchPrincipal> {
 	async function apply(orderId: string, op: ServiceOp): Promise<ServiceResult> {
 		return options.server.withDocument(orderDocName(orderId), async (document) => {
 			const { doc } = document;
@@ -155,7 +156,7 @@ export function createServiceChannel(options: {
 		});
 	}
 
-	return async function handle(
+	async function handle(
 		req: IncomingMessage,
 		res: ServerResponse,
 		rawOrderId: string
@@ -188,6 +189,17 @@ export function createServiceChannel(options: {
 				return sendError(res, new HttpError(503, 'unavailable', error.message));
 			}
 			throw error;
+		}
+	}
+
+	return {
+		name: 'service-channel',
+		async handleHttp(request, response) {
+			const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+			const match = SERVICE_PATH.exec(path);
+			if (match === null) return false;
+			await handle(request, response, match[1]!);
+			return true;
 		}
 	};
 }

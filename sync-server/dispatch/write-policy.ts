@@ -4,11 +4,13 @@ import {
 	SERVER_OWNER,
 	validateClientUpdate,
 	validateFeedUpdate,
-	type ClientOwners
+	type ClientOwners,
+	type DecodedUpdate
 } from '../../src/lib/order/index.ts';
 import type { Connection } from '../core/connection.ts';
 import type { SyncDocument } from '../core/document.ts';
-import type { DecodedUpdate, UpdateVerdict } from '../core/types.ts';
+import type { SyncExtension } from '../core/extension.ts';
+import type { UpdateVerdict } from '../core/types.ts';
 import type { DispatchPrincipal } from './principal.ts';
 
 const CHANGES: UpdateVerdict = Object.freeze({ ok: true, changes: true });
@@ -21,7 +23,8 @@ const accepted = (changes: boolean): UpdateVerdict => (changes ? CHANGES : NO_CH
  * with which Yjs client id (rebuilt from the content at load), so nobody can extend another
  * writer's items, and the server's own client id is reserved for the server.
  */
-export class WritePolicy {
+export class WritePolicy implements SyncExtension<DispatchPrincipal> {
+	readonly name = 'write-policy';
 	private readonly owners = new WeakMap<SyncDocument, ClientOwners>();
 
 	loaded(document: SyncDocument): void {
@@ -30,7 +33,7 @@ export class WritePolicy {
 		}
 	}
 
-	validate(
+	validateUpdate(
 		document: SyncDocument,
 		update: Uint8Array,
 		connection: Connection<DispatchPrincipal>,
