@@ -4,10 +4,10 @@
 import * as Y from 'yjs';
 import { z } from 'zod';
 import { encodeBase32LowerCaseNoPadding } from '@oslojs/encoding';
-import { foldStatus, ORDER_STATUSES, type FoldResult, type OrderStatus } from './status.ts';
+import { foldStatus, type FoldResult, type OrderStatus } from './status.ts';
 
-export type Role = 'customer' | 'partner' | 'admin';
-export const ROLES: readonly Role[] = ['customer', 'partner', 'admin'];
+export const ROLES = ['customer', 'partner', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
 
 export interface Actor {
 	userId: string;
@@ -30,8 +30,8 @@ export interface OrderAddress {
 	notes?: string;
 }
 
-export type PaymentMethod = 'cod' | 'card' | 'upi';
-export const PAYMENT_METHODS: readonly PaymentMethod[] = ['cod', 'card', 'upi'];
+export const PAYMENT_METHODS = ['cod', 'card', 'upi'] as const;
+export type PaymentMethod = (typeof PAYMENT_METHODS)[number];
 
 export interface OrderMeta {
 	orderId: string;
@@ -55,10 +55,14 @@ export interface Assignment {
 }
 
 /** An event's `type` is the status it moves the order to; nothing moves an order to pending. */
-export type EventType = Exclude<OrderStatus, 'pending'>;
-export const EVENT_TYPES = ORDER_STATUSES.filter(
-	(status): status is EventType => status !== 'pending'
-);
+export const EVENT_TYPES = [
+	'accepted',
+	'preparing',
+	'out_for_delivery',
+	'delivered',
+	'cancelled'
+] as const satisfies ReadonlyArray<Exclude<OrderStatus, 'pending'>>;
+export type EventType = (typeof EVENT_TYPES)[number];
 
 export interface OrderEvent {
 	id: string;
@@ -177,14 +181,8 @@ function plainDeep(value: unknown, depth = 0): boolean {
 	return true;
 }
 
-export const roleSchema = z.enum(['customer', 'partner', 'admin']);
-export const eventTypeSchema = z.enum([
-	'accepted',
-	'preparing',
-	'out_for_delivery',
-	'delivered',
-	'cancelled'
-]);
+export const roleSchema = z.enum(ROLES);
+export const eventTypeSchema = z.enum(EVENT_TYPES);
 
 export const orderEventSchema = z.strictObject({
 	id,
@@ -217,7 +215,7 @@ export const orderMetaSchema = z.object({
 	total: money,
 	address: orderAddressSchema,
 	phone: z.string().min(1).max(L.phone),
-	paymentMethod: z.enum(['cod', 'card', 'upi']),
+	paymentMethod: z.enum(PAYMENT_METHODS),
 	customerId: id,
 	customerName: z.string().max(L.personName),
 	createdAt: isoTime

@@ -15,10 +15,10 @@ import {
 	type Db,
 	type Document as MongoDocument
 } from 'mongodb';
-import type { OrderMeta } from '../order/schema.ts';
+import type { OrderMeta, PaymentMethod, Role } from '../order/schema.ts';
 import type { OrderStatus } from '../order/status.ts';
 
-export type Role = 'customer' | 'partner' | 'admin';
+export type { Role };
 export type Vehicle = 'bicycle' | 'motorbike' | 'car' | 'van';
 
 export interface PartnerProfile {
@@ -93,7 +93,7 @@ export interface OrderIndexDoc {
 	conflicts: number;
 	/** What was ordered (names and quantities), for history lists. */
 	items?: Array<{ name: string; quantity: number }>;
-	paymentMethod?: 'cod' | 'card' | 'upi';
+	paymentMethod?: PaymentMethod;
 }
 
 /**

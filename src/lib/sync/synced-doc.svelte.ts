@@ -7,6 +7,8 @@ import * as Y from 'yjs';
 import { browser } from '$app/environment';
 import { showToast } from '$lib/components/toast.svelte';
 import { ID_PATTERN, parseDocName } from '$lib/order';
+// the sync protocol's close codes, declared once beside the server that sends them
+import { CloseCode } from '../../../sync-server/core/close-codes';
 import { jitter, reconnectDelay } from './backoff';
 import { getSyncUrl } from './config';
 import { localDbName } from './local-store';
@@ -71,12 +73,15 @@ export interface DocHandle {
 	release(): void;
 }
 
-// Close codes of the sync-server (docs/sync-server.md). 4403: a write was refused; 4413: the
-// document would grow past its limit; 1009: a message over the size limit. The copy would send the
-// same content again on every reconnect, so it is rebased (rebase.ts). Any other 44xx: permanent
-// (the session ended), y-websocket's own convention. Anything else (1008 rate limit, 1001, 1006…):
-// reconnect later.
-const REFUSAL_CODES = new Set([4403, 4413, 1009]);
+// A refused write (4403), a document that would grow past its limit (4413), a message over the
+// size limit (1009): the copy would send the same content again on every reconnect, so it is
+// rebased (rebase.ts). Any other 44xx: permanent (the session ended), y-websocket's own
+// convention. Anything else (1008 rate limit, 1001, 1006…): reconnect later.
+const REFUSAL_CODES: ReadonlySet<number> = new Set([
+	CloseCode.writeRefused,
+	CloseCode.documentTooLarge,
+	CloseCode.messageTooBig
+]);
 const isPermanentClose = (code: number) => code >= 4400 && code < 4500;
 const rebaseKey = (userId: string, docName: string) => `dispatch/rebase/${userId}/${docName}`;
 

@@ -81,7 +81,7 @@ export const orderPhoneSchema = z
 		'Phone must be a phone number with 7 to 15 digits (spaces, dashes, brackets and a leading + are fine).'
 	);
 
-export const paymentMethodSchema = z.enum(PAYMENT_METHODS as ['cod', 'card', 'upi'], {
+export const paymentMethodSchema = z.enum(PAYMENT_METHODS, {
 	error: () => 'Payment method must be one of: cod, card, upi.'
 });
 
