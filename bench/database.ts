@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectDatabase, type Database } from '../src/lib/server/db.ts';
+import { connectDatabase, type Database } from '../src/lib/shared/db.ts';
 import { freePort } from '../tests/support/ports.ts';
 
 export interface ScratchFerret {

@@ -16,14 +16,14 @@ import {
 	type Actor,
 	type OrderMeta
 } from '../src/lib/order/index.ts';
-import { createSession, SESSION_COOKIE } from '../src/lib/server/auth/session.ts';
+import { createSession, SESSION_COOKIE } from '../src/lib/shared/session.ts';
 import type {
 	Collections,
 	DocSnapshotDoc,
 	OrderClaimDoc,
 	OrderIndexDoc,
 	UserDoc
-} from '../src/lib/server/db.ts';
+} from '../src/lib/shared/db.ts';
 import { createSyncClient, SyncServiceError } from '../src/lib/server/sync-client.ts';
 import { mapLimit } from './database.ts';
 import { sleep } from './processes.ts';

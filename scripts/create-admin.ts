@@ -5,8 +5,8 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { createUser } from '../src/lib/server/auth/accounts.ts';
-import { connectDatabase } from '../src/lib/server/db.ts';
-import { mongoUri } from '../src/lib/server/env.ts';
+import { connectDatabase } from '../src/lib/shared/db.ts';
+import { mongoUri } from '../src/lib/shared/env.ts';
 import { ApiError } from '../src/lib/server/http.ts';
 import { emailSchema, nameSchema, newPasswordSchema } from '../src/lib/server/validation/auth.ts';
 

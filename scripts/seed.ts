@@ -2,8 +2,8 @@
 // Used by `scripts/up.sh`; run by hand with `npm run seed` (MONGODB_URI, default local FerretDB).
 import { createUser, type NewUser } from '../src/lib/server/auth/accounts.ts';
 import { seedCatalog } from '../src/lib/server/catalog.ts';
-import { connectDatabase } from '../src/lib/server/db.ts';
-import { mongoUri, parseEnv } from '../src/lib/server/env.ts';
+import { connectDatabase } from '../src/lib/shared/db.ts';
+import { mongoUri, parseEnv } from '../src/lib/shared/env.ts';
 import { ApiError } from '../src/lib/server/http.ts';
 import { z } from 'zod';
 

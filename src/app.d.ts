@@ -1,4 +1,4 @@
-import type { Session, SessionUser } from '$lib/server/auth/session';
+import type { Session, SessionUser } from './lib/shared/session';
 
 declare global {
 	namespace App {

@@ -11,10 +11,10 @@ import { ensureAdmin } from '$lib/server/auth/accounts';
 import { clearSessionCookie, setSessionCookie } from '$lib/server/auth/cookie';
 import { areaRoles } from '$lib/server/auth/guards';
 import { loginRedirectPath } from '$lib/server/auth/redirect';
-import { SESSION_COOKIE, validateSessionToken } from '$lib/server/auth/session';
+import { SESSION_COOKIE, validateSessionToken } from './lib/shared/session';
 import { ctx, initServerContext } from '$lib/server/context';
-import { ConfigError } from '$lib/server/env';
-import { isDatabaseUnavailable } from '$lib/server/db';
+import { ConfigError } from './lib/shared/env';
+import { isDatabaseUnavailable } from './lib/shared/db';
 import {
 	ApiError,
 	apiError,
@@ -24,7 +24,7 @@ import {
 	isJsonContentType,
 	MAX_JSON_BODY_BYTES
 } from '$lib/server/http';
-import { randomId } from '$lib/server/ids';
+import { randomId } from './lib/shared/ids';
 import { crossSiteRefusal } from '$lib/server/origin';
 import { plainPage } from '$lib/server/plain-page';
 

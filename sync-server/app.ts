@@ -4,8 +4,8 @@
 // channel, revocation, and the operability endpoints.
 import { join } from 'node:path';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import type { Database } from '../src/lib/server/db.ts';
-import type { Logger } from '../src/lib/server/log.ts';
+import type { Database } from '../src/lib/shared/db.ts';
+import type { Logger } from '../src/lib/shared/log.ts';
 import { SyncServer } from './core/server.ts';
 import { AuthCache, authentication } from './dispatch/authenticate.ts';
 import { feeds } from './dispatch/feeds.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../src/lib/server/env.ts';
+import { ConfigError } from '../src/lib/shared/env.ts';
 import { loadSyncConfig } from './config.ts';
 
 describe('loadSyncConfig', () => {

@@ -12,7 +12,7 @@ import {
 	nonNegativeInt,
 	positiveInt,
 	syncSecret
-} from '../src/lib/server/env.ts';
+} from '../src/lib/shared/env.ts';
 
 const DEFAULT_ORIGINS = 'http://localhost:3000,http://127.0.0.1:3000';
 const MiB = 1024 * 1024;

@@ -1,7 +1,7 @@
 // The sync-server process: config → database → server → listen; SIGTERM/SIGINT stop it gracefully.
-import { ConfigError } from '../src/lib/server/env.ts';
-import { connectDatabase } from '../src/lib/server/db.ts';
-import { createLogger } from '../src/lib/server/log.ts';
+import { ConfigError } from '../src/lib/shared/env.ts';
+import { connectDatabase } from '../src/lib/shared/db.ts';
+import { createLogger } from '../src/lib/shared/log.ts';
 import { startSyncApp } from './app.ts';
 import { loadSyncConfig } from './config.ts';
 

@@ -16,9 +16,9 @@ import {
 	writeRating,
 	type Actor
 } from '../../src/lib/order/index.ts';
-import { createSession, SESSION_COOKIE } from '../../src/lib/server/auth/session.ts';
-import type { Collections, Database } from '../../src/lib/server/db.ts';
-import { createLogger } from '../../src/lib/server/log.ts';
+import { createSession, SESSION_COOKIE } from '../../src/lib/shared/session.ts';
+import type { Collections, Database } from '../../src/lib/shared/db.ts';
+import { createLogger } from '../../src/lib/shared/log.ts';
 import { readLogRows } from '../../sync-server/persistence/log-generations.ts';
 import { MongoPersistence } from '../../sync-server/persistence/mongo-persistence.ts';
 import { mapLimit } from '../database.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { decodeClientMessage } from './protocol.ts';
-import { deferred } from '../../src/lib/server/deferred.ts';
+import { deferred } from '../../src/lib/shared/deferred.ts';
 import { SyncDocument, type AcceptedUpdate } from './document.ts';
 
 /** A store outcome the test settles (a rejection it expects is not reported as unhandled). */

@@ -1,17 +1,13 @@
 import type { IncomingMessage } from 'node:http';
-import {
-	readCookie,
-	SESSION_COOKIE,
-	validateSessionToken
-} from '../../src/lib/server/auth/session.ts';
-import type { Collections, UserDoc } from '../../src/lib/server/db.ts';
-import { batchedFindById } from '../../src/lib/server/find-by-id.ts';
+import { readCookie, SESSION_COOKIE, validateSessionToken } from '../../src/lib/shared/session.ts';
+import type { Collections, UserDoc } from '../../src/lib/shared/db.ts';
+import { batchedFindById } from '../../src/lib/shared/find-by-id.ts';
 import type { SyncExtension } from '../core/extension.ts';
 import { Refusal } from '../core/refusal.ts';
 import { originAllowed } from './origin.ts';
 import type { DispatchPrincipal } from './principal.ts';
 import { TtlCache } from './ttl-cache.ts';
-import { sha256Hex } from '../../src/lib/server/sha256.ts';
+import { sha256Hex } from '../../src/lib/shared/sha256.ts';
 
 /**
  * Validated sessions and their users, kept for a few seconds so that the sockets one browser

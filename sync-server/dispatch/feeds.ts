@@ -2,8 +2,8 @@
 // entries, kept in step with every order document) and the partner board (feed/admin's partner
 // list), with the web app's POST /internal/partners/<id>. See docs/orders.md.
 import { Gauge, type Registry } from 'prom-client';
-import type { Collections } from '../../src/lib/server/db.ts';
-import type { Logger } from '../../src/lib/server/log.ts';
+import type { Collections } from '../../src/lib/shared/db.ts';
+import type { Logger } from '../../src/lib/shared/log.ts';
 import type { SyncExtension } from '../core/extension.ts';
 import type { SyncServer } from '../core/server.ts';
 import { OrderProjection } from './order-projection.ts';

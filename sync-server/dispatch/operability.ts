@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
-import { pingDatabase, type Database } from '../../src/lib/server/db.ts';
+import { pingDatabase, type Database } from '../../src/lib/shared/db.ts';
 import { HttpError, sendError, sendJson } from './http-json.ts';
 import type { SyncExtension } from '../core/extension.ts';
 import type { DispatchPrincipal } from './principal.ts';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { feedMap, readOrder, type FeedEntry } from '../../src/lib/order/index.ts';
 import { serverDoc, PEOPLE } from '../../src/lib/order/test-fixtures.ts';
-import type { OrderIndexDoc } from '../../src/lib/server/db.ts';
+import type { OrderIndexDoc } from '../../src/lib/shared/db.ts';
 import {
 	activityOnly,
 	changedFields,

@@ -52,9 +52,9 @@ import {
 	type Collections,
 	type OrderClaimDoc,
 	type OrderIndexDoc
-} from '../../src/lib/server/db.ts';
-import { batchedFindById, type FindById } from '../../src/lib/server/find-by-id.ts';
-import type { Logger } from '../../src/lib/server/log.ts';
+} from '../../src/lib/shared/db.ts';
+import { batchedFindById, type FindById } from '../../src/lib/shared/find-by-id.ts';
+import type { Logger } from '../../src/lib/shared/log.ts';
 import type { SyncDocument } from '../core/document.ts';
 import type { SyncServer } from '../core/server.ts';
 import type { DispatchPrincipal } from './principal.ts';

@@ -17,14 +17,14 @@ import {
 	writePartnerEntry,
 	type PartnerEntry
 } from '../../src/lib/order/index.ts';
-import type { Collections, UserDoc } from '../../src/lib/server/db.ts';
-import type { Logger } from '../../src/lib/server/log.ts';
+import type { Collections, UserDoc } from '../../src/lib/shared/db.ts';
+import type { Logger } from '../../src/lib/shared/log.ts';
 import {
 	computeAllPartnerStats,
 	computePartnerStats,
 	NO_STATS,
 	type PartnerStats
-} from '../../src/lib/server/orders/stats.ts';
+} from '../../src/lib/shared/partner-stats.ts';
 import { Counter, type Registry } from 'prom-client';
 import type { SyncDocument } from '../core/document.ts';
 import type { SyncServer } from '../core/server.ts';

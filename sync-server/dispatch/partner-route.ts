@@ -3,7 +3,7 @@
 // channel; never reachable with a user session.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ID_PATTERN } from '../../src/lib/order/index.ts';
-import type { Logger } from '../../src/lib/server/log.ts';
+import type { Logger } from '../../src/lib/shared/log.ts';
 import { HttpError, sendError, sendJson } from './http-json.ts';
 import type { PartnerBoard } from './partner-board.ts';
 import { bearerMatches } from './service-auth.ts';

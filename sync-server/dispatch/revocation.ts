@@ -1,6 +1,6 @@
-import type { Collections } from '../../src/lib/server/db.ts';
-import { batchedFindById } from '../../src/lib/server/find-by-id.ts';
-import type { Logger } from '../../src/lib/server/log.ts';
+import type { Collections } from '../../src/lib/shared/db.ts';
+import { batchedFindById } from '../../src/lib/shared/find-by-id.ts';
+import type { Logger } from '../../src/lib/shared/log.ts';
 import { CloseCode } from '../core/close-codes.ts';
 import type { SyncExtension } from '../core/extension.ts';
 import type { SyncServer } from '../core/server.ts';

@@ -1,6 +1,6 @@
 import { parseDocName, roomAccess, type OrderFacts } from '../../src/lib/order/index.ts';
-import type { Collections } from '../../src/lib/server/db.ts';
-import { batchedFindById } from '../../src/lib/server/find-by-id.ts';
+import type { Collections } from '../../src/lib/shared/db.ts';
+import { batchedFindById } from '../../src/lib/shared/find-by-id.ts';
 import type { SyncExtension } from '../core/extension.ts';
 import { Refusal } from '../core/refusal.ts';
 import type { RoomLease } from '../core/types.ts';

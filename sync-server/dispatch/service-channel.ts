@@ -23,7 +23,7 @@ import {
 	ID_PATTERN,
 	type OrderStatus
 } from '../../src/lib/order/index.ts';
-import type { Logger } from '../../src/lib/server/log.ts';
+import type { Logger } from '../../src/lib/shared/log.ts';
 import type { SyncExtension } from '../core/extension.ts';
 import type { SyncServer } from '../core/server.ts';
 import { HttpError, readJsonBody, sendError, sendJson } from './http-json.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deferred } from '../../src/lib/server/deferred.ts';
+import { deferred } from '../../src/lib/shared/deferred.ts';
 import { TtlCache } from './ttl-cache.ts';
 
 function clock() {

@@ -9,7 +9,7 @@ import {
 	LOG_GENERATION_PREFIX,
 	logGeneration,
 	type DocLogRowDoc
-} from '../../src/lib/server/db.ts';
+} from '../../src/lib/shared/db.ts';
 
 export const rowId = (doc: string, seq: number) => `${doc}#${seq}`;
 

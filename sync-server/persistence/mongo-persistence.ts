@@ -13,10 +13,10 @@
 import { Binary, type Db } from 'mongodb';
 import { Counter, type Registry } from 'prom-client';
 import * as Y from 'yjs';
-import type { Collections, DocLogRowDoc, DocSnapshotDoc } from '../../src/lib/server/db.ts';
-import { deferred, type Deferred } from '../../src/lib/server/deferred.ts';
-import { batchedFindById, type FindById } from '../../src/lib/server/find-by-id.ts';
-import type { Logger } from '../../src/lib/server/log.ts';
+import type { Collections, DocLogRowDoc, DocSnapshotDoc } from '../../src/lib/shared/db.ts';
+import { deferred, type Deferred } from '../../src/lib/shared/deferred.ts';
+import { batchedFindById, type FindById } from '../../src/lib/shared/find-by-id.ts';
+import type { Logger } from '../../src/lib/shared/log.ts';
 import { LogGenerations, rowId, type Generation } from './log-generations.ts';
 import type { RelayJournal } from './relay-journal.ts';
 import { backoffDelay, sleep } from './retry.ts';

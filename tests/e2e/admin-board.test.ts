@@ -13,7 +13,7 @@ import {
 	writeRating,
 	type EventType
 } from '../../src/lib/order/index.ts';
-import type { OrderIndexDoc } from '../../src/lib/server/db.ts';
+import type { OrderIndexDoc } from '../../src/lib/shared/db.ts';
 import { launchBrowser, screenshot, VIEWPORTS } from '../support/browser.ts';
 import type { ProviderClient } from '../support/sync-clients.ts';
 import {

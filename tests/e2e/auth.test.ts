@@ -3,7 +3,7 @@
 // their profile. Screenshots of the pages at phone and desktop widths go to test-results/.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/lib/server/db.ts';
+import type { Database } from '../../src/lib/shared/db.ts';
 import { VIEWPORTS, launchBrowser, screenshot } from '../support/browser.ts';
 import { openTestDatabase } from '../support/database.ts';
 import { startWebApp, type RunningProcess } from '../support/processes.ts';

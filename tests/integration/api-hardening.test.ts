@@ -4,7 +4,7 @@
 // text-direction characters (API and form actions), and someone else's order is answered exactly
 // like an unknown one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomId } from '../../src/lib/server/ids.ts';
+import { randomId } from '../../src/lib/shared/ids.ts';
 import { Client, expectApiError, uniqueEmail, type Reply } from './auth-support.ts';
 import {
 	P1,

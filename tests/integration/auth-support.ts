@@ -1,7 +1,7 @@
 // Helpers for the account tests: the built web app on a fresh database, a fetch client that keeps
 // cookies like a browser would, registration, and a bounded wait for mail in the outbox collection.
 import { expect } from 'vitest';
-import type { Database, OutboxMailDoc } from '../../src/lib/server/db.ts';
+import type { Database, OutboxMailDoc } from '../../src/lib/shared/db.ts';
 import { dropTestDatabase, openTestDatabase } from '../support/database.ts';
 import { startWebApp, type RunningProcess } from '../support/processes.ts';
 

@@ -2,7 +2,7 @@
 // its 100 SQLite connections until the command ends). bulkWriteInChunks keeps every command
 // small; this runs more operations than that through it.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { bulkWriteInChunks, BULK_WRITE_CHUNK, type Database } from '../../src/lib/server/db.ts';
+import { bulkWriteInChunks, BULK_WRITE_CHUNK, type Database } from '../../src/lib/shared/db.ts';
 import { dropTestDatabase, openTestDatabase } from '../support/database.ts';
 
 let database: Database;

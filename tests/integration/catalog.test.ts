@@ -7,7 +7,7 @@ import { DEMO_MENU } from '../../src/lib/catalog/demo-menu.ts';
 import { compareCategories } from '../../src/lib/catalog/search.ts';
 import { CATEGORIES, type Product } from '../../src/lib/catalog/types.ts';
 import { getProductsByIds, listProducts, seedCatalog } from '../../src/lib/server/catalog.ts';
-import type { Database } from '../../src/lib/server/db.ts';
+import type { Database } from '../../src/lib/shared/db.ts';
 import { openTestDatabase } from '../support/database.ts';
 import { startWebApp, type RunningProcess } from '../support/processes.ts';
 

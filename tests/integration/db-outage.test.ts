@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectDatabase } from '../../src/lib/server/db.ts';
+import { connectDatabase } from '../../src/lib/shared/db.ts';
 import { freePort } from '../support/ports.ts';
 import { startWebApp, type RunningProcess } from '../support/processes.ts';
 import { createTestUser, type TestUser } from '../support/sync-clients.ts';

@@ -3,7 +3,7 @@
 // scripts/db.sh, or TEST_MONGODB_URI): the right rows, whatever the ids, in one query a turn.
 import { MongoClient, type Collection } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { batchedFindById, FIND_BY_ID_BATCH } from '../../src/lib/server/find-by-id.ts';
+import { batchedFindById, FIND_BY_ID_BATCH } from '../../src/lib/shared/find-by-id.ts';
 import { testDatabaseUri } from '../support/database.ts';
 
 interface Row {

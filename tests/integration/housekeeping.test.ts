@@ -3,12 +3,12 @@
 // or not, so pruning changes no answer.
 import { Binary } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/lib/server/db.ts';
+import type { Database } from '../../src/lib/shared/db.ts';
 import {
 	createSession,
 	pruneExpiredSessions,
 	validateSessionToken
-} from '../../src/lib/server/auth/session.ts';
+} from '../../src/lib/shared/session.ts';
 import {
 	AUTH_TOKEN_TTL_MS,
 	consumeAuthToken,

@@ -4,7 +4,7 @@
 import { expect } from 'vitest';
 import * as Y from 'yjs';
 import { seedCatalog } from '../../src/lib/server/catalog.ts';
-import type { Database } from '../../src/lib/server/db.ts';
+import type { Database } from '../../src/lib/shared/db.ts';
 import { DEMO_MENU } from '../../src/lib/catalog/demo-menu.ts';
 import { openTestDatabase } from '../support/database.ts';
 import { startWebApp, type RunningProcess } from '../support/processes.ts';

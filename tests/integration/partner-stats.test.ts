@@ -1,9 +1,9 @@
 // A partner's delivery stats, one partner at a time (profile page) and all at once (the admin
 // board's full refresh): the same numbers from the same orders.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Database, OrderIndexDoc } from '../../src/lib/server/db.ts';
-import { randomId } from '../../src/lib/server/ids.ts';
-import { computeAllPartnerStats, computePartnerStats } from '../../src/lib/server/orders/stats.ts';
+import type { Database, OrderIndexDoc } from '../../src/lib/shared/db.ts';
+import { randomId } from '../../src/lib/shared/ids.ts';
+import { computeAllPartnerStats, computePartnerStats } from '../../src/lib/shared/partner-stats.ts';
 import { dropTestDatabase, openTestDatabase } from '../support/database.ts';
 
 let database: Database;

@@ -2,9 +2,9 @@
 // real server and database: they never outlive a revocation by more than the cache's lifetime,
 // never let a wrong secret in, and never refuse anyone because of what they remember.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { invalidateSession, SESSION_COOKIE } from '../../src/lib/server/auth/session.ts';
-import type { Database } from '../../src/lib/server/db.ts';
-import { randomId } from '../../src/lib/server/ids.ts';
+import { invalidateSession, SESSION_COOKIE } from '../../src/lib/shared/session.ts';
+import type { Database } from '../../src/lib/shared/db.ts';
+import { randomId } from '../../src/lib/shared/ids.ts';
 import { dropTestDatabase, openTestDatabase } from '../support/database.ts';
 import {
 	connectProvider,

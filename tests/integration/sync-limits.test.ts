@@ -6,8 +6,8 @@ import WebSocket from 'ws';
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
 import { appendEvent, createEvent, readOrder, writeMeta } from '../../src/lib/order/index.ts';
-import type { Database } from '../../src/lib/server/db.ts';
-import { randomId } from '../../src/lib/server/ids.ts';
+import type { Database } from '../../src/lib/shared/db.ts';
+import { randomId } from '../../src/lib/shared/ids.ts';
 import { dropTestDatabase, openTestDatabase } from '../support/database.ts';
 import {
 	actorOf,

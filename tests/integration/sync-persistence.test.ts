@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Binary } from 'mongodb';
 import * as Y from 'yjs';
 import { createEvent, readOrder, writeRating, type EventType } from '../../src/lib/order/index.ts';
-import type { Database } from '../../src/lib/server/db.ts';
+import type { Database } from '../../src/lib/shared/db.ts';
 import { dropTestDatabase, openTestDatabase } from '../support/database.ts';
 import {
 	actorOf,

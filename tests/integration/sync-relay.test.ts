@@ -2,7 +2,7 @@
 // with SYNC_RELAY=accepted at once (the sender still hears it back only once it is durable).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEvent, readEvents } from '../../src/lib/order/index.ts';
-import type { Database } from '../../src/lib/server/db.ts';
+import type { Database } from '../../src/lib/shared/db.ts';
 import { dropTestDatabase, openTestDatabase } from '../support/database.ts';
 import {
 	actorOf,

@@ -2,13 +2,13 @@
 // y-websocket client syncing documents and awareness through the real server.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEvent } from '../../src/lib/order/index.ts';
-import type { Database } from '../../src/lib/server/db.ts';
+import type { Database } from '../../src/lib/shared/db.ts';
 import {
 	createSession,
 	invalidateSession,
 	invalidateUserSessions,
 	SESSION_COOKIE
-} from '../../src/lib/server/auth/session.ts';
+} from '../../src/lib/shared/session.ts';
 import { dropTestDatabase, openTestDatabase } from '../support/database.ts';
 import {
 	connectProvider,

@@ -1,8 +1,8 @@
 // A reconnect storm: 1,000 clients come back at once after a restart and all of them resync.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createEvent, readOrder, type Actor } from '../../src/lib/order/index.ts';
-import type { Database } from '../../src/lib/server/db.ts';
-import { randomId } from '../../src/lib/server/ids.ts';
+import type { Database } from '../../src/lib/shared/db.ts';
+import { randomId } from '../../src/lib/shared/ids.ts';
 import { dropTestDatabase, openTestDatabase } from '../support/database.ts';
 import {
 	createTestUser,

@@ -10,8 +10,8 @@ import {
 	writeRating,
 	type EventType
 } from '../../src/lib/order/index.ts';
-import type { Database } from '../../src/lib/server/db.ts';
-import { randomId } from '../../src/lib/server/ids.ts';
+import type { Database } from '../../src/lib/shared/db.ts';
+import { randomId } from '../../src/lib/shared/ids.ts';
 import {
 	createSyncClient,
 	SyncServiceError,

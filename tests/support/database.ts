@@ -1,6 +1,6 @@
 import { inject } from 'vitest';
-import { connectDatabase, type Database } from '../../src/lib/server/db.ts';
-import { randomId } from '../../src/lib/server/ids.ts';
+import { connectDatabase, type Database } from '../../src/lib/shared/db.ts';
+import { randomId } from '../../src/lib/shared/ids.ts';
 
 /** A fresh, uniquely named database on the run's FerretDB (or TEST_MONGODB_URI). */
 export function testDatabaseUri(label: string): string {

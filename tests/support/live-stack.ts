@@ -8,7 +8,7 @@ import * as Y from 'yjs';
 import { DEMO_MENU } from '../../src/lib/catalog/demo-menu.ts';
 import type { Role } from '../../src/lib/order/index.ts';
 import { seedCatalog } from '../../src/lib/server/catalog.ts';
-import type { Database } from '../../src/lib/server/db.ts';
+import type { Database } from '../../src/lib/shared/db.ts';
 import { VIEWPORTS } from './browser.ts';
 import { openTestDatabase } from './database.ts';
 import { freePort } from './ports.ts';

@@ -11,9 +11,9 @@ import { WebsocketProvider } from 'y-websocket';
 import * as syncProtocol from 'y-protocols/sync';
 import * as Y from 'yjs';
 import { createEvent, type Actor, type OrderMeta, type Role } from '../../src/lib/order/index.ts';
-import { createSession, SESSION_COOKIE } from '../../src/lib/server/auth/session.ts';
-import type { Collections, Database, DocLogRowDoc } from '../../src/lib/server/db.ts';
-import { randomId } from '../../src/lib/server/ids.ts';
+import { createSession, SESSION_COOKIE } from '../../src/lib/shared/session.ts';
+import type { Collections, Database, DocLogRowDoc } from '../../src/lib/shared/db.ts';
+import { randomId } from '../../src/lib/shared/ids.ts';
 import { createSyncClient, type SyncClient } from '../../src/lib/server/sync-client.ts';
 import { startSyncServer } from './processes.ts';
 

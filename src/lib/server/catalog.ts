@@ -10,7 +10,7 @@ import {
 	type Product,
 	type ProductTag
 } from '../catalog/types.ts';
-import { bulkWriteInChunks, type Collections, type ProductDoc } from './db.ts';
+import { bulkWriteInChunks, type Collections, type ProductDoc } from '../shared/db.ts';
 
 function isTag(value: unknown): value is ProductTag {
 	return (PRODUCT_TAGS as readonly unknown[]).includes(value);

@@ -8,7 +8,7 @@ import {
 	parseEnv,
 	positiveInt,
 	syncSecret
-} from './env.ts';
+} from '../shared/env.ts';
 
 function schema(production: boolean) {
 	return z

@@ -1,7 +1,7 @@
 // The web server's process-wide resources, created once by the `init` hook in hooks.server.ts.
 import { loadWebConfig, type WebConfig } from './config.ts';
-import { connectDatabase, type Database } from './db.ts';
-import { createLogger, type Logger } from './log.ts';
+import { connectDatabase, type Database } from '../shared/db.ts';
+import { createLogger, type Logger } from '../shared/log.ts';
 
 export interface ServerContext {
 	config: WebConfig;

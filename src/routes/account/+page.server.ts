@@ -4,7 +4,7 @@ import { setPassword, updateName, updatePartnerProfile } from '$lib/server/auth/
 import { startSession } from '$lib/server/auth/cookie';
 import { limitMailRequests, login, sendVerificationMail } from '$lib/server/auth/flows';
 import { loginRedirectPath } from '$lib/server/auth/redirect';
-import { invalidateUserSessions } from '$lib/server/auth/session';
+import { invalidateUserSessions } from '../../lib/shared/session';
 import { authServices } from '$lib/server/auth/services';
 import { ctx } from '$lib/server/context';
 import { apiErrorFailure, formText, schemaFailure } from '$lib/server/validation/form';

@@ -1,6 +1,6 @@
 // Shared by the admin pages' server code (hooks.server.ts already keeps non-admins out).
 import { error } from '@sveltejs/kit';
-import type { SessionUser } from '$lib/server/auth/session';
+import type { SessionUser } from '../../lib/shared/session';
 
 export function signedInAdmin(locals: App.Locals): SessionUser {
 	const user = locals.user;

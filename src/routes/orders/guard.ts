@@ -1,7 +1,7 @@
 // Who may use the customer's order pages: customers (their own orders) and admins. Partners have
 // their own app; the order document's room would refuse them anyway.
 import { error, redirect } from '@sveltejs/kit';
-import type { SessionUser } from '$lib/server/auth/session';
+import type { SessionUser } from '../../lib/shared/session';
 import { loginRedirectPath } from '$lib/server/auth/redirect';
 import { ApiError } from '$lib/server/http';
 

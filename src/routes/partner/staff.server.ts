@@ -1,7 +1,7 @@
 // Shared by the partner pages' server code: the signed-in partner, and service errors turned into
 // form failures the pages can show (hooks.server.ts already keeps non-partners out of /partner).
 import { error, fail } from '@sveltejs/kit';
-import type { SessionUser } from '$lib/server/auth/session';
+import type { SessionUser } from '../../lib/shared/session';
 import { ApiError } from '$lib/server/http';
 
 export function signedInPartner(locals: App.Locals): SessionUser {

@@ -7,10 +7,10 @@ import {
 	type Role,
 	type UserDoc,
 	type Vehicle
-} from '../db.ts';
+} from '../../shared/db.ts';
 import { ApiError } from '../http.ts';
-import { randomId } from '../ids.ts';
-import type { Logger } from '../log.ts';
+import { randomId } from '../../shared/ids.ts';
+import type { Logger } from '../../shared/log.ts';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './password.ts';
 
 export interface NewUser {

@@ -1,7 +1,7 @@
 // The session cookie: HttpOnly, SameSite=Lax, Path=/, Secure when served over https, and
 // Expires = the session's expiry (re-sent whenever the expiry slides forward).
-import type { Collections } from '../db.ts';
-import { createSession, SESSION_COOKIE } from './session.ts';
+import type { Collections } from '../../shared/db.ts';
+import { createSession, SESSION_COOKIE } from '../../shared/session.ts';
 
 /** The slice of SvelteKit's `Cookies` these helpers use. */
 export interface CookieJar {

@@ -1,14 +1,14 @@
 // The account operations behind both the JSON API and the form actions, so the two can never
 // drift apart: register, log in (rate-limited), verify email, forgot/reset password.
-import type { Collections, UserDoc } from '../db.ts';
+import type { Collections, UserDoc } from '../../shared/db.ts';
 import { ApiError } from '../http.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../../shared/log.ts';
 import { passwordResetMail, verificationMail } from '../mail/templates.ts';
 import type { MailTransport } from '../mail/transport.ts';
 import type { RegisterInput } from '../validation/auth.ts';
 import { authenticate, createUser, normalizeEmail, setPassword } from './accounts.ts';
 import { hitRateLimit, resetRateLimit } from './rate-limit.ts';
-import { invalidateUserSessions } from './session.ts';
+import { invalidateUserSessions } from '../../shared/session.ts';
 import { consumeAuthToken, issueAuthToken, retireAuthTokens } from './tokens.ts';
 
 export interface AuthServices {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../http.ts';
 import { areaRoles, assertMayOrder, requireUser } from './guards.ts';
-import type { SessionUser } from './session.ts';
+import type { SessionUser } from '../../shared/session.ts';
 
 const user = (role: SessionUser['role'], emailVerified = true): SessionUser => ({
 	id: 'u1',

@@ -1,8 +1,8 @@
 // Authorization helpers. Every API route checks its caller with `requireUser`; page areas are
 // guarded by role in hooks.server.ts through `areaRoles`.
-import type { Role } from '../db.ts';
+import type { Role } from '../../shared/db.ts';
 import { ApiError } from '../http.ts';
-import type { SessionUser } from './session.ts';
+import type { SessionUser } from '../../shared/session.ts';
 
 /**
  * The signed-in user, or a thrown ApiError: 401 `unauthenticated` without a session, 403

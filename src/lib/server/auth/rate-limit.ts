@@ -6,8 +6,8 @@
 // holds more than `limit` rows. An `$inc` counter would be simpler, but on FerretDB 1.24 concurrent
 // upserts with `$inc` lose increments (measured: far more attempts got through than allowed).
 // Expired windows are pruned now and then in bounded batches (housekeeping.ts).
-import { isDuplicateKeyError, type Collections } from '../db.ts';
-import { deleteBatch, PRUNE_BATCH, throttledPrune } from '../housekeeping.ts';
+import { isDuplicateKeyError, type Collections } from '../../shared/db.ts';
+import { deleteBatch, PRUNE_BATCH, throttledPrune } from '../../shared/housekeeping.ts';
 
 export interface RateLimitResult {
 	allowed: boolean;

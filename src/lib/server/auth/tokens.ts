@@ -13,10 +13,10 @@ import {
 	type AuthTokenDoc,
 	type AuthTokenUseDoc,
 	type Collections
-} from '../db.ts';
-import { deleteBatch, PRUNE_BATCH, throttledPrune } from '../housekeeping.ts';
-import { randomId } from '../ids.ts';
-import { sha256Hex } from '../sha256.ts';
+} from '../../shared/db.ts';
+import { deleteBatch, PRUNE_BATCH, throttledPrune } from '../../shared/housekeeping.ts';
+import { randomId } from '../../shared/ids.ts';
+import { sha256Hex } from '../../shared/sha256.ts';
 
 export type AuthTokenKind = AuthTokenDoc['kind'];
 

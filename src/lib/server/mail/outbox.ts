@@ -1,7 +1,7 @@
 // The local outbox: mail is stored in the `outbox` collection instead of being sent. The
 // /dev/outbox page lists it (outside production) and the tests read tokens from it.
-import type { Collections, OutboxMailDoc } from '../db.ts';
-import { randomId } from '../ids.ts';
+import type { Collections, OutboxMailDoc } from '../../shared/db.ts';
+import { randomId } from '../../shared/ids.ts';
 import type { MailTransport } from './transport.ts';
 
 export function createOutboxTransport(collections: Collections): MailTransport {

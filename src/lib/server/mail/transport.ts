@@ -1,6 +1,6 @@
 // Outgoing mail goes through one small interface so the app doesn't care whether it lands in a
 // real mailbox (SMTP) or in the local outbox collection that dev tools and tests read.
-import type { Collections } from '../db.ts';
+import type { Collections } from '../../shared/db.ts';
 import { createOutboxTransport } from './outbox.ts';
 import { createSmtpTransport } from './smtp.ts';
 

@@ -3,9 +3,9 @@
 // the server through the service channel, in the actor's name and role.
 import { ID_PATTERN, type OrderEvent } from '../../order/schema.ts';
 import { isFinalStatus } from '../../order/status.ts';
-import { isDuplicateKeyError, type OrderClaimDoc, type OrderIndexDoc } from '../db.ts';
+import { isDuplicateKeyError, type OrderClaimDoc, type OrderIndexDoc } from '../../shared/db.ts';
 import { ApiError, validationError } from '../http.ts';
-import { randomId } from '../ids.ts';
+import { randomId } from '../../shared/ids.ts';
 import { SyncServiceError } from '../sync-client.ts';
 import { isSyncFailure, notFound, syncUnavailable } from './errors.ts';
 import { maySeeOrder } from './list.ts';

@@ -4,9 +4,9 @@
 // the assignment and the `accepted` event into the document. If that write fails, the claim is
 // undone and the partner gets 503, so nobody holds an order whose document does not say so.
 import { ID_PATTERN, type Assignment, type OrderEvent } from '../../order/schema.ts';
-import { isDuplicateKeyError, type OrderClaimDoc } from '../db.ts';
+import { isDuplicateKeyError, type OrderClaimDoc } from '../../shared/db.ts';
 import { ApiError } from '../http.ts';
-import { randomId } from '../ids.ts';
+import { randomId } from '../../shared/ids.ts';
 import { SyncServiceError } from '../sync-client.ts';
 import { isSyncFailure, notFound, syncUnavailable } from './errors.ts';
 import { toOrderSummary } from './summary.ts';

@@ -5,14 +5,14 @@
 import { orderDocName, type OrderMeta } from '../../order/schema.ts';
 import { assertMayOrder } from '../auth/guards.ts';
 import { getProductsByIds } from '../catalog.ts';
-import { isDuplicateKeyError, type OrderIndexDoc, type OrderRequestDoc } from '../db.ts';
+import { isDuplicateKeyError, type OrderIndexDoc, type OrderRequestDoc } from '../../shared/db.ts';
 import { ApiError, validationError } from '../http.ts';
-import { randomId } from '../ids.ts';
+import { randomId } from '../../shared/ids.ts';
 import { isSyncFailure, syncUnavailable } from './errors.ts';
 import { mergeLines, priceOrder } from './pricing.ts';
 import { createOrderSchema, idempotencyKeySchema, type CreateOrderData } from './schemas.ts';
 import type { CreatedOrder, OrderActor, OrderServiceContext } from './types.ts';
-import { sha256Hex } from '../sha256.ts';
+import { sha256Hex } from '../../shared/sha256.ts';
 
 export interface CreateOrderOptions {
 	/** The `Idempotency-Key` header, if the client sent one (same meaning as `clientOrderId`). */

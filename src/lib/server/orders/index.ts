@@ -6,7 +6,7 @@ export { claimOrder } from './claim.ts';
 export { cancelOrder } from './cancel.ts';
 export { listOrders, getOrder, maySeeOrder } from './list.ts';
 export { setAvailability, partnerProfile, partnerStats } from './partner.ts';
-export { computePartnerStats, type PartnerStats } from './stats.ts';
+export { computePartnerStats, type PartnerStats } from '../../shared/partner-stats.ts';
 export { toOrderSummary } from './summary.ts';
 export { DELIVERY_FEE, priceOrder, mergeLines } from './pricing.ts';
 export * from './schemas.ts';

@@ -2,7 +2,7 @@
 // assigned, admin → all with filters), newest first with an opaque cursor, and single orders.
 import type { Filter } from 'mongodb';
 import { ID_PATTERN } from '../../order/schema.ts';
-import type { OrderIndexDoc } from '../db.ts';
+import type { OrderIndexDoc } from '../../shared/db.ts';
 import { ApiError, validationError } from '../http.ts';
 import { notFound } from './errors.ts';
 import { LIST_LIMIT_DEFAULT, LIST_QUERY_KEYS, listOrdersQuerySchema } from './schemas.ts';

@@ -1,8 +1,8 @@
 // The partner's own profile: availability toggle and delivery stats.
-import type { UserDoc } from '../db.ts';
+import type { UserDoc } from '../../shared/db.ts';
 import { ApiError, validationError } from '../http.ts';
 import { availabilitySchema } from './schemas.ts';
-import { computePartnerStats, type PartnerStats } from './stats.ts';
+import { computePartnerStats, type PartnerStats } from '../../shared/partner-stats.ts';
 import type { OrderActor, OrderServiceContext, PartnerProfileView } from './types.ts';
 
 function requirePartner(user: OrderActor): void {

@@ -1,6 +1,6 @@
 // The JSON shape of an `orders` index row, shared by the API and the pages.
 import { orderDocName } from '../../order/schema.ts';
-import type { OrderIndexDoc } from '../db.ts';
+import type { OrderIndexDoc } from '../../shared/db.ts';
 import type { OrderSummary } from './types.ts';
 
 const iso = (date: Date | null | undefined) => (date ? date.toISOString() : null);

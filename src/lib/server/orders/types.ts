@@ -1,7 +1,7 @@
 // What the order service needs and returns. Plain data, shared by the JSON routes and the pages'
 // form actions (which call the service functions directly).
-import type { Logger } from '../log.ts';
-import type { Collections, OrderIndexDoc, Vehicle } from '../db.ts';
+import type { Logger } from '../../shared/log.ts';
+import type { Collections, OrderIndexDoc, Vehicle } from '../../shared/db.ts';
 import type { SyncClient } from '../sync-client.ts';
 import type { PartnerNotifier } from './partner-notify.ts';
 import type { OrderStatus } from '../../order/status.ts';

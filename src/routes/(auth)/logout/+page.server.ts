@@ -1,7 +1,7 @@
 import { redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
 import { clearSessionCookie } from '$lib/server/auth/cookie';
-import { invalidateSession } from '$lib/server/auth/session';
+import { invalidateSession } from '../../../lib/shared/session';
 import { ctx } from '$lib/server/context';
 
 // Logging out is a POST (the header's form, or the button on this page): a GET that logs out

@@ -1,6 +1,6 @@
 import { json } from '@sveltejs/kit';
 import { ctx } from '$lib/server/context';
-import { pingDatabase } from '$lib/server/db';
+import { pingDatabase } from '../../../lib/shared/db';
 
 /**
  * GET → 200 `{ok: true, database: 'up'}`, or 503 `{ok: false, database: 'down', error}` (the

@@ -1,6 +1,6 @@
 import type { RequestHandler } from './$types';
 import { clearSessionCookie } from '$lib/server/auth/cookie';
-import { invalidateSession } from '$lib/server/auth/session';
+import { invalidateSession } from '../../../../lib/shared/session';
 import { ctx } from '$lib/server/context';
 
 /** POST → 204: deletes the session row and the cookie (also fine without a session). */

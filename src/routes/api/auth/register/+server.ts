@@ -2,7 +2,7 @@ import type { RequestHandler } from './$types';
 import { startSession } from '$lib/server/auth/cookie';
 import { registerAccount } from '$lib/server/auth/flows';
 import { authServices } from '$lib/server/auth/services';
-import { toSessionUser } from '$lib/server/auth/session';
+import { toSessionUser } from '../../../../lib/shared/session';
 import { ctx } from '$lib/server/context';
 import { apiJson, readJsonBody } from '$lib/server/http';
 import { registerSchema } from '$lib/server/validation/auth';

@@ -1,7 +1,7 @@
 import type { RequestHandler } from './$types';
 import { verifyEmail } from '$lib/server/auth/flows';
 import { authServices } from '$lib/server/auth/services';
-import { toSessionUser } from '$lib/server/auth/session';
+import { toSessionUser } from '../../../../lib/shared/session';
 import { ApiError, apiJson, readJsonBody } from '$lib/server/http';
 import { verifyEmailSchema } from '$lib/server/validation/auth';
 

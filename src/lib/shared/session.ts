@@ -5,10 +5,10 @@
 // background whenever one is created (housekeeping.ts).
 import { constantTimeEqual } from '@oslojs/crypto/subtle';
 import { Binary } from 'mongodb';
-import type { Collections, PartnerProfile, Role, SessionDoc, UserDoc } from '../db.ts';
-import { deleteBatch, PRUNE_BATCH, throttledPrune } from '../housekeeping.ts';
-import { randomId } from '../ids.ts';
-import { sha256 } from '../sha256.ts';
+import type { Collections, PartnerProfile, Role, SessionDoc, UserDoc } from './db.ts';
+import { deleteBatch, PRUNE_BATCH, throttledPrune } from './housekeeping.ts';
+import { randomId } from './ids.ts';
+import { sha256 } from './sha256.ts';
 
 export const SESSION_COOKIE = 'dispatch_session';
 export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;

@@ -2,7 +2,7 @@
 // and by the sync-server (the admin board's partner list). One plain query and a reduce in code:
 // FerretDB 1.24's $group sums a dotted path like '$rating.stars' to 0, and it reads the whole
 // collection for every query, so the fewer queries the better.
-import type { Collections } from '../db.ts';
+import type { Collections } from './db.ts';
 
 export interface PartnerStats {
 	deliveredCount: number;
