@@ -1,51 +1,26 @@
-// The generic sync core: an HTTP server whose WebSocket upgrades become rooms of a Y.Doc, the
-// y-protocols message loop, and named hooks (types.ts) for everything application-specific.
-// It knows nothing about orders.
+// The generic sync core: an HTTP server whose WebSocket upgrades become sockets in rooms of a
+// Y.Doc (rooms.ts), each socket's messages handled by the y-protocols loop (message-loop.ts), and
+// the extensions (extension.ts) for everything application-specific. It knows nothing of orders.
 import { createServer, STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Registry } from 'prom-client';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import {
-	encodeAwarenessUpdate,
-	removeAwarenessStates,
-	applyAwarenessUpdate
-} from 'y-protocols/awareness';
-import * as Y from 'yjs';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness';
 import { CloseCode, type RejectionKind } from './close-codes.ts';
 import { Connection, type ConnectionOptions } from './connection.ts';
-import { SyncDocument, type StoreSettled } from './document.ts';
+import type { SyncDocument } from './document.ts';
 import { createCoreMetrics, type CoreMetrics } from './metrics.ts';
-import {
-	decodeAwarenessUpdate,
-	decodeClientMessage,
-	encodeAwarenessEntries,
-	encodeAwarenessMessage,
-	encodeSyncUpdate,
-	isEmptyUpdate,
-	ProtocolError,
-	type AwarenessEntry
-} from './protocol.ts';
+import { encodeAwarenessMessage } from './protocol.ts';
 import { Refusal } from './refusal.ts';
+import { MessageLoop } from './message-loop.ts';
+import { Rooms, withTimeout } from './rooms.ts';
 import { Semaphore } from './semaphore.ts';
 import { ExtensionChain } from './extension-chain.ts';
 import type { SyncExtension } from './extension.ts';
 import type { Logger, Principal, RoomLease, SyncLimits } from './types.ts';
 
-/** Transaction origin of the state applied at load (it is already stored, so it is not stored again). */
-export const LOAD_ORIGIN = Symbol('load');
-
 const DOC_NAME = /^[\x21-\x7e]{1,200}$/;
-/** A sanity bound on one awareness message (stock clients relay the whole room's presence). */
-const MAX_AWARENESS_ENTRIES = 10_000;
-
-interface DocumentEntry {
-	document: SyncDocument;
-	ready: Promise<void>;
-	loaded: boolean;
-	unloading: Promise<void> | null;
-}
-
 export interface SyncServerOptions<P extends Principal> {
 	/**
 	 * The extensions, in the order their hooks run, made for this server (so those that write
@@ -57,35 +32,18 @@ export interface SyncServerOptions<P extends Principal> {
 	registry: Registry;
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-	let timer: NodeJS.Timeout | undefined;
-	const timeout = new Promise<never>((_, reject) => {
-		timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-	});
-	return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function toBytes(data: RawData): Uint8Array {
-	// always a private copy: ws may hand out views into pooled buffers, and Yjs keeps references
-	if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data));
-	if (data instanceof ArrayBuffer) return new Uint8Array(data.slice(0));
-	return new Uint8Array(data);
-}
-
 export class SyncServer<P extends Principal> {
 	readonly http: Server;
 	readonly metrics: CoreMetrics;
 	private readonly wss: WebSocketServer;
-	private readonly documents = new Map<string, DocumentEntry>();
+	private readonly rooms: Rooms<P>;
+	private readonly loop: MessageLoop<P>;
 	private readonly sockets = new Set<Connection<P>>();
 	private readonly authGate: Semaphore;
-	private readonly loadGate: Semaphore;
 	private readonly hooks: ExtensionChain<P>;
 	private readonly limits: SyncLimits;
 	private readonly log: Logger;
 	private readonly connectionOptions: ConnectionOptions;
-	private readonly clientUpdates;
-	private readonly serverUpdates;
 	private pendingUpgrades = 0;
 	private closing = false;
 	private closed: Promise<void> | null = null;
@@ -96,12 +54,9 @@ export class SyncServer<P extends Principal> {
 		this.log = options.log;
 		this.metrics = createCoreMetrics(options.registry, {
 			connections: () => this.sockets.size,
-			documents: () => this.documents.size
+			documents: () => this.rooms.count
 		});
-		this.clientUpdates = this.metrics.updates.labels({ origin: 'client' });
-		this.serverUpdates = this.metrics.updates.labels({ origin: 'server' });
 		this.authGate = new Semaphore(options.limits.authConcurrency);
-		this.loadGate = new Semaphore(options.limits.loadConcurrency);
 		this.connectionOptions = {
 			messagesPerSecond: this.limits.messagesPerSecond,
 			messageBurst: this.limits.messageBurst,
@@ -132,6 +87,9 @@ export class SyncServer<P extends Principal> {
 			else socket.destroy();
 		});
 		this.hooks = new ExtensionChain(options.extensions(this), this.log);
+		const parts = { hooks: this.hooks, limits: this.limits, log: this.log, metrics: this.metrics };
+		this.loop = new MessageLoop(parts);
+		this.rooms = new Rooms(parts);
 	}
 
 	listen(port: number, host: string): Promise<AddressInfo> {
@@ -152,23 +110,21 @@ export class SyncServer<P extends Principal> {
 	}
 
 	get documentCount(): number {
-		return this.documents.size;
+		return this.rooms.count;
 	}
 
 	isLoaded(name: string): boolean {
-		return this.documents.get(name)?.loaded === true;
+		return this.rooms.isLoaded(name);
 	}
 
 	/** A loaded document's whole state (everything accepted), or null when it is not loaded. */
 	currentState(name: string): Uint8Array | null {
-		const entry = this.documents.get(name);
-		if (!entry?.loaded || entry.document.released) return null;
-		return Y.encodeStateAsUpdate(entry.document.doc);
+		return this.rooms.currentState(name);
 	}
 
 	/** True while at least one socket has the document open. */
 	isWatched(name: string): boolean {
-		return (this.documents.get(name)?.document.connections.size ?? 0) > 0;
+		return this.rooms.isWatched(name);
 	}
 
 	/**
@@ -180,11 +136,11 @@ export class SyncServer<P extends Principal> {
 		task: (document: SyncDocument) => Promise<T> | T
 	): Promise<T> {
 		if (this.closing) throw new Refusal(503, 'server_busy', 'server shutting down');
-		const document = await this.acquire(name);
+		const document = await this.rooms.acquire(name);
 		try {
 			return await task(document);
 		} finally {
-			this.release(document);
+			this.rooms.release(document);
 		}
 	}
 
@@ -213,12 +169,7 @@ export class SyncServer<P extends Principal> {
 		await withTimeout(Promise.all(socketsClosed), 2_000, 'closing sockets').catch(() => {
 			for (const conn of this.sockets) conn.socket.terminate();
 		});
-		for (const entry of this.documents.values()) {
-			if (entry.document.idleTimer) clearTimeout(entry.document.idleTimer);
-		}
-		await Promise.allSettled([...this.documents.values()].map((e) => e.unloading ?? e.ready));
-		for (const entry of this.documents.values()) entry.document.destroy();
-		this.documents.clear();
+		await this.rooms.closeAll();
 		this.http.closeAllConnections();
 		await withTimeout(stopped, 2_000, 'closing http server').catch(() => undefined);
 		await this.hooks.stopped();
@@ -255,7 +206,7 @@ export class SyncServer<P extends Principal> {
 			if (!admitted) return;
 			lease = admitted.roomLease;
 			if (socket.destroyed) return;
-			document = await this.acquire(docName);
+			document = await this.rooms.acquire(docName);
 			if (socket.destroyed || this.closing) return;
 			const doc = document;
 			this.wss.handleUpgrade(req, socket, head, (ws) => {
@@ -275,7 +226,7 @@ export class SyncServer<P extends Principal> {
 			// ws.handleUpgrade completes synchronously; if it did not attach, the handshake was bad
 			if (!attached) {
 				lease?.release();
-				if (document) this.release(document);
+				if (document) this.rooms.release(document);
 			}
 		}
 	}
@@ -320,7 +271,7 @@ export class SyncServer<P extends Principal> {
 		const conn = new Connection<P>(ws, principal, document, lease, this.connectionOptions);
 		this.sockets.add(conn);
 		document.connections.add(conn as Connection);
-		ws.on('message', (data, isBinary) => this.onMessage(conn, data, isBinary));
+		ws.on('message', (data, isBinary) => this.loop.onMessage(conn, data, isBinary));
 		ws.on('pong', () => (conn.alive = true));
 		ws.on('error', (error: Error & { code?: string }) => this.onSocketError(conn, error));
 		ws.once('close', () => this.detach(conn));
@@ -366,7 +317,7 @@ export class SyncServer<P extends Principal> {
 			document.retiredAwareness.add(id);
 		}
 		this.log.debug({ conn: conn.id, doc: document.name }, 'socket closed');
-		this.release(document);
+		this.rooms.release(document);
 	}
 
 	private sweepKeepAlive(): void {
@@ -383,298 +334,5 @@ export class SyncServer<P extends Principal> {
 				/* closing already */
 			}
 		}
-	}
-
-	// ---- the message loop ----------------------------------------------------------------------
-
-	private onMessage(conn: Connection<P>, data: RawData, isBinary: boolean): void {
-		conn.alive = true;
-		if (conn.closed) return;
-		this.metrics.messages.inc();
-		if (!conn.rate.take()) {
-			conn.reject('rate_limit', CloseCode.policyViolation, 'rate limit');
-			return;
-		}
-		if (!isBinary) {
-			conn.reject(
-				'unsupported_message',
-				CloseCode.unsupportedData,
-				'text frames are not supported'
-			);
-			return;
-		}
-		try {
-			this.handleMessage(conn, toBytes(data));
-		} catch (error) {
-			if (error instanceof ProtocolError) {
-				const kind =
-					error.closeCode === CloseCode.protocolError ? 'malformed_message' : 'unsupported_message';
-				conn.reject(kind, error.closeCode, error.message);
-			} else {
-				this.log.error(
-					{ err: error, conn: conn.id, doc: conn.document.name },
-					'message handling failed'
-				);
-				conn.reject('malformed_message', CloseCode.internalError, 'internal error');
-			}
-		}
-	}
-
-	private handleMessage(conn: Connection<P>, frame: Uint8Array): void {
-		const message = decodeClientMessage(frame);
-		const document = conn.document;
-		switch (message.type) {
-			case 'sync-step1':
-				this.answerStep1(conn, message.stateVector);
-				return;
-			case 'sync-step2':
-			case 'sync-update':
-				this.handleUpdate(conn, message.update);
-				return;
-			case 'awareness':
-				this.handleAwareness(conn, message.update);
-				return;
-			case 'query-awareness': {
-				const present = [...document.awareness.getStates().keys()];
-				conn.send(encodeAwarenessMessage(encodeAwarenessUpdate(document.awareness, present)));
-				return;
-			}
-		}
-	}
-
-	/** Sends the client what it lacks, of what is durable (see SyncDocument.durable). */
-	private answerStep1(conn: Connection<P>, stateVector: Uint8Array): void {
-		let reply: Uint8Array;
-		try {
-			// with relay on accept the room already has what is not durable yet: so do newcomers
-			reply = conn.document.syncStep2(stateVector);
-		} catch {
-			throw new ProtocolError(CloseCode.protocolError, 'malformed state vector');
-		}
-		conn.send(reply);
-		// Courtesy: the durable state vector too, so a client can count its changes the server has
-		// not confirmed (src/lib/sync/state-vector.ts). A stock client answers with a step 2 of
-		// what the server lacks, normally empty (ignored).
-		conn.send(conn.document.durableSyncStep1());
-	}
-
-	private handleUpdate(conn: Connection<P>, update: Uint8Array): void {
-		if (isEmptyUpdate(update)) return;
-		const document = conn.document;
-		let decoded;
-		try {
-			// the whole update must decode before anything looks at it or applies it: Yjs applies
-			// the structs before it reads the delete set, so a bad tail could leave half an update
-			decoded = Y.decodeUpdate(update);
-		} catch {
-			throw new ProtocolError(CloseCode.protocolError, 'malformed update');
-		}
-		let verdict;
-		try {
-			verdict = this.hooks.validateUpdate(document, update, conn, decoded);
-		} catch (error) {
-			this.log.info({ err: error, conn: conn.id }, 'update validation threw');
-			verdict = { ok: false as const, reason: 'malformed update' };
-		}
-		if (!verdict.ok && 'resync' in verdict) {
-			this.metrics.rejections.inc({ reason: 'resync_requested' });
-			conn.send(document.syncStep1());
-			return;
-		}
-		if (!verdict.ok) {
-			conn.reject('write_rejected', CloseCode.writeRefused, verdict.reason, verdict.reason);
-			return;
-		}
-		if (verdict.changes === false) return;
-		if (
-			document.approxBytes + update.length > this.limits.maxDocumentBytes &&
-			document.exactBytes() + update.length > this.limits.maxDocumentBytes
-		) {
-			conn.reject('document_too_large', CloseCode.documentTooLarge, 'document too large');
-			return;
-		}
-		Y.applyUpdate(document.doc, update, conn);
-		verdict.commit?.();
-	}
-
-	/**
-	 * Awareness is presence, relayed to everyone in the room. A socket speaks only for the client
-	 * ids it claimed: those in its first awareness message (y-websocket sends its own state first),
-	 * or ids the room has never seen. Stock clients also relay everyone else's states back to the
-	 * server; those entries are dropped rather than refused.
-	 */
-	private handleAwareness(conn: Connection<P>, update: Uint8Array): void {
-		const document = conn.document;
-		const entries = decodeAwarenessUpdate(update, MAX_AWARENESS_ENTRIES);
-		const firstMessage = !conn.sentAwareness;
-		conn.sentAwareness = true;
-		const accepted: AwarenessEntry[] = [];
-		for (const entry of entries) {
-			const owner = document.awarenessOwners.get(entry.clientId);
-			if (owner === conn) {
-				accepted.push(entry);
-				continue;
-			}
-			if (owner || entry.state === null) continue;
-			const unseen =
-				!document.awareness.meta.has(entry.clientId) &&
-				!document.retiredAwareness.has(entry.clientId);
-			if (!firstMessage && !unseen) continue;
-			if (conn.awarenessClients.size >= this.limits.maxAwarenessClientsPerConnection) {
-				conn.reject('awareness_rejected', CloseCode.policyViolation, 'too many awareness clients');
-				return;
-			}
-			document.awarenessOwners.set(entry.clientId, conn as Connection);
-			document.retiredAwareness.delete(entry.clientId);
-			conn.awarenessClients.add(entry.clientId);
-			accepted.push(entry);
-		}
-		if (accepted.length === 0) return;
-		for (const entry of accepted) {
-			if (entry.state !== null && this.hooks.stampsAwareness) {
-				entry.state = this.hooks.stampAwareness(conn, entry.state as Record<string, unknown>);
-			}
-		}
-		applyAwarenessUpdate(document.awareness, encodeAwarenessEntries(accepted), conn);
-	}
-
-	// ---- documents -----------------------------------------------------------------------------
-
-	private async acquire(name: string): Promise<SyncDocument> {
-		for (;;) {
-			const existing = this.documents.get(name);
-			if (existing?.unloading) {
-				await existing.unloading;
-				continue;
-			}
-			const entry = existing ?? this.startLoading(name);
-			const document = entry.document;
-			document.holds++;
-			if (document.idleTimer) {
-				clearTimeout(document.idleTimer);
-				document.idleTimer = null;
-			}
-			try {
-				await entry.ready;
-			} catch (error) {
-				document.holds--;
-				throw error;
-			}
-			return document;
-		}
-	}
-
-	private startLoading(name: string): DocumentEntry {
-		const document = new SyncDocument(name, { durableReplica: this.limits.relay === 'durable' });
-		const entry: DocumentEntry = {
-			document,
-			ready: Promise.resolve(),
-			loaded: false,
-			unloading: null
-		};
-		entry.ready = this.loadGate
-			.run(() => withTimeout(this.hooks.load(name), this.limits.loadTimeoutMs, 'load'))
-			.then((state) => {
-				if (state) {
-					Y.applyUpdate(document.doc, state, LOAD_ORIGIN);
-					if (document.durable) Y.applyUpdate(document.durable, state, LOAD_ORIGIN);
-				}
-				document.durableState = Y.decodeStateVector(Y.encodeStateVector(document.doc));
-				document.approxBytes = state?.length ?? 0;
-				this.hooks.loaded(document);
-				this.observe(document);
-				entry.loaded = true;
-				this.metrics.loads.inc({ kind: name.split('/', 1)[0] });
-			})
-			.catch((error: unknown) => {
-				// never served and never stored: an empty document must not overwrite a real one
-				this.metrics.loadFailures.inc();
-				this.log.error({ err: error, doc: name }, 'document load failed; not served');
-				if (this.documents.get(name) === entry) this.documents.delete(name);
-				document.destroy();
-				throw new Refusal(503, 'document_unavailable', 'document unavailable, try again later');
-			});
-		// the rejection is handled by every acquirer; this keeps it from being reported as unhandled
-		entry.ready.catch(() => undefined);
-		this.documents.set(name, entry);
-		return entry;
-	}
-
-	/** Wires a loaded document: store, broadcast and notify on every change. */
-	private observe(document: SyncDocument): void {
-		const { doc, awareness, name } = document;
-		doc.on('update', (update: Uint8Array, origin: unknown, _doc: Y.Doc, tr: Y.Transaction) => {
-			document.liveChanged();
-			if (!document.durable) document.changed();
-			if (origin === LOAD_ORIGIN) return;
-			(origin instanceof Connection ? this.clientUpdates : this.serverUpdates).inc();
-			document.approxBytes += update.length;
-			const acceptedAt = performance.now();
-			const stored = this.hooks.store(name, update);
-			const frame = encodeSyncUpdate(update);
-			if (this.limits.relay === 'accepted') {
-				for (const conn of document.connections) if (conn !== origin) conn.send(frame);
-			}
-			// With SYNC_RELAY=durable the room gets it only once durable (see SyncDocument.durable).
-			// Either way the sender hears its update back then, which tells it the server has it for
-			// good, and the durable state vector moves to this transaction's (a map Yjs makes anew
-			// for each transaction and never changes afterwards).
-			const accepted = { update, frame, stateAfter: tr.afterState, origin, acceptedAt };
-			document.awaitStore(stored, accepted, this.storeSettled);
-		});
-		awareness.on(
-			'update',
-			({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }) => {
-				const changed = [...added, ...updated, ...removed];
-				if (changed.length === 0) return;
-				const frame = encodeAwarenessMessage(encodeAwarenessUpdate(awareness, changed));
-				for (const conn of document.connections) conn.send(frame);
-			}
-		);
-	}
-
-	/** An accepted update's store settled: see `observe` (called in the order accepted). */
-	private readonly storeSettled: StoreSettled = (document, accepted, durable) => {
-		if (!durable) {
-			document.durableStalled = true;
-			return;
-		}
-		this.metrics.persistLatency.observe((performance.now() - accepted.acceptedAt) / 1000);
-		if (document.released) return;
-		const { update, frame, origin } = accepted;
-		if (document.durable) {
-			Y.applyUpdate(document.durable, update, LOAD_ORIGIN);
-			document.changed();
-		}
-		if (!document.durableStalled) document.durableState = accepted.stateAfter;
-		if (this.limits.relay !== 'accepted') {
-			for (const conn of document.connections) conn.send(frame);
-		} else if (origin instanceof Connection && document.connections.has(origin)) {
-			origin.send(frame);
-		}
-		this.hooks.changed(document.name, document.doc, update, origin);
-	};
-
-	private release(document: SyncDocument): void {
-		document.holds--;
-		if (document.holds > 0 || this.closing) return;
-		if (document.idleTimer) clearTimeout(document.idleTimer);
-		document.idleTimer = setTimeout(() => this.unload(document), this.limits.idleUnloadMs);
-		document.idleTimer.unref();
-	}
-
-	private unload(document: SyncDocument): void {
-		document.idleTimer = null;
-		const entry = this.documents.get(document.name);
-		if (!entry || entry.document !== document || document.holds > 0 || entry.unloading) return;
-		entry.unloading = (async () => {
-			try {
-				await this.hooks.unload(document);
-			} finally {
-				document.destroy();
-				if (this.documents.get(document.name) === entry) this.documents.delete(document.name);
-				this.log.debug({ doc: document.name }, 'document unloaded');
-			}
-		})();
 	}
 }
