@@ -17,7 +17,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as Y from 'yjs';
 import { readOrderCached } from '../src/lib/order/order-cache.ts';
-import { createEvent, eventsArray, type Actor } from '../src/lib/order/schema.ts';
+import { createEvent, eventsArray, type Actor } from '../src/lib/order/index.ts';
 import { PEOPLE, replicaOf, serverDoc } from '../src/lib/order/test-fixtures.ts';
 import { collectClientOwners } from '../src/lib/order/client-owners.ts';
 import { validateClientUpdate } from '../src/lib/order/validate-update.ts';

@@ -29,7 +29,7 @@ function schema(production: boolean) {
 		ALLOWED_ORIGINS: originList(DEFAULT_ORIGINS),
 		ORIGIN: optional(z.string().url('must be the public URL of the web app')),
 		SYNC_SECRET: syncSecret(production),
-		// DESIGN.md's scale-out; not built yet: validated, and main.ts warns that it does nothing
+		// scale-out; not built yet: validated, and main.ts warns that it does nothing
 		REDIS_URL: optional(z.string().regex(/^rediss?:\/\/.+/, 'must be a redis:// or rediss:// URL')),
 		LOG_LEVEL: logLevel,
 		SYNC_MAX_MESSAGE_BYTES: positiveInt(MiB),

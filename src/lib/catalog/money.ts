@@ -1,4 +1,4 @@
-// Money is integer minor units everywhere (DESIGN.md). The demo shop prices in US dollars, so
+// Money is integer minor units everywhere. The demo shop prices in US dollars, so
 // one unit is one cent; formatting is the only place that knows about the decimal point.
 export const CURRENCY = 'USD';
 export const LOCALE = 'en-US';

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { collectClientOwners, SERVER_OWNER, serverWriterIds } from './client-owners.ts';
-import { appendEvent, createEvent, writeRating } from './schema.ts';
+import { appendEvent, createEvent, writeRating } from './order-doc.ts';
 import { captureUpdate, eventBy, PEOPLE, replicaOf, serverDoc } from './test-fixtures.ts';
 
 const DELIVERED = ['preparing', 'out_for_delivery', 'delivered'] as const;

@@ -10,7 +10,7 @@ import {
 	removeFeedEntry,
 	writeFeedEntry
 } from './feed.ts';
-import { appendEvent, createEvent, readOrder, writeMeta, writeRating } from './schema.ts';
+import { appendEvent, createEvent, readOrder, writeMeta, writeRating } from './order-doc.ts';
 import { PEOPLE, replicaOf, sampleMeta, serverDoc } from './test-fixtures.ts';
 
 describe('feedEntryFor', () => {

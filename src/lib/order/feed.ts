@@ -1,14 +1,9 @@
-// Feeds (DESIGN.md "Feeds"): read-only Y.Docs the sync-server maintains so that one socket carries
+// Feeds (docs/architecture.md, "Feeds"): read-only Y.Docs the sync-server maintains so that one socket carries
 // a whole board. Each has one root, a Y.Map `orders`: orderId → FeedEntry (plain JSON).
 import * as Y from 'yjs';
 import { z } from 'zod';
-import {
-	ID_PATTERN,
-	ORDER_LIMITS,
-	orderAddressSchema,
-	type OrderAddress,
-	type OrderView
-} from './schema.ts';
+import { ID_PATTERN, ORDER_LIMITS, type OrderAddress, type OrderView } from './schema.ts';
+import { orderAddressSchema } from './parse.ts';
 import { isLaterTime, ORDER_STATUSES, type OrderStatus } from './status.ts';
 
 export const FEED_ROOT = 'orders';

@@ -1,5 +1,7 @@
 // The order domain, shared by the browser (UI) and the sync-server (validation). Pure, no I/O.
 export * from './schema.ts';
+export * from './parse.ts';
+export * from './order-doc.ts';
 export * from './status.ts';
 export * from './permissions.ts';
 export * from './admission.ts';

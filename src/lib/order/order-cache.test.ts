@@ -10,20 +10,17 @@ import {
 	readOrderCached,
 	readOrderHeadCached
 } from './order-cache.ts';
+import { EVENT_TYPES, type EventType, type OrderView } from './schema.ts';
+import { orderEventSchema, parseOrderEvent } from './parse.ts';
 import {
 	appendEvent,
 	createEvent,
-	EVENT_TYPES,
 	eventsArray,
 	metaMap,
-	orderEventSchema,
-	parseOrderEvent,
 	readOrder,
 	writeAssignment,
-	writeRating,
-	type EventType,
-	type OrderView
-} from './schema.ts';
+	writeRating
+} from './order-doc.ts';
 import {
 	captureUpdate,
 	PEOPLE,

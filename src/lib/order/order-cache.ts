@@ -15,23 +15,20 @@
 // Observers on the four roots mark which of them changed since the last read, so a read after a
 // change to `events` alone does not look at the maps at all, and a read after no change at all
 // looks at nothing.
+//
+// One module though longer than the others: its parts (the map roots, the walk over appended
+// events, the fold, the views) share one invariant — values compared by identity — and one entry
+// per document; apart, each would have to re-establish both.
 import type * as Y from 'yjs';
 import {
-	assignmentMap,
-	eventsArray,
-	factsOf,
-	metaMap,
-	parseAssignment,
-	parseOrderEvent,
-	parseOrderMeta,
-	parseRating,
-	ratingMap,
 	type Assignment,
 	type OrderEvent,
 	type OrderMeta,
 	type OrderView,
 	type Rating
 } from './schema.ts';
+import { parseAssignment, parseOrderEvent, parseOrderMeta, parseRating } from './parse.ts';
+import { assignmentMap, eventsArray, factsOf, metaMap, ratingMap } from './order-doc.ts';
 import {
 	continueFold,
 	startFold,

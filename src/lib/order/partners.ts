@@ -1,4 +1,4 @@
-// The partner list of `feed/admin` (DESIGN.md "Feeds": "with partners online"): a second root of
+// The partner list of `feed/admin` (docs/architecture.md, "Feeds": partners online): a second root of
 // that feed, a Y.Map `partners`: partnerId → PartnerEntry (plain JSON), written by the
 // sync-server only. `online` means the partner has a socket open to the sync-server now.
 import * as Y from 'yjs';

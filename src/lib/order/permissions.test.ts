@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mayRate, nextActions, roomAccess } from './permissions.ts';
-import { readOrder, writeRating, type EventType, type OrderView } from './schema.ts';
+import { type EventType, type OrderView } from './schema.ts';
+import { readOrder, writeRating } from './order-doc.ts';
 import { PEOPLE, serverDoc, type Person } from './test-fixtures.ts';
 
 const FACTS = { customerId: 'cust1', partnerId: 'part1' };

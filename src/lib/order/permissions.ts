@@ -1,4 +1,4 @@
-// Who may do what (DESIGN.md's "who" column and room policy), as pure functions. The sync-server
+// Who may do what (the transition table's "who" column and the room policy), as pure functions. The sync-server
 // uses them to validate writes and rooms; the UI uses them to decide which buttons to show.
 import { admitEvent } from './admission.ts';
 import { EVENT_TYPES, parseDocName, type Actor, type EventType, type OrderView } from './schema.ts';

@@ -1,9 +1,10 @@
 // Convergence: replicas (separate Y.Docs) that receive the same concurrent updates in any order
-// end with the same events array and fold to the same status (DESIGN.md "The order document").
+// end with the same events array and fold to the same status (docs/architecture.md, "The order document").
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { appendEvent, createEvent, EVENT_TYPES, eventsArray, readOrder } from './schema.ts';
+import { EVENT_TYPES } from './schema.ts';
+import { appendEvent, createEvent, eventsArray, readOrder } from './order-doc.ts';
 import { captureUpdate, PEOPLE, replicaOf, serverDoc, type Person } from './test-fixtures.ts';
 
 const WRITERS: Person[] = ['customer', 'partner', 'admin', 'otherPartner'];

@@ -1,13 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
+import { orderDocName, parseDocName } from './schema.ts';
+import { parseOrderEvent, parseOrderMeta } from './parse.ts';
 import {
 	appendEvent,
 	createEvent,
 	eventsArray,
-	orderDocName,
-	parseDocName,
-	parseOrderEvent,
-	parseOrderMeta,
 	readAssignment,
 	readEvents,
 	readMeta,
@@ -16,7 +14,7 @@ import {
 	writeAssignment,
 	writeMeta,
 	writeRating
-} from './schema.ts';
+} from './order-doc.ts';
 import { PEOPLE, replicaOf, sampleMeta, serverDoc } from './test-fixtures.ts';
 
 describe('document names', () => {

@@ -1,14 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import {
-	createEvent,
-	EVENT_TYPES,
-	eventsArray,
-	readEvents,
-	ROLES,
-	type OrderEvent
-} from './schema.ts';
+import { EVENT_TYPES, ROLES, type OrderEvent } from './schema.ts';
+import { createEvent, eventsArray, readEvents } from './order-doc.ts';
 import {
 	FINAL_STATUSES,
 	foldStatus,

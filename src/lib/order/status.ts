@@ -29,7 +29,7 @@ export function isOrderStatus(value: unknown): value is OrderStatus {
 }
 
 /**
- * Who may take a transition (DESIGN.md's "who" column):
+ * Who may take a transition (the transition table's "who" column):
  * - `claimant`: a partner, through a claim; if the assignment is known, only its partner;
  * - `placing-customer`: the customer who placed the order;
  * - `assigned-partner`: the partner the order is assigned to;
@@ -51,7 +51,7 @@ export interface Transition {
 	serverOnly: boolean;
 }
 
-/** One row per row of DESIGN.md's transition table. */
+/** One row per row of the transition table (docs/architecture.md). */
 export const TRANSITIONS: readonly Transition[] = [
 	{ from: ['pending'], to: 'accepted', who: ['claimant'], serverOnly: true },
 	{ from: ['pending'], to: 'cancelled', who: ['placing-customer', 'admin'], serverOnly: false },

@@ -2,16 +2,8 @@
 // order, its meta, real Y.Docs for a server and its clients, and capture of the exact update a
 // client would send. Used only by tests.
 import * as Y from 'yjs';
-import {
-	appendEvent,
-	createEvent,
-	writeAssignment,
-	writeMeta,
-	type Actor,
-	type EventType,
-	type OrderEvent,
-	type OrderMeta
-} from './schema.ts';
+import { type Actor, type EventType, type OrderEvent, type OrderMeta } from './schema.ts';
+import { appendEvent, createEvent, writeAssignment, writeMeta } from './order-doc.ts';
 
 export const PEOPLE = {
 	customer: { userId: 'cust1', role: 'customer', name: 'Cora Customer' },

@@ -2,7 +2,8 @@
 // server lets join the history where the order stands) and the fold (foldStatus).
 import { describe, expect, it } from 'vitest';
 import { admitEvent } from './admission.ts';
-import { createEvent, type EventType, type OrderEvent } from './schema.ts';
+import { type EventType, type OrderEvent } from './schema.ts';
+import { createEvent } from './order-doc.ts';
 import { foldStatus, ORDER_STATUSES, type OrderFacts, type OrderStatus } from './status.ts';
 import { PEOPLE, type Person } from './test-fixtures.ts';
 
@@ -36,7 +37,7 @@ interface Row {
 	allowed: Person[];
 }
 
-// DESIGN.md: pending→accepted (a partner via claim; the assigned one once the assignment is
+// The transition table: pending→accepted (a partner via claim; the assigned one once the assignment is
 // known), pending→cancelled (placing customer or admin), accepted→preparing,
 // preparing→out_for_delivery, out_for_delivery→delivered (assigned partner or admin), any
 // non-final→cancelled (admin).

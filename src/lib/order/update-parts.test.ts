@@ -2,7 +2,7 @@
 // placement, and whether new list items land after everything the server holds.
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { appendEvent, eventsArray, ratingMap, writeRating } from './schema.ts';
+import { appendEvent, eventsArray, ratingMap, writeRating } from './order-doc.ts';
 import { captureUpdate, eventBy, replicaOf, serverDoc } from './test-fixtures.ts';
 import {
 	appendChain,

@@ -9,7 +9,8 @@
 // Item.getMissing in yjs 13). Cost is proportional to the size of the update plus a few lookups
 // in the store.
 import * as Y from 'yjs';
-import { assignmentMap, eventsArray, metaMap, ORDER_ROOTS, ratingMap } from './schema.ts';
+import { ORDER_ROOTS } from './schema.ts';
+import { assignmentMap, eventsArray, metaMap, ratingMap } from './order-doc.ts';
 
 export type DecodedUpdate = ReturnType<typeof Y.decodeUpdate>;
 

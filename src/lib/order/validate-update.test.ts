@@ -5,6 +5,7 @@ import * as encoding from 'lib0/encoding';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { feedEntryFor, writeFeedEntry } from './feed.ts';
+import { type Actor, type OrderEvent } from './schema.ts';
 import {
 	appendEvent,
 	assignmentMap,
@@ -14,10 +15,8 @@ import {
 	readEvents,
 	readOrder,
 	writeMeta,
-	writeRating,
-	type Actor,
-	type OrderEvent
-} from './schema.ts';
+	writeRating
+} from './order-doc.ts';
 import {
 	captureUpdate,
 	eventBy,

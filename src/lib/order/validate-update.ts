@@ -9,19 +9,16 @@ import { admitEvent } from './admission.ts';
 import type { ClientOwners } from './client-owners.ts';
 import { knownEventIds, parseEventValue, readOrderCached } from './order-cache.ts';
 import {
-	commentSchema,
-	eventsArray,
-	factsOf,
 	RATING_KEYS,
-	ratingMap,
 	ROOT_ASSIGNMENT,
 	ROOT_EVENTS,
 	ROOT_META,
 	ROOT_RATING,
-	starsSchema,
 	type Actor,
 	type OrderView
 } from './schema.ts';
+import { commentSchema, starsSchema } from './parse.ts';
+import { eventsArray, factsOf, ratingMap } from './order-doc.ts';
 import { foldEvent, type FoldPosition } from './status.ts';
 import {
 	appendChain,

@@ -1,6 +1,6 @@
 // MongoDB access for the web app and the sync-server, through the official driver only.
 // Works on MongoDB 7 and on FerretDB 1.24 (tests, local dev): plain CRUD, upserts, unique and
-// compound indexes, sort/limit. No change streams, transactions or TTL indexes (DESIGN.md).
+// compound indexes, sort/limit. No change streams, transactions or TTL indexes (docs/architecture.md).
 import {
 	MongoClient,
 	MongoError,
@@ -15,7 +15,7 @@ import {
 	type Db,
 	type Document as MongoDocument
 } from 'mongodb';
-import type { OrderMeta, PaymentMethod, Role } from '../order/schema.ts';
+import type { OrderMeta, PaymentMethod, Role } from '../order/index.ts';
 import type { OrderStatus } from '../order/status.ts';
 
 export type { Role };

@@ -1,6 +1,6 @@
 // Rows that only age out (expired sessions, one-time tokens and their use records, rate-limit
-// windows) are pruned by the code that writes rows of that kind: FerretDB 1.24 has no TTL indexes
-// (DESIGN.md). A prune runs in the background, at most once a minute per process and database,
+// windows) are pruned by the code that writes rows of that kind: FerretDB 1.24 has no TTL indexes,
+// so the code uses none. A prune runs in the background, at most once a minute per process and database,
 // deletes a bounded batch, and never fails the request that started it.
 import type { Collection, Filter } from 'mongodb';
 import type { Collections } from './db.ts';

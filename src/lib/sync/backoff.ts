@@ -1,5 +1,5 @@
 // Reconnect timing for the sync layer. y-websocket's own backoff has no jitter, so after a
-// sync-server restart every client would come back at the same instants (DESIGN.md "Lessons").
+// sync-server restart every client would come back at the same instants.
 // The sync layer turns y-websocket's reconnect off and schedules it with these delays instead.
 
 export interface BackoffOptions {

@@ -1,7 +1,7 @@
-// Cancellation through the API (DESIGN.md's table): the customer who placed the order while it
+// Cancellation through the API (the transition table): the customer who placed the order while it
 // is pending and unassigned; an admin while it is not final. The `cancelled` event is written by
 // the server through the service channel, in the actor's name and role.
-import { ID_PATTERN, type OrderEvent } from '../../order/schema.ts';
+import { ID_PATTERN, type OrderEvent } from '../../order/index.ts';
 import { isFinalStatus } from '../../order/status.ts';
 import { isDuplicateKeyError, type OrderClaimDoc, type OrderIndexDoc } from '../../shared/db.ts';
 import { ApiError, validationError } from '../http.ts';

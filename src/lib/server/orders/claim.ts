@@ -1,9 +1,9 @@
-// Claims (DESIGN.md "Claims"): the first partner to claim a pending order gets it. The decision
+// Claims (docs/architecture.md, "Claims"): the first partner to claim a pending order gets it. The decision
 // is one unique insert into `order_claims` keyed by the order id (atomic on MongoDB and on
 // FerretDB, whose conditional updates are not); then the index row follows and the server writes
 // the assignment and the `accepted` event into the document. If that write fails, the claim is
 // undone and the partner gets 503, so nobody holds an order whose document does not say so.
-import { ID_PATTERN, type Assignment, type OrderEvent } from '../../order/schema.ts';
+import { ID_PATTERN, type Assignment, type OrderEvent } from '../../order/index.ts';
 import { isDuplicateKeyError, type OrderClaimDoc } from '../../shared/db.ts';
 import { ApiError } from '../http.ts';
 import { randomId } from '../../shared/ids.ts';

@@ -2,7 +2,7 @@
 // write the `orders` index row, then the document's meta through the sync-server's service
 // channel. The order exists once both are written; if the sync-server cannot take the meta, the
 // row is removed again and the caller gets 503, so there is never a half-created order.
-import { orderDocName, type OrderMeta } from '../../order/schema.ts';
+import { orderDocName, type OrderMeta } from '../../order/index.ts';
 import { assertMayOrder } from '../auth/guards.ts';
 import { getProductsByIds } from '../catalog.ts';
 import { isDuplicateKeyError, type OrderIndexDoc, type OrderRequestDoc } from '../../shared/db.ts';

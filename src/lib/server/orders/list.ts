@@ -1,7 +1,7 @@
 // Reading orders from the `orders` index: lists scoped by role (customer → own, partner →
 // assigned, admin → all with filters), newest first with an opaque cursor, and single orders.
 import type { Filter } from 'mongodb';
-import { ID_PATTERN } from '../../order/schema.ts';
+import { ID_PATTERN } from '../../order/index.ts';
 import type { OrderIndexDoc } from '../../shared/db.ts';
 import { ApiError, validationError } from '../http.ts';
 import { notFound } from './errors.ts';

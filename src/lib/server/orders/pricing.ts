@@ -1,6 +1,6 @@
 // Server-side pricing: the catalog decides every price; whatever a client sends is ignored.
 import type { Product } from '../../catalog/types.ts';
-import type { OrderItem } from '../../order/schema.ts';
+import type { OrderItem } from '../../order/index.ts';
 import { ApiError } from '../http.ts';
 import { MAX_LINE_QUANTITY } from './schemas.ts';
 

@@ -1,7 +1,7 @@
 // Request schemas for the order API, shared by the JSON routes and the pages' form actions. Every
 // message is a sentence naming its field, so it reads well under an input and in an API error.
 import { z } from 'zod';
-import { PAYMENT_METHODS } from '../../order/schema.ts';
+import { PAYMENT_METHODS } from '../../order/index.ts';
 import { ORDER_STATUSES, type OrderStatus } from '../../order/status.ts';
 import { noInvisibleChars } from '../validation/text.ts';
 

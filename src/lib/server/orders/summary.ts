@@ -1,5 +1,5 @@
 // The JSON shape of an `orders` index row, shared by the API and the pages.
-import { orderDocName } from '../../order/schema.ts';
+import { orderDocName } from '../../order/index.ts';
 import type { OrderIndexDoc } from '../../shared/db.ts';
 import type { OrderSummary } from './types.ts';
 

@@ -5,7 +5,7 @@ import type { Collections, OrderIndexDoc, Vehicle } from '../../shared/db.ts';
 import type { SyncClient } from '../sync-client.ts';
 import type { PartnerNotifier } from './partner-notify.ts';
 import type { OrderStatus } from '../../order/status.ts';
-import type { PaymentMethod } from '../../order/schema.ts';
+import type { PaymentMethod } from '../../order/index.ts';
 
 /** Everything the order service uses; `orderServices()` builds it from the web app's context. */
 export interface OrderServiceContext {
