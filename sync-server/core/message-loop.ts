@@ -6,8 +6,6 @@ import { applyAwarenessUpdate, encodeAwarenessUpdate } from 'y-protocols/awarene
 import * as Y from 'yjs';
 import { CloseCode } from './close-codes.ts';
 import type { Connection } from './connection.ts';
-import type { ExtensionChain } from './extension-chain.ts';
-import type { CoreMetrics } from './metrics.ts';
 import {
 	decodeAwarenessUpdate,
 	decodeClientMessage,
@@ -17,7 +15,7 @@ import {
 	ProtocolError,
 	type AwarenessEntry
 } from './protocol.ts';
-import type { Logger, Principal, SyncLimits } from './types.ts';
+import type { CoreParts, Principal } from './types.ts';
 
 /** A sanity bound on one awareness message (stock clients relay the whole room's presence). */
 const MAX_AWARENESS_ENTRIES = 10_000;
@@ -30,14 +28,7 @@ function toBytes(data: RawData): Uint8Array {
 }
 
 export class MessageLoop<P extends Principal> {
-	constructor(
-		private readonly options: {
-			hooks: ExtensionChain<P>;
-			limits: SyncLimits;
-			log: Logger;
-			metrics: CoreMetrics;
-		}
-	) {}
+	constructor(private readonly options: CoreParts<P>) {}
 
 	onMessage(conn: Connection<P>, data: RawData, isBinary: boolean): void {
 		conn.alive = true;

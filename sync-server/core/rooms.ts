@@ -5,12 +5,10 @@ import { encodeAwarenessUpdate } from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import { Connection } from './connection.ts';
 import { SyncDocument, type StoreSettled } from './document.ts';
-import type { ExtensionChain } from './extension-chain.ts';
-import type { CoreMetrics } from './metrics.ts';
 import { encodeAwarenessMessage, encodeSyncUpdate } from './protocol.ts';
 import { Refusal } from './refusal.ts';
 import { Semaphore } from './semaphore.ts';
-import type { Logger, Principal, SyncLimits } from './types.ts';
+import type { CoreParts, Principal } from './types.ts';
 
 /** Transaction origin of the state applied at load (it is already stored, so it is not stored again). */
 export const LOAD_ORIGIN = Symbol('load');
@@ -38,14 +36,7 @@ export class Rooms<P extends Principal> {
 	/** Set when the server stops: documents are then released by `closeAll`, not by idle timers. */
 	private closing = false;
 
-	constructor(
-		private readonly options: {
-			hooks: ExtensionChain<P>;
-			limits: SyncLimits;
-			log: Logger;
-			metrics: CoreMetrics;
-		}
-	) {
+	constructor(private readonly options: CoreParts<P>) {
 		this.loadGate = new Semaphore(options.limits.loadConcurrency);
 		this.clientUpdates = options.metrics.updates.labels({ origin: 'client' });
 		this.serverUpdates = options.metrics.updates.labels({ origin: 'server' });

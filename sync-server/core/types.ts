@@ -1,5 +1,7 @@
 // The core's vocabulary: who a socket belongs to, what a verdict on an update says, the limits
 // and what it logs through.
+import type { ExtensionChain } from './extension-chain.ts';
+import type { CoreMetrics } from './metrics.ts';
 
 /** What the core logs through (pino's shape; the application passes its logger). */
 export interface Logger {
@@ -69,4 +71,12 @@ export interface SyncLimits {
 	 * stored, at the price of a database write in every fan-out. See docs/sync-server.md.
 	 */
 	relay: 'durable' | 'accepted';
+}
+
+/** What the core's parts (the rooms, the message loop) are made with. */
+export interface CoreParts<P extends Principal> {
+	hooks: ExtensionChain<P>;
+	limits: SyncLimits;
+	log: Logger;
+	metrics: CoreMetrics;
 }

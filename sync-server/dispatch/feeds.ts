@@ -8,6 +8,7 @@ import type { SyncExtension } from '../core/extension.ts';
 import type { SyncServer } from '../core/server.ts';
 import { OrderProjection } from './order-projection.ts';
 import { PartnerBoard } from './partner-board.ts';
+import { matchPath } from './http-json.ts';
 import { createPartnerRoute, PARTNER_PATH } from './partner-route.ts';
 import type { DispatchPrincipal } from './principal.ts';
 
@@ -56,10 +57,9 @@ export function feeds(options: {
 		// (before the document is flushed: it writes what the feeds still owe from it)
 		beforeUnload: (document) => projection.unloading(document),
 		async handleHttp(request, response) {
-			const path = new URL(request.url ?? '/', 'http://localhost').pathname;
-			const partner = PARTNER_PATH.exec(path);
-			if (partner === null) return false;
-			await partnerRoute(request, response, partner[1]!);
+			const partnerId = matchPath(request, PARTNER_PATH);
+			if (partnerId === null) return false;
+			await partnerRoute(request, response, partnerId);
 			return true;
 		},
 		start() {

@@ -55,3 +55,9 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
 		throw new HttpError(400, 'invalid_json', 'body is not valid JSON');
 	}
 }
+
+/** The first capture of `pattern` in the request's path, or null when the path does not match. */
+export function matchPath(request: IncomingMessage, pattern: RegExp): string | null {
+	const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+	return pattern.exec(path)?.[1] ?? null;
+}

@@ -2,11 +2,10 @@
 // availability toggle); the board re-reads it. Authenticated with SYNC_SECRET like the service
 // channel; never reachable with a user session.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ID_PATTERN } from '../../src/lib/order/index.ts';
 import type { Logger } from '../../src/lib/shared/log.ts';
 import { HttpError, sendError, sendJson } from './http-json.ts';
 import type { PartnerBoard } from './partner-board.ts';
-import { bearerMatches } from './service-auth.ts';
+import { authorizeInternalRequest } from './service-auth.ts';
 
 export const PARTNER_PATH = /^\/internal\/partners\/([^/]+)$/;
 
@@ -18,19 +17,7 @@ export function createPartnerRoute(options: { board: PartnerBoard; secret: strin
 	): Promise<void> {
 		req.resume(); // the body carries nothing
 		try {
-			if (req.method !== 'POST') throw new HttpError(405, 'method_not_allowed', 'use POST');
-			if (!bearerMatches(req.headers.authorization, options.secret)) {
-				throw new HttpError(401, 'unauthorized', 'a valid service token is required');
-			}
-			let partnerId: string;
-			try {
-				partnerId = decodeURIComponent(rawPartnerId);
-			} catch {
-				throw new HttpError(400, 'invalid', 'bad partner id', 'partnerId');
-			}
-			if (!ID_PATTERN.test(partnerId)) {
-				throw new HttpError(400, 'invalid', 'bad partner id', 'partnerId');
-			}
+			const partnerId = authorizeInternalRequest(req, options.secret, rawPartnerId, 'partnerId');
 			await options.board.refreshPartner(partnerId);
 			sendJson(res, 200, { ok: true });
 		} catch (error) {

@@ -20,15 +20,14 @@ import {
 	readOrder,
 	writeAssignment,
 	writeMeta,
-	ID_PATTERN,
 	type OrderStatus
 } from '../../src/lib/order/index.ts';
 import type { Logger } from '../../src/lib/shared/log.ts';
 import type { SyncExtension } from '../core/extension.ts';
 import type { SyncServer } from '../core/server.ts';
-import { HttpError, readJsonBody, sendError, sendJson } from './http-json.ts';
+import { HttpError, matchPath, readJsonBody, sendError, sendJson } from './http-json.ts';
 import type { DispatchPrincipal } from './principal.ts';
-import { bearerMatches } from './service-auth.ts';
+import { authorizeInternalRequest } from './service-auth.ts';
 import type { WritePolicy } from './write-policy.ts';
 
 /** Transaction origin of server-authored writes. */
@@ -162,17 +161,7 @@ export function serviceChannel(options: {
 		rawOrderId: string
 	): Promise<void> {
 		try {
-			if (req.method !== 'POST') throw new HttpError(405, 'method_not_allowed', 'use POST');
-			if (!bearerMatches(req.headers.authorization, options.secret)) {
-				throw new HttpError(401, 'unauthorized', 'a valid service token is required');
-			}
-			let orderId: string;
-			try {
-				orderId = decodeURIComponent(rawOrderId);
-			} catch {
-				throw new HttpError(400, 'invalid', 'bad order id', 'orderId');
-			}
-			if (!ID_PATTERN.test(orderId)) throw new HttpError(400, 'invalid', 'bad order id', 'orderId');
+			const orderId = authorizeInternalRequest(req, options.secret, rawOrderId, 'orderId');
 			const body = await readJsonBody(req, MAX_BODY_BYTES);
 			const parsed = serviceOpSchema.safeParse(body);
 			if (!parsed.success) {
@@ -195,10 +184,9 @@ export function serviceChannel(options: {
 	return {
 		name: 'service-channel',
 		async handleHttp(request, response) {
-			const path = new URL(request.url ?? '/', 'http://localhost').pathname;
-			const match = SERVICE_PATH.exec(path);
-			if (match === null) return false;
-			await handle(request, response, match[1]!);
+			const orderId = matchPath(request, SERVICE_PATH);
+			if (orderId === null) return false;
+			await handle(request, response, orderId);
 			return true;
 		}
 	};
