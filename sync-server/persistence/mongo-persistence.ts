@@ -11,13 +11,14 @@
 // state holds every row written for it, since every update is applied before it is stored, so
 // the snapshot needs no reads at all. Only documents not loaded are merged from their rows.
 import { Binary, type Db } from 'mongodb';
-import { Counter, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import * as Y from 'yjs';
 import type { Collections, DocLogRowDoc, DocSnapshotDoc } from '../../src/lib/shared/db.ts';
 import { deferred, type Deferred } from '../../src/lib/shared/deferred.ts';
 import { batchedFindById, type FindById } from '../../src/lib/shared/find-by-id.ts';
 import type { Logger } from '../../src/lib/shared/log.ts';
 import { LogGenerations, rowId, type Generation } from './log-generations.ts';
+import { createPersistenceMetrics, type PersistenceMetrics } from './persistence-metrics.ts';
 import type { RelayJournal } from './relay-journal.ts';
 import { backoffDelay, sleep } from './retry.ts';
 
@@ -128,7 +129,7 @@ export class MongoPersistence {
 	private winding = false;
 	private readonly generationRows: number;
 	private readonly generationAgeMs: number;
-	private readonly metrics;
+	private readonly metrics: PersistenceMetrics;
 
 	constructor(
 		database: { db: Db; collections: Collections },
@@ -150,49 +151,7 @@ export class MongoPersistence {
 			Math.min(this.generationAgeMs, 10_000)
 		);
 		this.rotationTimer.unref();
-		const registers = [options.registry];
-		this.metrics = {
-			logWrites: new Counter({
-				name: 'sync_log_entries_written_total',
-				help: 'Update log entries written (one per document per flush)',
-				registers
-			}),
-			flushes: new Counter({
-				name: 'sync_flushes_total',
-				help: 'Writes of the update log (each one insertMany for every document with pending updates)',
-				registers
-			}),
-			storeFailures: new Counter({
-				name: 'sync_store_failures_total',
-				help: 'Failed attempts to write a document update (retried with backoff)',
-				registers
-			}),
-			dropped: new Counter({
-				name: 'sync_store_dropped_updates_total',
-				help: 'Updates given up on after repeated store failures (clients still hold them)',
-				registers
-			}),
-			compactions: new Counter({
-				name: 'sync_compactions_total',
-				help: 'Completed compactions of a document log into its snapshot',
-				registers
-			}),
-			compactionsFromMemory: new Counter({
-				name: 'sync_compactions_from_memory_total',
-				help: 'Compactions written from the loaded document, without reading its log',
-				registers
-			}),
-			compactionFailures: new Counter({
-				name: 'sync_compaction_failures_total',
-				help: 'Compactions that failed (the log is kept; retried later)',
-				registers
-			}),
-			generationsDropped: new Counter({
-				name: 'sync_log_generations_dropped_total',
-				help: 'Update log generations dropped after everything in them was compacted',
-				registers
-			})
-		};
+		this.metrics = createPersistenceMetrics(options.registry);
 	}
 
 	/** Lets compaction take a loaded document's state from memory (see the header). */
