@@ -211,23 +211,14 @@ export class MongoPersistence {
 	}
 
 	/**
-	 * Stores what the journal holds from an earlier process (updates it had accepted, and maybe
-	 * relayed, but not stored), then deletes it. Call after `open()`, before serving documents.
+	 * Stores what the journal holds from an earlier process, then deletes it. Call after
+	 * `open()`, before serving documents.
 	 */
 	async replayJournal(): Promise<void> {
-		const journal = this.options.journal;
-		if (!journal) return;
-		const { records, damaged, segments } = journal.leftovers();
-		if (segments === 0) return;
-		if (damaged > 0) {
-			this.options.log.warn(
-				{ damaged },
-				'journal: a segment ends in a torn frame (crash mid-write)'
-			);
-		}
-		await Promise.all(records.map((record) => this.queue(record.name, record.update).promise));
-		journal.replayed();
-		this.options.log.info({ updates: records.length, segments }, 'journal replayed into the log');
+		await this.options.journal?.replay(
+			(name, update) => this.queue(name, update).promise,
+			this.options.log
+		);
 	}
 
 	/**

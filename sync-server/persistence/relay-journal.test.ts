@@ -10,6 +10,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/lib/shared/log.ts';
 import { encodeFrame, readSegment, RelayJournal } from './relay-journal.ts';
 
 let dir: string;
@@ -45,6 +46,35 @@ describe('RelayJournal', () => {
 		second.replayed();
 		expect(files()).toEqual([]);
 		expect(new RelayJournal({ dir }).leftovers().records).toEqual([]);
+	});
+
+	it('replays what an earlier process left into the store, and deletes it only once all is stored', async () => {
+		const log = createLogger('relay-journal-test', 'silent');
+		const dead = new RelayJournal({ dir });
+		dead.append('order/a', bytes(1));
+		dead.append('order/b', bytes(2));
+		const failing = new RelayJournal({ dir });
+		const tried: string[] = [];
+		await expect(
+			failing.replay(async (name) => {
+				tried.push(name);
+				if (name === 'order/b') throw new Error('database down');
+			}, log)
+		).rejects.toThrow('database down');
+		expect(files()).toHaveLength(1); // kept for the next start
+
+		const next = new RelayJournal({ dir });
+		const stored: { name: string; update: Uint8Array }[] = [];
+		await next.replay(async (name, update) => {
+			expect(files()).toHaveLength(1);
+			stored.push({ name, update });
+		}, log);
+		expect(stored).toEqual([
+			{ name: 'order/a', update: bytes(1) },
+			{ name: 'order/b', update: bytes(2) }
+		]);
+		expect(files()).toEqual([]);
+		await next.replay(async () => expect.unreachable(), log); // nothing left
 	});
 
 	it('ends a replay at a torn or damaged frame and keeps what came before it', () => {

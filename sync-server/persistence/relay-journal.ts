@@ -26,6 +26,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { Db } from 'mongodb';
+import type { Logger } from '../../src/lib/shared/log.ts';
 
 const SEGMENT = /^journal-(\d+)\.log$/;
 const HEADER_BYTES = 8;
@@ -147,6 +148,24 @@ export class RelayJournal {
 	/** The leftovers are stored in MongoDB now: their segments go. */
 	replayed(): void {
 		for (const path of this.found.splice(0)) rmSync(path, { force: true });
+	}
+
+	/**
+	 * Stores what an earlier process left (updates it had accepted, and maybe relayed, but not
+	 * stored) through `store`, then deletes it. A failed store rejects and keeps it all.
+	 */
+	async replay(
+		store: (name: string, update: Uint8Array) => Promise<void>,
+		log: Logger
+	): Promise<void> {
+		const { records, damaged, segments } = this.leftovers();
+		if (segments === 0) return;
+		if (damaged > 0) {
+			log.warn({ damaged }, 'journal: a segment ends in a torn frame (crash mid-write)');
+		}
+		await Promise.all(records.map((record) => store(record.name, record.update)));
+		this.replayed();
+		log.info({ updates: records.length, segments }, 'journal replayed into the log');
 	}
 
 	/**
