@@ -4,7 +4,13 @@
 // every query, update and delete reads its whole collection, while inserts and drops do not grow
 // with the data (docs/performance.md). This bookkeeping is in memory: one sync-server process
 // owns a database's Yjs storage.
+//
+// The current generation is closed when it holds `rows` rows, is `ageMs` old, or one document
+// has `docRows` rows in it: a busy document is compacted with its whole generation, since
+// closing it early costs one read of the generation where compacting the document alone reads
+// row by row. Closing happens only between writes of the log.
 import type { Collection, Db } from 'mongodb';
+import type { Counter } from 'prom-client';
 import {
 	LOG_GENERATION_PREFIX,
 	logGeneration,
@@ -12,6 +18,13 @@ import {
 } from '../../src/lib/shared/db.ts';
 
 export const rowId = (doc: string, seq: number) => `${doc}#${seq}`;
+
+/** A row the bookkeeping expects is not in the database (or was merged and dropped meanwhile). */
+export class MissingRowError extends Error {
+	constructor(id: string) {
+		super(`log row ${id} is missing`);
+	}
+}
 
 async function generationNumbers(db: Db): Promise<number[]> {
 	const names = await db.listCollections({}, { nameOnly: true }).toArray();
@@ -43,11 +56,27 @@ export interface Generation {
 	readonly openedAt: number;
 }
 
+export interface GenerationLimits {
+	/** Rows after which the current generation is closed. */
+	rows: number;
+	/** Age after which a generation with rows is closed. */
+	ageMs: number;
+	/** Rows of one document in the current generation that close it. */
+	docRows: number;
+}
+
 export class LogGenerations {
 	/** Oldest first; the last one is the generation being written. */
 	private readonly list: Generation[] = [];
+	/** A document has `docRows` rows in the current generation: close it at the next chance. */
+	private closeRequested = false;
 
-	constructor(private readonly db: Db) {}
+	constructor(
+		private readonly db: Db,
+		private readonly limits: GenerationLimits,
+		/** Counts the generations dropped. */
+		private readonly dropped: Counter
+	) {}
 
 	/**
 	 * Reads what earlier runs left (one pass over each generation) and opens a new generation for
@@ -82,13 +111,31 @@ export class LogGenerations {
 		return closed;
 	}
 
-	/** A row was written (to the current generation unless said); returns how many it has of that document. */
-	written(doc: string, seq: number, generation: Generation = this.current): number {
+	/** Whether a document asked for the current generation to be closed. */
+	get closeWanted(): boolean {
+		return this.closeRequested;
+	}
+
+	/** Closes the current generation if it is due; returns the closed one, or null. */
+	closeIfDue(now: number): Generation | null {
+		const current = this.current;
+		if (current.rows === 0) return null;
+		const due =
+			this.closeRequested ||
+			current.rows >= this.limits.rows ||
+			now - current.openedAt >= this.limits.ageMs;
+		if (!due) return null;
+		this.closeRequested = false;
+		return this.rotate();
+	}
+
+	/** A row was written (to the current generation unless said). */
+	written(doc: string, seq: number, generation: Generation = this.current): void {
 		generation.rows++;
 		generation.unmerged.set(doc, Math.max(generation.unmerged.get(doc) ?? 0, seq));
 		const rows = (generation.rowsOf.get(doc) ?? 0) + 1;
 		generation.rowsOf.set(doc, rows);
-		return rows;
+		if (rows >= this.limits.docRows) this.closeRequested = true;
 	}
 
 	/** The highest sequence number of a document in any generation (0 if none). */
@@ -115,6 +162,24 @@ export class LogGenerations {
 		return found;
 	}
 
+	/** The log rows `(after, upTo]` of a document, in order. A missing row is damage: it throws. */
+	async readRows(doc: string, after: number, upTo: number): Promise<DocLogRowDoc[]> {
+		let places;
+		try {
+			places = this.locate(doc, after, upTo);
+		} catch {
+			// merged into a snapshot since `upTo` was taken: the caller reads the snapshot again
+			throw new MissingRowError(rowId(doc, after + 1));
+		}
+		return Promise.all(
+			places.map(async ({ generation, seq }) => {
+				const row = await generation.collection.findOne({ _id: rowId(doc, seq) });
+				if (!row) throw new MissingRowError(rowId(doc, seq));
+				return row;
+			})
+		);
+	}
+
 	/** Everything of `doc` up to `upTo` is in its snapshot. */
 	merged(doc: string, upTo: number): void {
 		for (const generation of this.list) {
@@ -123,18 +188,21 @@ export class LogGenerations {
 		}
 	}
 
-	/** Closed generations with nothing left to merge: ready to be dropped. */
-	drained(): Generation[] {
-		return this.list.slice(0, -1).filter((g) => g.unmerged.size === 0);
+	/** Drops the closed generations with nothing left to merge. */
+	async dropDrained(): Promise<void> {
+		for (const generation of this.list.slice(0, -1).filter((g) => g.unmerged.size === 0)) {
+			await generation.collection.drop().catch((error: unknown) => {
+				// already gone (never written, or dropped by an earlier attempt) is fine
+				if ((error as { codeName?: string }).codeName !== 'NamespaceNotFound') throw error;
+			});
+			const index = this.list.indexOf(generation);
+			if (index >= 0 && index < this.list.length - 1) this.list.splice(index, 1);
+			this.dropped.inc();
+		}
 	}
 
 	has(generation: Generation): boolean {
 		return this.list.includes(generation);
-	}
-
-	remove(generation: Generation): void {
-		const index = this.list.indexOf(generation);
-		if (index >= 0 && index < this.list.length - 1) this.list.splice(index, 1);
 	}
 
 	private make(number: number): Generation {

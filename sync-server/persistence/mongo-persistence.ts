@@ -17,7 +17,7 @@ import type { Collections, DocLogRowDoc, DocSnapshotDoc } from '../../src/lib/sh
 import { deferred, type Deferred } from '../../src/lib/shared/deferred.ts';
 import { batchedFindById, type FindById } from '../../src/lib/shared/find-by-id.ts';
 import type { Logger } from '../../src/lib/shared/log.ts';
-import { LogGenerations, rowId, type Generation } from './log-generations.ts';
+import { LogGenerations, MissingRowError, rowId, type Generation } from './log-generations.ts';
 import { createPersistenceMetrics, type PersistenceMetrics } from './persistence-metrics.ts';
 import type { RelayJournal } from './relay-journal.ts';
 import { backoffDelay, sleep } from './retry.ts';
@@ -91,12 +91,6 @@ interface DocLog {
 
 const bytesOf = (binary: Binary) => new Uint8Array(binary.value());
 
-class MissingRowError extends Error {
-	constructor(id: string) {
-		super(`log row ${id} is missing`);
-	}
-}
-
 /** The state of a document the server has loaded now (every update applied), or null. */
 export type LiveState = (name: string) => Uint8Array | null;
 
@@ -122,13 +116,9 @@ export class MongoPersistence {
 	/** Everything that writes snapshots runs here, one at a time: it is background work. */
 	private compactionChain: Promise<void> = Promise.resolve();
 	private readonly compactionQueued = new Set<string>();
-	/** A document has compactThreshold rows in the current generation: close it at the next flush. */
-	private rotationRequested = false;
 	private closed = false;
 	/** Shutting down: background compaction stops; what it did not do, the next start does. */
 	private winding = false;
-	private readonly generationRows: number;
-	private readonly generationAgeMs: number;
 	private readonly metrics: PersistenceMetrics;
 
 	constructor(
@@ -137,9 +127,17 @@ export class MongoPersistence {
 	) {
 		this.collections = database.collections;
 		this.readSnapshot = batchedFindById(database.collections.docSnapshots);
-		this.generations = new LogGenerations(database.db);
-		this.generationRows = options.generationRows ?? 2000;
-		this.generationAgeMs = options.generationAgeMs ?? 60_000;
+		this.metrics = createPersistenceMetrics(options.registry);
+		const generationAgeMs = options.generationAgeMs ?? 60_000;
+		this.generations = new LogGenerations(
+			database.db,
+			{
+				rows: options.generationRows ?? 2000,
+				ageMs: generationAgeMs,
+				docRows: options.compactThreshold
+			},
+			this.metrics.generationsDropped
+		);
 		this.rotationTimer = setInterval(
 			() => {
 				if (!this.opened || this.closed) return;
@@ -148,10 +146,9 @@ export class MongoPersistence {
 					this.rotateIfDue(Date.now());
 				}).catch(() => undefined);
 			},
-			Math.min(this.generationAgeMs, 10_000)
+			Math.min(generationAgeMs, 10_000)
 		);
 		this.rotationTimer.unref();
-		this.metrics = createPersistenceMetrics(options.registry);
 	}
 
 	/** Lets compaction take a loaded document's state from memory (see the header). */
@@ -192,7 +189,7 @@ export class MongoPersistence {
 		const snapshot = await this.readSnapshot(name);
 		const mergedSeq = snapshot?.mergedSeq ?? 0;
 		const lastSeq = Math.max(mergedSeq, logged);
-		const rows = await this.readRows(name, mergedSeq, lastSeq);
+		const rows = await this.generations.readRows(name, mergedSeq, lastSeq);
 		const existing = this.logs.get(name);
 		if (existing) {
 			existing.lastSeq = Math.max(existing.lastSeq, lastSeq);
@@ -307,26 +304,6 @@ export class MongoPersistence {
 		await this.compactionChain;
 	}
 
-	// ---- reading -------------------------------------------------------------------------------
-
-	/** The log rows `(after, upTo]` of a document, in order. A missing row is damage: it throws. */
-	private async readRows(name: string, after: number, upTo: number): Promise<DocLogRowDoc[]> {
-		let places;
-		try {
-			places = this.generations.locate(name, after, upTo);
-		} catch {
-			// merged into a snapshot since `upTo` was taken: the caller reads the snapshot again
-			throw new MissingRowError(rowId(name, after + 1));
-		}
-		return Promise.all(
-			places.map(async ({ generation, seq }) => {
-				const row = await generation.collection.findOne({ _id: rowId(name, seq) });
-				if (!row) throw new MissingRowError(rowId(name, seq));
-				return row;
-			})
-		);
-	}
-
 	// ---- flushing ------------------------------------------------------------------------------
 
 	private newLog(name: string, seq: Pick<DocLog, 'lastSeq' | 'mergedSeq' | 'seqKnown'>): DocLog {
@@ -434,18 +411,15 @@ export class MongoPersistence {
 			log.failures++;
 			log.retryAt = Date.now() + backoffDelay(log.failures, 100, 5_000);
 		});
-		if (this.rotationRequested) this.rotateIfDue(Date.now());
+		if (this.generations.closeWanted) this.rotateIfDue(Date.now());
 	}
 
 	private written(log: DocLog, seq: number, generation?: Generation): void {
 		log.lastSeq = seq;
 		log.failures = 0;
 		log.retryAt = 0;
-		const rowsHere = this.generations.written(log.name, seq, generation);
+		this.generations.written(log.name, seq, generation);
 		this.metrics.logWrites.inc();
-		// A busy document is compacted with its whole generation: closing the generation early
-		// costs one read of it, where compacting the document alone reads row by row.
-		if (rowsHere >= this.options.compactThreshold) this.rotationRequested = true;
 	}
 
 	/**
@@ -486,15 +460,8 @@ export class MongoPersistence {
 
 	private rotateIfDue(now: number): void {
 		if (this.closed) return;
-		const current = this.generations.current;
-		if (current.rows === 0) return;
-		const due =
-			this.rotationRequested ||
-			current.rows >= this.generationRows ||
-			now - current.openedAt >= this.generationAgeMs;
-		if (!due) return;
-		this.rotationRequested = false;
-		this.queueRetirement(this.generations.rotate());
+		const closed = this.generations.closeIfDue(now);
+		if (closed) this.queueRetirement(closed);
 	}
 
 	/**
@@ -574,18 +541,18 @@ export class MongoPersistence {
 	private async compactOnce(name: string): Promise<void> {
 		const log = this.logs.get(name);
 		if (log && log.lastSeq > log.mergedSeq && (await this.compactFromMemory(name, 0))) {
-			await this.dropDrained();
+			await this.generations.dropDrained();
 			return;
 		}
 		const upTo = log?.lastSeq ?? this.generations.lastSeq(name);
 		const snapshot = await this.collections.docSnapshots.findOne({ _id: name });
 		const mergedSeq = snapshot?.mergedSeq ?? 0;
 		if (upTo > mergedSeq) {
-			const rows = await this.readRows(name, mergedSeq, upTo);
+			const rows = await this.generations.readRows(name, mergedSeq, upTo);
 			await this.writeSnapshot(name, snapshot, rows, upTo);
 		}
 		this.markMerged(name, Math.max(upTo, mergedSeq));
-		await this.dropDrained();
+		await this.generations.dropDrained();
 	}
 
 	/** 1. the new snapshot; the rows it merged stay until their generation is dropped (2.) */
@@ -671,7 +638,7 @@ export class MongoPersistence {
 						this.markMerged(name, Math.max(upTo, mergedSeq));
 					}
 				}
-				await this.dropDrained();
+				await this.generations.dropDrained();
 			},
 			{ generation: generation.number }
 		).then(() => {
@@ -680,16 +647,5 @@ export class MongoPersistence {
 				setTimeout(() => this.queueRetirement(generation), 30_000).unref();
 			}
 		});
-	}
-
-	private async dropDrained(): Promise<void> {
-		for (const generation of this.generations.drained()) {
-			await generation.collection.drop().catch((error: unknown) => {
-				// already gone (never written, or dropped by an earlier attempt) is fine
-				if ((error as { codeName?: string }).codeName !== 'NamespaceNotFound') throw error;
-			});
-			this.generations.remove(generation);
-			this.metrics.generationsDropped.inc();
-		}
 	}
 }
