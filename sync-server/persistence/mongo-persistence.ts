@@ -14,9 +14,9 @@ import { Binary, type Db } from 'mongodb';
 import type { Registry } from 'prom-client';
 import * as Y from 'yjs';
 import type { Collections, DocLogRowDoc, DocSnapshotDoc } from '../../src/lib/shared/db.ts';
-import { deferred, type Deferred } from '../../src/lib/shared/deferred.ts';
 import { batchedFindById, type FindById } from '../../src/lib/shared/find-by-id.ts';
 import type { Logger } from '../../src/lib/shared/log.ts';
+import { DocLogs, settleStored, type DocLog, type Waiter } from './doc-logs.ts';
 import { LogGenerations, MissingRowError, rowId, type Generation } from './log-generations.ts';
 import { createPersistenceMetrics, type PersistenceMetrics } from './persistence-metrics.ts';
 import type { RelayJournal } from './relay-journal.ts';
@@ -59,43 +59,13 @@ export interface PersistenceOptions {
 	registry: Registry;
 }
 
-/**
- * The updates of a document queued since its last write was taken share one promise, settled
- * when the group commit that writes them does: one promise per document and write, not per
- * update. A write that fails puts its updates and this back in front of what came meanwhile.
- */
-interface Waiter extends Deferred<void> {
-	/** Called once these updates are stored (each frees its record in the journal). */
-	stored: Array<() => void>;
-}
-
-function newWaiter(): Waiter {
-	return { ...deferred(), stored: [] };
-}
-
-interface DocLog {
-	name: string;
-	/** Highest sequence number known to be in the database (log or snapshot). */
-	lastSeq: number;
-	/** Sequence numbers up to this are merged into the snapshot. */
-	mergedSeq: number;
-	/** False until the position has been read from the database. */
-	seqKnown: boolean;
-	/** A write whose outcome is unknown (it failed after being sent): checked before the next. */
-	unverified: { generation: Generation; seq: number } | null;
-	pending: Uint8Array[];
-	waiters: Waiter[];
-	failures: number;
-	retryAt: number;
-}
-
 const bytesOf = (binary: Binary) => new Uint8Array(binary.value());
 
 /** The state of a document the server has loaded now (every update applied), or null. */
 export type LiveState = (name: string) => Uint8Array | null;
 
 export class MongoPersistence {
-	private readonly logs = new Map<string, DocLog>();
+	private readonly logs = new DocLogs();
 	private liveState: LiveState | null = null;
 	private readonly generations: LogGenerations;
 	private readonly collections: Collections;
@@ -190,14 +160,7 @@ export class MongoPersistence {
 		const mergedSeq = snapshot?.mergedSeq ?? 0;
 		const lastSeq = Math.max(mergedSeq, logged);
 		const rows = await this.generations.readRows(name, mergedSeq, lastSeq);
-		const existing = this.logs.get(name);
-		if (existing) {
-			existing.lastSeq = Math.max(existing.lastSeq, lastSeq);
-			existing.mergedSeq = mergedSeq;
-			existing.seqKnown = true;
-		} else {
-			this.logs.set(name, this.newLog(name, { lastSeq, mergedSeq, seqKnown: true }));
-		}
+		this.logs.loaded(name, lastSeq, mergedSeq);
 		if (rows.length >= this.options.compactThreshold) this.scheduleCompaction(name);
 		const parts = [
 			...(snapshot ? [bytesOf(snapshot.update)] : []),
@@ -233,14 +196,7 @@ export class MongoPersistence {
 	}
 
 	private queue(name: string, update: Uint8Array): Waiter {
-		let log = this.logs.get(name);
-		if (!log) {
-			log = this.newLog(name, { lastSeq: 0, mergedSeq: 0, seqKnown: false });
-			this.logs.set(name, log);
-		}
-		log.pending.push(update);
-		let waiter = log.waiters.at(-1);
-		if (waiter === undefined) log.waiters.push((waiter = newWaiter()));
+		const waiter = this.logs.queue(name, update);
 		this.scheduleFlush(this.options.persistDelayMs);
 		return waiter;
 	}
@@ -265,7 +221,7 @@ export class MongoPersistence {
 				await this.compactNow(name);
 			}
 		} finally {
-			if (log.pending.length === 0 && this.logs.get(name) === log) this.logs.delete(name);
+			this.logs.forget(log);
 		}
 	}
 
@@ -306,10 +262,6 @@ export class MongoPersistence {
 
 	// ---- flushing ------------------------------------------------------------------------------
 
-	private newLog(name: string, seq: Pick<DocLog, 'lastSeq' | 'mergedSeq' | 'seqKnown'>): DocLog {
-		return { name, ...seq, unverified: null, pending: [], waiters: [], failures: 0, retryAt: 0 };
-	}
-
 	private scheduleFlush(delayMs: number): void {
 		if (this.flushTimer || this.flushing || this.closed) return;
 		const interval = this.urgent ? 0 : (this.options.minFlushIntervalMs ?? 0);
@@ -327,10 +279,7 @@ export class MongoPersistence {
 	}
 
 	private rescheduleIfPending(): void {
-		let soonest = Infinity;
-		for (const log of this.logs.values()) {
-			if (log.pending.length > 0) soonest = Math.min(soonest, log.retryAt);
-		}
+		const soonest = this.logs.nextDue();
 		if (soonest === Infinity) return;
 		const batching = this.urgent ? 0 : this.options.persistDelayMs;
 		this.scheduleFlush(Math.max(batching, soonest - Date.now()));
@@ -359,14 +308,7 @@ export class MongoPersistence {
 		if (unsettled.length > 0) await Promise.all(unsettled.map((log) => this.settlePosition(log)));
 		this.rotateIfDue(now);
 		const generation = this.generations.current; // rotation happens only in the flush chain
-		const batch = due
-			.filter((log) => log.seqKnown && !log.unverified)
-			.map((log) => {
-				const updates = log.pending.splice(0);
-				const waiters = log.waiters.splice(0);
-				const update = updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates);
-				return { log, update, waiters, seq: log.lastSeq + 1 };
-			});
+		const batch = due.filter((log) => log.seqKnown && !log.unverified).map((log) => log.take());
 		if (batch.length === 0) return;
 		const at = new Date();
 		const rows: DocLogRowDoc[] = batch.map(({ log, update, seq }) => ({
@@ -394,30 +336,23 @@ export class MongoPersistence {
 				)
 			);
 		}
-		batch.forEach(({ log, update, waiters, seq }, i) => {
+		batch.forEach((taken, i) => {
+			const { log, seq } = taken;
 			if (landed[i] === true) {
 				this.written(log, seq);
-				for (const waiter of waiters) {
-					for (const stored of waiter.stored) stored();
-					waiter.resolve();
-				}
+				settleStored(taken.waiters);
 				return;
 			}
-			// put the updates back in front of anything that arrived meanwhile
-			log.pending.unshift(update);
-			log.waiters.unshift(...waiters);
+			log.putBack(taken);
 			if (landed[i] === null) log.unverified = { generation, seq };
 			this.metrics.storeFailures.inc();
-			log.failures++;
-			log.retryAt = Date.now() + backoffDelay(log.failures, 100, 5_000);
+			log.failed();
 		});
 		if (this.generations.closeWanted) this.rotateIfDue(Date.now());
 	}
 
 	private written(log: DocLog, seq: number, generation?: Generation): void {
-		log.lastSeq = seq;
-		log.failures = 0;
-		log.retryAt = 0;
+		log.written(seq);
 		this.generations.written(log.name, seq, generation);
 		this.metrics.logWrites.inc();
 	}
@@ -452,8 +387,7 @@ export class MongoPersistence {
 			}
 		} catch (error) {
 			this.metrics.storeFailures.inc();
-			log.failures++;
-			log.retryAt = Date.now() + backoffDelay(log.failures, 100, 5_000);
+			log.failed();
 			this.options.log.warn({ err: error, doc: log.name }, 'reading the log position failed');
 		}
 	}
@@ -480,8 +414,7 @@ export class MongoPersistence {
 					const error = new Error(`could not store ${log.pending.length} update(s) of ${log.name}`);
 					this.metrics.dropped.inc(log.pending.length);
 					this.options.log.error({ doc: log.name, updates: log.pending.length }, error.message);
-					log.pending.splice(0);
-					for (const w of log.waiters.splice(0)) w.reject(error);
+					log.giveUp(error);
 				}
 				return;
 			}
