@@ -17,6 +17,7 @@ import type { Collections, DocLogRowDoc, DocSnapshotDoc } from '../../src/lib/sh
 import { batchedFindById, type FindById } from '../../src/lib/shared/find-by-id.ts';
 import type { Logger } from '../../src/lib/shared/log.ts';
 import { DocLogs, settleStored, type DocLog, type Waiter } from './doc-logs.ts';
+import { FlushScheduler } from './flush-scheduler.ts';
 import { LogGenerations, MissingRowError, rowId, type Generation } from './log-generations.ts';
 import { createPersistenceMetrics, type PersistenceMetrics } from './persistence-metrics.ts';
 import type { RelayJournal } from './relay-journal.ts';
@@ -74,13 +75,7 @@ export class MongoPersistence {
 	private opened: Promise<void> | null = null;
 	/** Closes an old generation also when nothing is written (so its merged rows get dropped). */
 	private readonly rotationTimer: NodeJS.Timeout;
-	private flushTimer: NodeJS.Timeout | null = null;
-	/** A scheduled flush is running; what arrives meanwhile waits for the next one. */
-	private flushing = false;
-	/** When the last scheduled write started (performance.now()). */
-	private lastFlushStart = -Infinity;
-	/** Something asked for the next flush to start without the batching delay. */
-	private urgent = false;
+	private readonly scheduler: FlushScheduler;
 	/** Flushes run one at a time, so sequence numbers are assigned in order. */
 	private flushChain: Promise<void> = Promise.resolve();
 	/** Everything that writes snapshots runs here, one at a time: it is background work. */
@@ -108,6 +103,12 @@ export class MongoPersistence {
 			},
 			this.metrics.generationsDropped
 		);
+		this.scheduler = new FlushScheduler({
+			delayMs: options.persistDelayMs,
+			minIntervalMs: options.minFlushIntervalMs ?? 0,
+			flush: () => this.runFlush(false),
+			nextDue: () => this.logs.nextDue()
+		});
 		this.rotationTimer = setInterval(
 			() => {
 				if (!this.opened || this.closed) return;
@@ -197,18 +198,14 @@ export class MongoPersistence {
 
 	private queue(name: string, update: Uint8Array): Waiter {
 		const waiter = this.logs.queue(name, update);
-		this.scheduleFlush(this.options.persistDelayMs);
+		this.scheduler.queued();
 		return waiter;
 	}
 
 	/** Writes what is pending without the batching delay (server writes). */
 	flushSoon(): void {
 		if (this.closed) return;
-		this.urgent = true;
-		if (this.flushing) return; // the write in flight starts the next one when it settles
-		if (this.flushTimer) clearTimeout(this.flushTimer);
-		this.flushTimer = null;
-		this.scheduleFlush(0);
+		this.scheduler.soon();
 	}
 
 	/** Flushes one document (retrying), compacts it, and forgets it. Used when it is unloaded. */
@@ -238,10 +235,10 @@ export class MongoPersistence {
 	async close(): Promise<void> {
 		this.winding = true;
 		clearInterval(this.rotationTimer);
-		if (this.flushTimer) clearTimeout(this.flushTimer);
-		this.flushTimer = null;
+		this.scheduler.cancel();
 		await this.drain([...this.logs.values()]);
 		this.closed = true;
+		this.scheduler.stop();
 		this.options.journal?.close();
 		await this.compactionChain;
 	}
@@ -261,29 +258,6 @@ export class MongoPersistence {
 	}
 
 	// ---- flushing ------------------------------------------------------------------------------
-
-	private scheduleFlush(delayMs: number): void {
-		if (this.flushTimer || this.flushing || this.closed) return;
-		const interval = this.urgent ? 0 : (this.options.minFlushIntervalMs ?? 0);
-		const wait = Math.max(delayMs, this.lastFlushStart + interval - performance.now());
-		this.flushTimer = setTimeout(() => {
-			this.flushTimer = null;
-			this.lastFlushStart = performance.now();
-			this.flushing = true;
-			this.urgent = false;
-			void this.runFlush(false).finally(() => {
-				this.flushing = false;
-				this.rescheduleIfPending();
-			});
-		}, wait);
-	}
-
-	private rescheduleIfPending(): void {
-		const soonest = this.logs.nextDue();
-		if (soonest === Infinity) return;
-		const batching = this.urgent ? 0 : this.options.persistDelayMs;
-		this.scheduleFlush(Math.max(batching, soonest - Date.now()));
-	}
 
 	private runFlush(force: boolean, only?: Set<DocLog>): Promise<void> {
 		return this.onFlushChain(() => this.flushOnce(force, only));
