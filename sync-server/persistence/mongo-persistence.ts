@@ -16,12 +16,11 @@ import * as Y from 'yjs';
 import type { Collections, DocLogRowDoc, DocSnapshotDoc } from '../../src/lib/shared/db.ts';
 import { batchedFindById, type FindById } from '../../src/lib/shared/find-by-id.ts';
 import type { Logger } from '../../src/lib/shared/log.ts';
-import { DocLogs, settleStored, type DocLog, type Waiter } from './doc-logs.ts';
-import { FlushScheduler } from './flush-scheduler.ts';
-import { LogGenerations, MissingRowError, rowId, type Generation } from './log-generations.ts';
+import { DocLogs } from './doc-logs.ts';
+import { GroupCommit } from './group-commit.ts';
+import { LogGenerations, MissingRowError, type Generation } from './log-generations.ts';
 import { createPersistenceMetrics, type PersistenceMetrics } from './persistence-metrics.ts';
 import type { RelayJournal } from './relay-journal.ts';
-import { backoffDelay, sleep } from './retry.ts';
 
 export interface PersistenceOptions {
 	/**
@@ -75,13 +74,10 @@ export class MongoPersistence {
 	private opened: Promise<void> | null = null;
 	/** Closes an old generation also when nothing is written (so its merged rows get dropped). */
 	private readonly rotationTimer: NodeJS.Timeout;
-	private readonly scheduler: FlushScheduler;
-	/** Flushes run one at a time, so sequence numbers are assigned in order. */
-	private flushChain: Promise<void> = Promise.resolve();
+	private readonly commit: GroupCommit;
 	/** Everything that writes snapshots runs here, one at a time: it is background work. */
 	private compactionChain: Promise<void> = Promise.resolve();
 	private readonly compactionQueued = new Set<string>();
-	private closed = false;
 	/** Shutting down: background compaction stops; what it did not do, the next start does. */
 	private winding = false;
 	private readonly metrics: PersistenceMetrics;
@@ -103,19 +99,22 @@ export class MongoPersistence {
 			},
 			this.metrics.generationsDropped
 		);
-		this.scheduler = new FlushScheduler({
-			delayMs: options.persistDelayMs,
-			minIntervalMs: options.minFlushIntervalMs ?? 0,
-			flush: () => this.runFlush(false),
-			nextDue: () => this.logs.nextDue()
+		this.commit = new GroupCommit({
+			logs: this.logs,
+			generations: this.generations,
+			snapshots: database.collections.docSnapshots,
+			opened: () => this.open(),
+			retirement: { retire: (generation) => this.queueRetirement(generation) },
+			persistDelayMs: options.persistDelayMs,
+			minFlushIntervalMs: options.minFlushIntervalMs ?? 0,
+			maxFlushAttempts: options.maxFlushAttempts,
+			metrics: this.metrics,
+			log: options.log
 		});
 		this.rotationTimer = setInterval(
 			() => {
-				if (!this.opened || this.closed) return;
-				void this.onFlushChain(async () => {
-					await this.open();
-					this.rotateIfDue(Date.now());
-				}).catch(() => undefined);
+				if (!this.opened || this.commit.closed) return;
+				void this.commit.rotateIfDue().catch(() => undefined);
 			},
 			Math.min(generationAgeMs, 10_000)
 		);
@@ -177,7 +176,7 @@ export class MongoPersistence {
 	 */
 	async replayJournal(): Promise<void> {
 		await this.options.journal?.replay(
-			(name, update) => this.queue(name, update).promise,
+			(name, update) => this.commit.queue(name, update).promise,
 			this.options.log
 		);
 	}
@@ -187,25 +186,18 @@ export class MongoPersistence {
 	 * document queued before the same write get the same promise.
 	 */
 	store(name: string, update: Uint8Array): Promise<void> {
-		if (this.closed) return Promise.reject(new Error('persistence is closed'));
+		if (this.commit.closed) return Promise.reject(new Error('persistence is closed'));
 		// kept in the journal until it is durable; one that could not be stored stays there, for
 		// the next start to store
 		const stored = this.options.journal?.append(name, update);
-		const waiter = this.queue(name, update);
+		const waiter = this.commit.queue(name, update);
 		if (stored) waiter.stored.push(stored);
 		return waiter.promise;
 	}
 
-	private queue(name: string, update: Uint8Array): Waiter {
-		const waiter = this.logs.queue(name, update);
-		this.scheduler.queued();
-		return waiter;
-	}
-
 	/** Writes what is pending without the batching delay (server writes). */
 	flushSoon(): void {
-		if (this.closed) return;
-		this.scheduler.soon();
+		this.commit.flushSoon();
 	}
 
 	/** Flushes one document (retrying), compacts it, and forgets it. Used when it is unloaded. */
@@ -213,7 +205,7 @@ export class MongoPersistence {
 		const log = this.logs.get(name);
 		if (!log) return;
 		try {
-			await this.drain([log]);
+			await this.commit.drain([log]);
 			if (log.lastSeq > log.mergedSeq && log.pending.length === 0 && !this.winding) {
 				await this.compactNow(name);
 			}
@@ -235,10 +227,7 @@ export class MongoPersistence {
 	async close(): Promise<void> {
 		this.winding = true;
 		clearInterval(this.rotationTimer);
-		this.scheduler.cancel();
-		await this.drain([...this.logs.values()]);
-		this.closed = true;
-		this.scheduler.stop();
+		await this.commit.close();
 		this.options.journal?.close();
 		await this.compactionChain;
 	}
@@ -251,150 +240,8 @@ export class MongoPersistence {
 	/** Closes the current log generation and retires it (tests and tools). */
 	async rotateLog(): Promise<void> {
 		await this.open();
-		await this.onFlushChain(async () => {
-			if (this.generations.current.rows > 0) this.queueRetirement(this.generations.rotate());
-		});
+		await this.commit.closeGeneration();
 		await this.compactionChain;
-	}
-
-	// ---- flushing ------------------------------------------------------------------------------
-
-	private runFlush(force: boolean, only?: Set<DocLog>): Promise<void> {
-		return this.onFlushChain(() => this.flushOnce(force, only));
-	}
-
-	/** Runs after every write queued so far, before any queued later (the log's writer). */
-	private onFlushChain(task: () => Promise<void>): Promise<void> {
-		const run = this.flushChain.then(task);
-		this.flushChain = run.catch(() => undefined);
-		return run;
-	}
-
-	/** Appends every due document's pending updates as one row each, in one insertMany. */
-	private async flushOnce(force: boolean, only?: Set<DocLog>): Promise<void> {
-		await this.open();
-		const now = Date.now();
-		const due = [...this.logs.values()].filter(
-			(log) => log.pending.length > 0 && (force || log.retryAt <= now) && (!only || only.has(log))
-		);
-		if (due.length === 0) return;
-		const unsettled = due.filter((log) => !log.seqKnown || log.unverified);
-		if (unsettled.length > 0) await Promise.all(unsettled.map((log) => this.settlePosition(log)));
-		this.rotateIfDue(now);
-		const generation = this.generations.current; // rotation happens only in the flush chain
-		const batch = due.filter((log) => log.seqKnown && !log.unverified).map((log) => log.take());
-		if (batch.length === 0) return;
-		const at = new Date();
-		const rows: DocLogRowDoc[] = batch.map(({ log, update, seq }) => ({
-			_id: rowId(log.name, seq),
-			doc: log.name,
-			seq,
-			update: new Binary(update),
-			at
-		}));
-		this.metrics.flushes.inc();
-		let landed: (boolean | null)[];
-		try {
-			await generation.collection.insertMany(rows, { ordered: false });
-			landed = rows.map(() => true);
-		} catch (error) {
-			// Which rows of a failed insertMany landed is not reliable (FerretDB 1.24 stops at the
-			// first error), so each row is looked up; null where even that fails.
-			this.options.log.warn({ err: error, docs: batch.length }, 'storing updates failed');
-			landed = await Promise.all(
-				rows.map((row) =>
-					generation.collection
-						.findOne({ _id: row._id }, { projection: { _id: 1 } })
-						.then((found) => found !== null)
-						.catch(() => null)
-				)
-			);
-		}
-		batch.forEach((taken, i) => {
-			const { log, seq } = taken;
-			if (landed[i] === true) {
-				this.written(log, seq);
-				settleStored(taken.waiters);
-				return;
-			}
-			log.putBack(taken);
-			if (landed[i] === null) log.unverified = { generation, seq };
-			this.metrics.storeFailures.inc();
-			log.failed();
-		});
-		if (this.generations.closeWanted) this.rotateIfDue(Date.now());
-	}
-
-	private written(log: DocLog, seq: number, generation?: Generation): void {
-		log.written(seq);
-		this.generations.written(log.name, seq, generation);
-		this.metrics.logWrites.inc();
-	}
-
-	/**
-	 * Reads where a document's log stands: its snapshot's position (a document stored without
-	 * being loaded), or whether a write with an unknown outcome landed. An update written twice
-	 * changes nothing: applying a Yjs update again is a no-op, and compaction merges it away.
-	 */
-	private async settlePosition(log: DocLog): Promise<void> {
-		try {
-			if (!log.seqKnown) {
-				const snapshot = await this.collections.docSnapshots.findOne(
-					{ _id: log.name },
-					{ projection: { mergedSeq: 1 } }
-				);
-				log.mergedSeq = snapshot?.mergedSeq ?? 0;
-				log.lastSeq = Math.max(log.lastSeq, log.mergedSeq, this.generations.lastSeq(log.name));
-				log.seqKnown = true;
-			}
-			const unverified = log.unverified;
-			if (unverified) {
-				const found =
-					this.generations.has(unverified.generation) &&
-					(await unverified.generation.collection.findOne(
-						{ _id: rowId(log.name, unverified.seq) },
-						{ projection: { _id: 1 } }
-					)) !== null;
-				// it may have landed in a generation closed since: it is counted there
-				if (found) this.written(log, unverified.seq, unverified.generation);
-				log.unverified = null;
-			}
-		} catch (error) {
-			this.metrics.storeFailures.inc();
-			log.failed();
-			this.options.log.warn({ err: error, doc: log.name }, 'reading the log position failed');
-		}
-	}
-
-	private rotateIfDue(now: number): void {
-		if (this.closed) return;
-		const closed = this.generations.closeIfDue(now);
-		if (closed) this.queueRetirement(closed);
-	}
-
-	/**
-	 * Flushes the given documents now, retrying with backoff; after `maxFlushAttempts` the rest is
-	 * given up (logged and counted; connected clients still hold those updates and re-send them).
-	 */
-	private async drain(logs: DocLog[]): Promise<void> {
-		const targets = new Set(logs);
-		for (let attempt = 0; ; attempt++) {
-			// a flush in flight holds its batch outside `pending` until it settles
-			await this.flushChain;
-			const remaining = [...targets].filter((log) => log.pending.length > 0);
-			if (remaining.length === 0) return;
-			if (attempt >= this.options.maxFlushAttempts) {
-				for (const log of remaining) {
-					const error = new Error(`could not store ${log.pending.length} update(s) of ${log.name}`);
-					this.metrics.dropped.inc(log.pending.length);
-					this.options.log.error({ doc: log.name, updates: log.pending.length }, error.message);
-					log.giveUp(error);
-				}
-				return;
-			}
-			if (attempt > 0) await sleep(backoffDelay(attempt, 100, 2_000));
-			await this.runFlush(true, new Set(remaining));
-		}
 	}
 
 	// ---- compaction ----------------------------------------------------------------------------
@@ -413,7 +260,7 @@ export class MongoPersistence {
 	}
 
 	private scheduleCompaction(name: string): void {
-		if (this.compactionQueued.has(name) || this.closed) return;
+		if (this.compactionQueued.has(name) || this.commit.closed) return;
 		this.compactionQueued.add(name);
 		void this.onCompactionChain(
 			async () => {
