@@ -8,7 +8,8 @@
 // The current generation is closed when it holds `rows` rows, is `ageMs` old, or one document
 // has `docRows` rows in it: a busy document is compacted with its whole generation, since
 // closing it early costs one read of the generation where compacting the document alone reads
-// row by row. Closing happens only between writes of the log.
+// row by row. Closing happens only between writes (group-commit.ts); what happens to a closed
+// generation is retirement.ts.
 import type { Collection, Db } from 'mongodb';
 import type { Counter } from 'prom-client';
 import {

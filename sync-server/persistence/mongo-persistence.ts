@@ -1,26 +1,30 @@
 // Yjs storage in MongoDB: per document a compacted snapshot (`ydoc_snapshots`) plus an
 // append-only log of the updates accepted since, one row per document per flush, in generation
-// collections (log-generations.ts) that are only ever inserted into and dropped whole.
+// collections that are only ever inserted into and dropped whole (docs/sync-server.md,
+// "Persistence and durability"). This is what the server calls, and how the parts fit:
 //
-// Flushes are group commits: the first update to arrive while nothing is being written goes out at
-// once, and whatever arrives during a write is merged per document into the next one (one
-// insertMany). Compaction merges rows into a snapshot; the rows stay until their generation is
-// retired (every document in it compacted) and dropped: snapshot first, then delete.
-//
-// A document the server has loaded is compacted from its state in memory (`useLiveState`): that
-// state holds every row written for it, since every update is applied before it is stored, so
-// the snapshot needs no reads at all. Only documents not loaded are merged from their rows.
-import { Binary, type Db } from 'mongodb';
+//   group-commit.ts        writes the log: group commits (flush-scheduler.ts: when), retries
+//   doc-logs.ts            per document: where its log stands, the updates waiting for a write
+//   log-generations.ts     where the rows are, when the current generation closes, drops
+//   compaction.ts          rows merged into a snapshot (from memory when the document is loaded)
+//   retirement.ts          a closed generation: its documents compacted, then it is dropped
+//   relay-journal.ts       accepted updates not stored yet; replayed by the next start
+//   persistence-metrics.ts the counters
+import type { Binary, Db } from 'mongodb';
 import type { Registry } from 'prom-client';
 import * as Y from 'yjs';
-import type { Collections, DocLogRowDoc, DocSnapshotDoc } from '../../src/lib/shared/db.ts';
+import type { Collections, DocSnapshotDoc } from '../../src/lib/shared/db.ts';
 import { batchedFindById, type FindById } from '../../src/lib/shared/find-by-id.ts';
 import type { Logger } from '../../src/lib/shared/log.ts';
+import { Compactor, type LiveState } from './compaction.ts';
 import { DocLogs } from './doc-logs.ts';
 import { GroupCommit } from './group-commit.ts';
-import { LogGenerations, MissingRowError, type Generation } from './log-generations.ts';
-import { createPersistenceMetrics, type PersistenceMetrics } from './persistence-metrics.ts';
+import { LogGenerations, MissingRowError } from './log-generations.ts';
+import { createPersistenceMetrics } from './persistence-metrics.ts';
 import type { RelayJournal } from './relay-journal.ts';
+import { Retirement } from './retirement.ts';
+
+export type { LiveState } from './compaction.ts';
 
 export interface PersistenceOptions {
 	/**
@@ -61,34 +65,26 @@ export interface PersistenceOptions {
 
 const bytesOf = (binary: Binary) => new Uint8Array(binary.value());
 
-/** The state of a document the server has loaded now (every update applied), or null. */
-export type LiveState = (name: string) => Uint8Array | null;
-
 export class MongoPersistence {
 	private readonly logs = new DocLogs();
-	private liveState: LiveState | null = null;
 	private readonly generations: LogGenerations;
-	private readonly collections: Collections;
+	private readonly compactor: Compactor;
+	private readonly retirement: Retirement;
+	private readonly commit: GroupCommit;
 	/** Snapshot reads of loads, batched: a reconnect storm loads hundreds of documents at once. */
 	private readonly readSnapshot: FindById<DocSnapshotDoc>;
+	private liveState: LiveState | null = null;
 	private opened: Promise<void> | null = null;
 	/** Closes an old generation also when nothing is written (so its merged rows get dropped). */
 	private readonly rotationTimer: NodeJS.Timeout;
-	private readonly commit: GroupCommit;
-	/** Everything that writes snapshots runs here, one at a time: it is background work. */
-	private compactionChain: Promise<void> = Promise.resolve();
-	private readonly compactionQueued = new Set<string>();
-	/** Shutting down: background compaction stops; what it did not do, the next start does. */
-	private winding = false;
-	private readonly metrics: PersistenceMetrics;
 
 	constructor(
 		database: { db: Db; collections: Collections },
 		private readonly options: PersistenceOptions
 	) {
-		this.collections = database.collections;
-		this.readSnapshot = batchedFindById(database.collections.docSnapshots);
-		this.metrics = createPersistenceMetrics(options.registry);
+		const { log } = options;
+		const snapshots = database.collections.docSnapshots;
+		const metrics = createPersistenceMetrics(options.registry);
 		const generationAgeMs = options.generationAgeMs ?? 60_000;
 		this.generations = new LogGenerations(
 			database.db,
@@ -97,19 +93,29 @@ export class MongoPersistence {
 				ageMs: generationAgeMs,
 				docRows: options.compactThreshold
 			},
-			this.metrics.generationsDropped
+			metrics.generationsDropped
 		);
+		this.readSnapshot = batchedFindById(snapshots);
+		this.compactor = new Compactor({
+			logs: this.logs,
+			generations: this.generations,
+			snapshots,
+			liveState: (name) => this.liveState?.(name) ?? null,
+			metrics,
+			log
+		});
+		this.retirement = new Retirement(this.compactor, this.generations);
 		this.commit = new GroupCommit({
 			logs: this.logs,
 			generations: this.generations,
-			snapshots: database.collections.docSnapshots,
+			snapshots,
 			opened: () => this.open(),
-			retirement: { retire: (generation) => this.queueRetirement(generation) },
+			retirement: this.retirement,
 			persistDelayMs: options.persistDelayMs,
 			minFlushIntervalMs: options.minFlushIntervalMs ?? 0,
 			maxFlushAttempts: options.maxFlushAttempts,
-			metrics: this.metrics,
-			log: options.log
+			metrics,
+			log
 		});
 		this.rotationTimer = setInterval(
 			() => {
@@ -121,7 +127,10 @@ export class MongoPersistence {
 		this.rotationTimer.unref();
 	}
 
-	/** Lets compaction take a loaded document's state from memory (see the header). */
+	/**
+	 * Lets compaction take a loaded document's state from memory. Given after construction: the
+	 * server that holds the documents is built after this storage, from hooks that use it.
+	 */
 	useLiveState(liveState: LiveState): void {
 		this.liveState = liveState;
 	}
@@ -130,7 +139,7 @@ export class MongoPersistence {
 	open(): Promise<void> {
 		this.opened ??= this.generations.discover().then((earlier) => {
 			if (this.options.retireEarlierGenerations === false) return;
-			for (const generation of earlier) this.queueRetirement(generation);
+			for (const generation of earlier) this.retirement.retire(generation);
 		});
 		return this.opened;
 	}
@@ -161,7 +170,7 @@ export class MongoPersistence {
 		const lastSeq = Math.max(mergedSeq, logged);
 		const rows = await this.generations.readRows(name, mergedSeq, lastSeq);
 		this.logs.loaded(name, lastSeq, mergedSeq);
-		if (rows.length >= this.options.compactThreshold) this.scheduleCompaction(name);
+		if (rows.length >= this.options.compactThreshold) this.compactor.schedule(name);
 		const parts = [
 			...(snapshot ? [bytesOf(snapshot.update)] : []),
 			...rows.map((row) => bytesOf(row.update))
@@ -206,8 +215,8 @@ export class MongoPersistence {
 		if (!log) return;
 		try {
 			await this.commit.drain([log]);
-			if (log.lastSeq > log.mergedSeq && log.pending.length === 0 && !this.winding) {
-				await this.compactNow(name);
+			if (log.lastSeq > log.mergedSeq && log.pending.length === 0 && !this.compactor.winding) {
+				await this.compactor.compact(name);
 			}
 		} finally {
 			this.logs.forget(log);
@@ -220,186 +229,27 @@ export class MongoPersistence {
 	 * left are retired by the next start.
 	 */
 	windDown(): void {
-		this.winding = true;
+		this.compactor.windDown();
 	}
 
 	/** Flushes everything (retrying a bounded number of times) and stops. For graceful shutdown. */
 	async close(): Promise<void> {
-		this.winding = true;
+		this.compactor.windDown();
 		clearInterval(this.rotationTimer);
 		await this.commit.close();
 		this.options.journal?.close();
-		await this.compactionChain;
+		await this.compactor.idle();
 	}
 
 	/** Runs a compaction of one document now (tests and tools; normally it runs in the background). */
 	compact(name: string): Promise<void> {
-		return this.compactNow(name);
+		return this.compactor.compact(name);
 	}
 
 	/** Closes the current log generation and retires it (tests and tools). */
 	async rotateLog(): Promise<void> {
 		await this.open();
 		await this.commit.closeGeneration();
-		await this.compactionChain;
-	}
-
-	// ---- compaction ----------------------------------------------------------------------------
-
-	private onCompactionChain(
-		task: () => Promise<void>,
-		what: Record<string, unknown>
-	): Promise<void> {
-		const run = this.compactionChain.then(() => (this.winding ? undefined : task()));
-		const settled = run.catch((error: unknown) => {
-			this.metrics.compactionFailures.inc();
-			this.options.log.warn({ err: error, ...what }, 'compaction failed; log kept');
-		});
-		this.compactionChain = settled;
-		return settled;
-	}
-
-	private scheduleCompaction(name: string): void {
-		if (this.compactionQueued.has(name) || this.commit.closed) return;
-		this.compactionQueued.add(name);
-		void this.onCompactionChain(
-			async () => {
-				this.compactionQueued.delete(name);
-				if (this.logs.has(name)) await this.compactOnce(name);
-			},
-			{ doc: name }
-		);
-	}
-
-	private compactNow(name: string): Promise<void> {
-		return this.onCompactionChain(() => this.compactOnce(name), { doc: name });
-	}
-
-	/**
-	 * A loaded document's snapshot from memory, as merged up to the last row written for it;
-	 * false when it is not loaded (or its log position is not known yet).
-	 */
-	private async compactFromMemory(name: string, atLeast: number): Promise<boolean> {
-		const log = this.logs.get(name);
-		if (!log?.seqKnown || log.unverified) return false;
-		const state = this.liveState?.(name);
-		if (!state) return false;
-		const upTo = Math.max(log.lastSeq, atLeast);
-		await this.saveSnapshot(name, state, Y.encodeStateVectorFromUpdate(state), upTo);
-		this.metrics.compactionsFromMemory.inc();
-		this.markMerged(name, upTo);
-		return true;
-	}
-
-	/** Merges a document's rows up to what is durable into its snapshot. */
-	private async compactOnce(name: string): Promise<void> {
-		const log = this.logs.get(name);
-		if (log && log.lastSeq > log.mergedSeq && (await this.compactFromMemory(name, 0))) {
-			await this.generations.dropDrained();
-			return;
-		}
-		const upTo = log?.lastSeq ?? this.generations.lastSeq(name);
-		const snapshot = await this.collections.docSnapshots.findOne({ _id: name });
-		const mergedSeq = snapshot?.mergedSeq ?? 0;
-		if (upTo > mergedSeq) {
-			const rows = await this.generations.readRows(name, mergedSeq, upTo);
-			await this.writeSnapshot(name, snapshot, rows, upTo);
-		}
-		this.markMerged(name, Math.max(upTo, mergedSeq));
-		await this.generations.dropDrained();
-	}
-
-	/** 1. the new snapshot; the rows it merged stay until their generation is dropped (2.) */
-	private async writeSnapshot(
-		name: string,
-		snapshot: DocSnapshotDoc | null,
-		rows: DocLogRowDoc[],
-		upTo: number
-	): Promise<void> {
-		const doc = new Y.Doc({ guid: name });
-		try {
-			Y.transact(doc, () => {
-				if (snapshot) Y.applyUpdate(doc, bytesOf(snapshot.update));
-				for (const row of rows) Y.applyUpdate(doc, bytesOf(row.update));
-			});
-			await this.saveSnapshot(name, Y.encodeStateAsUpdate(doc), Y.encodeStateVector(doc), upTo);
-			this.options.log.debug({ doc: name, merged: rows.length, upTo }, 'compacted');
-		} finally {
-			doc.destroy();
-		}
-	}
-
-	private async saveSnapshot(
-		name: string,
-		update: Uint8Array,
-		stateVector: Uint8Array,
-		mergedSeq: number
-	): Promise<void> {
-		await this.collections.docSnapshots.replaceOne(
-			{ _id: name },
-			{
-				update: new Binary(update),
-				stateVector: new Binary(stateVector),
-				mergedSeq,
-				updatedAt: new Date()
-			},
-			{ upsert: true }
-		);
-		this.metrics.compactions.inc();
-	}
-
-	private markMerged(name: string, upTo: number): void {
-		const log = this.logs.get(name);
-		if (log) log.mergedSeq = Math.max(log.mergedSeq, upTo);
-		this.generations.merged(name, upTo);
-	}
-
-	/**
-	 * Compacts every document that still has rows in a closed generation (reading the generation
-	 * once), then drops it. Generations retire oldest first, so a document's earlier rows are
-	 * always in its snapshot already.
-	 */
-	private queueRetirement(generation: Generation): void {
-		void this.onCompactionChain(
-			async () => {
-				for (const [name, upTo] of [...generation.unmerged]) {
-					if (this.winding) return; // kept; the next start retires it
-					await this.compactFromMemory(name, upTo);
-				}
-				if (generation.unmerged.size > 0) {
-					const byDoc = new Map<string, DocLogRowDoc[]>();
-					for await (const row of generation.collection.find({})) {
-						if (!generation.unmerged.has(row.doc)) continue;
-						const rows = byDoc.get(row.doc);
-						if (rows) rows.push(row);
-						else byDoc.set(row.doc, [row]);
-					}
-					for (const [name, upTo] of [...generation.unmerged]) {
-						if (this.winding) return; // kept; the next start retires it
-						const snapshot = await this.collections.docSnapshots.findOne({ _id: name });
-						const mergedSeq = snapshot?.mergedSeq ?? 0;
-						if (upTo > mergedSeq) {
-							const rows = (byDoc.get(name) ?? [])
-								.filter((row) => row.seq > mergedSeq && row.seq <= upTo)
-								.sort((a, b) => a.seq - b.seq);
-							if (rows.length !== upTo - mergedSeq || rows[0]?.seq !== mergedSeq + 1) {
-								throw new Error(
-									`log rows of ${name} up to ${upTo} are not all in generation ${generation.number}`
-								);
-							}
-							await this.writeSnapshot(name, snapshot, rows, upTo);
-						}
-						this.markMerged(name, Math.max(upTo, mergedSeq));
-					}
-				}
-				await this.generations.dropDrained();
-			},
-			{ generation: generation.number }
-		).then(() => {
-			// failed (logged): try again later; the generation is kept meanwhile
-			if (this.generations.has(generation) && generation.unmerged.size > 0 && !this.winding) {
-				setTimeout(() => this.queueRetirement(generation), 30_000).unref();
-			}
-		});
+		await this.compactor.idle();
 	}
 }

@@ -1,0 +1,153 @@
+import { Binary } from 'mongodb';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import * as Y from 'yjs';
+import type { DocSnapshotDoc } from '../../src/lib/shared/db.ts';
+import { createLogger } from '../../src/lib/shared/log.ts';
+import { Compactor } from './compaction.ts';
+import { DocLogs } from './doc-logs.ts';
+import { FakeDb } from './fake-mongo.ts';
+import { LogGenerations, rowId } from './log-generations.ts';
+import { createPersistenceMetrics } from './persistence-metrics.ts';
+import { Retirement } from './retirement.ts';
+
+afterEach(() => {
+	vi.useRealTimers();
+});
+
+/**
+ * What a restart finds: a generation an earlier run left (its documents not loaded, their
+ * positions unknown), and a retirement over it.
+ */
+async function setup(rows: { doc: string; seq: number; text: string }[]) {
+	const db = new FakeDb();
+	const sources = new Map<string, Y.Doc>();
+	const earlier = db.collection('ydoc_log_1');
+	for (const { doc, seq, text } of rows) {
+		let source = sources.get(doc);
+		if (!source) sources.set(doc, (source = new Y.Doc()));
+		let update: Uint8Array | null = null;
+		source.once('update', (u: Uint8Array) => (update = u));
+		source.getArray<string>('events').push([text]);
+		await earlier.insertMany([
+			{ _id: rowId(doc, seq), doc, seq, update: new Binary(update!), at: new Date() }
+		]);
+	}
+	const registry = new Registry();
+	const metrics = createPersistenceMetrics(registry);
+	const generations = new LogGenerations(
+		db.as(),
+		{ rows: 1_000, ageMs: 60_000, docRows: 1_000 },
+		metrics.generationsDropped
+	);
+	const [generation] = await generations.discover();
+	const logs = new DocLogs();
+	const snapshots = db.collection('ydoc_snapshots');
+	const live = new Map<string, Y.Doc>();
+	const compactor = new Compactor({
+		logs,
+		generations,
+		snapshots: snapshots.as<DocSnapshotDoc>(),
+		liveState: (name) => {
+			const doc = live.get(name);
+			return doc ? Y.encodeStateAsUpdate(doc) : null;
+		},
+		metrics,
+		log: createLogger('retirement-test', 'silent')
+	});
+	const retirement = new Retirement(compactor, generations);
+	const snapshotOf = (name: string) => {
+		const snapshot = snapshots.rows.get(name);
+		if (!snapshot) return null;
+		const doc = new Y.Doc();
+		Y.applyUpdate(doc, new Uint8Array((snapshot.update as Binary).value()));
+		return { mergedSeq: snapshot.mergedSeq, events: doc.getArray('events').toArray() };
+	};
+	const counter = async (name: string) =>
+		(await registry.getSingleMetric(name)!.get()).values.reduce((sum, v) => sum + v.value, 0);
+	return {
+		db,
+		generation: generation!,
+		generations,
+		logs,
+		live,
+		sources,
+		compactor,
+		retirement,
+		snapshotOf,
+		counter
+	};
+}
+
+describe('Retirement', () => {
+	it('compacts every document of a closed generation (loaded ones from memory, the rest from one read of it), then drops it', async () => {
+		const rows = [
+			{ doc: 'order/a', seq: 1, text: 'a1' },
+			{ doc: 'order/a', seq: 2, text: 'a2' },
+			{ doc: 'order/b', seq: 1, text: 'b1' },
+			{ doc: 'order/b', seq: 2, text: 'b2' },
+			{ doc: 'order/c', seq: 1, text: 'c1' }
+		];
+		const { db, generation, generations, logs, live, sources, compactor, retirement, ...rest } =
+			await setup(rows);
+		// a is loaded again; c was compacted by the earlier run, which stopped before the drop
+		logs.loaded('order/a', 2, 0);
+		live.set('order/a', sources.get('order/a')!);
+		db.collection('ydoc_snapshots').rows.set('order/c', {
+			_id: 'order/c',
+			update: new Binary(Y.encodeStateAsUpdate(sources.get('order/c')!)),
+			mergedSeq: 1
+		});
+		db.calls.length = 0;
+		retirement.retire(generation);
+		await compactor.idle();
+		expect(rest.snapshotOf('order/a')).toEqual({ mergedSeq: 2, events: ['a1', 'a2'] });
+		expect(rest.snapshotOf('order/b')).toEqual({ mergedSeq: 2, events: ['b1', 'b2'] });
+		expect(rest.snapshotOf('order/c')).toEqual({ mergedSeq: 1, events: ['c1'] });
+		expect(db.calls).toEqual([
+			'ydoc_snapshots replaceOne order/a',
+			'ydoc_log_1 find',
+			'ydoc_snapshots findOne order/b',
+			'ydoc_snapshots replaceOne order/b',
+			'ydoc_snapshots findOne order/c',
+			'ydoc_log_1 drop'
+		]);
+		expect(generations.has(generation)).toBe(false);
+		expect(await rest.counter('sync_compactions_from_memory_total')).toBe(1);
+		expect(await rest.counter('sync_log_generations_dropped_total')).toBe(1);
+	});
+
+	it('keeps a generation that lacks a row it should hold, and tries again later', async () => {
+		vi.useFakeTimers({ toFake: ['setTimeout'] });
+		const { db, generation, generations, compactor, retirement, snapshotOf, counter } = await setup(
+			[
+				{ doc: 'order/b', seq: 1, text: 'b1' },
+				{ doc: 'order/b', seq: 2, text: 'b2' }
+			]
+		);
+		const lost = db.collection('ydoc_log_1').rows.get('order/b#1')!;
+		db.collection('ydoc_log_1').rows.delete('order/b#1');
+		retirement.retire(generation);
+		await compactor.idle();
+		expect(await counter('sync_compaction_failures_total')).toBe(1);
+		expect(snapshotOf('order/b')).toBeNull();
+		expect(generations.has(generation)).toBe(true);
+
+		db.collection('ydoc_log_1').rows.set('order/b#1', lost);
+		await vi.advanceTimersByTimeAsync(30_000);
+		await compactor.idle();
+		expect(snapshotOf('order/b')).toEqual({ mergedSeq: 2, events: ['b1', 'b2'] });
+		expect(generations.has(generation)).toBe(false);
+	});
+
+	it('stops between documents when the storage winds down, keeping the generation for the next start', async () => {
+		const { generation, generations, compactor, retirement, snapshotOf } = await setup([
+			{ doc: 'order/a', seq: 1, text: 'a1' }
+		]);
+		compactor.windDown();
+		retirement.retire(generation);
+		await compactor.idle();
+		expect(snapshotOf('order/a')).toBeNull();
+		expect(generations.has(generation)).toBe(true);
+	});
+});
