@@ -10,6 +10,7 @@
 //   retirement.ts          a closed generation: its documents compacted, then it is dropped
 //   relay-journal.ts       accepted updates not stored yet; replayed by the next start
 //   persistence-metrics.ts the counters
+//   extension.ts           the storage among the sync-server's extensions
 import type { Binary, Db } from 'mongodb';
 import type { Registry } from 'prom-client';
 import * as Y from 'yjs';
