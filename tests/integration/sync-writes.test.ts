@@ -377,6 +377,45 @@ describe('honest writes', () => {
 		partnerClient.destroy();
 	});
 
+	it('takes events whose ids are standard UUIDs (crypto.randomUUID()) from a stock y-websocket client', async () => {
+		const orderId = await newOrder(true);
+		const docName = `order/${orderId}`;
+		const partnerClient = connectProvider({ wsUrl: server.wsUrl, docName, cookie: partner.cookie });
+		const observer = connectProvider({ wsUrl: server.wsUrl, docName, cookie: customer.cookie });
+		await Promise.all([partnerClient.synced(), observer.synced()]);
+		// the next legal step, appended on top of the server's state, as another client would write it
+		const ids = [crypto.randomUUID(), crypto.randomUUID().toUpperCase()];
+		for (const [i, type] of (['preparing', 'out_for_delivery'] as EventType[]).entries()) {
+			partnerClient.doc
+				.getArray('events')
+				.push([{ ...createEvent(actorOf(partner), type), id: ids[i]! }]);
+			await eventually(
+				() => readOrder(observer.doc)?.status === type,
+				5_000,
+				`the customer's replica sees ${type}`
+			);
+		}
+		await eventually(
+			async () =>
+				readOrder((await readStored(database, docName)).doc)?.status === 'out_for_delivery',
+			5_000,
+			'both events stored'
+		);
+		const stored = readOrder((await readStored(database, docName)).doc)!;
+		expect(stored.events.map((e) => e.id).slice(1)).toEqual(ids);
+		expect(stored.fold.conflicts).toEqual([]);
+		expect([partnerClient.closes, observer.closes]).toEqual([[], []]);
+
+		// an id longer than the stated maximum (64) is refused like any other malformed event
+		partnerClient.doc
+			.getArray('events')
+			.push([{ ...createEvent(actorOf(partner), 'delivered'), id: `${ids[0]}-${'0'.repeat(28)}` }]);
+		const close = await partnerClient.nextClose(10_000);
+		expect(close).toEqual({ code: 4403, reason: 'not a valid order event' });
+		partnerClient.destroy();
+		observer.destroy();
+	});
+
 	it('the customer cancels a pending order', async () => {
 		const orderId = await newOrder(false);
 		const client = connectProvider({

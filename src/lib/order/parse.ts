@@ -4,6 +4,7 @@ import { z } from 'zod';
 import {
 	type Assignment,
 	EVENT_TYPES,
+	EVENT_ID_PATTERN,
 	ID_PATTERN,
 	MAX_COMMENT_LENGTH,
 	MAX_NOTE_LENGTH,
@@ -50,7 +51,7 @@ export const roleSchema = z.enum(ROLES);
 export const eventTypeSchema = z.enum(EVENT_TYPES);
 
 export const orderEventSchema = z.strictObject({
-	id,
+	id: z.string().regex(EVENT_ID_PATTERN),
 	type: eventTypeSchema,
 	by: id,
 	role: roleSchema,

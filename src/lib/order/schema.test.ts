@@ -142,14 +142,34 @@ describe('parseOrderEvent', () => {
 		expect(parseOrderEvent({ ...good, at: '2025-01-01T12:00:00+02:00' })).not.toBeNull();
 	});
 
+	it('accepts event ids other clients make: UUIDs (either case), ULIDs, nanoids, up to 64', () => {
+		const ids = [
+			crypto.randomUUID(),
+			'F81D4FAE-7DEC-11D0-A765-00A0C91E6BF6',
+			'01ARZ3NDEKTSV4RRFFQ69G5FAV',
+			'V1StGXR8_Z5jdHi6B-myT',
+			'a'.repeat(64),
+			'x'
+		];
+		for (const id of ids) expect(parseOrderEvent({ ...good, id }), id).toEqual({ ...good, id });
+		// users and orders keep the narrow form: they appear in document names
+		expect(parseOrderEvent({ ...good, by: crypto.randomUUID() })).toBeNull();
+	});
+
 	it('rejects bad fields', () => {
 		const bad: unknown[] = [
 			null,
 			[],
 			'x',
 			{ ...good, id: '' },
-			{ ...good, id: 'A'.repeat(3) },
 			{ ...good, id: 'a'.repeat(65) },
+			{ ...good, id: `${crypto.randomUUID()}-${'0'.repeat(28)}` },
+			{ ...good, id: '{f81d4fae-7dec-11d0-a765-00a0c91e6bf6}' },
+			{ ...good, id: 'a b' },
+			{ ...good, id: 'a.b' },
+			{ ...good, id: 'a/b' },
+			{ ...good, id: 'é' },
+			{ ...good, id: 5 },
 			{ ...good, type: 'pending' },
 			{ ...good, type: 'teleported' },
 			{ ...good, by: 'x y' },

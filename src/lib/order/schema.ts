@@ -98,8 +98,20 @@ export type OrderRoot = (typeof ORDER_ROOTS)[number];
 
 export const RATING_KEYS = ['stars', 'comment'] as const;
 
-/** Order, user and event ids: lower-case letters and digits, at most 64. */
+/**
+ * Order and user ids: 1–64 lower-case letters and digits. They are made only by the server and
+ * appear in document names (`order/<id>`, `feed/customer/<id>`), so they stay this narrow.
+ */
 export const ID_PATTERN = /^[a-z0-9]{1,64}$/;
+/** The longest event id. */
+export const MAX_EVENT_ID_LENGTH = 64;
+/**
+ * Event ids are made by whoever writes the event, so other clients' usual ids fit: 1–64 of
+ * `A–Z a–z 0–9 _ -`. That takes today's ids (base32), standard UUIDs in either case
+ * (`crypto.randomUUID()`, 36 characters), ULIDs and nanoids. Two ids are the same only if they
+ * are equal strings; an event id appears in no document name, key or URL.
+ */
+export const EVENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export const MAX_NOTE_LENGTH = 500;
 export const MAX_COMMENT_LENGTH = 1000;
 
