@@ -1,7 +1,11 @@
-// Single-use tokens and login rate limits under concurrent requests, through the real web app on
+// Single-use tokens and login limits under concurrent requests, through the real web app on
 // FerretDB 1.24, whose conditional updates are not atomic: a token must still work exactly once
-// and a limit of N attempts must still let exactly N through, however the requests interleave.
+// and a limit of N attempts must still let exactly N through, however the requests interleave,
+// also when they are spread over two web processes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beginAttempt } from '../../src/lib/server/auth/login-limits.ts';
+import { FREE_FAILURES_PER_ACCOUNT } from '../../src/lib/server/auth/flows.ts';
+import { startWebApp, type RunningProcess } from '../support/processes.ts';
 import {
 	hitRateLimit,
 	pruneRateLimitSlots,
@@ -13,6 +17,7 @@ import {
 	retireAuthTokens
 } from '../../src/lib/server/auth/tokens.ts';
 import {
+	Client,
 	clientFromNewIp,
 	loginLimitEnv,
 	registerAccount,
@@ -32,15 +37,20 @@ const CONCURRENT_USES = 10;
 const ROUNDS = 10;
 
 let app: AuthApp;
+/** A second web process on the same database: the limits must give the same answers there. */
+let second: RunningProcess;
 
 beforeAll(async () => {
-	app = await startAuthApp(
-		'auth_concurrency',
-		loginLimitEnv({ perEmail: PER_EMAIL, perIp: PER_IP, windowSeconds: WINDOW_SECONDS })
-	);
+	const env = {
+		...loginLimitEnv({ perEmail: PER_EMAIL, perIp: PER_IP, windowSeconds: WINDOW_SECONDS }),
+		LOGIN_DELAY_MS: '1000'
+	};
+	app = await startAuthApp('auth_concurrency', env);
+	second = await startWebApp({ ...env, MONGODB_URI: app.uri });
 });
 
 afterAll(async () => {
+	await second?.stop();
 	await app?.stop();
 });
 
@@ -135,32 +145,46 @@ describe('single-use tokens under concurrent use', () => {
 	});
 });
 
-describe('login rate limits under concurrent attempts', () => {
-	it(`lets exactly ${PER_EMAIL} of 30 simultaneous wrong passwords for one email be checked`, async () => {
+describe('login limits under concurrent attempts, answered by two web processes', () => {
+	/** A client of the second web process (same database) from a fresh address. */
+	const otherProcessFromNewIp = () => {
+		const client = fromNewIp();
+		return new Client(second.url, client.fixedHeaders);
+	};
+	/** Alternates between the two processes. */
+	const eitherProcess = (i: number) => (i % 2 === 0 ? fromNewIp() : otherProcessFromNewIp());
+
+	it(`lets exactly the ${FREE_FAILURES_PER_ACCOUNT} free failures of 30 simultaneous wrong passwords for one account be checked`, async () => {
 		for (let round = 0; round < 3; round++) {
 			const { email } = await register(`limit-race-${round}`);
 			const replies = await Promise.all(
-				Array.from({ length: 30 }, () =>
-					fromNewIp().post('/api/auth/login', { email, password: 'not the password' })
+				Array.from({ length: 30 }, (_, i) =>
+					eitherProcess(i).post('/api/auth/login', { email, password: 'not the password' })
 				)
 			);
 			const counts = statuses(replies);
-			expect(counts, `round ${round}`).toEqual({ 401: PER_EMAIL, 429: 30 - PER_EMAIL });
+			expect(counts, `round ${round}`).toEqual({
+				401: FREE_FAILURES_PER_ACCOUNT,
+				429: 30 - FREE_FAILURES_PER_ACCOUNT
+			});
 			for (const reply of replies.filter((r) => r.status === 429)) {
 				expect(reply.json?.error?.code).toBe('rate_limited');
 				expect(Number(reply.headers.get('retry-after'))).toBeGreaterThan(0);
 			}
-			// The window is full: even the right password is refused now.
-			const right = await fromNewIp().post('/api/auth/login', { email, password: PASSWORD });
+			// The account must wait now: even the right password is refused.
+			const right = await otherProcessFromNewIp().post('/api/auth/login', {
+				email,
+				password: PASSWORD
+			});
 			expect(right.status, right.text).toBe(429);
 		}
 	});
 
-	it(`lets exactly ${PER_IP} of 30 simultaneous attempts from one address through`, async () => {
-		const attacker = fromNewIp();
+	it(`lets exactly ${PER_IP} of 30 simultaneous wrong attempts from one address through`, async () => {
+		const address = fromNewIp().fixedHeaders;
 		const replies = await Promise.all(
-			Array.from({ length: 30 }, () =>
-				attacker.post('/api/auth/login', {
+			Array.from({ length: 30 }, (_, i) =>
+				new Client(i % 2 === 0 ? app.web.url : second.url, address).post('/api/auth/login', {
 					email: uniqueEmail('spray-race'),
 					password: 'password spraying'
 				})
@@ -169,25 +193,51 @@ describe('login rate limits under concurrent attempts', () => {
 		expect(statuses(replies)).toEqual({ 401: PER_IP, 429: 30 - PER_IP });
 	});
 
-	it('stores at most the limit per key and window, and a success clears the email', async () => {
-		const { email } = await register('limit-storage');
-		await Promise.all(
-			Array.from({ length: 12 }, () =>
-				fromNewIp().post('/api/auth/login', { email, password: 'still wrong' })
+	it('lets simultaneous correct logins from one address in, and leaves nothing counting', async () => {
+		const people = await Promise.all(
+			Array.from({ length: PER_IP - 1 }, (_, i) => register(`crowd-${i}`))
+		);
+		const address = fromNewIp().fixedHeaders;
+		const replies = await Promise.all(
+			people.map(({ email }, i) =>
+				new Client(i % 2 === 0 ? app.web.url : second.url, address).post('/api/auth/login', {
+					email,
+					password: PASSWORD
+				})
 			)
 		);
+		expect(statuses(replies)).toEqual({ 200: PER_IP - 1 });
+		const key = `login-ip:${address['x-forwarded-for']}`;
+		expect(await app.database.collections.rateLimitSlots.countDocuments({ key })).toBe(0);
+	});
+
+	it('stores at most the limit per account, and a success clears it', async () => {
+		const { email } = await register('limit-storage');
 		const key = `login-email:${email}`;
-		expect(await app.database.collections.rateLimitSlots.countDocuments({ key })).toBe(PER_EMAIL);
+		for (let i = 0; i < 4; i++) {
+			await Promise.all(
+				Array.from({ length: 12 }, (_, j) =>
+					eitherProcess(j).post('/api/auth/login', { email, password: 'still wrong' })
+				)
+			);
+			await new Promise((r) => setTimeout(r, 2_000));
+		}
+		const rows = await app.database.collections.rateLimitSlots.find({ key }).toArray();
+		expect(rows.length).toBeLessThanOrEqual(PER_EMAIL);
+		expect(rows.map((r) => r.slot).sort((a, b) => a - b)).toEqual(
+			Array.from({ length: rows.length }, (_, i) => i + 1)
+		);
 
 		const fresh = await register('limit-clear');
-		for (let i = 0; i < PER_EMAIL - 1; i++) {
-			const wrong = await fromNewIp().post('/api/auth/login', {
+		for (let i = 0; i < FREE_FAILURES_PER_ACCOUNT; i++) {
+			const wrong = await eitherProcess(i).post('/api/auth/login', {
 				email: fresh.email,
 				password: 'typo typo'
 			});
 			expect(wrong.status).toBe(401);
 		}
-		const ok = await fromNewIp().post('/api/auth/login', {
+		await new Promise((r) => setTimeout(r, 1_100));
+		const ok = await otherProcessFromNewIp().post('/api/auth/login', {
 			email: fresh.email,
 			password: PASSWORD
 		});
@@ -197,6 +247,39 @@ describe('login rate limits under concurrent attempts', () => {
 				key: `login-email:${fresh.email}`
 			})
 		).toBe(0);
+	});
+});
+
+describe('failure limits, called directly', () => {
+	const limit = {
+		bucket: 'direct-fail',
+		limit: 6,
+		windowSeconds: 600,
+		freeFailures: 2,
+		delayMs: 60_000,
+		maxDelayMs: 60_000
+	};
+
+	it('of 40 concurrent attempts lets exactly the free ones in, then makes the rest wait', async () => {
+		const key = uniqueEmail('direct-fail');
+		const now = new Date();
+		const attempts = await Promise.all(
+			Array.from({ length: 40 }, () => beginAttempt(app.database.collections, limit, key, now))
+		);
+		expect(attempts.filter((a) => a.allowed)).toHaveLength(2);
+		for (const a of attempts.filter((a) => !a.allowed)) {
+			expect(a).toMatchObject({ reason: 'wait' });
+		}
+	});
+
+	it('without waits, lets exactly the limit in', async () => {
+		const key = uniqueEmail('direct-cap');
+		const capOnly = { ...limit, bucket: 'direct-cap', freeFailures: Infinity };
+		const attempts = await Promise.all(
+			Array.from({ length: 40 }, () => beginAttempt(app.database.collections, capOnly, key))
+		);
+		expect(attempts.filter((a) => a.allowed)).toHaveLength(6);
+		expect(attempts.filter((a) => !a.allowed && a.reason === 'limit')).toHaveLength(34);
 	});
 });
 

@@ -30,9 +30,10 @@ function schema(production: boolean) {
 			REQUIRE_EMAIL_VERIFICATION: booleanFlag(false),
 			SMTP_URL: optional(z.string().regex(/^smtps?:\/\/.+/, 'must be an smtp:// or smtps:// URL')),
 			MAIL_FROM: optional(z.string().min(3)),
-			LOGIN_MAX_PER_IP: positiveInt(20),
-			LOGIN_MAX_PER_EMAIL: positiveInt(5),
+			LOGIN_MAX_PER_IP: positiveInt(30),
+			LOGIN_MAX_PER_EMAIL: positiveInt(10),
 			LOGIN_WINDOW_SECONDS: positiveInt(15 * 60),
+			LOGIN_DELAY_MS: positiveInt(1_000),
 			LOG_LEVEL: logLevel
 		})
 		.superRefine((env, ctx) => {
@@ -73,11 +74,15 @@ export function loadWebConfig(env: Record<string, string | undefined> = process.
 		requireEmailVerification: e.REQUIRE_EMAIL_VERIFICATION,
 		smtpUrl: e.SMTP_URL ?? null,
 		mailFrom: e.MAIL_FROM ?? 'Dispatch <no-reply@dispatch.local>',
+		/** Failed logins (only failures count) per address and per account, per window. */
 		loginLimits: {
 			perIp: e.LOGIN_MAX_PER_IP,
 			perEmail: e.LOGIN_MAX_PER_EMAIL,
-			windowSeconds: e.LOGIN_WINDOW_SECONDS
+			windowSeconds: e.LOGIN_WINDOW_SECONDS,
+			delayMs: e.LOGIN_DELAY_MS
 		},
+		/** Account mails (reset links, new verification links) per address and per email. */
+		mailLimits: { perIp: 20, perEmail: 5, windowSeconds: e.LOGIN_WINDOW_SECONDS },
 		logLevel: e.LOG_LEVEL
 	};
 }

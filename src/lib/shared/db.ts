@@ -150,6 +150,7 @@ export interface AuthTokenUseDoc {
 /**
  * One counted attempt in a fixed rate-limit window: slot `n` of at most `limit`, taken by a unique
  * insert, so concurrent attempts never share a slot and the window never holds more than `limit`.
+ * Mail requests count every request (rate-limit.ts); logins count only failures (login-limits.ts).
  */
 export interface RateLimitSlotDoc {
 	_id: string; // `${key}:${windowStart ms}:${slot}`
@@ -157,6 +158,9 @@ export interface RateLimitSlotDoc {
 	windowStart: Date;
 	slot: number;
 	expiresAt: Date; // the window's end; rows past it are pruned
+	/** Failed-login limits: when the attempt took the slot, and when it failed (login-limits.ts). */
+	at?: Date;
+	failedAt?: Date;
 }
 
 /** Mail written by the local outbox transport when no SMTP server is configured. */

@@ -7,7 +7,16 @@ import { passwordResetMail, verificationMail } from '../mail/templates.ts';
 import type { MailTransport } from '../mail/transport.ts';
 import type { RegisterInput } from '../validation/auth.ts';
 import { authenticate, createUser, normalizeEmail, setPassword } from './accounts.ts';
-import { hitRateLimit, resetRateLimit } from './rate-limit.ts';
+import {
+	attemptFailed,
+	attemptSucceeded,
+	beginAttempt,
+	clearFailures,
+	releaseAttempt,
+	type FailureLimit,
+	type Refusal
+} from './login-limits.ts';
+import { hitRateLimit } from './rate-limit.ts';
 import { invalidateUserSessions } from '../../shared/session.ts';
 import { consumeAuthToken, issueAuthToken, retireAuthTokens } from './tokens.ts';
 
@@ -17,7 +26,10 @@ export interface AuthServices {
 	/** Public URL of the web app, for links in mails. */
 	origin: string;
 	log: Logger;
-	loginLimits: { perIp: number; perEmail: number; windowSeconds: number };
+	/** Failed logins per address and per account in a window; the first wait of an account. */
+	loginLimits: { perIp: number; perEmail: number; windowSeconds: number; delayMs: number };
+	/** Mails (reset, verification) per address and per email in a window. */
+	mailLimits: { perIp: number; perEmail: number; windowSeconds: number };
 }
 
 export const INVALID_CREDENTIALS_MESSAGE = 'Email or password is incorrect.';
@@ -39,48 +51,89 @@ export async function sendVerificationMail(s: AuthServices, user: UserDoc): Prom
 	}
 }
 
-function tooManyAttempts(retryAfterSeconds: number): ApiError {
-	const minutes = Math.ceil(retryAfterSeconds / 60);
-	return new ApiError(
-		429,
-		'rate_limited',
-		`Too many attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
-		undefined,
-		{ 'retry-after': String(retryAfterSeconds) }
-	);
+function tooManyAttempts(retryAfterSeconds: number, what = 'attempts'): ApiError {
+	const wait =
+		retryAfterSeconds < 60
+			? `${retryAfterSeconds} second${retryAfterSeconds === 1 ? '' : 's'}`
+			: `${Math.ceil(retryAfterSeconds / 60)} minute${Math.ceil(retryAfterSeconds / 60) === 1 ? '' : 's'}`;
+	return new ApiError(429, 'rate_limited', `Too many ${what}. Try again in ${wait}.`, undefined, {
+		'retry-after': String(retryAfterSeconds)
+	});
 }
 
+/** The failed-login limits of these services (login-limits.ts). */
+export function loginLimitsOf(s: Pick<AuthServices, 'loginLimits'>): {
+	perIp: FailureLimit;
+	perAccount: FailureLimit;
+} {
+	const { perIp, perEmail, windowSeconds, delayMs } = s.loginLimits;
+	return {
+		// An address is shared by many people (an office, a mobile carrier): a plain cap on its
+		// failures, which a password spray reaches; successes never count.
+		perIp: {
+			bucket: 'login-ip',
+			limit: perIp,
+			windowSeconds,
+			freeFailures: Infinity,
+			delayMs: 0,
+			maxDelayMs: 0
+		},
+		// One account: three failures are free, then waits of 1, 2, 4 … × delayMs, then the cap.
+		perAccount: {
+			bucket: 'login-email',
+			limit: perEmail,
+			windowSeconds,
+			freeFailures: FREE_FAILURES_PER_ACCOUNT,
+			delayMs,
+			maxDelayMs: delayMs * 60
+		}
+	};
+}
+
+/** Failed logins of one account that cost no wait. */
+export const FREE_FAILURES_PER_ACCOUNT = 3;
+
 /**
- * Checks the credentials. Every attempt counts against the IP and the email before the password
- * is looked at; a success clears that email's counter. Throws 429 `rate_limited` or
- * 401 `invalid_credentials` (the same for an unknown email and a wrong password).
+ * Checks the credentials. Only failures count against the limits: an attempt takes a slot of the
+ * address's and of the account's window before the password is looked at (so concurrent attempts
+ * cannot check more passwords than allowed), a failure keeps both, a success gives the address's
+ * back and clears the account's. Throws 429 `rate_limited` (with Retry-After) or 401
+ * `invalid_credentials` (the same for an unknown email and a wrong password).
  */
 export async function login(
 	s: AuthServices,
 	credentials: { email: string; password: string },
 	clientAddress: string
 ): Promise<UserDoc> {
-	const { perIp, perEmail, windowSeconds } = s.loginLimits;
+	const limits = loginLimitsOf(s);
+	const c = s.collections;
 	const email = normalizeEmail(credentials.email);
-	const [byIp, byEmail] = await Promise.all([
-		hitRateLimit(s.collections, 'login-ip', clientAddress, perIp, windowSeconds),
-		hitRateLimit(s.collections, 'login-email', email, perEmail, windowSeconds)
+	const [byIp, byAccount] = await Promise.all([
+		beginAttempt(c, limits.perIp, clientAddress),
+		beginAttempt(c, limits.perAccount, email)
 	]);
-	if (!byIp.allowed || !byEmail.allowed) {
-		s.log.warn(
-			{ ip: clientAddress, byIp: byIp.count, byEmail: byEmail.count },
-			'login rate-limited'
-		);
-		throw tooManyAttempts(
-			Math.max(
-				byIp.allowed ? 0 : byIp.retryAfterSeconds,
-				byEmail.allowed ? 0 : byEmail.retryAfterSeconds
-			)
-		);
+	if (!byIp.allowed || !byAccount.allowed) {
+		await Promise.all([byIp, byAccount].map((a) => (a.allowed ? releaseAttempt(c, a) : null)));
+		const refusals = [byIp, byAccount].filter((a): a is Refusal => !a.allowed);
+		s.log.warn({ ip: clientAddress, refused: refusals.map((r) => r.reason) }, 'login rate-limited');
+		const ms = Math.max(...refusals.map((r) => r.retryAfterMs));
+		throw tooManyAttempts(Math.max(1, Math.ceil(ms / 1000)), 'failed attempts');
 	}
-	const user = await authenticate(s.collections, email, credentials.password);
-	if (!user) throw new ApiError(401, 'invalid_credentials', INVALID_CREDENTIALS_MESSAGE);
-	await resetRateLimit(s.collections, 'login-email', email, windowSeconds);
+	let user: UserDoc | null;
+	try {
+		user = await authenticate(c, email, credentials.password);
+	} catch (err) {
+		await Promise.allSettled([releaseAttempt(c, byIp), releaseAttempt(c, byAccount)]);
+		throw err;
+	}
+	if (!user) {
+		await Promise.all([attemptFailed(c, byIp), attemptFailed(c, byAccount)]);
+		throw new ApiError(401, 'invalid_credentials', INVALID_CREDENTIALS_MESSAGE);
+	}
+	await Promise.all([
+		attemptSucceeded(c, byIp, { clear: false }),
+		attemptSucceeded(c, byAccount, { clear: true })
+	]);
 	return user;
 }
 
@@ -89,7 +142,7 @@ export async function login(
  * the login limits, so nobody can flood a mailbox. Throws 429 `rate_limited`.
  */
 export async function limitMailRequests(s: AuthServices, email: string, clientAddress: string) {
-	const { perIp, perEmail, windowSeconds } = s.loginLimits;
+	const { perIp, perEmail, windowSeconds } = s.mailLimits;
 	const [byIp, byEmail] = await Promise.all([
 		hitRateLimit(s.collections, 'mail-ip', clientAddress, perIp, windowSeconds),
 		hitRateLimit(s.collections, 'mail-email', normalizeEmail(email), perEmail, windowSeconds)
@@ -143,6 +196,8 @@ export async function resetPassword(
 	await Promise.all([
 		invalidateUserSessions(s.collections, user._id),
 		retireAuthTokens(s.collections, user._id, 'reset-password'),
+		// whoever guessed at the old password before, the owner has a new one now
+		clearFailures(s.collections, loginLimitsOf(s).perAccount, user.email),
 		// The reset link proved the mailbox is theirs.
 		user.emailVerifiedAt === null && user.email === used.email
 			? s.collections.users.updateOne({ _id: user._id }, { $set: { emailVerifiedAt: new Date() } })

@@ -13,6 +13,7 @@ export function authServices(): AuthServices {
 		mail,
 		origin: config.origin,
 		log,
-		loginLimits: config.loginLimits
+		loginLimits: config.loginLimits,
+		mailLimits: config.mailLimits
 	};
 }
