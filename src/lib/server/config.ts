@@ -10,6 +10,17 @@ import {
 	syncSecret
 } from '../shared/env.ts';
 
+/** Google's issuer; AUTH_GOOGLE_ISSUER names any other OpenID Connect provider. */
+export const GOOGLE_ISSUER = 'https://accounts.google.com';
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
+
+/** https, or http on this machine (a test provider). */
+function isSecureIssuer(url: URL): boolean {
+	if (url.protocol === 'https:') return true;
+	return url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
+}
+
 function schema(production: boolean) {
 	return z
 		.object({
@@ -34,6 +45,17 @@ function schema(production: boolean) {
 			LOGIN_MAX_PER_EMAIL: positiveInt(10),
 			LOGIN_WINDOW_SECONDS: positiveInt(15 * 60),
 			LOGIN_DELAY_MS: positiveInt(1_000),
+			AUTH_GOOGLE_ID: optional(z.string().min(1).max(500)),
+			AUTH_GOOGLE_SECRET: optional(z.string().min(1).max(500)),
+			AUTH_GOOGLE_ISSUER: optional(
+				z
+					.string()
+					.url('must be the URL of an OpenID Connect issuer, e.g. https://accounts.google.com')
+					.refine(
+						(v) => isSecureIssuer(new URL(v)),
+						'must be an https:// URL (http:// only for 127.0.0.1, ::1 or localhost)'
+					)
+			),
 			LOG_LEVEL: logLevel
 		})
 		.superRefine((env, ctx) => {
@@ -42,6 +64,13 @@ function schema(production: boolean) {
 					code: 'custom',
 					path: [env.ADMIN_EMAIL ? 'ADMIN_PASSWORD' : 'ADMIN_EMAIL'],
 					message: 'ADMIN_EMAIL and ADMIN_PASSWORD must be set together'
+				});
+			}
+			if (Boolean(env.AUTH_GOOGLE_ID) !== Boolean(env.AUTH_GOOGLE_SECRET)) {
+				ctx.addIssue({
+					code: 'custom',
+					path: [env.AUTH_GOOGLE_ID ? 'AUTH_GOOGLE_SECRET' : 'AUTH_GOOGLE_ID'],
+					message: 'AUTH_GOOGLE_ID and AUTH_GOOGLE_SECRET must be set together'
 				});
 			}
 		});
@@ -83,6 +112,19 @@ export function loadWebConfig(env: Record<string, string | undefined> = process.
 		},
 		/** Account mails (reset links, new verification links) per address and per email. */
 		mailLimits: { perIp: 20, perEmail: 5, windowSeconds: e.LOGIN_WINDOW_SECONDS },
+		/**
+		 * "Continue with Google" (OpenID Connect), or null when AUTH_GOOGLE_ID is unset (the
+		 * button is hidden). The provider calls back to `redirectUri`, which must be registered.
+		 */
+		google:
+			e.AUTH_GOOGLE_ID && e.AUTH_GOOGLE_SECRET
+				? {
+						clientId: e.AUTH_GOOGLE_ID,
+						clientSecret: e.AUTH_GOOGLE_SECRET,
+						issuer: e.AUTH_GOOGLE_ISSUER ?? GOOGLE_ISSUER,
+						redirectUri: new URL('/login/google/callback', origin).toString()
+					}
+				: null,
 		logLevel: e.LOG_LEVEL
 	};
 }

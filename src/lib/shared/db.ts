@@ -33,7 +33,8 @@ export interface UserDoc {
 	email: string; // stored lower-cased; unique
 	name: string;
 	role: Role;
-	passwordHash: string; // argon2id
+	/** argon2id; null for an account made by signing in with Google that has set no password. */
+	passwordHash: string | null;
 	emailVerifiedAt: Date | null;
 	partner?: PartnerProfile;
 	createdAt: Date;
@@ -163,6 +164,60 @@ export interface RateLimitSlotDoc {
 	failedAt?: Date;
 }
 
+/**
+ * A Google (OpenID Connect) identity linked to a user. `_id` is `<issuer> <sub>`, so one identity
+ * belongs to one user, decided by the unique insert; a unique index on (userId, provider) keeps
+ * one Google identity per user.
+ */
+export interface UserIdentityDoc {
+	_id: string;
+	provider: 'google';
+	issuer: string;
+	subject: string;
+	userId: string;
+	/** The identity's email when it was linked (for the account page). */
+	email: string;
+	linkedAt: Date;
+}
+
+/**
+ * One "Continue with Google" in progress, between the redirect to the provider and its answer.
+ * `_id` is the SHA-256 of the `state` the browser's cookie holds; expires after 10 minutes.
+ */
+export interface OidcFlowDoc {
+	_id: string;
+	codeVerifier: string;
+	nonce: string;
+	/** Where to go afterwards (a same-site path), if asked. */
+	next: string | null;
+	/** The role the register page had chosen, a hint for the signup form. */
+	role: 'customer' | 'partner' | null;
+	/** Set when a signed-in user who proved their password links Google from the account page. */
+	linkUserId: string | null;
+	createdAt: Date;
+	expiresAt: Date;
+}
+
+/**
+ * A verified Google identity waiting for the person: to finish signing up (choose customer or
+ * partner) or to prove the password of the existing account with its email. `_id` is the SHA-256
+ * of the token in the browser's cookie; expires after 15 minutes.
+ */
+export interface OidcPendingDoc {
+	_id: string;
+	kind: 'signup' | 'link';
+	issuer: string;
+	subject: string;
+	email: string;
+	name: string;
+	/** kind 'link': the account whose password must be proved. */
+	userId: string | null;
+	next: string | null;
+	role: 'customer' | 'partner' | null;
+	createdAt: Date;
+	expiresAt: Date;
+}
+
 /** Mail written by the local outbox transport when no SMTP server is configured. */
 export interface OutboxMailDoc {
 	_id: string;
@@ -215,6 +270,9 @@ export interface Collections {
 	authTokens: Collection<AuthTokenDoc>;
 	authTokenUses: Collection<AuthTokenUseDoc>;
 	rateLimitSlots: Collection<RateLimitSlotDoc>;
+	userIdentities: Collection<UserIdentityDoc>;
+	oidcFlows: Collection<OidcFlowDoc>;
+	oidcPending: Collection<OidcPendingDoc>;
 	outbox: Collection<OutboxMailDoc>;
 	docSnapshots: Collection<DocSnapshotDoc>;
 }
@@ -238,6 +296,9 @@ export function collectionsOf(db: Db): Collections {
 		authTokens: db.collection<AuthTokenDoc>('auth_tokens'),
 		authTokenUses: db.collection<AuthTokenUseDoc>('auth_token_uses'),
 		rateLimitSlots: db.collection<RateLimitSlotDoc>('rate_limit_slots'),
+		userIdentities: db.collection<UserIdentityDoc>('user_identities'),
+		oidcFlows: db.collection<OidcFlowDoc>('oidc_flows'),
+		oidcPending: db.collection<OidcPendingDoc>('oidc_pending'),
 		outbox: db.collection<OutboxMailDoc>('mail_outbox'),
 		docSnapshots: db.collection<DocSnapshotDoc>('ydoc_snapshots')
 	};
@@ -310,6 +371,9 @@ export async function ensureIndexes(c: Collections): Promise<void> {
 		c.authTokens.createIndex({ userId: 1, kind: 1 }),
 		c.rateLimitSlots.createIndex({ key: 1, windowStart: 1 }),
 		c.rateLimitSlots.createIndex({ expiresAt: 1 }),
+		c.userIdentities.createIndex({ userId: 1, provider: 1 }, { unique: true }),
+		c.oidcFlows.createIndex({ expiresAt: 1 }),
+		c.oidcPending.createIndex({ expiresAt: 1 }),
 		c.outbox.createIndex({ to: 1, createdAt: -1 })
 	]);
 }

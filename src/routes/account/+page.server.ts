@@ -2,7 +2,15 @@ import { fail, redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
 import { setPassword, updateName, updatePartnerProfile } from '$lib/server/auth/accounts';
 import { startSession } from '$lib/server/auth/cookie';
-import { limitMailRequests, login, sendVerificationMail } from '$lib/server/auth/flows';
+import {
+	limitMailRequests,
+	login,
+	requestPasswordReset,
+	sendVerificationMail
+} from '$lib/server/auth/flows';
+import { GoogleSignInError, startGoogleFlow } from '$lib/server/auth/google';
+import { googleIdentityOf, unlinkGoogle } from '$lib/server/auth/google-accounts';
+import { googleMessage } from '$lib/server/auth/google-messages';
 import { loginRedirectPath } from '$lib/server/auth/redirect';
 import { invalidateUserSessions } from '../../lib/shared/session';
 import { authServices } from '$lib/server/auth/services';
@@ -16,16 +24,32 @@ import {
 } from '$lib/server/validation/auth';
 
 const NOTICES: Record<string, string> = {
-	'password-reset': 'Your password is changed. Every other device was logged out.'
+	'password-reset': 'Your password is changed. Every other device was logged out.',
+	'google-linked': 'Your Google account is linked: you can log in with Google or your password.'
 };
 
-export const load: PageServerLoad = ({ locals, url }) => {
+export const load: PageServerLoad = async ({ locals, url }) => {
 	if (!locals.user) redirect(303, loginRedirectPath('/account'));
+	const { config, database } = ctx();
+	const c = database.collections;
+	const [doc, identity] = await Promise.all([
+		c.users.findOne({ _id: locals.user.id }, { projection: { passwordHash: 1 } }),
+		googleIdentityOf(c, locals.user.id)
+	]);
 	return {
 		account: locals.user,
 		vehicles: VEHICLES,
-		requireEmailVerification: ctx().config.requireEmailVerification,
-		notice: NOTICES[url.searchParams.get('notice') ?? ''] ?? null
+		requireEmailVerification: config.requireEmailVerification,
+		notice: NOTICES[url.searchParams.get('notice') ?? ''] ?? null,
+		hasPassword: Boolean(doc?.passwordHash),
+		google: {
+			// admins sign in with their password only
+			offered: config.google !== null && locals.user.role !== 'admin',
+			linked: identity
+				? { email: identity.email, linkedAt: identity.linkedAt.toISOString() }
+				: null,
+			problem: googleMessage(url.searchParams.get('google'))
+		}
 	};
 };
 
@@ -81,6 +105,70 @@ export const actions: Actions = {
 		const doc = await services.collections.users.findOne({ _id: user.id });
 		if (doc) await sendVerificationMail(services, doc);
 		return { form: 'verification' as const, saved: `We sent a new link to ${user.email}.` };
+	},
+
+	linkGoogle: async ({ request, locals, cookies, getClientAddress }) => {
+		const user = signedIn(locals);
+		const { config, database, log } = ctx();
+		const form = 'google' as const;
+		if (!config.google || user.role === 'admin') {
+			return fail(403, { form, message: 'Linking a Google account is not offered here.' });
+		}
+		const { current } = formText(await request.formData(), ['current']);
+		const problem = (message: string, status: number) =>
+			fail(status, { form, values: {}, errors: { current: message }, message });
+		if (!current) return problem('Your password is required to link Google.', 400);
+		try {
+			// Linking adds a way in: the same rate-limited check as a login first.
+			await login(authServices(), { email: user.email, password: current }, getClientAddress());
+		} catch (err) {
+			const failure = apiErrorFailure(err, {});
+			return problem(
+				failure.status === 401 ? 'Password is incorrect.' : failure.data.message,
+				failure.status
+			);
+		}
+		let target: URL;
+		try {
+			target = await startGoogleFlow(database.collections, config.google, cookies, {
+				next: '/account',
+				role: null,
+				linkUserId: user.id,
+				secure: config.secureCookies
+			});
+		} catch (err) {
+			if (!(err instanceof GoogleSignInError)) throw err;
+			log.warn({ err: err.cause ?? err }, 'Google link could not start');
+			return fail(503, { form, message: googleMessage(err.problem) ?? 'Please try again.' });
+		}
+		redirect(303, target.toString());
+	},
+
+	unlinkGoogle: async ({ locals }) => {
+		const user = signedIn(locals);
+		const form = 'google' as const;
+		const done = await unlinkGoogle(ctx().database.collections, user.id);
+		if (!done) {
+			return fail(409, {
+				form,
+				message: 'Set a password first: without Google you could not log in otherwise.'
+			});
+		}
+		return { form, saved: 'Google is unlinked. Log in with your email and password.' };
+	},
+
+	passwordMail: async ({ locals, getClientAddress }) => {
+		const user = signedIn(locals);
+		const form = 'password' as const;
+		const services = authServices();
+		try {
+			await limitMailRequests(services, user.email, getClientAddress());
+		} catch (err) {
+			const failure = apiErrorFailure(err, {});
+			return fail(failure.status, { form, ...failure.data });
+		}
+		requestPasswordReset(services, user.email);
+		return { form, saved: `We sent a link to set your password to ${user.email}.` };
 	},
 
 	password: async ({ request, locals, cookies, getClientAddress }) => {

@@ -15,8 +15,15 @@ export function hashPassword(password: string): Promise<string> {
 	return hash(password, OPTIONS);
 }
 
-/** False for a wrong password and for a stored hash that is not a valid argon2 string. */
-export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
+/**
+ * False for a wrong password and for a stored hash that is not a valid argon2 string. An account
+ * with no password (made with Google) costs a dummy verification, like an unknown email.
+ */
+export async function verifyPassword(
+	passwordHash: string | null,
+	password: string
+): Promise<boolean> {
+	if (passwordHash === null) return verifyAgainstDummy(password);
 	try {
 		return await verify(passwordHash, password);
 	} catch {

@@ -49,6 +49,13 @@ export async function claimOrder(
 	// Already ours and moved on: a late retry of the claim changes nothing.
 	if (row.partnerId === user.id && row.status !== 'accepted') return toOrderSummary(row);
 	if (row.partnerId === null && row.status !== 'pending') throw notClaimable(row.status);
+	if (!user.partner?.phone || !user.partner.vehicle) {
+		throw new ApiError(
+			409,
+			'profile_incomplete',
+			'Add your phone and vehicle on your account page before claiming orders.'
+		);
+	}
 	if (!user.partner?.available) {
 		throw new ApiError(
 			409,

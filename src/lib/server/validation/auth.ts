@@ -92,6 +92,27 @@ export const registerSchema = z
 
 export type RegisterInput = z.output<typeof registerSchema>;
 
+/**
+ * Finishing an account after "Continue with Google": the email comes from the provider and there
+ * is no password; customer or partner only (admins are never made this way).
+ */
+export const googleSignupSchema = z
+	.object({
+		name: nameSchema,
+		role: roleSchema.default('customer'),
+		partner: partnerProfileSchema.optional()
+	})
+	.superRefine((body, ctx) => {
+		if (body.role === 'partner' && !body.partner) {
+			ctx.addIssue({
+				code: 'custom',
+				path: ['partner'],
+				message: 'Partner is required to deliver: give phone and vehicle.'
+			});
+		}
+	})
+	.transform(({ partner, ...rest }) => (rest.role === 'partner' ? { ...rest, partner } : rest));
+
 export const loginSchema = z.object({ email: emailSchema, password: loginPasswordSchema });
 
 export const forgotPasswordSchema = z.object({ email: emailSchema });

@@ -5,6 +5,7 @@ import { login } from '$lib/server/auth/flows';
 import { homePathFor, safeNextPath } from '$lib/server/auth/redirect';
 import { authServices } from '$lib/server/auth/services';
 import { ctx } from '$lib/server/context';
+import { googleMessage } from '$lib/server/auth/google-messages';
 import { apiErrorFailure, formText, schemaFailure } from '$lib/server/validation/form';
 import { loginSchema } from '$lib/server/validation/auth';
 
@@ -25,7 +26,12 @@ const NOTICES: Record<string, string> = {
 export const load: PageServerLoad = ({ locals, url }) => {
 	const next = nextParam(url);
 	if (locals.user) redirect(303, next ?? homePathFor(locals.user.role));
-	return { next, notice: NOTICES[url.searchParams.get('notice') ?? ''] ?? null };
+	return {
+		next,
+		notice: NOTICES[url.searchParams.get('notice') ?? ''] ?? null,
+		google: ctx().config.google !== null,
+		googleProblem: googleMessage(url.searchParams.get('google'))
+	};
 };
 
 export const actions: Actions = {

@@ -24,6 +24,7 @@ export const load: PageServerLoad = ({ locals, url }) => {
 	return {
 		next,
 		vehicles: VEHICLES,
+		google: ctx().config.google !== null,
 		role: url.searchParams.get('role') === 'partner' ? 'partner' : 'customer'
 	};
 };
