@@ -25,6 +25,11 @@ export interface TestOidcProvider {
 	addAccount(account: TestAccount): TestAccount;
 	/** The next ID token from the token endpoint gets these claims, with the old signature. */
 	tamperNextIdToken(claims: Record<string, unknown>): void;
+	/**
+	 * The next redirect back to the app is not sent: the provider shows a page instead and the
+	 * promise gets the callback URL (code and state), for a test to use as it likes.
+	 */
+	holdNextAnswer(): Promise<string>;
 	/** How many token requests the provider refused (e.g. a code used twice). */
 	refusedTokenRequests(): number;
 	stop(): Promise<void>;
@@ -53,6 +58,7 @@ export async function startOidcProvider(options: {
 	const accounts = new Map<string, TestAccount>();
 	let tamper: Record<string, unknown> | null = null;
 	let refused = 0;
+	let hold: ((url: string) => void) | null = null;
 	const clientId = 'dispatch-test-client';
 	const clientSecret = 'dispatch-test-client-secret-0123456789';
 	const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -93,8 +99,10 @@ export async function startOidcProvider(options: {
 			IdToken: 600,
 			AuthorizationCode: 60
 		},
-		interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
-		async findAccount(_ctx, sub) {
+		interactions: {
+			url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}`
+		},
+		async findAccount(_ctx: unknown, sub: string) {
 			const account = accounts.get(sub);
 			if (!account) return undefined;
 			return { accountId: sub, claims: async () => ({ ...account }) };
@@ -203,8 +211,30 @@ export async function startOidcProvider(options: {
 		}) as typeof res.end;
 	}
 
+	/** Turns a redirect to the app into a page, once, when a test holds the next answer. */
+	function holdAnswer(res: ServerResponse) {
+		const end = res.end.bind(res);
+		res.end = ((...args: unknown[]) => {
+			const location = res.getHeader('location');
+			const target = typeof location === 'string' ? location : '';
+			if (hold && options.redirectUris.some((uri) => target.startsWith(uri))) {
+				const resolve = hold;
+				hold = null;
+				res.statusCode = 200;
+				res.removeHeader('location');
+				res.setHeader('content-type', 'text/html; charset=utf-8');
+				const body = page('Answer held', `<p>Held by the test.</p>`);
+				res.setHeader('content-length', Buffer.byteLength(body));
+				resolve(target);
+				return end(body);
+			}
+			return (end as (...a: unknown[]) => ServerResponse)(...args);
+		}) as typeof res.end;
+	}
+
 	server.on('request', (req: IncomingMessage, res: ServerResponse) => {
 		const path = new URL(req.url ?? '/', issuer).pathname;
+		holdAnswer(res);
 		if (path.startsWith('/interaction/')) {
 			interaction(req, res, path).catch((err: unknown) => {
 				res.statusCode = 500;
@@ -223,6 +253,9 @@ export async function startOidcProvider(options: {
 		addAccount(account) {
 			accounts.set(account.sub, account);
 			return account;
+		},
+		holdNextAnswer() {
+			return new Promise<string>((resolve) => (hold = resolve));
 		},
 		tamperNextIdToken(claims) {
 			tamper = claims;

@@ -16,7 +16,13 @@ export const GOOGLE_ISSUER = 'https://accounts.google.com';
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
 /** https, or http on this machine (a test provider). */
-function isSecureIssuer(url: URL): boolean {
+function isSecureIssuer(value: string): boolean {
+	let url: URL;
+	try {
+		url = new URL(value);
+	} catch {
+		return true; // .url() has said what is wrong
+	}
 	if (url.protocol === 'https:') return true;
 	return url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
 }
@@ -52,7 +58,7 @@ function schema(production: boolean) {
 					.string()
 					.url('must be the URL of an OpenID Connect issuer, e.g. https://accounts.google.com')
 					.refine(
-						(v) => isSecureIssuer(new URL(v)),
+						isSecureIssuer,
 						'must be an https:// URL (http:// only for 127.0.0.1, ::1 or localhost)'
 					)
 			),

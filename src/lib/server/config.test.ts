@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../shared/env.ts';
+import { GOOGLE_ISSUER, loadWebConfig } from './config.ts';
+
+const problems = (env: Record<string, string>) => {
+	try {
+		loadWebConfig(env);
+	} catch (err) {
+		if (err instanceof ConfigError) return err.problems;
+		throw err;
+	}
+	return [];
+};
+
+describe('Google sign-in configuration', () => {
+	it('is off without AUTH_GOOGLE_ID, on with it (Google by default), with the callback URL', () => {
+		expect(loadWebConfig({}).google).toBeNull();
+		const on = loadWebConfig({
+			ORIGIN: 'https://shop.example.com',
+			AUTH_GOOGLE_ID: 'id',
+			AUTH_GOOGLE_SECRET: 'secret'
+		}).google;
+		expect(on).toEqual({
+			clientId: 'id',
+			clientSecret: 'secret',
+			issuer: GOOGLE_ISSUER,
+			redirectUri: 'https://shop.example.com/login/google/callback'
+		});
+		expect(
+			loadWebConfig({
+				AUTH_GOOGLE_ID: 'id',
+				AUTH_GOOGLE_SECRET: 'secret',
+				AUTH_GOOGLE_ISSUER: 'http://127.0.0.1:4000'
+			}).google?.issuer
+		).toBe('http://127.0.0.1:4000');
+	});
+
+	it('stops the boot with a message naming the variable', () => {
+		expect(problems({ AUTH_GOOGLE_ID: 'id' })).toEqual([
+			'AUTH_GOOGLE_SECRET: AUTH_GOOGLE_ID and AUTH_GOOGLE_SECRET must be set together'
+		]);
+		expect(problems({ AUTH_GOOGLE_ISSUER: 'not a url' })[0]).toMatch(/^AUTH_GOOGLE_ISSUER: /);
+		expect(problems({ AUTH_GOOGLE_ISSUER: 'http://idp.example.com' })[0]).toMatch(
+			/^AUTH_GOOGLE_ISSUER: must be an https:\/\/ URL/
+		);
+		expect(problems({ LOGIN_DELAY_MS: '-1' })[0]).toMatch(/^LOGIN_DELAY_MS: /);
+	});
+});
