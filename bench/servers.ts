@@ -107,7 +107,7 @@ export async function buildOurs(): Promise<void> {
 		entryPoints: ['sync-server/main.ts'],
 		bundle: true,
 		platform: 'node',
-		target: 'node20',
+		target: 'node24',
 		format: 'esm',
 		packages: 'external',
 		sourcemap: true,

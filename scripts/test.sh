@@ -7,6 +7,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 bash scripts/setup.sh --browser
+# the Node that setup chose (Node 24 in .local/node/ where the machine's is older)
+# shellcheck source=scripts/node-env.sh
+. scripts/node-env.sh
+echo "== node $(node --version) ($(command -v node))" >&2
 
 echo "== check (types, lint, format)" >&2
 npm run --silent check

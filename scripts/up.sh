@@ -59,6 +59,9 @@ trap 'on_signal SIGTERM 143' TERM
 trap 'cleanup $?' EXIT
 
 [ "${UP_SKIP_BUILD:-}" = 1 ] || bash scripts/setup.sh
+# the Node that setup chose (Node 24 in .local/node/ where the machine's is older)
+# shellcheck source=scripts/node-env.sh
+. scripts/node-env.sh
 
 export PORT="${PORT:-3000}"
 export SYNC_PORT="${SYNC_PORT:-3001}"
