@@ -3,6 +3,7 @@
 // time. The workload (bench/load/generator.ts) is legal under the order rules: each document slot
 // has one writer, its partner, moving an order through its steps, then the next order. See
 // docs/performance.md.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -87,7 +88,8 @@ async function measureExtras(
 			allowedOrigins: [BENCH_ORIGIN, webUrl],
 			// documents unload (and compact) soon after their last client leaves
 			env: { ...options.oursEnv, SYNC_IDLE_UNLOAD_MS: '300' },
-			nodeFlags: options.oursNodeFlags ?? undefined
+			nodeFlags: options.oursNodeFlags ?? undefined,
+			node: options.oursNode ?? undefined
 		});
 		if (options.lifecycleOrders > 0) {
 			log(`-- ours: ${count} delivered orders (storage, cold load)`);
@@ -194,6 +196,12 @@ async function main(): Promise<number> {
 	const oursEnv = Object.entries(options.oursEnv);
 	if (oursEnv.length > 0) log(`ours runs with ${oursEnv.map(([k, v]) => `${k}=${v}`).join(' ')}`);
 	const oursFlags = options.oursNodeFlags ?? shippedNodeFlags();
+	if (options.oursNode !== null) {
+		const version = execFileSync(options.oursNode, ['--version'], { encoding: 'utf8' }).trim();
+		log(
+			`ours runs on ${options.oursNode} (node ${version}), the load generator on ${process.version}`
+		);
+	}
 	log(
 		`node flags: ours ${oursFlags.join(' ') || '(none)'}` +
 			`${options.oursNodeFlags === null ? ' (as npm run start:sync)' : ''}, ` +

@@ -1,7 +1,13 @@
 // Command-line flags of `npm run bench`, with the defaults of issue 6, and the smoke preset.
 import { parseArgs } from 'node:util';
 
-export const SERVER_NAMES = ['ours', 'ywss', 'ywss-leveldb', 'hocuspocus'] as const;
+export const SERVER_NAMES = [
+	'ours',
+	'ywss',
+	'ywss-leveldb',
+	'hocuspocus',
+	'hocuspocus-sqlite'
+] as const;
 export type ServerName = (typeof SERVER_NAMES)[number];
 
 export interface LoadPoint {
@@ -41,6 +47,8 @@ export interface BenchOptions {
 	oursNodeFlags: string[] | null;
 	/** Node/V8 flags for the peers (none by default). */
 	peerNodeFlags: string[];
+	/** The `node` binary ours runs on (null: the bench's own, `process.execPath`). */
+	oursNode: string | null;
 }
 
 export class UsageError extends Error {}
@@ -53,7 +61,7 @@ const USAGE = `usage: npm run bench -- [flags]
   --warmup 5s --duration 20s    warm-up, then the measured window
   --grace 3s                    time after the window for late deliveries
   --reps 3                      repetitions; every cell is the median
-  --servers ours,ywss,ywss-leveldb,hocuspocus
+  --servers ours,ywss,ywss-leveldb,hocuspocus,hocuspocus-sqlite
   --lifecycle-orders 50         ours: delivered orders for cold load and storage (0 = skip)
   --no-pwa                      skip the PWA measurements (they need a built web app)
   --profile                     run ours under --cpu-prof and print its top frames
@@ -63,7 +71,8 @@ const USAGE = `usage: npm run bench -- [flags]
   --out FILE                    JSON report path
   --ours-env "K=V,K2=V2"        extra environment for ours (e.g. SYNC_RELAY=accepted)
   --ours-node-flags="..."       Node flags for ours instead of npm run start:sync's (= alone: none)
-  --peer-node-flags="..."       Node flags for the peers (default none): =--single-threaded-gc`;
+  --peer-node-flags="..."       Node flags for the peers (default none): =--single-threaded-gc
+  --ours-node /usr/bin/node     the node binary ours runs on (default: the one running the bench)`;
 
 export function parseDuration(text: string, flag: string): number {
 	const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
@@ -145,6 +154,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
 			'ours-env': { type: 'string' },
 			'ours-node-flags': { type: 'string' },
 			'peer-node-flags': { type: 'string' },
+			'ours-node': { type: 'string' },
 			help: { type: 'boolean', short: 'h' }
 		}
 	});
@@ -198,7 +208,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
 			values['ours-node-flags'] === undefined
 				? null
 				: parseNodeFlags(values['ours-node-flags'], '--ours-node-flags'),
-		peerNodeFlags: parseNodeFlags(values['peer-node-flags'] ?? '', '--peer-node-flags')
+		peerNodeFlags: parseNodeFlags(values['peer-node-flags'] ?? '', '--peer-node-flags'),
+		oursNode: values['ours-node'] ?? null
 	};
 }
 

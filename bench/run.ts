@@ -153,7 +153,8 @@ export async function measuredRun(
 				mongoUri: databaseUri(ferret.baseUri, `bench_${runTag}`),
 				profileDir,
 				env: options.oursEnv,
-				nodeFlags: options.oursNodeFlags ?? undefined
+				nodeFlags: options.oursNodeFlags ?? undefined,
+				node: options.oursNode ?? undefined
 			});
 		} else {
 			population = offlinePopulation(point);

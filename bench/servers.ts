@@ -1,7 +1,7 @@
 // The servers under test, each started as its own (pinned) child process on 127.0.0.1:
 // ours (the real sync-server, bundled from source like `npm run build:sync`), the bare
-// @y/websocket-server 0.1.1 (its own bin), the same bin storing updates in LevelDB, and a bare
-// @hocuspocus/server 3.x.
+// @y/websocket-server 0.1.1 (its own bin), the same bin storing updates in LevelDB, a bare
+// @hocuspocus/server 4.x, and the same storing documents with its SQLite extension.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
@@ -138,6 +138,8 @@ export interface OursOptions {
 	port?: number;
 	/** Node/V8 flags (default: shippedNodeFlags()). */
 	nodeFlags?: string[];
+	/** The node binary (default: the bench's own, `process.execPath`). */
+	node?: string;
 }
 
 export async function startServer(
@@ -174,7 +176,7 @@ export async function startServer(
 				: [INSPECT, ...flags, '--enable-source-maps', OURS_BUNDLE];
 			child = spawnChild({
 				name,
-				command: process.execPath,
+				command: ours.node ?? process.execPath,
 				args,
 				core,
 				env: {
@@ -217,13 +219,22 @@ export async function startServer(
 			});
 			break;
 		}
-		case 'hocuspocus': {
+		case 'hocuspocus':
+		case 'hocuspocus-sqlite': {
+			// With its SQLite extension (a scratch file, removed at stop): a second peer that
+			// persists, storing each document whole, debounced, as the extension ships.
+			if (name === 'hocuspocus-sqlite') {
+				scratchDir = mkdtempSync(join(tmpdir(), 'dispatch-bench-sqlite-'));
+			}
 			child = spawnChild({
 				name,
 				command: process.execPath,
 				args: [INSPECT, ...peerNodeFlags, 'bench/peers/hocuspocus-server.mjs'],
 				core,
-				env: { PORT: String(port) }
+				env: {
+					PORT: String(port),
+					...(scratchDir ? { SQLITE_DATABASE: join(scratchDir, 'hocuspocus.sqlite') } : {})
+				}
 			});
 			protocol = 'hocuspocus';
 			break;

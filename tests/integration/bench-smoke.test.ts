@@ -1,4 +1,4 @@
-// The benchmark harness must not rot: run `npm run bench:smoke` (tiny load, all four servers,
+// The benchmark harness must not rot: run `npm run bench:smoke` (tiny load, all five servers,
 // real FerretDB, real sockets) and check it produced a complete table with deliveries, that its
 // slots moved orders through their lifecycle, and that ours refused nothing of it (the workload
 // is legal under the order rules). No timing assertions: only that every value exists and
@@ -70,7 +70,7 @@ afterAll(() => rmSync(OUT, { force: true }));
 
 describe('bench:smoke', () => {
 	it(
-		'measures ours, @y/websocket-server (bare and with LevelDB) and Hocuspocus with the same workload',
+		'measures ours, @y/websocket-server (bare and with LevelDB) and Hocuspocus (bare and with SQLite) with the same workload',
 		{ timeout: 150_000 },
 		async () => {
 			// the PWA part needs a built web app; without one the harness prints n/a and says why
@@ -90,20 +90,35 @@ describe('bench:smoke', () => {
 				'ywss',
 				'ywss-leveldb',
 				'hocuspocus',
+				'hocuspocus-sqlite',
 				'ours/ywss',
 				'ours/ywss-leveldb',
-				'ours/hocuspocus'
+				'ours/hocuspocus',
+				'ours/hocuspocus-sqlite'
 			]) {
 				expect(stdout).toMatch(new RegExp(`^${server} +\\d`, 'm'));
 			}
 
 			// the LevelDB peer really persisted: ywss says so when YPERSISTENCE reached it
-			const leveldbLogs = readdirSync(LOGS)
-				.filter((file) => file.endsWith('-ywss-leveldb-20x4-rep1.log'))
-				.map((file) => join(LOGS, file))
-				.filter((path) => statSync(path).mtimeMs >= started);
-			expect(leveldbLogs).toHaveLength(1);
-			expect(readFileSync(leveldbLogs[0]!, 'utf8')).toMatch(/Persisting documents to "/);
+			const logOf = (server: string) => {
+				const logs = readdirSync(LOGS)
+					.filter((file) => file.endsWith(`-${server}-20x4-rep1.log`))
+					.map((file) => join(LOGS, file))
+					.filter((path) => statSync(path).mtimeMs >= started);
+				expect(logs, server).toHaveLength(1);
+				return readFileSync(logs[0]!, 'utf8');
+			};
+			expect(logOf('ywss-leveldb')).toMatch(/Persisting documents to "/);
+			// the SQLite peer really stored documents: at its stop it counts the rows of its file
+			// (read after its last debounced stores ran), which the bench then removes
+			const sqliteLog = logOf('hocuspocus-sqlite');
+			const sqliteFile = /storing documents in SQLite at "([^"]+)"/.exec(sqliteLog)?.[1];
+			expect(sqliteFile, sqliteLog).toBeDefined();
+			const stored = /hocuspocus-sqlite stored (\d+) documents \((\d+) bytes\)/.exec(sqliteLog);
+			expect(stored, sqliteLog).not.toBeNull();
+			expect(Number(stored![1])).toBeGreaterThan(0);
+			expect(Number(stored![2])).toBeGreaterThan(0);
+			expect(existsSync(sqliteFile!)).toBe(false);
 
 			const report = JSON.parse(readFileSync(OUT, 'utf8')) as Report;
 			expect(report.summaries).toHaveLength(1);
@@ -112,7 +127,8 @@ describe('bench:smoke', () => {
 				'ours',
 				'ywss',
 				'ywss-leveldb',
-				'hocuspocus'
+				'hocuspocus',
+				'hocuspocus-sqlite'
 			]);
 			for (const row of summary!.rows) {
 				expect(row.failedReps, row.server).toBe(0);
@@ -140,7 +156,7 @@ describe('bench:smoke', () => {
 			expect(stdout).toMatch(/^policy closes \(1008, 44xx\).*: ours 0 \/ 0,/m);
 			// every server's slots delivered orders and moved on to their next ones, within their queues
 			expect(report.runs.map((run) => run.server).sort()).toEqual(
-				['hocuspocus', 'ours', 'ywss', 'ywss-leveldb'].sort()
+				['hocuspocus', 'hocuspocus-sqlite', 'ours', 'ywss', 'ywss-leveldb'].sort()
 			);
 			for (const run of report.runs) {
 				expect(run.load.window.switches.total, run.server).toBeGreaterThan(0);
@@ -151,7 +167,8 @@ describe('bench:smoke', () => {
 			expect(summary!.ratios.map((ratio) => ratio.peer)).toEqual([
 				'ywss',
 				'ywss-leveldb',
-				'hocuspocus'
+				'hocuspocus',
+				'hocuspocus-sqlite'
 			]);
 			for (const ratio of summary!.ratios) {
 				for (const value of Object.values(ratio.values)) expect(Number.isFinite(value)).toBe(true);
@@ -160,7 +177,8 @@ describe('bench:smoke', () => {
 			expect(summary!.perRepetition.map((r) => [r.peer, r.rep])).toEqual([
 				['ywss', 1],
 				['ywss-leveldb', 1],
-				['hocuspocus', 1]
+				['hocuspocus', 1],
+				['hocuspocus-sqlite', 1]
 			]);
 			for (const [i, rep] of summary!.perRepetition.entries()) {
 				expect(rep.values.cpuUsPerUpdate).toBeCloseTo(summary!.ratios[i]!.values.cpuUsPerUpdate);
