@@ -160,7 +160,6 @@ async function main(): Promise<number> {
 	}
 	const startedAt = new Date();
 	const pinning = setUpPinning(options.pin);
-	let ferret: ScratchFerret | null = null;
 	const watchdog = setTimeout(() => {
 		console.error(
 			`bench: watchdog: still running after ${Math.round(budgetMs(options) / 1000)} s; killing everything`
@@ -252,7 +251,8 @@ async function main(): Promise<number> {
 			log('');
 		}
 		if (needsOurs && (options.lifecycleOrders > 0 || options.pwa)) {
-			ferret = await startScratchFerret(ferretCore);
+			// (stopped by cleanUp with every other scratch FerretDB)
+			const ferret = await startScratchFerret(ferretCore);
 			extras = await measureExtras(options, ferret, pinning.serverCore);
 			log('');
 			log(formatExtras(extras.lifecycle, extras.lifecycleError, extras.pwa, extras.pwaNote));
