@@ -44,13 +44,12 @@ export async function resolveGoogleIdentity(
 	now = new Date()
 ): Promise<GoogleOutcome> {
 	const id = identityId(identity.issuer, identity.subject);
-	let linked = await c.userIdentities.findOne({ _id: id });
+	const linked = await c.userIdentities.findOne({ _id: id });
 	if (linked) {
 		const user = await c.users.findOne({ _id: linked.userId });
 		if (!user) {
 			// its user was deleted: the identity is free again
 			await c.userIdentities.deleteOne({ _id: id, userId: linked.userId });
-			linked = null;
 		} else if (flow.linkUserId !== null) {
 			if (user._id !== flow.linkUserId) throw new GoogleSignInError('identity_taken');
 			return { kind: 'linked', user };
