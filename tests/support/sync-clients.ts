@@ -383,11 +383,18 @@ async function logRowsOf(db: Db, docName?: string): Promise<DocLogRowDoc[]> {
 	const rows: DocLogRowDoc[] = [];
 	for (const { name } of collections) {
 		if (!/^ydoc_log_\d+$/.test(name)) continue;
-		const found = await db
-			.collection<DocLogRowDoc>(name)
-			.find(docName ? { doc: docName } : {})
-			.toArray();
-		rows.push(...found);
+		try {
+			const found = await db
+				.collection<DocLogRowDoc>(name)
+				.find(docName ? { doc: docName } : {})
+				.toArray();
+			rows.push(...found);
+		} catch (error) {
+			// the server dropped a drained generation after it was listed (FerretDB then fails the
+			// read with "no such table" where MongoDB answers nothing): it holds nothing any more
+			const still = await db.listCollections({ name }, { nameOnly: true }).toArray();
+			if (still.length > 0) throw error;
+		}
 	}
 	return rows.sort((a, b) => a.seq - b.seq);
 }
