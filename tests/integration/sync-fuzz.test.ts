@@ -81,7 +81,9 @@ function corpus(random: ReturnType<typeof prng>, base: Y.Doc): Uint8Array[] {
 		Y.applyUpdate(doc, Y.encodeStateAsUpdate(base));
 		const before = Y.encodeStateVector(doc);
 		const root = random.pick(roots);
-		const user = random.pick([customer, partner, admin]);
+		// (never an admin's event: an admin's next step or cancel is legal, and the fuzzing sockets
+		// include an admin's, so it would move the honest partner's order on for real)
+		const user = random.pick([customer, partner]);
 		if (root === 'events' || root === 'junk') {
 			const type = random.pick<EventType>([
 				'preparing',
