@@ -72,7 +72,7 @@ describe('web app manifest', () => {
 		expect(manifest).toMatchObject({
 			name: expect.stringContaining('Dispatch'),
 			short_name: 'Dispatch',
-			start_url: '/',
+			start_url: '/start',
 			scope: '/',
 			display: 'standalone',
 			theme_color: '#0f5132',
@@ -92,6 +92,39 @@ describe('web app manifest', () => {
 		}
 		// The file served is the one the build wrote from src/lib/pwa/options.ts.
 		expect(JSON.parse(readFileSync('build/client/manifest.webmanifest', 'utf8'))).toEqual(manifest);
+	});
+});
+
+describe('the installed app’s start', () => {
+	it('opens on each person’s home: the board for admins, open orders for partners, the shop', async () => {
+		const cases: Array<[Person | null, string]> = [
+			[ada, '/admin'],
+			[sam, '/partner'],
+			[customer, '/'],
+			[null, '/']
+		];
+		for (const [who, home] of cases) {
+			const res = await fetch(`${stack.web.url}/start`, {
+				redirect: 'manual',
+				headers: who ? { cookie: `dispatch_session=${who.token}` } : {}
+			});
+			expect(res.status).toBe(303);
+			expect(res.headers.get('location')).toBe(home);
+			expect(res.headers.get('cache-control')).toBe('no-store');
+		}
+	});
+
+	it('offline, opens the home this device last saw the person on', async () => {
+		const context = await newContext(ada);
+		const page = await context.newPage();
+		await openPath(page, stack, '/admin');
+		await whenControlled(page);
+		await openPath(page, stack, '/admin');
+		await context.setOffline(true);
+		await page.goto(`${stack.web.url}/start`);
+		await page.waitForURL(`${stack.web.url}/admin`);
+		await page.getByRole('heading', { level: 1, name: 'Live board' }).waitFor();
+		await context.close();
 	});
 });
 
