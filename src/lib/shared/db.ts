@@ -366,6 +366,8 @@ export async function ensureIndexes(c: Collections): Promise<void> {
 		c.orders.createIndex({ partnerId: 1, createdAt: -1 }),
 		c.orders.createIndex({ status: 1, createdAt: -1 }),
 		c.orders.createIndex({ createdAt: -1 }),
+		c.orders.createIndex({ updatedAt: -1 }),
+		c.orders.createIndex({ status: 1, updatedAt: -1 }),
 		c.orders.createIndex({ partnerId: 1, status: 1 }),
 		c.orderRequests.createIndex({ customerId: 1, createdAt: -1 }),
 		c.authTokens.createIndex({ userId: 1, kind: 1 }),
