@@ -1,7 +1,14 @@
 // The web app's client for the sync-server's service channel: server-authored writes into order
 // documents (order creation, claims, API cancellations). Authenticated with SYNC_SECRET; each call
 // resolves once the sync-server has made the write durable and broadcast it.
-import type { Assignment, OrderEvent, OrderMeta, OrderStatus } from '../order/index.ts';
+import type {
+	Assignment,
+	FeedEntry,
+	OrderEvent,
+	OrderMeta,
+	OrderStatus,
+	PartnerEntry
+} from '../order/index.ts';
 
 export interface SyncWriteResult {
 	/** False when the document already held exactly this write (a retry); nothing changed. */
@@ -36,6 +43,8 @@ export interface SyncClient {
 	assign(orderId: string, assignment: Assignment, event: OrderEvent): Promise<SyncWriteResult>;
 	/** Appends an event as the server (e.g. a cancellation through the API); idempotent by id. */
 	appendServerEvent(orderId: string, event: OrderEvent): Promise<SyncWriteResult>;
+	/** The board as feed/admin holds it now: active orders (newest first) and partners. */
+	readBoard(): Promise<{ entries: FeedEntry[]; partners: PartnerEntry[] }>;
 }
 
 export function createSyncClient(options: SyncClientOptions): SyncClient {
@@ -79,6 +88,29 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
 	return {
 		initOrder: (orderId, meta) => post(orderId, { op: 'init', meta }),
 		assign: (orderId, assignment, event) => post(orderId, { op: 'assign', assignment, event }),
-		appendServerEvent: (orderId, event) => post(orderId, { op: 'event', event })
+		appendServerEvent: (orderId, event) => post(orderId, { op: 'event', event }),
+		async readBoard() {
+			let response: Response;
+			try {
+				response = await fetch(`${base}/internal/feeds/admin`, {
+					headers: { authorization: `Bearer ${options.secret}` },
+					signal: AbortSignal.timeout(timeoutMs)
+				});
+			} catch {
+				throw new SyncServiceError(0, 'unreachable', 'sync-server unreachable');
+			}
+			const payload = (await response.json().catch(() => null)) as {
+				entries?: FeedEntry[];
+				partners?: PartnerEntry[];
+			} | null;
+			if (!response.ok || !payload?.entries || !payload.partners) {
+				throw new SyncServiceError(
+					response.status,
+					'sync_error',
+					`sync-server answered ${response.status}`
+				);
+			}
+			return { entries: payload.entries, partners: payload.partners };
+		}
 	};
 }

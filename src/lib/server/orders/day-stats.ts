@@ -5,7 +5,7 @@
 // or finished since then was last active since then), a reduce in code, and a short cache, so a
 // board that refreshes whenever orders finish, or several boards, cost one read every few seconds.
 import { ApiError, validationError } from '../http.ts';
-import type { OrderIndexDoc } from '../db.ts';
+import type { OrderIndexDoc } from '../../shared/db.ts';
 import { ORDER_STATS_QUERY_KEYS, orderStatsQuerySchema } from './schemas.ts';
 import type { OrderActor, OrderServiceContext } from './types.ts';
 
