@@ -7,6 +7,7 @@ import {
 	type RequestEvent,
 	type ServerInit
 } from '@sveltejs/kit';
+import { setShopCurrency } from '$lib/catalog/money';
 import { ensureAdmin } from '$lib/server/auth/accounts';
 import { clearSessionCookie, setSessionCookie } from '$lib/server/auth/cookie';
 import { areaRoles } from '$lib/server/auth/guards';
@@ -39,6 +40,7 @@ export const init: ServerInit = async () => {
 		throw err;
 	}
 	const { config, database, log } = ctx();
+	setShopCurrency(config.currency);
 	// adapter-node emits this once the HTTP server has closed (SIGTERM/SIGINT). The open MongoDB
 	// pool would otherwise keep the process alive until it is killed.
 	process.once('sveltekit:shutdown', () => {
