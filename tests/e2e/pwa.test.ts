@@ -6,6 +6,7 @@
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext } from 'playwright-core';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, screenshot } from '../support/browser.ts';
 import { freePort } from '../support/ports.ts';
@@ -88,7 +89,19 @@ describe('web app manifest', () => {
 			const file = await fetch(new URL(icon.src, stack.web.url));
 			expect(file.status).toBe(200);
 			const [width, height] = icon.sizes.split('x').map(Number);
-			expect(pngSize(new Uint8Array(await file.arrayBuffer()))).toEqual({ width, height });
+			const bytes = new Uint8Array(await file.arrayBuffer());
+			expect(pngSize(bytes)).toEqual({ width, height });
+			// rendered from the SVG (npm run icons): the theme's green up to the edge, no dark ring
+			const { data, info } = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
+			const pixel = (x: number, y: number) => {
+				const i = (y * info.width + x) * info.channels;
+				return [...data.subarray(i, i + info.channels)];
+			};
+			const green = [0x0f, 0x51, 0x32, 255];
+			expect(pixel(Math.floor(width! / 2), 1), icon.src).toEqual(green);
+			expect(pixel(1, Math.floor(height! / 2)), icon.src).toEqual(green);
+			if (icon.purpose === 'any') expect(pixel(0, 0)[3], icon.src).toBe(0);
+			else expect(pixel(0, 0), icon.src).toEqual(green);
 		}
 		// The file served is the one the build wrote from src/lib/pwa/options.ts.
 		expect(JSON.parse(readFileSync('build/client/manifest.webmanifest', 'utf8'))).toEqual(manifest);
