@@ -8,9 +8,9 @@ import type { Database } from '../src/lib/shared/db.ts';
 import type { Logger } from '../src/lib/shared/log.ts';
 import { SyncServer } from './core/server.ts';
 import { AuthCache, authentication } from './dispatch/authenticate.ts';
-import { boardRoute } from './dispatch/board-route.ts';
 import { feeds } from './dispatch/feeds.ts';
 import { operability } from './dispatch/operability.ts';
+import { readRoutes } from './dispatch/read-routes.ts';
 import type { DispatchPrincipal } from './dispatch/principal.ts';
 import { Quotas } from './dispatch/quotas.ts';
 import { revocation } from './dispatch/revocation.ts';
@@ -86,7 +86,7 @@ export async function startSyncApp(
 				log,
 				flushSoon: () => storage.flushSoon()
 			}),
-			boardRoute({ server, secret: config.secret, log }),
+			readRoutes({ server, secret: config.secret, log }),
 			revocation({
 				server,
 				collections: database.collections,

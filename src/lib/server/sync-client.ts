@@ -45,6 +45,8 @@ export interface SyncClient {
 	appendServerEvent(orderId: string, event: OrderEvent): Promise<SyncWriteResult>;
 	/** The board as feed/admin holds it now: active orders (newest first) and partners. */
 	readBoard(): Promise<{ entries: FeedEntry[]; partners: PartnerEntry[] }>;
+	/** An order document's whole state (a Yjs update, base64); 404 for an order it lacks. */
+	readOrderState(orderId: string): Promise<string>;
 }
 
 export function createSyncClient(options: SyncClientOptions): SyncClient {
@@ -85,32 +87,48 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
 		return { applied: payload.applied, status: payload.status };
 	}
 
+	const badAnswer = () => new SyncServiceError(502, 'sync_error', 'unexpected sync-server answer');
+
+	/** A read of the service channel (GET, same token). */
+	async function get<T>(path: string): Promise<T> {
+		let response: Response;
+		try {
+			response = await fetch(`${base}${path}`, {
+				headers: { authorization: `Bearer ${options.secret}` },
+				signal: AbortSignal.timeout(timeoutMs)
+			});
+		} catch {
+			throw new SyncServiceError(0, 'unreachable', 'sync-server unreachable');
+		}
+		const payload = (await response.json().catch(() => null)) as
+			(T & { error?: { code?: string; message?: string } }) | null;
+		if (!response.ok || payload === null) {
+			throw new SyncServiceError(
+				response.status,
+				payload?.error?.code ?? 'sync_error',
+				payload?.error?.message ?? `sync-server answered ${response.status}`
+			);
+		}
+		return payload;
+	}
+
 	return {
 		initOrder: (orderId, meta) => post(orderId, { op: 'init', meta }),
 		assign: (orderId, assignment, event) => post(orderId, { op: 'assign', assignment, event }),
 		appendServerEvent: (orderId, event) => post(orderId, { op: 'event', event }),
 		async readBoard() {
-			let response: Response;
-			try {
-				response = await fetch(`${base}/internal/feeds/admin`, {
-					headers: { authorization: `Bearer ${options.secret}` },
-					signal: AbortSignal.timeout(timeoutMs)
-				});
-			} catch {
-				throw new SyncServiceError(0, 'unreachable', 'sync-server unreachable');
-			}
-			const payload = (await response.json().catch(() => null)) as {
-				entries?: FeedEntry[];
-				partners?: PartnerEntry[];
-			} | null;
-			if (!response.ok || !payload?.entries || !payload.partners) {
-				throw new SyncServiceError(
-					response.status,
-					'sync_error',
-					`sync-server answered ${response.status}`
-				);
-			}
+			const payload = await get<{ entries?: FeedEntry[]; partners?: PartnerEntry[] }>(
+				'/internal/feeds/admin'
+			);
+			if (!payload.entries || !payload.partners) throw badAnswer();
 			return { entries: payload.entries, partners: payload.partners };
+		},
+		async readOrderState(orderId) {
+			const payload = await get<{ update?: string }>(
+				`/internal/orders/${encodeURIComponent(orderId)}/state`
+			);
+			if (typeof payload.update !== 'string') throw badAnswer();
+			return payload.update;
 		}
 	};
 }
