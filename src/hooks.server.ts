@@ -26,6 +26,7 @@ import {
 	MAX_JSON_BODY_BYTES
 } from '$lib/server/http';
 import { randomId } from './lib/shared/ids';
+import { compressResponse } from '$lib/server/compress';
 import { crossSiteRefusal } from '$lib/server/origin';
 import { plainPage } from '$lib/server/plain-page';
 
@@ -176,7 +177,7 @@ export const handle: Handle = async ({ event, resolve }) => {
 		return unavailable(event);
 	}
 	if (databaseDown.has(event.request)) return unavailable(event);
-	return api ? asApiError(event, response) : response;
+	return compressResponse(event.request, api ? asApiError(event, response) : response);
 };
 
 async function authorizeAndResolve(
