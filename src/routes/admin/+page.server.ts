@@ -1,5 +1,6 @@
 import type { PageServerLoad } from './$types';
 import {
+	BOARD_STATUSES,
 	boardCities,
 	boardColumns,
 	parseBoardFilter,
@@ -23,6 +24,10 @@ export const load: PageServerLoad = async ({ locals, url }) => {
 	signedInAdmin(locals);
 	const { config, log } = ctx();
 	const filter = parseBoardFilter(url.searchParams);
+	const col = url.searchParams.get('col');
+	const column = (BOARD_STATUSES as readonly string[]).includes(col ?? '')
+		? (col as BoardStatus)
+		: 'pending';
 	const now = Date.now();
 	const board = await orderServices()
 		.sync.readBoard()
@@ -51,6 +56,8 @@ export const load: PageServerLoad = async ({ locals, url }) => {
 			.map((p) => ({ id: p.id, name: p.name }))
 			.sort((a, b) => a.name.localeCompare(b.name)),
 		filter,
+		/** The column phones show (the others are a tab away). */
+		column,
 		pendingAlertMinutes: config.boardPendingAlertMinutes
 	};
 };
