@@ -7,6 +7,7 @@ import {
 	type RequestEvent,
 	type ServerInit
 } from '@sveltejs/kit';
+import { setShopCurrency } from '$lib/catalog/money';
 import { ensureAdmin } from '$lib/server/auth/accounts';
 import { clearSessionCookie, setSessionCookie } from '$lib/server/auth/cookie';
 import { areaRoles } from '$lib/server/auth/guards';
@@ -25,6 +26,7 @@ import {
 	MAX_JSON_BODY_BYTES
 } from '$lib/server/http';
 import { randomId } from './lib/shared/ids';
+import { compressResponse } from '$lib/server/compress';
 import { crossSiteRefusal } from '$lib/server/origin';
 import { plainPage } from '$lib/server/plain-page';
 
@@ -39,6 +41,7 @@ export const init: ServerInit = async () => {
 		throw err;
 	}
 	const { config, database, log } = ctx();
+	setShopCurrency(config.currency);
 	// adapter-node emits this once the HTTP server has closed (SIGTERM/SIGINT). The open MongoDB
 	// pool would otherwise keep the process alive until it is killed.
 	process.once('sveltekit:shutdown', () => {
@@ -174,7 +177,7 @@ export const handle: Handle = async ({ event, resolve }) => {
 		return unavailable(event);
 	}
 	if (databaseDown.has(event.request)) return unavailable(event);
-	return api ? asApiError(event, response) : response;
+	return compressResponse(event.request, api ? asApiError(event, response) : response);
 };
 
 async function authorizeAndResolve(

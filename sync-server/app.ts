@@ -10,6 +10,7 @@ import { SyncServer } from './core/server.ts';
 import { AuthCache, authentication } from './dispatch/authenticate.ts';
 import { feeds } from './dispatch/feeds.ts';
 import { operability } from './dispatch/operability.ts';
+import { readRoutes } from './dispatch/read-routes.ts';
 import type { DispatchPrincipal } from './dispatch/principal.ts';
 import { Quotas } from './dispatch/quotas.ts';
 import { revocation } from './dispatch/revocation.ts';
@@ -85,6 +86,7 @@ export async function startSyncApp(
 				log,
 				flushSoon: () => storage.flushSoon()
 			}),
+			readRoutes({ server, secret: config.secret, log }),
 			revocation({
 				server,
 				collections: database.collections,

@@ -12,7 +12,7 @@ import { matchPath } from './http-json.ts';
 import { createPartnerRoute, PARTNER_PATH } from './partner-route.ts';
 import type { DispatchPrincipal } from './principal.ts';
 
-/** How often feed/admin drops orders finished before today (it is also pruned on every finish). */
+/** How often feed/admin drops finished orders a stored copy still holds (it is pruned on every finish). */
 const ADMIN_PRUNE_INTERVAL_MS = 10 * 60_000;
 
 export function feeds(options: {

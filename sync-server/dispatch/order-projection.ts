@@ -77,8 +77,6 @@ export interface ProjectionOptions {
 	feedLazyMs?: number;
 	/** Called when a partner's delivered count or rating may have changed. */
 	onPartnerStatsChanged?: (partnerId: string) => void;
-	/** The start of "today" for feed/admin's window (default: local midnight). */
-	startOfToday?: () => Date;
 }
 
 type IndexProjection = Pick<
@@ -93,12 +91,6 @@ type IndexProjection = Pick<
 	| 'conflicts'
 	| 'updatedAt'
 >;
-
-function localMidnight(): Date {
-	const now = new Date();
-	now.setHours(0, 0, 0, 0);
-	return now;
-}
 
 function dateOrNull(iso: string | null | undefined): Date | null {
 	if (!iso) return null;
@@ -233,22 +225,16 @@ function isFinalEntry(value: RawEntry): boolean {
 }
 
 /**
- * Applies a feed's window: `feed/admin` keeps active orders and those finished today; personal
- * feeds keep active orders and the newest finished ones. Returns how many entries it removed.
+ * Applies a feed's window: `feed/admin` keeps active orders only (the board pages finished ones
+ * from the index over HTTP); personal feeds keep active orders and the newest finished ones.
+ * Returns how many entries it removed.
  */
-export function pruneFeed(
-	doc: Y.Doc,
-	kind: FeedKind,
-	startOfToday: Date,
-	origin?: unknown
-): number {
+export function pruneFeed(doc: Y.Doc, kind: FeedKind, origin?: unknown): number {
 	const map = feedMap(doc);
 	const stale: string[] = [];
 	if (kind === 'admin') {
-		const cutoff = startOfToday.getTime();
 		for (const [id, value] of map.entries()) {
-			const entry = (value ?? {}) as RawEntry;
-			if (isFinalEntry(entry) && entryTime(entry) < cutoff) stale.push(id);
+			if (isFinalEntry((value ?? {}) as RawEntry)) stale.push(id);
 		}
 	} else if (kind === 'customer' || kind === 'partner') {
 		const finished: Array<[string, number]> = [];
@@ -521,12 +507,11 @@ export class OrderProjection {
 		if (order === null) return;
 		await this.updateIndex([order], { now: true });
 		if (order.failed) return;
-		const today = this.today();
 		await Promise.all(
 			owing.map((feed) => {
 				const kind = feedKindOf(feed);
 				this.paidOne(feed, orderId);
-				return kind === null ? undefined : this.writeFeedDocument(feed, kind, [order], today);
+				return kind === null ? undefined : this.writeFeedDocument(feed, kind, [order]);
 			})
 		);
 	}
@@ -695,7 +680,6 @@ export class OrderProjection {
 				list.push(order);
 			}
 		}
-		const today = this.today();
 		const now = Date.now();
 		// Feeds are written a slice at a time, the slice's writes side by side: a feed nobody has
 		// open is loaded first, and a storm's hundreds of feed loads then share their reads.
@@ -720,7 +704,7 @@ export class OrderProjection {
 					for (const orderId of rest) this.schedule(orderId);
 				}
 			}
-			slice.push(this.writeFeedDocument(name, kind, members, today));
+			slice.push(this.writeFeedDocument(name, kind, members));
 			if (slice.length === SLICE) {
 				await Promise.all(slice);
 				slice = [];
@@ -745,17 +729,16 @@ export class OrderProjection {
 	private async writeFeedDocument(
 		name: string,
 		kind: FeedKind,
-		members: Projected[],
-		today: Date
+		members: Projected[]
 	): Promise<void> {
 		try {
 			await this.options.server.withDocument(name, (document) => {
 				document.doc.transact(() => {
 					let finished = false;
 					for (const order of members) {
-						if (this.writeFeed(document.doc, name, kind, order, today)) finished = true;
+						if (this.writeFeed(document.doc, name, kind, order)) finished = true;
 					}
-					if (finished) pruneFeed(document.doc, kind, today, FEED_ORIGIN);
+					if (finished) pruneFeed(document.doc, kind, FEED_ORIGIN);
 				}, FEED_ORIGIN);
 			});
 		} catch (error) {
@@ -844,8 +827,7 @@ export class OrderProjection {
 		doc: Y.Doc,
 		name: string,
 		kind: FeedKind,
-		{ view, member }: Projected,
-		today: Date
+		{ view, member }: Projected
 	): boolean {
 		const orderId = view.meta.orderId;
 		if (!member.includes(name)) {
@@ -854,8 +836,8 @@ export class OrderProjection {
 		}
 		const entry = feedEntryFor(view, kind);
 		const final = isFinalStatus(entry.status);
-		if (kind === 'admin' && final && Date.parse(entry.updatedAt) < today.getTime()) {
-			// finished before today: outside feed/admin's window (e.g. an old order reloaded)
+		if (kind === 'admin' && final) {
+			// the board shows active orders live; finished ones come from the index (GET /api/orders)
 			removeFeedEntry(doc, orderId, FEED_ORIGIN);
 			return false;
 		}
@@ -863,17 +845,11 @@ export class OrderProjection {
 		return final;
 	}
 
-	/** The start of feed/admin's window. */
-	private today(): Date {
-		return (this.options.startOfToday ?? localMidnight)();
-	}
-
-	/** Applies feed/admin's window now (finished orders from before today leave it). */
+	/** Applies feed/admin's window now (finished orders a stored copy still holds leave it). */
 	async pruneAdminFeed(): Promise<void> {
 		if (this.stopped) return;
-		const today = this.today();
 		await this.options.server.withDocument(feedDocName('admin'), (document) => {
-			pruneFeed(document.doc, 'admin', today, FEED_ORIGIN);
+			pruneFeed(document.doc, 'admin', FEED_ORIGIN);
 		});
 	}
 }

@@ -13,7 +13,12 @@ import {
 	writeRating,
 	type EventType
 } from '../../src/lib/order/index.ts';
+import { DEMO_MENU } from '../../src/lib/catalog/demo-menu.ts';
+import type { OrderMeta } from '../../src/lib/order/index.ts';
 import type { OrderIndexDoc } from '../../src/lib/shared/db.ts';
+import { randomId } from '../../src/lib/shared/ids.ts';
+import { indexRowFromMeta } from '../../src/lib/server/orders/create.ts';
+import { createSyncClient } from '../../src/lib/server/sync-client.ts';
 import { launchBrowser, screenshot, VIEWPORTS } from '../support/browser.ts';
 import type { ProviderClient } from '../support/sync-clients.ts';
 import {
@@ -24,6 +29,7 @@ import {
 	person,
 	placeOrder,
 	ref,
+	SECRET,
 	signedInPage,
 	startLiveStack,
 	until,
@@ -81,12 +87,38 @@ async function step(client: ProviderClient, who: Person, ...types: EventType[]) 
 	}
 }
 
+/** A board column by its name: "Pending 3 orders", "Pending 2 late (waiting over 10 min) 3 orders". */
 const column = (page: Page, label: string) =>
-	page.getByRole('region', { name: new RegExp(`^${label} \\d+ orders?$`) });
+	page.getByRole('region', {
+		name: new RegExp(`^${label}( \\d+ late \\(waiting over \\d+ min\\))? \\d+ orders?$`)
+	});
 const onBoard = (scope: Page | Locator, orderId: string) =>
 	scope.locator(`article[data-order-id="${orderId}"]`);
 const stat = (page: Page, label: string) => page.locator(`dd[data-stat="${label}"]`);
 const indexRow = (orderId: string) => stack.database.collections.orders.findOne({ _id: orderId });
+
+/**
+ * A pending order placed `minutes` ago, made as the web app makes one (its index row, then its
+ * document's meta through the service channel), with the time of then.
+ */
+async function placedAgo(minutes: number, city: string): Promise<string> {
+	const orderId = randomId();
+	const product = DEMO_MENU.find((p) => p.available)!;
+	const meta: OrderMeta = {
+		orderId,
+		items: [{ productId: product.id, name: product.name, quantity: 1, unitPrice: product.price }],
+		total: product.price,
+		address: { street: '3 Broad Street', city, postcode: 'OX1 3AS' },
+		phone: '+44 1865 000001',
+		paymentMethod: 'cod',
+		customerId: customer.userId,
+		customerName: customer.name,
+		createdAt: new Date(Date.now() - minutes * 60_000).toISOString()
+	};
+	await stack.database.collections.orders.insertOne(indexRowFromMeta(meta));
+	await createSyncClient({ baseUrl: stack.sync.url, secret: SECRET }).initOrder(orderId, meta);
+	return orderId;
+}
 
 describe('live board', () => {
 	it('shows active orders by status, live, with today’s counts, partners and conflicts', async () => {
@@ -120,11 +152,11 @@ describe('live board', () => {
 			)
 		);
 		await stat(page, 'Placed').filter({ hasText: /^3$/ }).waitFor();
-		// Newest first within a column.
+		// Waiting longest first within a column.
 		const pendingIds = await column(page, 'Pending')
 			.locator('article')
 			.evaluateAll((els) => els.map((el) => el.getAttribute('data-order-id')));
-		expect(pendingIds).toEqual([fresh, pending]);
+		expect(pendingIds).toEqual([pending, fresh]);
 
 		// A claim moves it to Accepted.
 		expect((await priya.api('POST', `/api/orders/${fresh}/claim`)).status).toBe(200);
@@ -175,7 +207,16 @@ describe('live board', () => {
 		expect((await ada.api('POST', `/api/orders/${conflicted}/cancel`)).status).toBe(200);
 		const other = await device(sam, conflicted);
 		await step(other, sam, 'preparing');
+		// finished orders come from the index (the board's feed holds active ones), where the
+		// conflict count is written within SYNC_INDEX_LAZY_MS
+		await eventually(
+			() => indexRow(conflicted),
+			(r) => r?.conflicts === 1,
+			'the conflict in the index'
+		);
+		await open(page, stack, '/admin');
 		await page
+			.getByRole('region', { name: /^Finished today/ })
 			.getByRole('listitem')
 			.filter({ has: page.getByRole('link', { name: ref(conflicted), exact: true }) })
 			.getByText('⚠ Conflict')
@@ -193,6 +234,92 @@ describe('live board', () => {
 		// A card opens the order.
 		await page.getByRole('link', { name: ref(conflicted), exact: true }).click();
 		await page.waitForURL(`${stack.web.url}/admin/orders/${conflicted}`);
+	});
+});
+
+describe('a busy board', () => {
+	it('filters by search, city, partner and age, marks late orders, and sorts the partners', async () => {
+		// two pending orders that have waited long (placed 40 min ago), two fresh ones in another
+		// city, one of them claimed
+		const late = await placedAgo(40, 'Oxford');
+		const lateToo = await placedAgo(40, 'Oxford');
+		const fresh = await placeOrder(customer, { city: 'Norwich' });
+		const claimed = await placeOrder(customer, { city: 'Norwich' });
+		expect((await priya.api('POST', `/api/orders/${claimed}/claim`)).status).toBe(200);
+		const page = await pageFor(ada);
+		await open(page, stack, '/admin');
+		await page.getByText('Live', { exact: true }).waitFor();
+		await onBoard(column(page, 'Pending'), fresh).waitFor();
+		expect(await onBoard(page, late).getAttribute('data-late')).toBe('');
+		expect(await onBoard(page, fresh).getAttribute('data-late')).toBeNull();
+		await column(page, 'Pending').getByText('2 late').waitFor();
+
+		// Search: by city or reference, live as one types; the URL keeps it
+		const search = page.getByRole('searchbox', { name: 'Search' });
+		await search.fill('oxford');
+		await expect.poll(() => page.locator('main article[data-order-id]').count()).toBe(2);
+		expect(new URL(page.url()).searchParams.get('q')).toBe('oxford');
+		await search.fill(ref(fresh));
+		await expect
+			.poll(() =>
+				page
+					.locator('main article[data-order-id]')
+					.evaluateAll((els) => els.map((el) => el.getAttribute('data-order-id')))
+			)
+			.toEqual([fresh]);
+		await search.fill('');
+
+		// City and partner
+		await page.getByLabel('City', { exact: true }).selectOption('Norwich');
+		await onBoard(page, claimed).waitFor();
+		await expect.poll(() => page.locator('main article[data-order-id]').count()).toBe(2);
+		await page.getByLabel('Partner', { exact: true }).selectOption({ label: 'Priya Wheels' });
+		await expect
+			.poll(() =>
+				page
+					.locator('main article[data-order-id]')
+					.evaluateAll((els) => els.map((el) => el.getAttribute('data-order-id')))
+			)
+			.toEqual([claimed]);
+		// a filtered column says how many of its orders match
+		await page.getByRole('region', { name: /^Accepted 1 of \d+ orders?$/ }).waitFor();
+		await page.getByLabel('Partner', { exact: true }).selectOption({ label: 'No partner yet' });
+		await expect
+			.poll(() =>
+				page
+					.locator('main article[data-order-id]')
+					.evaluateAll((els) => els.map((el) => el.getAttribute('data-order-id')))
+			)
+			.toEqual([fresh]);
+		await page.getByRole('link', { name: 'Clear filters' }).click();
+		await onBoard(page, late).waitFor();
+
+		// the server's first render (no JavaScript): late there too, filterable by age
+		const noJs = await pageFor(ada, VIEWPORTS.desktop, { javaScriptEnabled: false });
+		await noJs.goto(`${stack.web.url}/admin?age=30`);
+		await expect
+			.poll(() =>
+				noJs
+					.locator('main article[data-order-id]')
+					.evaluateAll((els) => els.map((el) => el.getAttribute('data-order-id')).sort())
+			)
+			.toEqual([late, lateToo].sort());
+		expect(await noJs.locator(`article[data-order-id="${late}"]`).getAttribute('data-late')).toBe(
+			''
+		);
+		await noJs.getByRole('region', { name: /^Pending 2 late/ }).waitFor();
+		await noJs
+			.getByText(/Late · waiting 4\d min/)
+			.first()
+			.waitFor();
+		await screenshot(noJs, 'admin-board-filtered-nojs-desktop');
+
+		// Partners: the ready ones first, the least loaded first
+		const partnerIds = await page
+			.locator('li[data-partner-id]')
+			.evaluateAll((els) => els.map((el) => el.getAttribute('data-partner-id')));
+		expect(partnerIds.indexOf(priya.userId)).toBeGreaterThanOrEqual(0);
+		await screenshot(page, 'admin-board-busy-desktop');
 	});
 });
 

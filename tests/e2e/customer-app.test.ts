@@ -248,7 +248,9 @@ describe('checkout and the live order page', () => {
 		).toBe(0);
 
 		await fillAddress(page);
-		await page.getByRole('radio', { name: /UPI/ }).check();
+		// what the shop takes (PAYMENT_METHODS), labelled for what it is
+		expect(await page.getByRole('radio', { name: /UPI/ }).count()).toBe(0);
+		await page.getByRole('radio', { name: /^Card on delivery/ }).check();
 		await page.getByRole('button', { name: /Place order/ }).click();
 		await page.waitForURL(/\/orders\/[a-z0-9]+/);
 		orderId = orderIdFrom(page);
@@ -266,7 +268,8 @@ describe('checkout and the live order page', () => {
 
 		const row = await stack.database.collections.orders.findOne({ _id: orderId });
 		expect(row?.status).toBe('pending');
-		expect(row?.paymentMethod).toBe('upi');
+		expect(row?.paymentMethod).toBe('card');
+		await page.getByText('Card on delivery').waitFor();
 		expect(row?.total).toBe(2 * MARGHERITA.price + COLA.price);
 		expect(row?.items).toEqual([
 			{ name: MARGHERITA.name, quantity: 2 },
@@ -285,10 +288,68 @@ describe('checkout and the live order page', () => {
 		await open(phone, stack, '/');
 		await addToCart(phone, FRIES.name);
 		await open(phone, stack, '/checkout');
+		// the address of the last order is offered; a new one starts empty
+		await phone.getByRole('radio', { name: /A new address/ }).check();
 		await phone.getByRole('button', { name: /Place order/ }).click();
 		await phone.getByText('Street is required.').waitFor();
 		expect(await horizontalOverflow(phone)).toBe(0);
 		await screenshot(phone, 'customer-checkout-errors-phone');
+	});
+
+	it('offers the saved addresses (the last used picked) and the phone; the account edits them', async () => {
+		const page = await pageFor(casey);
+		await open(page, stack, '/');
+		await addToCart(page, FRIES.name);
+		await open(page, stack, '/checkout');
+		const saved = page.getByRole('group', { name: 'Deliver to' });
+		const last = saved.getByRole('radio', { name: /221B Baker Street/ });
+		await expect(last.isChecked()).resolves.toBe(true);
+		await saved.getByText('Last used').waitFor();
+		await expect(page.getByLabel('Street and number').inputValue()).resolves.toBe(
+			'221B Baker Street'
+		);
+		await expect(page.getByLabel('Postcode').inputValue()).resolves.toBe('NW1 6XE');
+		await expect(page.getByLabel('Delivery notes').inputValue()).resolves.toBe('Ring the top bell');
+		await expect(page.getByLabel('Phone').inputValue()).resolves.toBe('+44 20 7946 0018');
+		await screenshot(page, 'customer-checkout-saved-desktop');
+
+		// a new address: the fields start empty; the order saves it as the last used
+		await saved.getByRole('radio', { name: /A new address/ }).check();
+		await expect(page.getByLabel('Street and number').inputValue()).resolves.toBe('');
+		await page.getByLabel('Street and number').fill('4 Privet Drive');
+		await page.getByLabel('City').fill('Little Whinging');
+		await page.getByLabel('Postcode').fill('GU1 1AA');
+		await page.getByRole('button', { name: /Place order/ }).click();
+		await page.waitForURL(/\/orders\/[a-z0-9]+/);
+
+		await open(page, stack, '/');
+		await addToCart(page, COLA.name);
+		await open(page, stack, '/checkout');
+		await expect(saved.getByRole('radio', { name: /4 Privet Drive/ }).isChecked()).resolves.toBe(
+			true
+		);
+		// picking the older one fills its fields again
+		await saved.getByRole('radio', { name: /221B Baker Street/ }).check();
+		await expect(page.getByLabel('City').inputValue()).resolves.toBe('London');
+
+		// the account page edits and deletes them, and keeps the phone
+		await open(page, stack, '/account');
+		const addresses = page.getByRole('region', { name: 'Delivery addresses' });
+		await addresses.locator('summary', { hasText: '4 Privet Drive' }).click();
+		await addresses.locator('details[open]').getByLabel('Postcode').fill('GU1 2BB');
+		await addresses.getByRole('button', { name: 'Save address' }).click();
+		await addresses.getByText('Address saved.').waitFor();
+		await addresses.getByText('GU1 2BB Little Whinging').waitFor();
+		await addresses.locator('summary', { hasText: '221B Baker Street' }).click();
+		await addresses.getByRole('button', { name: 'Delete 221B Baker Street' }).click();
+		await addresses.getByText('Address deleted.').waitFor();
+		expect(await addresses.locator('summary', { hasText: '221B Baker Street' }).count()).toBe(0);
+		await expect(page.getByLabel('Phone for deliveries').inputValue()).resolves.toBe(
+			'+44 20 7946 0018'
+		);
+		await screenshot(page, 'customer-account-addresses-desktop');
+		const user = await stack.database.collections.users.findOne({ _id: casey.userId });
+		expect(user?.customer?.addresses.map((a) => a.postcode)).toEqual(['GU1 2BB']);
 	});
 
 	it('never fails silently when the order cannot be sent', async () => {

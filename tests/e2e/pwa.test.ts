@@ -6,6 +6,7 @@
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext } from 'playwright-core';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, screenshot } from '../support/browser.ts';
 import { freePort } from '../support/ports.ts';
@@ -72,7 +73,7 @@ describe('web app manifest', () => {
 		expect(manifest).toMatchObject({
 			name: expect.stringContaining('Dispatch'),
 			short_name: 'Dispatch',
-			start_url: '/',
+			start_url: '/start',
 			scope: '/',
 			display: 'standalone',
 			theme_color: '#0f5132',
@@ -88,10 +89,55 @@ describe('web app manifest', () => {
 			const file = await fetch(new URL(icon.src, stack.web.url));
 			expect(file.status).toBe(200);
 			const [width, height] = icon.sizes.split('x').map(Number);
-			expect(pngSize(new Uint8Array(await file.arrayBuffer()))).toEqual({ width, height });
+			const bytes = new Uint8Array(await file.arrayBuffer());
+			expect(pngSize(bytes)).toEqual({ width, height });
+			// rendered from the SVG (npm run icons): the theme's green up to the edge, no dark ring
+			const { data, info } = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
+			const pixel = (x: number, y: number) => {
+				const i = (y * info.width + x) * info.channels;
+				return [...data.subarray(i, i + info.channels)];
+			};
+			const green = [0x0f, 0x51, 0x32, 255];
+			expect(pixel(Math.floor(width! / 2), 1), icon.src).toEqual(green);
+			expect(pixel(1, Math.floor(height! / 2)), icon.src).toEqual(green);
+			if (icon.purpose === 'any') expect(pixel(0, 0)[3], icon.src).toBe(0);
+			else expect(pixel(0, 0), icon.src).toEqual(green);
 		}
 		// The file served is the one the build wrote from src/lib/pwa/options.ts.
 		expect(JSON.parse(readFileSync('build/client/manifest.webmanifest', 'utf8'))).toEqual(manifest);
+	});
+});
+
+describe('the installed app’s start', () => {
+	it('opens on each person’s home: the board for admins, open orders for partners, the shop', async () => {
+		const cases: Array<[Person | null, string]> = [
+			[ada, '/admin'],
+			[sam, '/partner'],
+			[customer, '/'],
+			[null, '/']
+		];
+		for (const [who, home] of cases) {
+			const res = await fetch(`${stack.web.url}/start`, {
+				redirect: 'manual',
+				headers: who ? { cookie: `dispatch_session=${who.token}` } : {}
+			});
+			expect(res.status).toBe(303);
+			expect(res.headers.get('location')).toBe(home);
+			expect(res.headers.get('cache-control')).toBe('no-store');
+		}
+	});
+
+	it('offline, opens the home this device last saw the person on', async () => {
+		const context = await newContext(ada);
+		const page = await context.newPage();
+		await openPath(page, stack, '/admin');
+		await whenControlled(page);
+		await openPath(page, stack, '/admin');
+		await context.setOffline(true);
+		await page.goto(`${stack.web.url}/start`);
+		await page.waitForURL(`${stack.web.url}/admin`);
+		await page.getByRole('heading', { level: 1, name: 'Live board' }).waitFor();
+		await context.close();
 	});
 });
 

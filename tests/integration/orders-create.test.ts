@@ -127,6 +127,41 @@ describe('validation: each bad field is a 400 naming it', () => {
 	});
 });
 
+describe('payment methods and what checkout remembers', () => {
+	it('refuses a method the shop does not take (PAYMENT_METHODS: cod,card by default)', async () => {
+		const reply = await customer.api.post('/api/orders', orderBody({ paymentMethod: 'upi' }));
+		expectApiError(reply, 400, 'invalid_input', 'paymentMethod');
+		expect(reply.json.error.message).toMatch(/cash on delivery, card on delivery/);
+	});
+
+	it('saves the address as the last used (once per place) and the phone', async () => {
+		const shopper = await person(stack, 'customer');
+		const first = orderBody({
+			address: { street: '1 Mill Lane', city: 'Ely', postcode: 'CB7 4AA' },
+			phone: '+44 1353 000000'
+		});
+		expect((await shopper.api.post('/api/orders', first)).status).toBe(201);
+		const second = orderBody({
+			address: { street: '9 Fore Street', city: 'Ely', postcode: 'CB7 4BB', notes: 'Side door' },
+			phone: '+44 1353 111111'
+		});
+		expect((await shopper.api.post('/api/orders', second)).status).toBe(201);
+		// the first place again, written differently: the same saved address, now the last used
+		const again = orderBody({
+			address: { street: '1  mill lane', city: 'ELY', postcode: 'cb7 4aa' },
+			phone: '+44 1353 111111'
+		});
+		expect((await shopper.api.post('/api/orders', again)).status).toBe(201);
+		const user = await stack.database.collections.users.findOne({ _id: shopper.userId });
+		expect(user?.customer?.phone).toBe('+44 1353 111111');
+		const saved = [...user!.customer!.addresses].sort(
+			(a, b) => b.lastUsedAt.getTime() - a.lastUsedAt.getTime()
+		);
+		expect(saved.map((a) => a.street)).toEqual(['1  mill lane', '9 Fore Street']);
+		expect(saved[1]!.notes).toBe('Side door');
+	});
+});
+
 describe('creating an order', () => {
 	it('prices on the server (client prices ignored), 201 {id, docName}, meta visible to the customer', async () => {
 		const reply = await customer.api.post(

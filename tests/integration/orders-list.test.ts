@@ -17,6 +17,8 @@ let bob: Person;
 let pat: Person;
 let quinn: Person;
 let admin: Person;
+/** Before the first order of this file. */
+let startedAt: Date;
 /** Orders by creation, oldest first. */
 const aliceOrders: string[] = [];
 const bobOrders: string[] = [];
@@ -30,6 +32,7 @@ beforeAll(async () => {
 		person(stack, 'partner', 'Quinn'),
 		person(stack, 'admin', 'Root')
 	]);
+	startedAt = new Date(Date.now() - 1000);
 	for (let i = 0; i < 5; i++) aliceOrders.push(await placeOrder(alice));
 	for (let i = 0; i < 2; i++) bobOrders.push(await placeOrder(bob));
 	// Pat takes two of Alice's and one of Bob's; Quinn one of Alice's; Alice cancels her last
@@ -128,6 +131,73 @@ describe('paging', () => {
 	});
 });
 
+describe('the board’s finished orders and numbers', () => {
+	it('filters by city and by last activity, and pages by last activity, latest first', async () => {
+		const row = await stack.database.collections.orders.findOne({ _id: aliceOrders[0]! });
+		const city = row!.city;
+		expect(new Set(ids(await admin.api.get(`/api/orders?limit=100&city=${city}`)))).toEqual(
+			new Set([...aliceOrders, ...bobOrders])
+		);
+		expect(ids(await admin.api.get('/api/orders?city=Atlantis'))).toEqual([]);
+
+		const since = encodeURIComponent(startedAt.toISOString());
+		const finished = await admin.api.get(
+			`/api/orders?status=delivered,cancelled&updatedFrom=${since}&sort=updated`
+		);
+		expect(ids(finished)).toEqual([aliceOrders[4]]);
+		const later = encodeURIComponent(new Date(Date.now() + 60_000).toISOString());
+		expect(ids(await admin.api.get(`/api/orders?updatedFrom=${later}`))).toEqual([]);
+
+		const expected = (
+			await stack.database.collections.orders
+				.find({}, { sort: { updatedAt: -1, _id: -1 } })
+				.toArray()
+		).map((r) => r._id);
+		const seen: string[] = [];
+		let cursor: string | null = null;
+		for (let pages = 0; pages < 10; pages++) {
+			const reply = await admin.api.get(
+				`/api/orders?sort=updated&limit=3${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`
+			);
+			expect(reply.status, reply.text).toBe(200);
+			seen.push(...ids(reply));
+			cursor = reply.json.nextCursor;
+			if (!cursor) break;
+		}
+		expect(seen).toEqual(expected);
+		// a cursor of one order does not page the other
+		const first = await admin.api.get('/api/orders?sort=updated&limit=1');
+		const mixed = await admin.api.get(
+			`/api/orders?limit=1&cursor=${encodeURIComponent(first.json.nextCursor)}`
+		);
+		expectApiError(mixed, 400, 'invalid_input', 'cursor');
+	});
+
+	it('GET /api/orders/stats counts a span for admins only', async () => {
+		const from = encodeURIComponent(startedAt.toISOString());
+		const reply = await admin.api.get(`/api/orders/stats?from=${from}`);
+		expect(reply.status, reply.text).toBe(200);
+		expect(reply.json.stats).toMatchObject({
+			placed: 7,
+			delivered: 0,
+			cancelled: 1,
+			revenue: 0,
+			averageDeliveryMs: null
+		});
+		const later = encodeURIComponent(new Date(Date.now() + 60_000).toISOString());
+		expect((await admin.api.get(`/api/orders/stats?from=${later}`)).json.stats.placed).toBe(0);
+		expectApiError(await alice.api.get(`/api/orders/stats?from=${from}`), 403, 'forbidden');
+		expectApiError(await pat.api.get(`/api/orders/stats?from=${from}`), 403, 'forbidden');
+		expectApiError(await admin.api.get('/api/orders/stats'), 400, 'invalid_input', 'from');
+		expectApiError(
+			await admin.api.get(`/api/orders/stats?from=${from}&colour=blue`),
+			400,
+			'invalid_input',
+			'colour'
+		);
+	});
+});
+
 describe('bad query parameters are a 400 naming the parameter', () => {
 	const cases: Array<[string, string]> = [
 		['status=lost', 'status'],
@@ -141,6 +211,10 @@ describe('bad query parameters are a 400 naming the parameter', () => {
 		['cursor=not-a-cursor', 'cursor'],
 		['partnerId=NOT*AN*ID', 'partnerId'],
 		['customerId=', 'customerId'],
+		['city=', 'city'],
+		['updatedFrom=soon', 'updatedFrom'],
+		['updatedFrom=2025-02-01&updatedTo=2025-01-01', 'updatedTo'],
+		['sort=random', 'sort'],
 		['limit=5&limit=6', 'limit'],
 		['colour=blue', 'colour']
 	];

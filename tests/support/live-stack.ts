@@ -20,7 +20,8 @@ import {
 	type TestUser
 } from './sync-clients.ts';
 
-const SECRET = 'e2e-sync-secret-0123456789abcdef';
+/** The live stack's SYNC_SECRET (tests write server-authored documents with it). */
+export const SECRET = 'e2e-sync-secret-0123456789abcdef';
 
 export interface LiveStack {
 	database: Database;

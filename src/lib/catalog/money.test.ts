@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { CURRENCY, formatMoney } from './money.ts';
+import { DEFAULT_CURRENCY, formatMoney, setShopCurrency, shopCurrency } from './money.ts';
 
 describe('formatMoney', () => {
 	it('formats US cents as dollars', () => {
-		expect(CURRENCY).toBe('USD');
+		expect(shopCurrency()).toBe(DEFAULT_CURRENCY);
+		expect(DEFAULT_CURRENCY).toBe('USD');
 		expect(formatMoney(1250)).toBe('$12.50');
 		expect(formatMoney(5)).toBe('$0.05');
 		expect(formatMoney(0)).toBe('$0.00');
@@ -19,5 +20,14 @@ describe('formatMoney', () => {
 	it('refuses amounts that are not integers', () => {
 		expect(() => formatMoney(12.5)).toThrow(RangeError);
 		expect(() => formatMoney(Number.NaN)).toThrow(RangeError);
+	});
+
+	it('formats in the shop’s configured currency', () => {
+		setShopCurrency('INR');
+		try {
+			expect(formatMoney(12_50)).toBe('₹12.50');
+		} finally {
+			setShopCurrency(DEFAULT_CURRENCY);
+		}
 	});
 });

@@ -1,7 +1,21 @@
-// Money is integer minor units everywhere. The demo shop prices in US dollars, so
-// one unit is one cent; formatting is the only place that knows about the decimal point.
-export const CURRENCY = 'USD';
+// Money is integer minor units everywhere. The shop's currency is
+// configured (CURRENCY, US dollars by default: one unit is one cent); the root layout sets it for
+// every page from the server's config, so formatting is the only place that knows about it and
+// about the decimal point.
+export const DEFAULT_CURRENCY = 'USD';
 export const LOCALE = 'en-US';
+
+let currency = DEFAULT_CURRENCY;
+
+/** The shop's currency (ISO 4217), as configured. */
+export function shopCurrency(): string {
+	return currency;
+}
+
+/** Called with the configured currency (the server at boot, every page through the layout). */
+export function setShopCurrency(code: string): void {
+	currency = code;
+}
 
 const formatters = new Map<string, Intl.NumberFormat>();
 
@@ -16,9 +30,9 @@ function formatter(currency: string, locale: string): Intl.NumberFormat {
 }
 
 /** Formats an amount in minor units, e.g. `formatMoney(1250)` → `$12.50`. */
-export function formatMoney(minor: number, currency = CURRENCY, locale = LOCALE): string {
+export function formatMoney(minor: number, code = currency, locale = LOCALE): string {
 	if (!Number.isSafeInteger(minor)) throw new RangeError(`money must be an integer, got ${minor}`);
-	const f = formatter(currency, locale);
+	const f = formatter(code, locale);
 	const digits = f.resolvedOptions().maximumFractionDigits ?? 2;
 	return f.format(minor / 10 ** digits);
 }

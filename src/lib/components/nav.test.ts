@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { activeHref, navFor } from './nav.ts';
+import { activeHref, homeFor, navFor } from './nav.ts';
 
 describe('navFor', () => {
 	it('offers each role its own sections', () => {
@@ -11,6 +11,15 @@ describe('navFor', () => {
 			'Profile'
 		]);
 		expect(navFor('admin').map((i) => i.label)).toEqual(['Board', 'Orders']);
+	});
+});
+
+describe('homeFor', () => {
+	it('starts partners on their open orders, admins on the board, everyone else in the shop', () => {
+		expect(homeFor('partner')).toBe('/partner');
+		expect(homeFor('admin')).toBe('/admin');
+		expect(homeFor('customer')).toBe('/');
+		expect(homeFor(null)).toBe('/');
 	});
 });
 

@@ -34,6 +34,11 @@ export function navFor(role: Role | null): NavItem[] {
 	return NAV[role ?? 'anonymous'];
 }
 
+/** Where each kind of visitor starts: the first item of their navigation (as homePathFor). */
+export function homeFor(role: Role | null): string {
+	return navFor(role)[0]?.href ?? '/';
+}
+
 /** The item for the current page: the longest href that is the path or a folder above it. */
 export function activeHref(items: readonly NavItem[], pathname: string): string | null {
 	let best: string | null = null;

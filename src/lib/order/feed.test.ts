@@ -37,26 +37,29 @@ describe('feedEntryFor', () => {
 			rating: null
 		});
 		expect(JSON.stringify(open)).not.toMatch(/Long Road|555|12345|Ring twice/);
-		for (const feed of ['admin', 'partner', 'customer'] as const) {
+		for (const feed of ['partner', 'customer'] as const) {
 			const entry = feedEntryFor(view, feed);
 			expect(entry.phone).toBe('+1 555 0100');
 			expect(entry.address).toEqual(sampleMeta().address);
 		}
+		// the board: the city only, like the open orders (an order's page has the rest)
+		expect(feedEntryFor(view, 'admin')).toBe(open);
 	});
 
 	it('builds each entry once per view; a changed order gives a new one', async () => {
 		const { readOrderCached } = await import('./order-cache.ts');
 		const doc = serverDoc({ claimed: true });
 		const view = readOrderCached(doc)!;
-		const admin = feedEntryFor(view, 'admin');
-		expect(feedEntryFor(view, 'partner')).toBe(admin);
-		expect(feedEntryFor(view, 'open')).not.toBe(admin);
-		expect(feedEntryFor(view, 'open').phone).toBeUndefined();
+		const partner = feedEntryFor(view, 'partner');
+		expect(feedEntryFor(view, 'customer')).toBe(partner);
+		expect(feedEntryFor(view, 'open')).not.toBe(partner);
+		expect(feedEntryFor(view, 'admin')).toBe(feedEntryFor(view, 'open'));
+		expect(feedEntryFor(view, 'admin').phone).toBeUndefined();
 		appendEvent(doc, createEvent(PEOPLE.partner, 'preparing'));
-		const next = feedEntryFor(readOrderCached(doc)!, 'admin');
-		expect(next).not.toBe(admin);
+		const next = feedEntryFor(readOrderCached(doc)!, 'partner');
+		expect(next).not.toBe(partner);
 		expect(next.status).toBe('preparing');
-		expect(admin.status).toBe('accepted');
+		expect(partner.status).toBe('accepted');
 	});
 
 	it('follows the order: partner, conflicts, rating, last change', () => {

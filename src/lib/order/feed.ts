@@ -27,7 +27,10 @@ export interface FeedEntry {
 	conflicts: number;
 	/** Stars of the customer's rating, once rated. */
 	rating: number | null;
-	/** Not in `feed/open`: partners see only the city before they claim. */
+	/**
+	 * Only in the personal feeds (`feed/partner/<id>`, `feed/customer/<id>`): partners see only
+	 * the city before they claim, and the board shows no addresses (an order's page has them).
+	 */
 	address?: OrderAddress;
 	phone?: string;
 }
@@ -61,16 +64,20 @@ export function lastActivityAt(view: OrderView): string {
  * Entries already built per view (views are immutable; a changed document gives a new one). The
  * server puts one order into up to three feeds and its index per change: one build, not four.
  */
-const builtEntries = new WeakMap<OrderView, { full?: FeedEntry; open?: FeedEntry }>();
+const builtEntries = new WeakMap<OrderView, { full?: FeedEntry; board?: FeedEntry }>();
+
+/** Feeds whose entries carry the address and phone: the people delivering and receiving it. */
+const withContact = (feed: FeedKind) => feed === 'partner' || feed === 'customer';
 
 /**
- * The entry an order shows in `feed`; `open` leaves out the phone and all but the city. The
- * entry is shared by every caller with the same view: do not modify it.
+ * The entry an order shows in `feed`; `open` and `admin` leave out the phone and all of the
+ * address but the city (a partner sees them once they claim; the board keeps 2,000 orders
+ * small, an order's page has them). Shared by every caller with the same view: do not modify it.
  */
 export function feedEntryFor(view: OrderView, feed: FeedKind): FeedEntry {
 	let built = builtEntries.get(view);
 	if (built === undefined) builtEntries.set(view, (built = {}));
-	const key = feed === 'open' ? 'open' : 'full';
+	const key = withContact(feed) ? 'full' : 'board';
 	return (built[key] ??= buildFeedEntry(view, feed));
 }
 
@@ -92,7 +99,7 @@ function buildFeedEntry(view: OrderView, feed: FeedKind): FeedEntry {
 		conflicts: fold.conflictCount,
 		rating: rating?.stars ?? null
 	};
-	if (feed !== 'open') {
+	if (withContact(feed)) {
 		entry.address = { ...meta.address };
 		entry.phone = meta.phone;
 	}
@@ -147,16 +154,27 @@ export function parseFeedEntry(value: unknown): FeedEntry | null {
 	return result.success ? (result.data as FeedEntry) : null;
 }
 
+/**
+ * Entries already parsed, by the value Yjs holds for them: a Y.Map gives back the same object
+ * until the entry is written again, so re-reading a feed of 2,000 orders after a change parses
+ * only what changed (and unchanged entries stay the same objects, which keyed lists skip).
+ */
+const parsedEntries = new WeakMap<object, { entry: FeedEntry | null; createdMs: number }>();
+
 /** The feed's entries, newest first. */
 export function readFeed(doc: Y.Doc): FeedEntry[] {
-	const entries: FeedEntry[] = [];
+	const read: Array<{ entry: FeedEntry; createdMs: number }> = [];
 	for (const value of feedMap(doc).values()) {
-		const entry = parseFeedEntry(value);
-		if (entry !== null) entries.push(entry);
+		let parsed = typeof value === 'object' && value !== null ? parsedEntries.get(value) : undefined;
+		if (parsed === undefined) {
+			const entry = parseFeedEntry(value);
+			parsed = { entry, createdMs: entry ? Date.parse(entry.createdAt) : 0 };
+			if (typeof value === 'object' && value !== null) parsedEntries.set(value, parsed);
+		}
+		if (parsed.entry !== null) read.push(parsed as { entry: FeedEntry; createdMs: number });
 	}
-	return entries.sort(
-		(a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt) || (a.id < b.id ? -1 : 1)
-	);
+	read.sort((a, b) => b.createdMs - a.createdMs || (a.entry.id < b.entry.id ? -1 : 1));
+	return read.map(({ entry }) => entry);
 }
 
 /** Server only: put (or replace) an order's entry; skipped when nothing changed. */

@@ -11,3 +11,4 @@ export * from './client-owners.ts';
 export type { DecodedUpdate, RejectionCode } from './update-parts.ts';
 export * from './order-cache.ts';
 export * from './partners.ts';
+export * from './state.ts';

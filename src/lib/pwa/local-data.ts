@@ -10,7 +10,7 @@ import { PAGES_CACHE } from './options';
 /** Who the data in this browser belongs to ('' for nobody signed in). */
 const OWNER_KEY = 'dispatch:owner';
 /** Not personal: kept across accounts. */
-const SHARED_KEYS = new Set([OWNER_KEY, 'dispatch:sync-url']);
+const SHARED_KEYS = new Set([OWNER_KEY, 'dispatch:sync-url', 'dispatch:home']);
 const CART_KEY = 'dispatch:cart';
 
 /** Deletes every account's local data except `keepUserId`'s (all of it for null). */
@@ -28,7 +28,9 @@ export async function wipeLocalData({
 		(keepUserId !== null &&
 			(key === `dispatch:pending/${keepUserId}` ||
 				key === `dispatch:checkout-queue/${keepUserId}` ||
-				key.startsWith(`dispatch:server-sv/${keepUserId}/`)));
+				key.startsWith(`dispatch:server-sv/${keepUserId}/`) ||
+				key.startsWith(`dispatch:own-clients/${keepUserId}/`) ||
+				key.startsWith(`dispatch:synced/${keepUserId}/`)));
 
 	try {
 		for (const key of Object.keys(localStorage)) {

@@ -3,14 +3,20 @@
 //
 // The pages are rendered on the server per user, so there is no SPA shell to fall back to:
 // navigations (and the `__data.json` requests of client-side navigations) go network first and
-// keep the last good answer, so every page a person has seen opens offline; a page never seen
-// offline gets `/offline` (static/offline.html, precached). Build assets are precached.
+// keep the last good answer; a page reached by a client-side navigation is fetched once more as a
+// page and kept too (page-cache.ts), so every page a person has seen opens offline; a page never
+// seen offline gets `/offline` (static/offline.html, precached). Build assets are precached.
+// The installed app starts at `/start`, which sends each person to their home (start.ts).
 import type { SvelteKitPWAOptions } from '@vite-pwa/sveltekit';
 
 /** Runtime cache of pages this browser has seen; logout deletes it (src/lib/pwa/local-data.ts). */
 export const PAGES_CACHE = 'dispatch-pages';
 /** The page shown for a route never opened before while offline. */
 export const OFFLINE_FALLBACK_URL = '/offline';
+/** The installed app's start URL: the server redirects to the signed-in person's home. */
+export const START_URL = '/start';
+/** What `/start` is offline: a precached page that goes to the home remembered on this device. */
+export const START_OFFLINE_URL = '/start-offline';
 /** How long a navigation waits for the network before the cached copy is shown. */
 const NETWORK_TIMEOUT_SECONDS = 4;
 
@@ -22,7 +28,7 @@ export const webManifest = {
 	name: 'Dispatch — order & delivery',
 	short_name: 'Dispatch',
 	description: 'Order from local shops, deliver orders, and watch every order move in real time.',
-	start_url: '/',
+	start_url: START_URL,
 	scope: '/',
 	display: 'standalone',
 	orientation: 'any',
@@ -54,6 +60,7 @@ export const pwaOptions: Partial<SvelteKitPWAOptions> = {
 		globPatterns: [
 			'client/**/*.{js,css,ico,png,svg,webp,woff2,webmanifest}',
 			'client/offline.html',
+			'client/start-offline.html',
 			'prerendered/**/*.html'
 		],
 		// Product pictures are many and only needed on the shop pages; they are cached as seen.
@@ -64,6 +71,19 @@ export const pwaOptions: Partial<SvelteKitPWAOptions> = {
 		clientsClaim: true,
 		cleanupOutdatedCaches: true,
 		runtimeCaching: [
+			{
+				// The installed app's start: the server knows whose home it is; offline, the page
+				// kept for it sends the person to the home this device last saw them on.
+				urlPattern: ({ request, url }) => request.mode === 'navigate' && url.pathname === '/start',
+				// (network first only for its timeout: the answer is a redirect, never kept)
+				handler: 'NetworkFirst',
+				options: {
+					cacheName: PAGES_CACHE,
+					networkTimeoutSeconds: NETWORK_TIMEOUT_SECONDS,
+					cacheableResponse: { statuses: [200] },
+					precacheFallback: { fallbackURL: START_OFFLINE_URL }
+				}
+			},
 			{
 				urlPattern: ({ request }) => request.mode === 'navigate',
 				handler: 'NetworkFirst',

@@ -46,3 +46,38 @@ describe('Google sign-in configuration', () => {
 		expect(problems({ LOGIN_DELAY_MS: '-1' })[0]).toMatch(/^LOGIN_DELAY_MS: /);
 	});
 });
+
+describe('the shop’s currency and payment methods, the board’s alert', () => {
+	it('default to US dollars, paid in cash or by card on delivery; late after 10 minutes', () => {
+		const config = loadWebConfig({});
+		expect(config.currency).toBe('USD');
+		expect(config.paymentMethods).toEqual(['cod', 'card']);
+		expect(config.boardPendingAlertMinutes).toBe(10);
+	});
+
+	it('take any ISO 4217 currency and a list of methods, in order', () => {
+		const config = loadWebConfig({
+			CURRENCY: 'inr',
+			PAYMENT_METHODS: 'upi, cod',
+			BOARD_PENDING_ALERT_MINUTES: '5'
+		});
+		expect(config.currency).toBe('INR');
+		expect(config.paymentMethods).toEqual(['upi', 'cod']);
+		expect(config.boardPendingAlertMinutes).toBe(5);
+	});
+
+	it('refuse an unknown currency, unknown or repeated methods, and UPI outside India', () => {
+		expect(problems({ CURRENCY: 'dollars' })).toEqual([
+			'CURRENCY: must be an ISO 4217 currency code like USD, EUR or INR'
+		]);
+		expect(problems({ CURRENCY: 'XYZ' })[0]).toMatch(/^CURRENCY: is not a currency/);
+		expect(problems({ PAYMENT_METHODS: 'cod,cheque' })[0]).toMatch(/^PAYMENT_METHODS/);
+		expect(problems({ PAYMENT_METHODS: 'cod,cod' })).toEqual([
+			'PAYMENT_METHODS: must not name one twice'
+		]);
+		expect(problems({ PAYMENT_METHODS: ' , ' })[0]).toMatch(/^PAYMENT_METHODS: must name/);
+		expect(problems({ PAYMENT_METHODS: 'cod,upi' })).toEqual([
+			'PAYMENT_METHODS: upi is paid in Indian rupees: offer it only with CURRENCY=INR (CURRENCY is USD)'
+		]);
+	});
+});

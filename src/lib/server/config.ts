@@ -1,7 +1,10 @@
 // The web app's configuration, validated once at boot (see hooks.server.ts `init`).
 import { z } from 'zod';
+import { PAYMENT_METHODS } from '../order/schema.ts';
 import {
 	booleanFlag,
+	choiceList,
+	currencyCode,
 	logLevel,
 	mongoUri,
 	optional,
@@ -62,6 +65,9 @@ function schema(production: boolean) {
 						'must be an https:// URL (http:// only for 127.0.0.1, ::1 or localhost)'
 					)
 			),
+			CURRENCY: currencyCode('USD'),
+			PAYMENT_METHODS: choiceList(PAYMENT_METHODS, 'cod,card'),
+			BOARD_PENDING_ALERT_MINUTES: positiveInt(10),
 			LOG_LEVEL: logLevel
 		})
 		.superRefine((env, ctx) => {
@@ -77,6 +83,13 @@ function schema(production: boolean) {
 					code: 'custom',
 					path: [env.AUTH_GOOGLE_ID ? 'AUTH_GOOGLE_SECRET' : 'AUTH_GOOGLE_ID'],
 					message: 'AUTH_GOOGLE_ID and AUTH_GOOGLE_SECRET must be set together'
+				});
+			}
+			if (env.PAYMENT_METHODS.includes('upi') && env.CURRENCY !== 'INR') {
+				ctx.addIssue({
+					code: 'custom',
+					path: ['PAYMENT_METHODS'],
+					message: `upi is paid in Indian rupees: offer it only with CURRENCY=INR (CURRENCY is ${env.CURRENCY})`
 				});
 			}
 		});
@@ -131,6 +144,12 @@ export function loadWebConfig(env: Record<string, string | undefined> = process.
 						redirectUri: new URL('/login/google/callback', origin).toString()
 					}
 				: null,
+		/** The shop's currency (ISO 4217); every amount is in its minor units. */
+		currency: e.CURRENCY,
+		/** The payment methods checkout offers, in this order (all paid on delivery). */
+		paymentMethods: e.PAYMENT_METHODS,
+		/** The board highlights orders pending longer than this. */
+		boardPendingAlertMinutes: e.BOARD_PENDING_ALERT_MINUTES,
 		logLevel: e.LOG_LEVEL
 	};
 }

@@ -1,7 +1,14 @@
 // The web app's client for the sync-server's service channel: server-authored writes into order
 // documents (order creation, claims, API cancellations). Authenticated with SYNC_SECRET; each call
 // resolves once the sync-server has made the write durable and broadcast it.
-import type { Assignment, OrderEvent, OrderMeta, OrderStatus } from '../order/index.ts';
+import type {
+	Assignment,
+	FeedEntry,
+	OrderEvent,
+	OrderMeta,
+	OrderStatus,
+	PartnerEntry
+} from '../order/index.ts';
 
 export interface SyncWriteResult {
 	/** False when the document already held exactly this write (a retry); nothing changed. */
@@ -36,6 +43,10 @@ export interface SyncClient {
 	assign(orderId: string, assignment: Assignment, event: OrderEvent): Promise<SyncWriteResult>;
 	/** Appends an event as the server (e.g. a cancellation through the API); idempotent by id. */
 	appendServerEvent(orderId: string, event: OrderEvent): Promise<SyncWriteResult>;
+	/** The board as feed/admin holds it now: active orders (newest first) and partners. */
+	readBoard(): Promise<{ entries: FeedEntry[]; partners: PartnerEntry[] }>;
+	/** An order document's whole state (a Yjs update, base64); 404 for an order it lacks. */
+	readOrderState(orderId: string): Promise<string>;
 }
 
 export function createSyncClient(options: SyncClientOptions): SyncClient {
@@ -76,9 +87,48 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
 		return { applied: payload.applied, status: payload.status };
 	}
 
+	const badAnswer = () => new SyncServiceError(502, 'sync_error', 'unexpected sync-server answer');
+
+	/** A read of the service channel (GET, same token). */
+	async function get<T>(path: string): Promise<T> {
+		let response: Response;
+		try {
+			response = await fetch(`${base}${path}`, {
+				headers: { authorization: `Bearer ${options.secret}` },
+				signal: AbortSignal.timeout(timeoutMs)
+			});
+		} catch {
+			throw new SyncServiceError(0, 'unreachable', 'sync-server unreachable');
+		}
+		const payload = (await response.json().catch(() => null)) as
+			(T & { error?: { code?: string; message?: string } }) | null;
+		if (!response.ok || payload === null) {
+			throw new SyncServiceError(
+				response.status,
+				payload?.error?.code ?? 'sync_error',
+				payload?.error?.message ?? `sync-server answered ${response.status}`
+			);
+		}
+		return payload;
+	}
+
 	return {
 		initOrder: (orderId, meta) => post(orderId, { op: 'init', meta }),
 		assign: (orderId, assignment, event) => post(orderId, { op: 'assign', assignment, event }),
-		appendServerEvent: (orderId, event) => post(orderId, { op: 'event', event })
+		appendServerEvent: (orderId, event) => post(orderId, { op: 'event', event }),
+		async readBoard() {
+			const payload = await get<{ entries?: FeedEntry[]; partners?: PartnerEntry[] }>(
+				'/internal/feeds/admin'
+			);
+			if (!payload.entries || !payload.partners) throw badAnswer();
+			return { entries: payload.entries, partners: payload.partners };
+		},
+		async readOrderState(orderId) {
+			const payload = await get<{ update?: string }>(
+				`/internal/orders/${encodeURIComponent(orderId)}/state`
+			);
+			if (typeof payload.update !== 'string') throw badAnswer();
+			return payload.update;
+		}
 	};
 }

@@ -28,6 +28,25 @@ export interface PartnerProfile {
 	available: boolean;
 }
 
+/** A delivery address a customer used or saved (src/lib/server/orders/addresses.ts). */
+export interface SavedAddress {
+	id: string;
+	street: string;
+	city: string;
+	postcode: string;
+	notes?: string;
+	/** When an order last went there (or it was saved), for "last used first". */
+	lastUsedAt: Date;
+}
+
+/** What checkout remembers for a customer. */
+export interface CustomerProfile {
+	/** The phone of the last order (or as edited in the account). */
+	phone?: string;
+	/** At most a handful, most recently used first when read. */
+	addresses: SavedAddress[];
+}
+
 export interface UserDoc {
 	_id: string;
 	email: string; // stored lower-cased; unique
@@ -37,6 +56,7 @@ export interface UserDoc {
 	passwordHash: string | null;
 	emailVerifiedAt: Date | null;
 	partner?: PartnerProfile;
+	customer?: CustomerProfile;
 	createdAt: Date;
 	updatedAt: Date;
 }
@@ -366,6 +386,8 @@ export async function ensureIndexes(c: Collections): Promise<void> {
 		c.orders.createIndex({ partnerId: 1, createdAt: -1 }),
 		c.orders.createIndex({ status: 1, createdAt: -1 }),
 		c.orders.createIndex({ createdAt: -1 }),
+		c.orders.createIndex({ updatedAt: -1 }),
+		c.orders.createIndex({ status: 1, updatedAt: -1 }),
 		c.orders.createIndex({ partnerId: 1, status: 1 }),
 		c.orderRequests.createIndex({ customerId: 1, createdAt: -1 }),
 		c.authTokens.createIndex({ userId: 1, kind: 1 }),

@@ -103,3 +103,39 @@ export const syncSecret = (production: boolean) =>
 			.string({ error: 'is required in production (a random string of 32+ characters)' })
 			.min(16, 'must be at least 16 characters')
 	);
+
+/** An ISO 4217 currency code the runtime can format, like `USD`, `EUR` or `INR`. */
+export const currencyCode = (fallback: string) =>
+	z.preprocess(
+		(v) => (v === '' || v === undefined ? fallback : typeof v === 'string' ? v.toUpperCase() : v),
+		z
+			.string()
+			.regex(/^[A-Z]{3}$/, 'must be an ISO 4217 currency code like USD, EUR or INR')
+			.pipe(z.string())
+			.refine(
+				(code) => Intl.supportedValuesOf('currency').includes(code),
+				'is not a currency this runtime knows (ISO 4217, like USD, EUR or INR)'
+			)
+	);
+
+/** A comma-separated list of choices from `allowed`, at least one, each once. */
+export const choiceList = <T extends string>(allowed: readonly T[], fallback: string) =>
+	z.preprocess(
+		(v) => (v === '' || v === undefined ? fallback : v),
+		z
+			.string()
+			.transform((s) =>
+				s
+					.split(',')
+					.map((part) => part.trim().toLowerCase())
+					.filter(Boolean)
+			)
+			.pipe(
+				z
+					.array(
+						z.enum(allowed as [T, ...T[]], { error: `each must be one of ${allowed.join(', ')}` })
+					)
+					.min(1, `must name at least one of ${allowed.join(', ')}`)
+					.refine((list) => new Set(list).size === list.length, 'must not name one twice')
+			)
+	);

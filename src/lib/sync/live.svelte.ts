@@ -38,6 +38,19 @@ export class LiveDoc {
 	get error(): SyncProblem | null {
 		return this.handle?.error ?? null;
 	}
+	/**
+	 * The document is the best copy this page can show: synced with the server now, or, while the
+	 * server cannot be reached, the copy on this device from an earlier sync. A page rendered by
+	 * the server shows its own data until then; offline that page is a copy the service worker
+	 * kept, never newer than the document (which synced whenever a page showing it was online).
+	 */
+	get trusted(): boolean {
+		const handle = this.handle;
+		if (handle === null) return false;
+		return (
+			handle.synced || (handle.status === 'offline' && handle.loadedLocal && handle.syncedBefore)
+		);
+	}
 	/** Nothing to show yet: neither the local copy nor the server has answered (and not offline). */
 	get loading(): boolean {
 		const handle = this.handle;

@@ -1,6 +1,7 @@
 // What this device knows about the server's copy of each document, kept per user in localStorage:
-// - the server's last known state vector per document, so the count of unconfirmed changes is
-//   right after an offline reload, before any socket opens;
+// - what the server confirmed holding durably of the person's own writes (a state vector of the
+//   client ids in own-clients.ts), so the count of unconfirmed changes is right after an offline
+//   reload, before any socket opens;
 // - the count of unconfirmed changes per document, so the header can show the total even for
 //   documents no page has open, and so those documents can be opened in the background to sync
 //   when the network returns (see BackgroundSync in sync-pending.ts).

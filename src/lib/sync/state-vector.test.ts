@@ -5,10 +5,13 @@ import {
 	decodeStoredVector,
 	encodeStoredVector,
 	encodeSyncStep1Frame,
+	extendByUpdate,
 	mergeStateVectors,
 	peekServerSyncMessage,
+	readServerSyncMessage,
 	stateVectorOf,
 	stateVectorOfUpdate,
+	unconfirmedChanges,
 	unconfirmedCount
 } from './state-vector.ts';
 
@@ -64,6 +67,98 @@ describe('unconfirmed changes from state vectors', () => {
 	});
 });
 
+/** A copy of `from` in `to`, as the sync protocol would deliver it (a remote, non-local change). */
+function receive(to: Y.Doc, from: Y.Doc) {
+	Y.applyUpdate(to, Y.encodeStateAsUpdate(from, Y.encodeStateVector(to)), 'server');
+}
+
+describe('the person’s own unconfirmed changes', () => {
+	it('counts only content written with the person’s own client ids', () => {
+		const server = new Y.Doc();
+		const partner = new Y.Doc();
+		const customer = new Y.Doc();
+		server.getMap('meta').set('orderId', 'o1');
+		receive(partner, server);
+		receive(customer, server);
+		// the partner moves the order three times; the customer receives it all
+		pushEvents(partner, 3);
+		receive(server, partner);
+		receive(customer, server);
+		const own = new Set([customer.clientID]);
+		// the server's durable vector lags behind what it relayed: still nothing of the customer's
+		expect(unconfirmedChanges(customer, new Map(), own)).toBe(0);
+		expect(unconfirmedChanges(customer, stateVectorOf(server), own)).toBe(0);
+		// a feed-like document the person never writes: 0 whatever the server says
+		expect(unconfirmedChanges(customer, new Map(), new Set())).toBe(0);
+
+		pushEvents(customer, 1);
+		own.add(customer.clientID);
+		expect(unconfirmedChanges(customer, stateVectorOf(server), own)).toBe(1);
+		receive(server, customer);
+		expect(unconfirmedChanges(customer, stateVectorOf(server), own)).toBe(0);
+	});
+
+	it('counts each event once, also when Yjs merged them into one struct, and only those beyond the server', () => {
+		const doc = new Y.Doc();
+		pushEvents(doc, 5);
+		const own = new Set([doc.clientID]);
+		expect(doc.store.clients.get(doc.clientID)!.length).toBeLessThan(5); // merged
+		expect(unconfirmedChanges(doc, new Map(), own)).toBe(5);
+		expect(unconfirmedChanges(doc, new Map([[doc.clientID, 2]]), own)).toBe(3);
+		expect(unconfirmedChanges(doc, new Map([[doc.clientID, 5]]), own)).toBe(0);
+	});
+
+	it('counts a rating (two keys in one transaction) as one change', () => {
+		const doc = new Y.Doc();
+		pushEvents(doc, 1);
+		doc.transact(() => {
+			doc.getMap('rating').set('stars', 5);
+			doc.getMap('rating').set('comment', 'Fast');
+		});
+		expect(unconfirmedChanges(doc, new Map(), new Set([doc.clientID]))).toBe(2);
+		expect(unconfirmedChanges(doc, new Map([[doc.clientID, 1]]), new Set([doc.clientID]))).toBe(1);
+	});
+
+	it('counts the changes of an earlier copy of this device (before a reload) too', () => {
+		const before = new Y.Doc();
+		pushEvents(before, 2);
+		const after = new Y.Doc(); // a reload: a new client id, the old content from IndexedDB
+		Y.applyUpdate(after, Y.encodeStateAsUpdate(before), 'indexeddb');
+		pushEvents(after, 1);
+		const own = new Set([before.clientID, after.clientID]);
+		expect(unconfirmedChanges(after, new Map(), own)).toBe(3);
+		expect(unconfirmedChanges(after, new Map([[before.clientID, 2]]), own)).toBe(1);
+	});
+});
+
+describe('what the server relays back', () => {
+	it('extends the confirmed clock by an own update that follows what it held', () => {
+		const doc = new Y.Doc();
+		const own = new Set([doc.clientID]);
+		const updates: Uint8Array[] = [];
+		doc.on('update', (update: Uint8Array) => updates.push(update));
+		pushEvents(doc, 3);
+		let server: Map<number, number> = new Map();
+		// relayed back in order, each right after the one before
+		for (const [i, update] of updates.entries()) {
+			const next = extendByUpdate(server, update, own);
+			expect(next?.get(doc.clientID)).toBe(i + 1);
+			server = next!;
+		}
+		// again: nothing new
+		expect(extendByUpdate(server, updates[0]!, own)).toBeNull();
+	});
+
+	it('learns nothing from an update with a gap before it, or of someone else', () => {
+		const doc = new Y.Doc();
+		const updates: Uint8Array[] = [];
+		doc.on('update', (update: Uint8Array) => updates.push(update));
+		pushEvents(doc, 2);
+		expect(extendByUpdate(new Map(), updates[1]!, new Set([doc.clientID]))).toBeNull();
+		expect(extendByUpdate(new Map(), updates[0]!, new Set([12345]))).toBeNull();
+	});
+});
+
 describe('stored vectors', () => {
 	it('round-trip through their stored form', () => {
 		const vector = new Map([
@@ -107,5 +202,18 @@ describe('sync step 1 frames', () => {
 		const decoder = decoding.createDecoder(new Uint8Array([0, 7, 200]));
 		decoding.readVarUint(decoder);
 		expect(peekServerSyncMessage(decoder)).toBeNull();
+		expect(readServerSyncMessage(decoder)).toBeNull();
+	});
+
+	it('tells a step 1 (a state) from a step 2 or update (content)', () => {
+		const doc = new Y.Doc();
+		pushEvents(doc, 1);
+		const step1 = decoding.createDecoder(encodeSyncStep1Frame(doc));
+		decoding.readVarUint(step1);
+		expect(readServerSyncMessage(step1)).toEqual({ step: 'state', vector: stateVectorOf(doc) });
+		const update = Y.encodeStateAsUpdate(doc);
+		const frame = decoding.createDecoder(new Uint8Array([0, 2, update.length, ...update]));
+		decoding.readVarUint(frame);
+		expect(readServerSyncMessage(frame)).toEqual({ step: 'content', update });
 	});
 });

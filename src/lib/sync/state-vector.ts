@@ -1,10 +1,15 @@
-// Which local changes the server has confirmed, from state vectors (no guessing).
+// Which of the person's own changes the server has confirmed durable, from state vectors (no
+// guessing).
 //
 // A Yjs state vector maps each client id to the number of operations of that client a replica
-// holds. The server tells us its state vector in every sync step 1 it sends: when a socket opens,
-// and (sync-server courtesy) after answering our own step 1 — only once everything it holds is
-// durable. Everything in the local document beyond that vector is not on the server yet. An order
-// event appended to `events` is one operation, so the difference counts changes.
+// holds. Only the client ids this device wrote with are the person's own (`own`, kept per user
+// and document by pending.svelte.ts): content of other writers that reached this copy (the
+// server's meta, a partner's step, every entry of a feed) is never "not synced", whatever the
+// server has stored of it yet. The server tells us what of ours it holds durably in the step 1
+// it appends to every answer to our step 1 (its durable state vector; the step 1 it sends when a
+// socket opens is its live state, which may be ahead of what is stored) and by relaying our own
+// update back to us once it is stored. Own operations beyond what it confirmed are unsent
+// changes: an appended event is one, map entries written together (a rating) are one.
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import { fromBase64, toBase64 } from 'lib0/buffer';
@@ -20,11 +25,104 @@ export function mergeStateVectors(a: StateVector, b: StateVector): StateVector {
 	return merged;
 }
 
-/** How many operations `local` holds that `server` does not. */
-export function unconfirmedCount(local: StateVector, server: StateVector): number {
+/** How many operations `local` holds that `server` does not (of every client, or of `only`). */
+export function unconfirmedCount(
+	local: StateVector,
+	server: StateVector,
+	only?: ReadonlySet<number>
+): number {
 	let count = 0;
-	for (const [client, clock] of local) count += Math.max(0, clock - (server.get(client) ?? 0));
+	for (const [client, clock] of local) {
+		if (only && !only.has(client)) continue;
+		count += Math.max(0, clock - (server.get(client) ?? 0));
+	}
 	return count;
+}
+
+/**
+ * The person's changes in `doc` the server has not confirmed: the content of the `own` client ids
+ * beyond the server's clock for them. Each array element is one change (an order event); map
+ * entries written one after the other into the same map are one change (a rating's stars and
+ * comment, written in one transaction).
+ */
+export function unconfirmedChanges(doc: Y.Doc, server: StateVector, own: Iterable<number>): number {
+	let count = 0;
+	for (const client of own) {
+		const structs = doc.store.clients.get(client);
+		if (structs === undefined || structs.length === 0) continue;
+		const confirmed = server.get(client) ?? 0;
+		const last = structs[structs.length - 1]!;
+		if (last.id.clock + last.length <= confirmed) continue;
+		let lastMap: unknown = null;
+		let lastEnd = -1;
+		for (
+			let i = Y.findIndexSS(structs, Math.max(confirmed, structs[0]!.id.clock));
+			i < structs.length;
+			i++
+		) {
+			const struct = structs[i]!;
+			const start = Math.max(struct.id.clock, confirmed);
+			const end = struct.id.clock + struct.length;
+			if (struct instanceof Y.Item && struct.parentSub !== null) {
+				if (struct.parent !== lastMap || start !== lastEnd) count++;
+				lastMap = struct.parent;
+			} else {
+				count += end - start;
+				lastMap = null;
+			}
+			lastEnd = end;
+		}
+	}
+	return count;
+}
+
+/**
+ * What the server is known to hold of `clients` after it sent its durable state vector `durable`:
+ * the larger clock of each. Returns the new vector, or null if unchanged.
+ */
+export function extendByStateVector(
+	server: StateVector,
+	durable: StateVector,
+	clients: ReadonlySet<number>
+): StateVector | null {
+	let next: StateVector | null = null;
+	for (const client of clients) {
+		const clock = durable.get(client) ?? 0;
+		if (clock > (server.get(client) ?? 0)) {
+			next ??= new Map(server);
+			next.set(client, clock);
+		}
+	}
+	return next;
+}
+
+/** The client ids an update carries content of, with the first and the next clock of each. */
+export function updateRanges(update: Uint8Array): { from: StateVector; to: StateVector } {
+	const { from, to } = Y.parseUpdateMeta(update);
+	return { from, to };
+}
+
+/**
+ * What the server is known to hold after it relayed `update` to us: for each of `clients`, the
+ * update's content extends what the server held if it starts at or before that (an own update
+ * relayed back comes right after the previous one). Returns the new vector, or null if unchanged.
+ */
+export function extendByUpdate(
+	server: StateVector,
+	update: Uint8Array,
+	clients: ReadonlySet<number>
+): StateVector | null {
+	const { from, to } = updateRanges(update);
+	let next: StateVector | null = null;
+	for (const [client, end] of to) {
+		if (!clients.has(client)) continue;
+		const held = (next ?? server).get(client) ?? 0;
+		if ((from.get(client) ?? 0) <= held && end > held) {
+			next ??= new Map(server);
+			next.set(client, end);
+		}
+	}
+	return next;
 }
 
 export function stateVectorOf(doc: Y.Doc): StateVector {
@@ -56,6 +154,27 @@ const MESSAGE_SYNC = 0;
 const SYNC_STEP1 = 0;
 const SYNC_STEP2 = 1;
 const SYNC_UPDATE = 2;
+
+export type ServerSyncMessage =
+	{ step: 'state'; vector: StateVector } | { step: 'content'; update: Uint8Array };
+
+/**
+ * A sync message from the server: the state vector of a step 1 (`state`), or the update of a
+ * step 2 or update (`content`). `decoder` is positioned after the message type (as y-websocket's
+ * handlers get it) and is not advanced. Null for anything unreadable.
+ */
+export function readServerSyncMessage(decoder: decoding.Decoder): ServerSyncMessage | null {
+	try {
+		const copy = decoding.clone(decoder);
+		const step = decoding.readVarUint(copy);
+		const payload = decoding.readVarUint8Array(copy);
+		if (step === SYNC_STEP1) return { step: 'state', vector: Y.decodeStateVector(payload) };
+		if (step === SYNC_STEP2 || step === SYNC_UPDATE) return { step: 'content', update: payload };
+		return null;
+	} catch {
+		return null;
+	}
+}
 
 /**
  * What a sync message from the server says the server holds: the state vector of a step 1, or

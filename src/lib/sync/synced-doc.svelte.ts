@@ -1,5 +1,6 @@
 // One Y.Doc kept in IndexedDB and synced with the sync-server, shared (ref-counted) by every
 // component that opens the same document. See index.ts for the public API.
+import * as decoding from 'lib0/decoding';
 import { IndexeddbPersistence } from 'y-indexeddb';
 import { WebsocketProvider } from 'y-websocket';
 import { SvelteSet } from 'svelte/reactivity';
@@ -22,13 +23,14 @@ import {
 	serializeWrites,
 	type OwnWrites
 } from './rebase';
+import { loadOwnClients, updateOwnClients } from './own-clients';
 import { loadServerVector, pendingChanges, storeServerVector } from './pending.svelte';
 import {
 	encodeSyncStep1Frame,
-	mergeStateVectors,
-	peekServerSyncMessage,
-	stateVectorOf,
-	unconfirmedCount,
+	extendByStateVector,
+	extendByUpdate,
+	readServerSyncMessage,
+	unconfirmedChanges,
 	type StateVector
 } from './state-vector';
 
@@ -59,10 +61,16 @@ export interface DocHandle {
 	readonly syncing: boolean;
 	/** The copy kept on this device has been loaded (it may be empty). */
 	readonly loadedLocal: boolean;
+	/**
+	 * The copy kept on this device has synced with the server at least once (now or on an earlier
+	 * visit), so it holds what the server had then.
+	 */
+	readonly syncedBefore: boolean;
 	readonly error: SyncProblem | null;
 	/**
-	 * Local changes the server has not confirmed yet: operations in this copy beyond the server's
-	 * last known state vector (kept across reloads, so it is right offline too).
+	 * The person's own changes the server has not confirmed durable yet: what this device wrote
+	 * (with its own Yjs client ids) beyond what the server said it stored (kept across reloads, so
+	 * it is right offline too). Never counts anyone else's content: 0 on a feed.
 	 */
 	readonly pending: number;
 	/** Calls `listener` after every change of the content, and when the document is replaced. */
@@ -84,6 +92,8 @@ const REFUSAL_CODES: ReadonlySet<number> = new Set([
 ]);
 const isPermanentClose = (code: number) => code >= 4400 && code < 4500;
 const rebaseKey = (userId: string, docName: string) => `dispatch/rebase/${userId}/${docName}`;
+/** Set once this device's copy has synced with the server (see `syncedBefore`). */
+const syncedKey = (userId: string, docName: string) => `dispatch:synced/${userId}/${docName}`;
 
 /** Keep a released document open this long, so moving between pages does not reconnect. */
 const LINGER_MS = 5_000;
@@ -101,6 +111,7 @@ class SharedDoc {
 	synced = $state(false);
 	syncing = $state(false);
 	loadedLocal = $state(false);
+	syncedBefore = $state(false);
 	error: SyncProblem | null = $state(null);
 	pending = $state(0);
 	doc: Y.Doc = $state.raw(new Y.Doc());
@@ -116,8 +127,12 @@ class SharedDoc {
 	private retry: (() => void) | null = null;
 	private lingerTimer: ReturnType<typeof setTimeout> | null = null;
 	private destroyed = false;
-	/** What the server is known to hold (see state-vector.ts). */
+	/** What the server is known to hold durably of `ownClients` (see state-vector.ts). */
 	private serverVector: StateVector;
+	/** The Yjs client ids this device wrote this document with (see pending.svelte.ts). */
+	private readonly ownClients: Set<number>;
+	/** The socket's first step 1 (its live state, not what is durable) is still to come. */
+	private awaitingOpeningStep1 = false;
 	/**
 	 * Own writes taken out of a refused copy, written again once the fresh copy has synced (kept in
 	 * localStorage meanwhile). `rebased` is set once they were written again and cleared when the
@@ -135,6 +150,8 @@ class SharedDoc {
 		readonly docName: string
 	) {
 		this.serverVector = loadServerVector(userId, docName);
+		this.ownClients = loadOwnClients(userId, docName);
+		this.syncedBefore = readStorage(syncedKey(userId, docName)) !== null;
 		this.carried = parseWrites(readStorage(rebaseKey(userId, docName)));
 		openDocs.add(this);
 		window.addEventListener('online', this.onOnline);
@@ -165,23 +182,75 @@ class SharedDoc {
 		for (const listener of [...this.listeners]) listener(this.doc);
 	};
 
-	private onDocUpdate = (_update: Uint8Array, origin: unknown) => {
+	private onDocUpdate = (
+		_update: Uint8Array,
+		_origin: unknown,
+		doc: Y.Doc,
+		transaction: Y.Transaction
+	) => {
+		// A change made here (not one loaded from IndexedDB or received from the server, which
+		// Yjs applies as non-local transactions): written with this copy's client id.
+		if (transaction.local && !this.ownClients.has(doc.clientID)) {
+			this.ownClients.add(doc.clientID);
+			updateOwnClients(this.userId, this.docName, { add: [doc.clientID] });
+		}
 		this.notify();
 		this.recount();
-		// A change made here (not one loaded from IndexedDB or received from the server).
-		if (origin !== this.provider && origin !== this.persistence) this.scheduleConfirm(300);
+		if (transaction.local) this.scheduleConfirm(300);
 	};
 
 	/** Recomputes `pending`; before the local copy is loaded the document says nothing yet. */
 	private recount(): void {
 		if (!this.loadedLocal) return;
-		this.pending = unconfirmedCount(stateVectorOf(this.doc), this.serverVector);
+		this.pending = unconfirmedChanges(this.doc, this.serverVector, this.ownClients);
 		pendingChanges.set(this.userId, this.docName, this.pending);
 		if (this.pending === 0 && this.synced) this.rebased = false;
+		this.forgetConfirmedClients();
 	}
 
-	private learnServerVector(vector: StateVector): void {
-		this.serverVector = mergeStateVectors(this.serverVector, vector);
+	/**
+	 * Client ids of earlier copies (before a reload or a rebase) whose content the server has all
+	 * of are not worth remembering: nothing can be added with them any more.
+	 */
+	private forgetConfirmedClients(): void {
+		const forgotten: number[] = [];
+		for (const client of this.ownClients) {
+			if (client === this.doc.clientID) continue;
+			const structs = this.doc.store.clients.get(client);
+			const last = structs?.at(-1);
+			const local = last ? last.id.clock + last.length : 0;
+			if ((this.serverVector.get(client) ?? 0) >= local) forgotten.push(client);
+		}
+		if (forgotten.length === 0) return;
+		for (const client of forgotten) {
+			this.ownClients.delete(client);
+			this.serverVector.delete(client);
+		}
+		updateOwnClients(this.userId, this.docName, { remove: forgotten });
+		storeServerVector(this.userId, this.docName, this.serverVector);
+	}
+
+	/**
+	 * The server said what it holds: a step 1 after the socket's first carries its durable state
+	 * vector (the sync-server's courtesy); an update it relays to us that carries our own content
+	 * is stored (it relays our own updates back once they are durable).
+	 */
+	private learnFromServer(decoder: Parameters<typeof readServerSyncMessage>[0]): void {
+		const message = readServerSyncMessage(decoder);
+		if (message === null) return;
+		let next: StateVector | null;
+		if (message.step === 'state') {
+			if (this.awaitingOpeningStep1) {
+				// sent as the socket opened: the live state, which may be ahead of what is stored
+				this.awaitingOpeningStep1 = false;
+				return;
+			}
+			next = extendByStateVector(this.serverVector, message.vector, this.ownClients);
+		} else {
+			next = extendByUpdate(this.serverVector, message.update, this.ownClients);
+		}
+		if (next === null) return;
+		this.serverVector = next;
 		storeServerVector(this.userId, this.docName, this.serverVector);
 		this.recount();
 	}
@@ -251,13 +320,14 @@ class SharedDoc {
 		// update from the server (including our own, relayed back once durable) adds to it.
 		const handleSync = provider.messageHandlers[MESSAGE_SYNC];
 		provider.messageHandlers[MESSAGE_SYNC] = (encoder, decoder, ...rest) => {
-			const learned = peekServerSyncMessage(decoder);
+			const copy = decoding.clone(decoder);
 			handleSync?.(encoder, decoder, ...rest);
-			if (learned !== null && current()) this.learnServerVector(learned);
+			if (current()) this.learnFromServer(copy);
 		};
 		provider.on('status', ({ status }) => {
 			if (!current()) return;
 			if (status === 'connected') {
+				this.awaitingOpeningStep1 = true;
 				this.status = 'online';
 				this.syncing = true;
 			} else if (status === 'disconnected') {
@@ -270,6 +340,10 @@ class SharedDoc {
 			this.synced = true;
 			this.syncing = false;
 			this.attempt = 0;
+			if (!this.syncedBefore) {
+				this.syncedBefore = true;
+				writeStorage(syncedKey(this.userId, this.docName), '1');
+			}
 			this.reapplyCarried();
 			this.scheduleConfirm(300);
 		});
@@ -356,6 +430,8 @@ class SharedDoc {
 		}
 		if (this.destroyed) return;
 		this.synced = false;
+		this.syncedBefore = false;
+		writeStorage(syncedKey(this.userId, this.docName), null);
 		this.doc = new Y.Doc();
 		this.start(this.doc);
 		this.notify();
@@ -441,6 +517,9 @@ class Lease implements DocHandle {
 	}
 	get loadedLocal() {
 		return this.#shared.loadedLocal;
+	}
+	get syncedBefore() {
+		return this.#shared.syncedBefore;
 	}
 	get error() {
 		return this.#shared.error;

@@ -15,6 +15,12 @@ import { loginRedirectPath } from '$lib/server/auth/redirect';
 import { invalidateUserSessions } from '../../lib/shared/session';
 import { authServices } from '$lib/server/auth/services';
 import { ctx } from '$lib/server/context';
+import {
+	checkoutProfile,
+	deleteAddress,
+	saveAddress,
+	savePhone
+} from '$lib/server/orders/addresses';
 import { apiErrorFailure, formText, schemaFailure } from '$lib/server/validation/form';
 import {
 	VEHICLES,
@@ -38,6 +44,11 @@ export const load: PageServerLoad = async ({ locals, url }) => {
 	]);
 	return {
 		account: locals.user,
+		/** A customer's saved addresses and phone, as checkout offers them. */
+		checkout:
+			locals.user.role === 'customer'
+				? await checkoutProfile(ctx().database.collections, locals.user.id)
+				: null,
 		vehicles: VEHICLES,
 		requireEmailVerification: config.requireEmailVerification,
 		notice: NOTICES[url.searchParams.get('notice') ?? ''] ?? null,
@@ -89,6 +100,47 @@ export const actions: Actions = {
 		}
 		await updatePartnerProfile(ctx().database.collections, user.id, parsed.data);
 		return { form: 'partner' as const, saved: 'Your delivery details are saved.' };
+	},
+
+	address: async ({ request, locals }) => {
+		const user = signedIn(locals);
+		const form = await request.formData();
+		const v = formText(form, ['id', 'street', 'city', 'postcode', 'notes']);
+		const values = { ...v };
+		const id = v.id || undefined;
+		const input = {
+			street: v.street,
+			city: v.city,
+			postcode: v.postcode,
+			...(v.notes.trim() ? { notes: v.notes } : {})
+		};
+		try {
+			await saveAddress(ctx().database.collections, user.id, input, id);
+		} catch (err) {
+			const failure = apiErrorFailure(err, values);
+			// the schema names nested fields `street`, `city`…: the form's own names
+			return fail(failure.status, { form: 'address' as const, id: v.id, ...failure.data });
+		}
+		return { form: 'address' as const, id: v.id, saved: id ? 'Address saved.' : 'Address added.' };
+	},
+
+	deleteAddress: async ({ request, locals }) => {
+		const user = signedIn(locals);
+		const { id } = formText(await request.formData(), ['id']);
+		await deleteAddress(ctx().database.collections, user.id, id);
+		return { form: 'address' as const, id: '', saved: 'Address deleted.' };
+	},
+
+	phone: async ({ request, locals }) => {
+		const user = signedIn(locals);
+		const values = formText(await request.formData(), ['phone']);
+		try {
+			await savePhone(ctx().database.collections, user.id, values.phone);
+		} catch (err) {
+			const failure = apiErrorFailure(err, values);
+			return fail(failure.status, { form: 'phone' as const, ...failure.data });
+		}
+		return { form: 'phone' as const, saved: 'Your phone is saved.' };
 	},
 
 	resend: async ({ locals, getClientAddress }) => {

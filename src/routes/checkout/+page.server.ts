@@ -3,6 +3,7 @@ import { loginRedirectPath } from '$lib/server/auth/redirect';
 import { listProducts } from '$lib/server/catalog';
 import { ctx } from '$lib/server/context';
 import { createOrder, createOrderSchema, DELIVERY_FEE, orderServices } from '$lib/server/orders';
+import { checkoutProfile } from '$lib/server/orders/addresses';
 import { apiErrorFailure, formText, schemaFailure } from '$lib/server/validation/form';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -31,9 +32,16 @@ function requireCustomer(locals: App.Locals, url: URL) {
 export const load: PageServerLoad = async ({ locals, url }) => {
 	const user = requireCustomer(locals, url);
 	const { config, database } = ctx();
+	const [products, profile] = await Promise.all([
+		listProducts(database.collections),
+		checkoutProfile(database.collections, user.id)
+	]);
 	return {
-		products: await listProducts(database.collections),
+		products,
 		deliveryFee: DELIVERY_FEE,
+		paymentMethods: config.paymentMethods,
+		/** The customer's saved addresses (last used first, preselected) and phone. */
+		profile,
 		mustVerifyEmail: config.requireEmailVerification && !user.emailVerified
 	};
 };

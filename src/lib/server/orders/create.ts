@@ -8,7 +8,9 @@ import { getProductsByIds } from '../catalog.ts';
 import { isDuplicateKeyError, type OrderIndexDoc, type OrderRequestDoc } from '../../shared/db.ts';
 import { ApiError, validationError } from '../http.ts';
 import { randomId } from '../../shared/ids.ts';
+import { rememberCheckout } from './addresses.ts';
 import { isSyncFailure, syncUnavailable } from './errors.ts';
+import { PAYMENT_LABELS_FOR_API } from './payment.ts';
 import { mergeLines, priceOrder } from './pricing.ts';
 import { createOrderSchema, idempotencyKeySchema, type CreateOrderData } from './schemas.ts';
 import type { CreatedOrder, OrderActor, OrderServiceContext } from './types.ts';
@@ -103,6 +105,16 @@ export async function createOrder(
 	const parsed = createOrderSchema.safeParse(input);
 	if (!parsed.success) throw validationError(parsed.error);
 	const data = parsed.data;
+	if (!service.paymentMethods.includes(data.paymentMethod)) {
+		throw new ApiError(
+			400,
+			'invalid_input',
+			`Payment method must be one of: ${service.paymentMethods.join(', ')} (${service.paymentMethods
+				.map((method) => PAYMENT_LABELS_FOR_API[method])
+				.join(', ')}).`,
+			'paymentMethod'
+		);
+	}
 	const key = idempotencyKeyOf(data, options.idempotencyKey);
 
 	const lines = mergeLines(data.items);
@@ -151,7 +163,19 @@ export async function createOrder(
 			return replay(service, earlier, request.requestHash);
 		}
 	}
-	return finishCreation(service, meta, request);
+	const created = await finishCreation(service, meta, request);
+	// checkout offers this address (as the last used) and this phone next time
+	try {
+		await rememberCheckout(
+			service.collections,
+			user.id,
+			{ address: meta.address, phone: meta.phone },
+			now
+		);
+	} catch (error) {
+		service.log.warn({ err: error, orderId }, 'could not remember the checkout address');
+	}
+	return created;
 }
 
 /** A retry with a key already used: the same order again, or 409 for a different body. */

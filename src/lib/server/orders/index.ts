@@ -5,6 +5,8 @@ export { createOrder, type CreateOrderOptions } from './create.ts';
 export { claimOrder } from './claim.ts';
 export { cancelOrder } from './cancel.ts';
 export { listOrders, getOrder, maySeeOrder } from './list.ts';
+export { orderDayStats, dayStatsOf, type OrderDayStats } from './day-stats.ts';
+export { renderedOrderState } from './rendered-state.ts';
 export { setAvailability, partnerProfile, partnerStats } from './partner.ts';
 export { computePartnerStats, type PartnerStats } from '../../shared/partner-stats.ts';
 export { toOrderSummary } from './summary.ts';

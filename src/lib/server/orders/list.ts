@@ -5,30 +5,42 @@ import { ID_PATTERN } from '../../order/index.ts';
 import type { OrderIndexDoc } from '../../shared/db.ts';
 import { ApiError, validationError } from '../http.ts';
 import { notFound } from './errors.ts';
-import { LIST_LIMIT_DEFAULT, LIST_QUERY_KEYS, listOrdersQuerySchema } from './schemas.ts';
+import {
+	LIST_LIMIT_DEFAULT,
+	LIST_QUERY_KEYS,
+	listOrdersQuerySchema,
+	type ListSort
+} from './schemas.ts';
 import { toOrderSummary } from './summary.ts';
 import type { OrderActor, OrderPage, OrderServiceContext, OrderSummary } from './types.ts';
 
 interface Cursor {
-	/** createdAt (ms) and id of the last order on the previous page. */
+	/** The sort key (createdAt or updatedAt, ms) and id of the last order on the previous page. */
 	t: number;
 	id: string;
+	/** `u` for a list sorted by updatedAt (absent: createdAt, as cursors always were). */
+	s?: 'u';
 }
 
-function encodeCursor(row: OrderIndexDoc): string {
-	const cursor: Cursor = { t: row.createdAt.getTime(), id: row._id };
+/** The index field a sort orders by. */
+const sortField = (sort: ListSort) => (sort === 'updated' ? 'updatedAt' : 'createdAt');
+
+function encodeCursor(row: OrderIndexDoc, sort: ListSort): string {
+	const cursor: Cursor = { t: row[sortField(sort)].getTime(), id: row._id };
+	if (sort === 'updated') cursor.s = 'u';
 	return Buffer.from(JSON.stringify(cursor)).toString('base64url');
 }
 
-function decodeCursor(value: string): Cursor {
+function decodeCursor(value: string, sort: ListSort): Cursor {
 	try {
 		const parsed = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as unknown;
-		const { t, id } = (parsed ?? {}) as Partial<Cursor>;
+		const { t, id, s } = (parsed ?? {}) as Partial<Cursor>;
 		if (
 			typeof t === 'number' &&
 			Number.isSafeInteger(t) &&
 			typeof id === 'string' &&
-			ID_PATTERN.test(id)
+			ID_PATTERN.test(id) &&
+			(s === 'u') === (sort === 'updated')
 		) {
 			return { t, id };
 		}
@@ -80,28 +92,33 @@ export async function listOrders(
 	if (!parsed.success) throw validationError(parsed.error);
 	const q = parsed.data;
 	const limit = q.limit ?? LIST_LIMIT_DEFAULT;
+	const sort = q.sort ?? 'created';
+	const field = sortField(sort);
 	const and: Filter<OrderIndexDoc>[] = [scopeFor(user)];
 	if (q.status) and.push({ status: { $in: q.status } });
 	if (q.partnerId) and.push({ partnerId: q.partnerId });
 	if (q.customerId) and.push({ customerId: q.customerId });
+	if (q.city) and.push({ city: q.city });
 	if (q.from) and.push({ createdAt: { $gte: q.from } });
 	if (q.to) and.push({ createdAt: { $lt: q.to } });
+	if (q.updatedFrom) and.push({ updatedAt: { $gte: q.updatedFrom } });
+	if (q.updatedTo) and.push({ updatedAt: { $lt: q.updatedTo } });
 	if (q.cursor) {
-		const cursor = decodeCursor(q.cursor);
+		const cursor = decodeCursor(q.cursor, sort);
 		const at = new Date(cursor.t);
-		and.push({ $or: [{ createdAt: { $lt: at } }, { createdAt: at, _id: { $lt: cursor.id } }] });
+		and.push({ $or: [{ [field]: { $lt: at } }, { [field]: at, _id: { $lt: cursor.id } }] });
 	}
 	const filter = and.filter((part) => Object.keys(part).length > 0);
 	const rows = await service.collections.orders
 		.find(filter.length === 0 ? {} : filter.length === 1 ? filter[0]! : { $and: filter })
-		.sort({ createdAt: -1, _id: -1 })
+		.sort({ [field]: -1, _id: -1 })
 		.limit(limit + 1)
 		.toArray();
 	const page = rows.slice(0, limit);
 	const last = page[page.length - 1];
 	return {
 		orders: page.map(toOrderSummary),
-		nextCursor: rows.length > limit && last ? encodeCursor(last) : null
+		nextCursor: rows.length > limit && last ? encodeCursor(last, sort) : null
 	};
 }
 

@@ -146,15 +146,26 @@ export const LIST_QUERY_KEYS = [
 	'status',
 	'partnerId',
 	'customerId',
+	'city',
 	'from',
 	'to',
+	'updatedFrom',
+	'updatedTo',
+	'sort',
 	'limit',
 	'cursor'
 ] as const;
 
+/** How a list is ordered: by when orders were placed, or by their last activity. */
+export const LIST_SORTS = ['created', 'updated'] as const;
+export type ListSort = (typeof LIST_SORTS)[number];
+
 /**
  * GET /api/orders query parameters (all optional, strings as they come from a URL). `status` is
- * one status or a comma list; `from`/`to` bound `createdAt` (from inclusive, to exclusive).
+ * one status or a comma list; `city` one city (exact); `from`/`to` bound `createdAt` and
+ * `updatedFrom`/`updatedTo` the last activity `updatedAt` (from inclusive, to exclusive; a
+ * finished order's last activity is its delivery or cancel); `sort` is `created` (newest placed
+ * first, the default) or `updated` (latest activity first).
  */
 export const listOrdersQuerySchema = z
 	.object({
@@ -169,8 +180,19 @@ export const listOrdersQuerySchema = z
 			.optional(),
 		partnerId: userId('Partner id').optional(),
 		customerId: userId('Customer id').optional(),
+		city: z
+			.string()
+			.trim()
+			.min(1, 'City must not be empty.')
+			.max(CITY_MAX, `City must be at most ${CITY_MAX} characters.`)
+			.optional(),
 		from: isoDate('From').optional(),
 		to: isoDate('To').optional(),
+		updatedFrom: isoDate('Updated from').optional(),
+		updatedTo: isoDate('Updated to').optional(),
+		sort: z
+			.enum(LIST_SORTS, { error: () => `Sort must be one of: ${LIST_SORTS.join(', ')}.` })
+			.optional(),
 		limit: z
 			.string()
 			.regex(/^\d{1,3}$/, `Limit must be a whole number from 1 to ${LIST_LIMIT_MAX}.`)
@@ -188,8 +210,34 @@ export const listOrdersQuerySchema = z
 		if (query.from && query.to && query.from.getTime() >= query.to.getTime()) {
 			ctx.addIssue({ code: 'custom', path: ['to'], message: 'To must be after from.' });
 		}
+		if (
+			query.updatedFrom &&
+			query.updatedTo &&
+			query.updatedFrom.getTime() >= query.updatedTo.getTime()
+		) {
+			ctx.addIssue({
+				code: 'custom',
+				path: ['updatedTo'],
+				message: 'Updated to must be after updated from.'
+			});
+		}
 	});
 export type ListOrdersQuery = z.output<typeof listOrdersQuerySchema>;
+
+/** The query parameters of GET /api/orders/stats. */
+export const ORDER_STATS_QUERY_KEYS = ['from', 'to'] as const;
+
+/** GET /api/orders/stats: the day (or any span) the numbers are about; `from` is required. */
+export const orderStatsQuerySchema = z
+	.object({
+		from: isoDate('From'),
+		to: isoDate('To').optional()
+	})
+	.superRefine((query, ctx) => {
+		if (query.to && query.from.getTime() >= query.to.getTime()) {
+			ctx.addIssue({ code: 'custom', path: ['to'], message: 'To must be after from.' });
+		}
+	});
 
 /** Parse a URL's query string with `listOrdersQuerySchema` (repeated params are refused). */
 export function listQueryFromSearchParams(

@@ -19,6 +19,7 @@ export function orderServices(): OrderServiceContext {
 		partners,
 		log,
 		requireEmailVerification: config.requireEmailVerification,
-		deliveryFee: DELIVERY_FEE
+		deliveryFee: DELIVERY_FEE,
+		paymentMethods: config.paymentMethods
 	};
 }

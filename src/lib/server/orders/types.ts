@@ -16,6 +16,8 @@ export interface OrderServiceContext {
 	requireEmailVerification: boolean;
 	/** Delivery fee in minor units added to every order (0 = free delivery). */
 	deliveryFee: number;
+	/** The payment methods the shop takes (PAYMENT_METHODS); others are refused. */
+	paymentMethods: readonly PaymentMethod[];
 }
 
 /** The caller, as the session knows them (a `SessionUser` fits). */

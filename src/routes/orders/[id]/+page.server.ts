@@ -1,19 +1,23 @@
 import { fail } from '@sveltejs/kit';
-import { cancelOrder, getOrder, orderServices } from '$lib/server/orders';
+import { cancelOrder, getOrder, orderServices, renderedOrderState } from '$lib/server/orders';
 import { ApiError } from '$lib/server/http';
 import { formText } from '$lib/server/validation/form';
 import { pageErrorFrom, requireOrderViewer } from '../guard';
 import type { Actions, PageServerLoad } from './$types';
 
-// The index row renders the page at once (and without JavaScript); the browser then follows the
-// order document live.
+// The page is rendered from the order document as the sync-server holds it (its state, read in
+// the page too, so it hydrates to the same page), or from the index row if that is not at hand;
+// the browser then follows the document live.
 export const load: PageServerLoad = async ({ params, locals, url }) => {
 	const user = requireOrderViewer(locals, url);
+	const service = orderServices();
+	let order;
 	try {
-		return { order: await getOrder(orderServices(), user, params.id) };
+		order = await getOrder(service, user, params.id);
 	} catch (err) {
 		pageErrorFrom(err);
 	}
+	return { order, state: await renderedOrderState(service, order.id) };
 };
 
 export const actions: Actions = {

@@ -3,11 +3,14 @@ import type { Actions, PageServerLoad } from './$types';
 import { ID_PATTERN, type Actor } from '$lib/order';
 import { ctx } from '$lib/server/context';
 import { ApiError } from '$lib/server/http';
-import { cancelOrder, orderServices, toOrderSummary } from '$lib/server/orders';
+import { cancelOrder, orderServices, renderedOrderState, toOrderSummary } from '$lib/server/orders';
 import { formText } from '$lib/server/validation/form';
 import { signedInAdmin } from '../../staff.server';
 
-/** The order's index row for the first render; the event history comes from the document. */
+/**
+ * The order's index row and the document's state for the first render (the event history is the
+ * document's); the page then follows the document.
+ */
 export const load: PageServerLoad = async ({ locals, params }) => {
 	const user = signedInAdmin(locals);
 	const row = ID_PATTERN.test(params.id)
@@ -15,7 +18,11 @@ export const load: PageServerLoad = async ({ locals, params }) => {
 		: null;
 	if (!row) error(404, { message: 'There is no such order.', code: 'not_found' });
 	const actor: Actor = { userId: user.id, role: 'admin', name: user.name };
-	return { order: toOrderSummary(row), actor };
+	return {
+		order: toOrderSummary(row),
+		actor,
+		state: await renderedOrderState(orderServices(), row._id)
+	};
 };
 
 export const actions: Actions = {

@@ -3,12 +3,13 @@ import type { PageServerLoad } from './$types';
 import { entryFromSummary } from '$lib/components/admin/entries';
 import { ID_PATTERN, type Actor } from '$lib/order';
 import { ctx } from '$lib/server/context';
-import { toOrderSummary } from '$lib/server/orders';
+import { orderServices, renderedOrderState, toOrderSummary } from '$lib/server/orders';
 import { signedInPartner } from '../../staff.server';
 
 /**
  * Checks the order is assigned to this partner (the sync-server's room policy says the same)
- * and gives the page its index row for the first render; the details come from the document.
+ * and gives the page the document's state for the first render (its index row if that is not at
+ * hand); the page then follows the document.
  */
 export const load: PageServerLoad = async ({ locals, params }) => {
 	const user = signedInPartner(locals);
@@ -19,5 +20,9 @@ export const load: PageServerLoad = async ({ locals, params }) => {
 		error(404, { message: 'This order is not assigned to you.', code: 'not_found' });
 	}
 	const actor: Actor = { userId: user.id, role: 'partner', name: user.name };
-	return { order: entryFromSummary(toOrderSummary(row)), actor };
+	return {
+		order: entryFromSummary(toOrderSummary(row)),
+		actor,
+		state: await renderedOrderState(orderServices(), row._id)
+	};
 };
