@@ -22,6 +22,11 @@ import type { SyncConfig } from './config.ts';
 import { persistence } from './persistence/extension.ts';
 import { MongoPersistence } from './persistence/mongo-persistence.ts';
 import { RelayJournal, storageIdentity } from './persistence/relay-journal.ts';
+import { readStoredState } from './persistence/stored-state.ts';
+import { connectRedis } from './scale-out/redis-link.ts';
+import { replication } from './scale-out/replication.ts';
+import { SharedLog } from './scale-out/shared-log.ts';
+import { StorageWriter } from './scale-out/storage-writer.ts';
 
 export interface SyncApp {
 	server: SyncServer<DispatchPrincipal>;
@@ -37,23 +42,13 @@ export async function startSyncApp(
 	const { database, log } = deps;
 	const registry = new Registry();
 	collectDefaultMetrics({ register: registry });
-	const storage = new MongoPersistence(database, {
-		...config.persistence,
-		journal:
-			config.limits.relay === 'accepted'
-				? new RelayJournal({ dir: join(config.journalDir, await storageIdentity(database.db)) })
-				: undefined,
-		log,
-		registry
-	});
-	// what an earlier run left in the update log, and in the journal, must be stored and known
-	// before any document loads
-	await storage.open();
-	await storage.replayJournal();
+	const shared = config.redis ? await startSharing(config, database, log, registry) : null;
+	const storage = shared ? null : await openLocalStorage(config, database, log, registry);
 	const authCache = new AuthCache(config.authCache);
 	const writePolicy = new WritePolicy();
 	const server = new SyncServer<DispatchPrincipal>({
-		limits: config.limits,
+		// shared: an update is durable once the shared log in Redis has it, and only then relayed
+		limits: shared ? { ...config.limits, relay: 'durable' } : config.limits,
 		log,
 		registry,
 		extensions: (server) => [
@@ -68,7 +63,17 @@ export async function startSyncApp(
 				facts: new TtlCache(config.authCache)
 			}),
 			writePolicy,
-			persistence(storage, server),
+			shared
+				? replication({
+						server,
+						link: shared.link,
+						sharedLog: shared.sharedLog,
+						readStored: (name) =>
+							readStoredState(database.db, database.collections.docSnapshots, name),
+						log,
+						registry
+					})
+				: persistence(storage!, server),
 			feeds({
 				server,
 				collections: database.collections,
@@ -84,7 +89,7 @@ export async function startSyncApp(
 				writePolicy,
 				secret: config.secret,
 				log,
-				flushSoon: () => storage.flushSoon()
+				flushSoon: () => storage?.flushSoon()
 			}),
 			readRoutes({ server, secret: config.secret, log }),
 			revocation({
@@ -99,9 +104,60 @@ export async function startSyncApp(
 		]
 	});
 	const address = await server.listen(config.port, config.host);
+	shared?.writer.start();
 	return {
 		server,
 		url: `http://${address.address}:${address.port}`,
-		stop: () => server.close()
+		stop: async () => {
+			await server.close();
+			if (shared) {
+				await shared.writer.stop();
+				await shared.link.close();
+			}
+		}
 	};
+}
+
+/** One process alone on its database: the storage in MongoDB, the journal for relay on accept. */
+async function openLocalStorage(
+	config: SyncConfig,
+	database: Database,
+	log: Logger,
+	registry: Registry
+): Promise<MongoPersistence> {
+	const storage = new MongoPersistence(database, {
+		...config.persistence,
+		journal:
+			config.limits.relay === 'accepted'
+				? new RelayJournal({ dir: join(config.journalDir, await storageIdentity(database.db)) })
+				: undefined,
+		log,
+		registry
+	});
+	// what an earlier run left in the update log, and in the journal, must be stored and known
+	// before any document loads
+	await storage.open();
+	await storage.replayJournal();
+	return storage;
+}
+
+/** Several processes on one database, through Redis: the shared log and its storage writer. */
+async function startSharing(
+	config: SyncConfig,
+	database: Database,
+	log: Logger,
+	registry: Registry
+) {
+	const redis = config.redis!;
+	const link = connectRedis(redis.url, log);
+	const sharedLog = new SharedLog(link.command, redis.processId, redis.prefix);
+	const writer = new StorageWriter({
+		link,
+		sharedLog,
+		makeStorage: () => new MongoPersistence(database, { ...config.persistence, log, registry }),
+		log,
+		registry
+	});
+	log.info({ processId: redis.processId }, 'sharing documents with other processes through Redis');
+	return { link, sharedLog, writer };
 }

@@ -21,9 +21,11 @@ describe('loadSyncConfig', () => {
 		expect(config.allowedOrigins).toEqual(['https://a.example', 'https://b.example']);
 	});
 
-	it('takes REDIS_URL as a redis URL (scale-out is not built: it is only reported)', () => {
-		expect(loadSyncConfig({}).redisUrl).toBeNull();
-		expect(loadSyncConfig({ REDIS_URL: 'redis://cache:6379' }).redisUrl).toBe('redis://cache:6379');
+	it('takes REDIS_URL as a redis URL: several processes then share the documents', () => {
+		expect(loadSyncConfig({}).redis).toBeNull();
+		expect(loadSyncConfig({ REDIS_URL: 'redis://cache:6379' }).redis?.url).toBe(
+			'redis://cache:6379'
+		);
 		expect(() => loadSyncConfig({ REDIS_URL: 'cache:6379' })).toThrow(/REDIS_URL/);
 	});
 

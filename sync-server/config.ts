@@ -1,5 +1,6 @@
 // The sync-server's configuration, validated at boot: one line per bad variable, then exit(1).
-import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { hostname, tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import {
@@ -31,6 +32,12 @@ function schema(production: boolean) {
 		SYNC_SECRET: syncSecret(production),
 		// scale-out; not built yet: validated, and main.ts warns that it does nothing
 		REDIS_URL: optional(z.string().regex(/^rediss?:\/\/.+/, 'must be a redis:// or rediss:// URL')),
+		REDIS_PREFIX: optional(
+			z.string().regex(/^[\w:.-]{1,40}$/, 'must be 1-40 letters, digits, _ : . or -')
+		),
+		SYNC_PROCESS_ID: optional(
+			z.string().regex(/^[\w.-]{1,100}$/, 'must be 1-100 letters, digits, _ . or -')
+		),
 		LOG_LEVEL: logLevel,
 		SYNC_MAX_MESSAGE_BYTES: positiveInt(MiB),
 		SYNC_MAX_DOCUMENT_BYTES: positiveInt(MiB),
@@ -91,10 +98,19 @@ export function loadSyncConfig(env: Record<string, string | undefined> = process
 		allowedOrigins: [...origins],
 		secret: e.SYNC_SECRET,
 		/**
-		 * Set for scale-out, which is not built: this process still serves its documents alone, so
-		 * it must be the only sync-server on its database (docs/sync-server.md, "Generations").
+		 * With Redis, several sync-server processes share the documents of one database
+		 * (docs/sync-server.md, "Several processes"); without it this process must be the only one.
 		 */
-		redisUrl: e.REDIS_URL ?? null,
+		redis: e.REDIS_URL
+			? {
+					url: e.REDIS_URL,
+					/** Key and channel prefix: several deployments can share one Redis. */
+					prefix: e.REDIS_PREFIX ?? 'dispatch:',
+					/** This process among those sharing the documents (logs, the storage writer's lease). */
+					processId:
+						e.SYNC_PROCESS_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
+				}
+			: null,
 		logLevel: e.LOG_LEVEL,
 		limits: {
 			maxMessageBytes: e.SYNC_MAX_MESSAGE_BYTES,

@@ -17,11 +17,6 @@ async function main(): Promise<void> {
 		throw error;
 	}
 	const log = createLogger('sync', config.logLevel);
-	if (config.redisUrl) {
-		log.warn(
-			'REDIS_URL is set, but scale-out is not built: run exactly one sync-server per database'
-		);
-	}
 	const database = await connectDatabase(config.mongodbUri, {
 		appName: 'dispatch-sync',
 		// enough for every open socket's auth plus flushes and loads running together

@@ -12,6 +12,11 @@ import type { CoreParts, Principal } from './types.ts';
 
 /** Transaction origin of the state applied at load (it is already stored, so it is not stored again). */
 export const LOAD_ORIGIN = Symbol('load');
+/**
+ * Transaction origin of an update another process accepted and stored (several processes share
+ * documents): relayed to this process's sockets, never stored or reported again here.
+ */
+export const REPLICA_ORIGIN = Symbol('replica');
 
 interface DocumentEntry {
 	document: SyncDocument;
@@ -55,6 +60,17 @@ export class Rooms<P extends Principal> {
 		const entry = this.entries.get(name);
 		if (!entry?.loaded || entry.document.released) return null;
 		return Y.encodeStateAsUpdate(entry.document.doc);
+	}
+
+	/** A loaded document, or null (loading, unloading or not held here). */
+	loadedDocument(name: string): SyncDocument | null {
+		const entry = this.entries.get(name);
+		return entry?.loaded && !entry.unloading && !entry.document.released ? entry.document : null;
+	}
+
+	/** The names of the documents loaded now. */
+	loadedNames(): string[] {
+		return [...this.entries.values()].filter((e) => e.loaded).map((e) => e.document.name);
 	}
 
 	/** True while at least one socket has the document open. */
@@ -144,6 +160,7 @@ export class Rooms<P extends Principal> {
 			document.liveChanged();
 			if (!document.durable) document.changed();
 			if (origin === LOAD_ORIGIN) return;
+			if (origin === REPLICA_ORIGIN) return this.replicated(document, update);
 			(origin instanceof Connection ? this.clientUpdates : this.serverUpdates).inc();
 			document.approxBytes += update.length;
 			const acceptedAt = performance.now();
@@ -191,6 +208,17 @@ export class Rooms<P extends Principal> {
 		}
 		this.options.hooks.changed(document.name, document.doc, update, origin);
 	};
+
+	/** Another process's stored update was applied: its room hears it now (it is durable). */
+	private replicated(document: SyncDocument, update: Uint8Array): void {
+		document.approxBytes += update.length;
+		if (document.durable) {
+			Y.applyUpdate(document.durable, update, LOAD_ORIGIN);
+			document.changed();
+		}
+		const frame = encodeSyncUpdate(update);
+		for (const conn of document.connections) conn.send(frame);
+	}
 
 	release(document: SyncDocument): void {
 		document.holds--;

@@ -6,7 +6,12 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Registry } from 'prom-client';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness';
+import {
+	applyAwarenessUpdate,
+	encodeAwarenessUpdate,
+	removeAwarenessStates
+} from 'y-protocols/awareness';
+import * as Y from 'yjs';
 import { CloseCode, type RejectionKind } from './close-codes.ts';
 import { Connection, type ConnectionOptions } from './connection.ts';
 import type { SyncDocument } from './document.ts';
@@ -14,7 +19,7 @@ import { createCoreMetrics, type CoreMetrics } from './metrics.ts';
 import { encodeAwarenessMessage } from './protocol.ts';
 import { Refusal } from './refusal.ts';
 import { MessageLoop } from './message-loop.ts';
-import { Rooms, withTimeout } from './rooms.ts';
+import { REPLICA_ORIGIN, Rooms, withTimeout } from './rooms.ts';
 import { Semaphore } from './semaphore.ts';
 import { ExtensionChain } from './extension-chain.ts';
 import type { SyncExtension } from './extension.ts';
@@ -125,6 +130,33 @@ export class SyncServer<P extends Principal> {
 	/** True while at least one socket has the document open. */
 	isWatched(name: string): boolean {
 		return this.rooms.isWatched(name);
+	}
+
+	/** A loaded document (not loading or unloading), or null. */
+	loadedDocument(name: string): SyncDocument | null {
+		return this.rooms.loadedDocument(name);
+	}
+
+	/** The names of the documents loaded now. */
+	loadedNames(): string[] {
+		return this.rooms.loadedNames();
+	}
+
+	/**
+	 * Applies an update another process accepted and stored to the document, if it is loaded
+	 * here: the room hears it; it is neither validated, stored nor reported again. True if applied.
+	 */
+	replicate(name: string, update: Uint8Array): boolean {
+		const document = this.rooms.loadedDocument(name);
+		if (!document) return false;
+		Y.applyUpdate(document.doc, update, REPLICA_ORIGIN);
+		return true;
+	}
+
+	/** Applies another process's awareness update to a loaded document (relayed to its room). */
+	replicateAwareness(name: string, update: Uint8Array): void {
+		const document = this.rooms.loadedDocument(name);
+		if (document) applyAwarenessUpdate(document.awareness, update, REPLICA_ORIGIN);
 	}
 
 	/**

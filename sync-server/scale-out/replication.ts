@@ -1,0 +1,128 @@
+// Documents shared by several sync-server processes (with REDIS_URL): this extension is their
+// storage. A document loads from its channel, the shared log and MongoDB (in that order, so
+// nothing accepted anywhere is missed); an accepted update is durable once the shared log has it
+// (shared-log.ts), and reaches the other processes holding the document through its channel,
+// where it is applied as a replica update: relayed to their sockets, not validated, stored or
+// projected again. Awareness travels the same channels. Pub/sub may drop messages while a
+// connection to Redis is down: once it is back, every loaded document is read again.
+import type { Registry } from 'prom-client';
+import { Counter } from 'prom-client';
+import { encodeAwarenessUpdate } from 'y-protocols/awareness';
+import * as Y from 'yjs';
+import type { Logger } from '../../src/lib/shared/log.ts';
+import type { SyncExtension } from '../core/extension.ts';
+import { REPLICA_ORIGIN } from '../core/rooms.ts';
+import type { SyncServer } from '../core/server.ts';
+import type { Principal } from '../core/types.ts';
+import type { RedisLink } from './redis-link.ts';
+import { decodeMessage, MESSAGE_UPDATE, type SharedLog } from './shared-log.ts';
+
+export interface ReplicationOptions<P extends Principal> {
+	server: SyncServer<P>;
+	link: RedisLink;
+	sharedLog: SharedLog;
+	/** The document's state in MongoDB, as updates (persistence/stored-state.ts). */
+	readStored: (name: string) => Promise<Uint8Array[]>;
+	log: Logger;
+	registry: Registry;
+}
+
+function merge(parts: Uint8Array[]): Uint8Array | null {
+	if (parts.length === 0) return null;
+	return parts.length === 1 ? parts[0]! : Y.mergeUpdates(parts);
+}
+
+export function replication<P extends Principal>(
+	options: ReplicationOptions<P>
+): SyncExtension<P> & { resyncAll(): Promise<void> } {
+	const { server, link, sharedLog, readStored, log } = options;
+	/** Updates heard on the channel of a document while it loads: part of what it loads. */
+	const loading = new Map<string, Uint8Array[]>();
+	const received = new Counter({
+		name: 'sync_replica_updates_total',
+		help: 'Updates accepted by another process and applied here',
+		registers: [options.registry]
+	});
+	const resyncs = new Counter({
+		name: 'sync_replica_resyncs_total',
+		help: 'Loaded documents read again after the connection to Redis came back',
+		registers: [options.registry]
+	});
+
+	const onMessage = (channel: Buffer, message: Buffer) => {
+		const name = sharedLog.documentOf(channel.toString('utf8'));
+		const decoded = name === null ? null : decodeMessage(message);
+		if (name === null || decoded === null || decoded.from === sharedLog.processId) return;
+		if (decoded.kind === MESSAGE_UPDATE) {
+			const buffer = loading.get(name);
+			if (buffer) buffer.push(decoded.payload);
+			else if (server.replicate(name, decoded.payload)) received.inc();
+		} else {
+			server.replicateAwareness(name, decoded.payload);
+		}
+	};
+
+	const readAll = async (name: string) => {
+		const pending = await sharedLog.pending(name);
+		const stored = await readStored(name);
+		return [...stored, ...pending];
+	};
+
+	const resyncAll = async () => {
+		for (const name of server.loadedNames()) {
+			try {
+				const state = merge(await readAll(name));
+				if (state) server.replicate(name, state);
+				resyncs.inc();
+			} catch (error) {
+				log.warn({ err: error, doc: name }, 'could not read a document again after a Redis outage');
+			}
+		}
+	};
+
+	return {
+		name: 'replication',
+		start() {
+			link.subscriber.on('messageBuffer', onMessage);
+			link.onReconnected(() => void resyncAll());
+		},
+		resyncAll,
+		async load(name) {
+			const heard: Uint8Array[] = [];
+			loading.set(name, heard);
+			const channel = sharedLog.channel(name);
+			try {
+				await link.subscriber.subscribe(channel);
+				const parts = await readAll(name);
+				return merge([...parts, ...heard]);
+			} catch (error) {
+				await link.subscriber.unsubscribe(channel).catch(() => undefined);
+				throw error;
+			} finally {
+				loading.delete(name);
+			}
+		},
+		store: (name, update) => sharedLog.append(name, update),
+		loaded(document) {
+			document.awareness.on(
+				'update',
+				(
+					{ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] },
+					origin: unknown
+				) => {
+					if (origin === REPLICA_ORIGIN || document.released) return;
+					const changed = [...added, ...updated, ...removed];
+					if (changed.length === 0) return;
+					const update = encodeAwarenessUpdate(document.awareness, changed);
+					sharedLog.publishAwareness(document.name, update).catch((error: unknown) => {
+						log.debug({ err: error, doc: document.name }, 'awareness not published');
+					});
+				}
+			);
+		},
+		async unload(document) {
+			await document.whenDurable().catch(() => undefined);
+			await link.subscriber.unsubscribe(sharedLog.channel(document.name));
+		}
+	};
+}

@@ -1,0 +1,295 @@
+// The storage writer: of the processes sharing documents, one at a time moves the shared log into
+// MongoDB. It holds a lease in Redis, renewed while it lives; with the lease it is the only writer
+// of the update log, its generations and the snapshots, so everything persistence/ does for one
+// process holds unchanged (group commit, compaction, retirement), and compaction of a document
+// never runs in two processes at once.
+//
+// It reads the stream as the one consumer of a consumer group: an entry is acknowledged and
+// deleted only once its MongoDB write completed, so the entries a writer had read but not stored
+// when it died stay pending and the next writer claims them (an update stored twice changes
+// nothing). A writer that cannot renew its lease stops writing well before the lease expires and
+// another process can take it. Leaving gracefully, it flushes and hands the lease back at once.
+import type { Registry } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
+import type { Logger } from '../../src/lib/shared/log.ts';
+import type { MongoPersistence } from '../persistence/mongo-persistence.ts';
+import type { RedisLink } from './redis-link.ts';
+import { parseEntries, type LogEntry, type SharedLog } from './shared-log.ts';
+
+/** Releases the lease only if this process still holds it. */
+const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+/** Entries pending this long (their store failed) are taken again by the writer. */
+const RECLAIM_MS = 30_000;
+/** Extends the lease only if this process still holds it. */
+const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
+
+export interface StorageWriterOptions {
+	link: RedisLink;
+	sharedLog: SharedLog;
+	/** A storage for one term as the writer (opened, then closed when the term ends). */
+	makeStorage: () => MongoPersistence;
+	log: Logger;
+	registry: Registry;
+	/** How long the lease lasts without renewal (default 10 s). */
+	leaseMs?: number;
+	/** How often it is renewed, or tried for (default 1 s). */
+	renewMs?: number;
+	/** Entries read at once (default 500). */
+	batch?: number;
+	/** A document not written for this long is flushed, compacted and forgotten (default 30 s). */
+	idleMs?: number;
+}
+
+export class StorageWriter {
+	private readonly leaseMs: number;
+	private readonly renewMs: number;
+	/** Without a renewal for this long, the writer stops writing: half the lease. */
+	private readonly fenceMs: number;
+	private readonly batch: number;
+	private readonly idleMs: number;
+	private timer: NodeJS.Timeout | null = null;
+	private storage: MongoPersistence | null = null;
+	private term: Promise<void> | null = null;
+	private renewedAt = 0;
+	private claimedAt = 0;
+	private stopping = false;
+	private readonly lastWrite = new Map<string, number>();
+	private readonly toAck: string[] = [];
+	private ackScheduled = false;
+	private readonly leading: Gauge;
+	private readonly stored: Counter;
+
+	constructor(private readonly options: StorageWriterOptions) {
+		this.leaseMs = options.leaseMs ?? 10_000;
+		this.renewMs = options.renewMs ?? 1_000;
+		this.fenceMs = this.leaseMs / 2;
+		this.batch = options.batch ?? 500;
+		this.idleMs = options.idleMs ?? 30_000;
+		this.leading = new Gauge({
+			name: 'sync_storage_writer',
+			help: '1 while this process is the storage writer of the shared log',
+			registers: [options.registry]
+		});
+		this.stored = new Counter({
+			name: 'sync_shared_log_stored_total',
+			help: 'Shared log entries this process moved into MongoDB',
+			registers: [options.registry]
+		});
+		new Gauge({
+			name: 'sync_shared_log_backlog',
+			help: 'Entries in the shared log not in MongoDB yet (read by the storage writer)',
+			registers: [options.registry],
+			collect: async function (this: Gauge) {
+				if (options.link.command.status === 'ready') {
+					this.set(await options.sharedLog.backlog().catch(() => 0));
+				}
+			}
+		});
+	}
+
+	/** True while this process holds the lease and writes. */
+	get isWriter(): boolean {
+		return this.storage !== null;
+	}
+
+	start(): void {
+		const tick = () =>
+			void this.tick().catch((error: unknown) => {
+				this.options.log.warn({ err: error }, 'storage writer: lease check failed');
+			});
+		this.timer = setInterval(tick, this.renewMs);
+		this.timer.unref();
+		tick();
+	}
+
+	/** Graceful: stops writing, flushes, and hands the lease back. */
+	async stop(): Promise<void> {
+		this.stopping = true;
+		if (this.timer) clearInterval(this.timer);
+		await this.endTerm('stopping', { release: true });
+	}
+
+	private async tick(): Promise<void> {
+		if (this.stopping) return;
+		const { command } = this.options.link;
+		const { writerLease } = this.options.sharedLog.keys;
+		const me = this.options.sharedLog.processId;
+		if (this.storage) {
+			if (Date.now() - this.renewedAt > this.fenceMs) {
+				return this.endTerm('lease not renewed in time');
+			}
+			const renewed = await command.eval(RENEW, 1, writerLease, me, String(this.leaseMs));
+			if (renewed === 1) this.renewedAt = Date.now();
+			else return this.endTerm('lease taken by another process');
+			this.forgetIdle();
+			if (Date.now() - this.claimedAt > RECLAIM_MS) {
+				this.claimedAt = Date.now();
+				await this.claimPending(this.storage, RECLAIM_MS);
+			}
+			return;
+		}
+		if (this.term || command.status !== 'ready') return;
+		const taken = await command.set(writerLease, me, 'PX', this.leaseMs, 'NX');
+		if (taken === 'OK') this.beginTerm();
+	}
+
+	private beginTerm(): void {
+		this.renewedAt = Date.now();
+		const storage = this.options.makeStorage();
+		this.storage = storage;
+		this.leading.set(1);
+		this.options.log.info('storage writer: this process writes the shared log to MongoDB');
+		this.term = (async () => {
+			try {
+				await storage.open();
+				await this.ensureGroup();
+				this.claimedAt = Date.now();
+				await this.claimPending(storage);
+				while (this.storage === storage) await this.readBatch(storage);
+			} catch (error) {
+				if (this.storage === storage) {
+					this.options.log.error({ err: error }, 'storage writer failed; giving the role up');
+					void this.endTerm('failed', { release: true, awaitTerm: false });
+				}
+			}
+		})();
+	}
+
+	private async endTerm(
+		why: string,
+		how: { release?: boolean; awaitTerm?: boolean } = {}
+	): Promise<void> {
+		const storage = this.storage;
+		if (!storage) return;
+		this.storage = null;
+		this.leading.set(0);
+		this.options.log.warn({ why }, 'storage writer: this process stops writing the shared log');
+		await storage.close().catch((error: unknown) => {
+			this.options.log.error({ err: error }, 'storage writer: final flush failed');
+		});
+		this.flushAcks();
+		this.lastWrite.clear();
+		const term = this.term;
+		this.term = null;
+		if (how.awaitTerm !== false) await term;
+		if (how.release) await this.release();
+	}
+
+	private async release(): Promise<void> {
+		const { command } = this.options.link;
+		const { writerLease } = this.options.sharedLog.keys;
+		await command.eval(RELEASE, 1, writerLease, this.options.sharedLog.processId).catch(() => 0);
+	}
+
+	private async ensureGroup(): Promise<void> {
+		const { stream, group } = this.options.sharedLog.keys;
+		try {
+			await this.options.link.command.xgroup('CREATE', stream, group, '0', 'MKSTREAM');
+		} catch (error) {
+			if (!String((error as Error).message).includes('BUSYGROUP')) throw error;
+		}
+	}
+
+	/** Entries an earlier writer read but did not store (it died or stepped down). */
+	private async claimPending(storage: MongoPersistence, minIdleMs = 0): Promise<void> {
+		const { stream, group } = this.options.sharedLog.keys;
+		let cursor = '0-0';
+		do {
+			const reply = (await this.options.link.command.callBuffer(
+				'XAUTOCLAIM',
+				stream,
+				group,
+				this.options.sharedLog.processId,
+				minIdleMs,
+				cursor,
+				'COUNT',
+				this.batch
+			)) as unknown[];
+			cursor = String(reply[0]);
+			this.write(storage, parseEntries(reply[1]));
+		} while (cursor !== '0-0' && this.storage === storage);
+	}
+
+	private async readBatch(storage: MongoPersistence): Promise<void> {
+		const { stream, group } = this.options.sharedLog.keys;
+		let reply: unknown;
+		try {
+			reply = await this.options.link.blocking.xreadgroupBuffer(
+				'GROUP',
+				group,
+				this.options.sharedLog.processId,
+				'COUNT',
+				this.batch,
+				'BLOCK',
+				1_000,
+				'STREAMS',
+				stream,
+				'>'
+			);
+		} catch (error) {
+			// the stream or its group is gone (a Redis that lost its data): made again
+			if (String((error as Error).message).includes('NOGROUP')) return this.ensureGroup();
+			throw error;
+		}
+		if (!Array.isArray(reply)) return;
+		for (const [, entries] of reply as Array<[unknown, unknown]>) {
+			this.write(storage, parseEntries(entries));
+		}
+	}
+
+	private write(storage: MongoPersistence, entries: LogEntry[]): void {
+		const now = Date.now();
+		for (const entry of entries) {
+			this.lastWrite.set(entry.name, now);
+			storage.store(entry.name, entry.update).then(
+				() => {
+					this.stored.inc();
+					this.toAck.push(entry.id);
+					this.scheduleAcks();
+				},
+				(error: unknown) => {
+					// stays pending in the stream; the next writer (or this one's next term) takes it
+					this.options.log.warn({ err: error, doc: entry.name }, 'shared log entry not stored');
+				}
+			);
+		}
+	}
+
+	private scheduleAcks(): void {
+		if (this.ackScheduled) return;
+		this.ackScheduled = true;
+		setImmediate(() => this.flushAcks());
+	}
+
+	private flushAcks(): void {
+		this.ackScheduled = false;
+		if (this.toAck.length === 0) return;
+		const ids = this.toAck.splice(0);
+		const { stream, group } = this.options.sharedLog.keys;
+		this.options.link.command
+			.multi()
+			.xack(stream, group, ...ids)
+			.xdel(stream, ...ids)
+			.exec()
+			.catch((error: unknown) => {
+				this.options.log.warn({ err: error }, 'storage writer: acknowledgements not sent');
+			});
+	}
+
+	/** Documents not written for a while: flushed, compacted and forgotten (bounded memory). */
+	private forgetIdle(): void {
+		const storage = this.storage;
+		if (!storage) return;
+		const before = Date.now() - this.idleMs;
+		for (const [name, at] of this.lastWrite) {
+			if (at > before) continue;
+			this.lastWrite.delete(name);
+			storage.unload(name).catch((error: unknown) => {
+				this.options.log.warn(
+					{ err: error, doc: name },
+					'storage writer: idle document not compacted'
+				);
+			});
+		}
+	}
+}

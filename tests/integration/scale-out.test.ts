@@ -1,0 +1,250 @@
+// Several sync-server processes sharing one database through Redis (REDIS_URL): clients of one
+// order on different processes converge, every process validates what it accepts, concurrent
+// writes accepted by two processes fold to the same history everywhere, every accepted update is
+// stored once by the single storage writer, and the writer's role moves on when its process goes.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import {
+	createEvent,
+	factsOf,
+	foldStatus,
+	readAssignment,
+	readEvents,
+	readMeta
+} from '../../src/lib/order/index.ts';
+import type { Database } from '../../src/lib/shared/db.ts';
+import { dropTestDatabase, openTestDatabase } from '../support/database.ts';
+import { startTestRedis, type TestRedis } from '../support/redis.ts';
+import {
+	actorOf,
+	assignedOrder,
+	connectProvider,
+	createTestUser,
+	eventually,
+	readMetrics,
+	readStored,
+	startTestSyncServer,
+	type SyncServerHandle,
+	type TestUser
+} from '../support/sync-clients.ts';
+
+let database: Database;
+let uri: string;
+let redis: TestRedis;
+let customer: TestUser;
+let partner: TestUser;
+let admin: TestUser;
+
+beforeAll(async () => {
+	({ database, uri } = await openTestDatabase('scale_out'));
+	redis = await startTestRedis();
+	[customer, partner, admin] = await Promise.all([
+		createTestUser(database.collections, 'customer', 'Cara'),
+		createTestUser(database.collections, 'partner', 'Pat'),
+		createTestUser(database.collections, 'admin', 'Ada')
+	]);
+}, 60_000);
+
+afterAll(async () => {
+	await redis?.destroy();
+	await dropTestDatabase(database);
+});
+
+function startShared(processId: string, env: Record<string, string> = {}) {
+	return startTestSyncServer(uri, {
+		REDIS_URL: redis.url,
+		REDIS_PREFIX: `test-${uri.length}:`,
+		SYNC_PROCESS_ID: processId,
+		...env
+	});
+}
+
+async function writerOf(servers: SyncServerHandle[]): Promise<SyncServerHandle[]> {
+	const writers = [];
+	for (const server of servers) {
+		if ((await readMetrics(server.url)).get('sync_storage_writer') === 1) writers.push(server);
+	}
+	return writers;
+}
+
+const statusOf = (doc: Y.Doc) =>
+	foldStatus(readEvents(doc), factsOf(readMeta(doc)!, readAssignment(doc)));
+
+describe('several sync-server processes over Redis', () => {
+	let a: SyncServerHandle;
+	let b: SyncServerHandle;
+
+	beforeAll(async () => {
+		[a, b] = await Promise.all([startShared('proc-a'), startShared('proc-b')]);
+	}, 60_000);
+
+	afterAll(async () => {
+		await Promise.all([a?.stop(), b?.stop()]);
+	});
+
+	it('has exactly one storage writer', async () => {
+		await eventually(async () => (await writerOf([a, b])).length === 1, 15_000, 'one writer');
+	});
+
+	it('clients of one order on two processes converge, both ways', async () => {
+		const orderId = await assignedOrder(database.collections, a, customer, partner);
+		const docName = `order/${orderId}`;
+		const onA = connectProvider({ wsUrl: a.wsUrl, docName, cookie: partner.cookie });
+		const onB = connectProvider({ wsUrl: b.wsUrl, docName, cookie: customer.cookie });
+		try {
+			await Promise.all([onA.synced(), onB.synced()]);
+			expect(readEvents(onB.doc).map((e) => e.type)).toEqual(['accepted']);
+			const started = performance.now();
+			onA.doc.getArray('events').push([createEvent(actorOf(partner), 'preparing')]);
+			await eventually(() => readEvents(onB.doc).length === 2, 5_000, 'B hears A');
+			const crossMs = performance.now() - started;
+			expect(crossMs).toBeLessThan(1_000);
+			// awareness crosses too
+			onB.provider.awareness.setLocalStateField('user', { name: 'Cara' });
+			await eventually(
+				() =>
+					[...onA.provider.awareness.getStates().values()].some(
+						(state) => (state as { user?: { name?: string } }).user?.name === 'Cara'
+					),
+				5_000,
+				'A sees B’s presence'
+			);
+			// stored once, by the writer, with nothing left in the shared log
+			await eventually(
+				async () => readEvents((await readStored(database, docName)).doc).length === 2,
+				10_000,
+				'stored'
+			);
+		} finally {
+			onA.destroy();
+			onB.destroy();
+		}
+	});
+
+	it('each process validates what it accepts: a skipped step is refused on either', async () => {
+		const orderId = await assignedOrder(database.collections, a, customer, partner);
+		const docName = `order/${orderId}`;
+		for (const server of [a, b]) {
+			const forger = connectProvider({
+				wsUrl: server.wsUrl,
+				docName,
+				cookie: partner.cookie,
+				reconnect: false
+			});
+			try {
+				await forger.synced();
+				const closed = forger.nextClose();
+				forger.doc.getArray('events').push([createEvent(actorOf(partner), 'delivered')]);
+				expect((await closed).code).toBe(4403);
+			} finally {
+				forger.destroy();
+			}
+		}
+		const stored = await readStored(database, docName);
+		expect(readEvents(stored.doc).map((e) => e.type)).toEqual(['accepted']);
+	});
+
+	it('two processes accepting the same step at once: one applies, the same history everywhere', async () => {
+		const orderId = await assignedOrder(database.collections, a, customer, partner);
+		const docName = `order/${orderId}`;
+		const partnerOnA = connectProvider({ wsUrl: a.wsUrl, docName, cookie: partner.cookie });
+		const adminOnB = connectProvider({ wsUrl: b.wsUrl, docName, cookie: admin.cookie });
+		try {
+			await Promise.all([partnerOnA.synced(), adminOnB.synced()]);
+			// both are the next step where each process stands, so each process admits its own
+			partnerOnA.doc.getArray('events').push([createEvent(actorOf(partner), 'preparing')]);
+			adminOnB.doc.getArray('events').push([createEvent(actorOf(admin), 'preparing')]);
+			await eventually(
+				() => readEvents(partnerOnA.doc).length === 3 && readEvents(adminOnB.doc).length === 3,
+				10_000,
+				'both replicas have both events'
+			);
+			const onA = readEvents(partnerOnA.doc).map((e) => e.id);
+			const onB = readEvents(adminOnB.doc).map((e) => e.id);
+			expect(onB).toEqual(onA);
+			const folded = statusOf(partnerOnA.doc);
+			expect(folded.status).toBe('preparing');
+			expect(folded.conflictCount).toBe(1);
+			await eventually(
+				async () => {
+					const stored = (await readStored(database, docName)).doc;
+					return JSON.stringify(readEvents(stored).map((e) => e.id)) === JSON.stringify(onA);
+				},
+				10_000,
+				'stored in the same order'
+			);
+			// the orders index is written for the change once, and ends with the folded status
+			await eventually(
+				async () =>
+					(await database.collections.orders.findOne({ _id: orderId }))?.status === 'preparing',
+				10_000,
+				'index row'
+			);
+		} finally {
+			partnerOnA.destroy();
+			adminOnB.destroy();
+		}
+	});
+
+	it('the same event sent to both processes is one event', async () => {
+		const orderId = await assignedOrder(database.collections, a, customer, partner);
+		const docName = `order/${orderId}`;
+		const event = createEvent(actorOf(partner), 'preparing');
+		const docA = new Y.Doc();
+		const docB = new Y.Doc();
+		const onA = connectProvider({ wsUrl: a.wsUrl, docName, cookie: partner.cookie, doc: docA });
+		const onB = connectProvider({ wsUrl: b.wsUrl, docName, cookie: partner.cookie, doc: docB });
+		try {
+			await Promise.all([onA.synced(), onB.synced()]);
+			docA.getArray('events').push([event]);
+			docB.getArray('events').push([event]);
+			await eventually(
+				() => readEvents(docA).length >= 3 && readEvents(docB).length >= 3,
+				10_000,
+				'both copies'
+			);
+			const folded = statusOf(docA);
+			expect(folded.steps.filter((step) => step.event.id === event.id)).toHaveLength(1);
+			expect(folded.status).toBe('preparing');
+		} finally {
+			onA.destroy();
+			onB.destroy();
+		}
+	});
+});
+
+describe('the storage writer', () => {
+	it('moves to another process when its process stops, and nothing accepted is lost', async () => {
+		const first = await startShared('writer-1');
+		await eventually(async () => (await writerOf([first])).length === 1, 15_000, 'first writes');
+		const second = await startShared('writer-2');
+		try {
+			const orderId = await assignedOrder(database.collections, second, customer, partner);
+			const docName = `order/${orderId}`;
+			const client = connectProvider({ wsUrl: second.wsUrl, docName, cookie: partner.cookie });
+			try {
+				await client.synced();
+				expect(await writerOf([second])).toHaveLength(0);
+				await first.stop();
+				client.doc.getArray('events').push([createEvent(actorOf(partner), 'preparing')]);
+				await eventually(
+					async () => (await writerOf([second])).length === 1,
+					15_000,
+					'second writes'
+				);
+				await eventually(
+					async () => readEvents((await readStored(database, docName)).doc).length === 2,
+					15_000,
+					'stored by the new writer'
+				);
+				// and compaction only ever ran where the writer was
+				const metrics = await readMetrics(second.url);
+				expect(metrics.get('sync_shared_log_backlog')).toBe(0);
+			} finally {
+				client.destroy();
+			}
+		} finally {
+			await Promise.all([first.stop(), second.stop()]);
+		}
+	}, 90_000);
+});
