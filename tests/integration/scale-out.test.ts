@@ -248,3 +248,46 @@ describe('the storage writer', () => {
 		}
 	}, 90_000);
 });
+
+describe('Redis going away', () => {
+	it('under writes: no crash, nothing lost, the replicas converge once it is back', async () => {
+		const [a, b] = await Promise.all([startShared('outage-a'), startShared('outage-b')]);
+		try {
+			const orderId = await assignedOrder(database.collections, a, customer, partner);
+			const docName = `order/${orderId}`;
+			const writer = connectProvider({ wsUrl: a.wsUrl, docName, cookie: partner.cookie });
+			const watcherA = connectProvider({ wsUrl: a.wsUrl, docName, cookie: customer.cookie });
+			const watcherB = connectProvider({ wsUrl: b.wsUrl, docName, cookie: customer.cookie });
+			try {
+				await Promise.all([writer.synced(), watcherA.synced(), watcherB.synced()]);
+				await redis.stop();
+				writer.doc.getArray('events').push([createEvent(actorOf(partner), 'preparing')]);
+				await new Promise((resolve) => setTimeout(resolve, 3_000));
+				// accepted, but not durable while Redis is away: nobody else has heard it yet
+				expect(readEvents(watcherA.doc)).toHaveLength(1);
+				expect(readEvents(watcherB.doc)).toHaveLength(1);
+				expect(a.child.exitCode).toBeNull();
+				expect(b.child.exitCode).toBeNull();
+				await redis.start();
+				await eventually(
+					() => readEvents(watcherA.doc).length === 2 && readEvents(watcherB.doc).length === 2,
+					15_000,
+					'both rooms have it after Redis is back'
+				);
+				writer.doc.getArray('events').push([createEvent(actorOf(partner), 'out_for_delivery')]);
+				await eventually(() => readEvents(watcherB.doc).length === 3, 10_000, 'and after');
+				await eventually(
+					async () => readEvents((await readStored(database, docName)).doc).length === 3,
+					20_000,
+					'stored'
+				);
+			} finally {
+				writer.destroy();
+				watcherA.destroy();
+				watcherB.destroy();
+			}
+		} finally {
+			await Promise.all([a.stop(), b.stop()]);
+		}
+	}, 90_000);
+});
