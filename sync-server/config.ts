@@ -30,7 +30,7 @@ function schema(production: boolean) {
 		ALLOWED_ORIGINS: originList(DEFAULT_ORIGINS),
 		ORIGIN: optional(z.string().url('must be the public URL of the web app')),
 		SYNC_SECRET: syncSecret(production),
-		// scale-out; not built yet: validated, and main.ts warns that it does nothing
+		// several processes sharing documents (docs/sync-server.md, "Several processes")
 		REDIS_URL: optional(z.string().regex(/^rediss?:\/\/.+/, 'must be a redis:// or rediss:// URL')),
 		REDIS_PREFIX: optional(
 			z.string().regex(/^[\w:.-]{1,40}$/, 'must be 1-40 letters, digits, _ : . or -')

@@ -2,8 +2,8 @@
 // a full or old generation is closed, its documents are compacted into their snapshots, and then it
 // is dropped whole. So the log is only ever inserted into and dropped: on FerretDB 1.24 (SQLite)
 // every query, update and delete reads its whole collection, while inserts and drops do not grow
-// with the data (docs/performance.md). This bookkeeping is in memory: one sync-server process
-// owns a database's Yjs storage.
+// with the data (docs/performance.md). This bookkeeping is in memory: the log has one writer, the
+// only sync-server process or the storage writer of several (scale-out/storage-writer.ts).
 //
 // The current generation is closed when it holds `rows` rows, is `ageMs` old, or one document
 // has `docRows` rows in it: a busy document is compacted with its whole generation, since
