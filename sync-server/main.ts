@@ -4,6 +4,7 @@ import { connectDatabase } from '../src/lib/shared/db.ts';
 import { createLogger } from '../src/lib/shared/log.ts';
 import { startSyncApp } from './app.ts';
 import { loadSyncConfig } from './config.ts';
+import { QUOTAS_PER_PROCESS } from './dispatch/quotas.ts';
 
 async function main(): Promise<void> {
 	let config;
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
 		},
 		'sync-server listening'
 	);
+	log.info({ quotas: config.quotas }, QUOTAS_PER_PROCESS);
 
 	let stopping = false;
 	const shutdown = (signal: string) => {

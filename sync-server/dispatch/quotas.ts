@@ -10,9 +10,18 @@ interface Usage {
 }
 
 /**
+ * What the sync-server says at startup about the quotas' scope. The counts are kept in this
+ * process's memory: each sync-server process admits a user up to the limits on its own, so with N
+ * processes behind a load balancer a user can hold up to N times each limit.
+ */
+export const QUOTAS_PER_PROCESS =
+	'quotas are per sync-server process: with N processes a user can hold up to N times these sockets and open documents';
+
+/**
  * Open rooms (distinct documents) and sockets per user, with limits by role. A slot is taken at
  * the upgrade, before the document loads, and released when the socket closes (or the upgrade
- * fails), so concurrent upgrades cannot overshoot.
+ * fails), so concurrent upgrades cannot overshoot. The counts are this process's only
+ * (`QUOTAS_PER_PROCESS`).
  */
 export class Quotas {
 	private readonly usage = new Map<string, Usage>();
