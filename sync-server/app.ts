@@ -26,6 +26,7 @@ import { readStoredState } from './persistence/stored-state.ts';
 import { connectRedis } from './scale-out/redis-link.ts';
 import { replication } from './scale-out/replication.ts';
 import { SharedLog } from './scale-out/shared-log.ts';
+import { SharedPresence } from './scale-out/shared-presence.ts';
 import { StorageWriter } from './scale-out/storage-writer.ts';
 
 export interface SyncApp {
@@ -82,7 +83,10 @@ export async function startSyncApp(
 				registry,
 				projectionDelayMs: config.projectionDelayMs,
 				indexLazyMs: config.indexLazyMs,
-				feedLazyMs: config.feedLazyMs
+				// whether someone has a feed open is known per process: with several, a feed may be
+				// open on another one, so feeds are written at once
+				feedLazyMs: shared ? 0 : config.feedLazyMs,
+				presence: shared?.presence
 			}),
 			serviceChannel({
 				server,
@@ -158,6 +162,12 @@ async function startSharing(
 		log,
 		registry
 	});
+	const presence = new SharedPresence({
+		redis: link.command,
+		prefix: redis.prefix,
+		processId: redis.processId,
+		log
+	});
 	log.info({ processId: redis.processId }, 'sharing documents with other processes through Redis');
-	return { link, sharedLog, writer };
+	return { link, sharedLog, writer, presence };
 }

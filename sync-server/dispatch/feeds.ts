@@ -7,7 +7,7 @@ import type { Logger } from '../../src/lib/shared/log.ts';
 import type { SyncExtension } from '../core/extension.ts';
 import type { SyncServer } from '../core/server.ts';
 import { OrderProjection } from './order-projection.ts';
-import { PartnerBoard } from './partner-board.ts';
+import { PartnerBoard, type PresenceExchange } from './partner-board.ts';
 import { matchPath } from './http-json.ts';
 import { createPartnerRoute, PARTNER_PATH } from './partner-route.ts';
 import type { DispatchPrincipal } from './principal.ts';
@@ -27,6 +27,8 @@ export function feeds(options: {
 	indexLazyMs?: number;
 	/** How long a feed nobody has open may go without being written (SYNC_FEED_LAZY_MS). */
 	feedLazyMs?: number;
+	/** With several processes: partner presence across them (partner-board.ts). */
+	presence?: PresenceExchange;
 }): SyncExtension<DispatchPrincipal> {
 	const board = new PartnerBoard(options);
 	const projection = new OrderProjection({

@@ -35,8 +35,19 @@ const ADMIN_FEED = feedDocName('admin');
 /** How long stats refreshes are gathered before one read serves them all. */
 const STATS_COALESCE_MS = 1_000;
 
+/** Presence across the processes sharing documents (scale-out/shared-presence.ts). */
+export interface PresenceExchange {
+	/** Publishes this process's online partners; returns the partners online anywhere. */
+	exchange(local: ReadonlySet<string>): Promise<Set<string>>;
+	/** Whether this process writes presence changes (it holds feed/admin: `holding`). */
+	writes(holding: boolean): boolean;
+	stop(): Promise<void>;
+}
+
 export interface PartnerBoardOptions {
 	server: SyncServer<DispatchPrincipal>;
+	/** With several processes: presence is everyone's, and one of them writes its changes. */
+	presence?: PresenceExchange;
 	collections: Collections;
 	log: Logger;
 	registry: Registry;
@@ -85,6 +96,7 @@ export class PartnerBoard {
 		if (this.presenceTimer) clearInterval(this.presenceTimer);
 		if (this.refreshTimer) clearInterval(this.refreshTimer);
 		if (this.statsTimer) clearTimeout(this.statsTimer);
+		void this.options.presence?.stop();
 	}
 
 	/**
@@ -173,10 +185,15 @@ export class PartnerBoard {
 		if (this.sweeping || this.stopped) return;
 		this.sweeping = true;
 		try {
-			const now = new Set<string>();
+			let now = new Set<string>();
 			for (const conn of this.options.server.connections()) {
 				const actor = conn.principal.actor;
 				if (actor.role === 'partner' && !conn.closed) now.add(actor.userId);
+			}
+			const { presence } = this.options;
+			if (presence) {
+				now = await presence.exchange(now);
+				presence.writes(this.watched());
 			}
 			const changed = new Set(
 				[...now, ...this.online].filter((id) => now.has(id) !== this.online.has(id))
@@ -185,7 +202,7 @@ export class PartnerBoard {
 			this.online = now;
 			const seen = new Date().toISOString();
 			for (const id of changed) this.lastSeen.set(id, seen);
-			if (!this.watched()) return;
+			if (!this.watched() || (presence && !presence.writes(true))) return;
 			const known: PartnerEntry[] = [];
 			for (const id of changed) {
 				const entry = this.entries.get(id);

@@ -13,15 +13,12 @@ import type { Registry } from 'prom-client';
 import { Counter, Gauge } from 'prom-client';
 import type { Logger } from '../../src/lib/shared/log.ts';
 import type { MongoPersistence } from '../persistence/mongo-persistence.ts';
+import { Lease } from './lease.ts';
 import type { RedisLink } from './redis-link.ts';
 import { parseEntries, type LogEntry, type SharedLog } from './shared-log.ts';
 
-/** Releases the lease only if this process still holds it. */
-const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 /** Entries pending this long (their store failed) are taken again by the writer. */
 const RECLAIM_MS = 30_000;
-/** Extends the lease only if this process still holds it. */
-const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 
 export interface StorageWriterOptions {
 	link: RedisLink;
@@ -41,18 +38,13 @@ export interface StorageWriterOptions {
 }
 
 export class StorageWriter {
-	private readonly leaseMs: number;
-	private readonly renewMs: number;
-	/** Without a renewal for this long, the writer stops writing: half the lease. */
-	private readonly fenceMs: number;
+	private readonly lease: Lease;
 	private readonly batch: number;
 	private readonly idleMs: number;
 	private timer: NodeJS.Timeout | null = null;
 	private storage: MongoPersistence | null = null;
 	private term: Promise<void> | null = null;
-	private renewedAt = 0;
 	private claimedAt = 0;
-	private stopping = false;
 	private readonly lastWrite = new Map<string, number>();
 	private readonly toAck: string[] = [];
 	private ackScheduled = false;
@@ -60,9 +52,16 @@ export class StorageWriter {
 	private readonly stored: Counter;
 
 	constructor(private readonly options: StorageWriterOptions) {
-		this.leaseMs = options.leaseMs ?? 10_000;
-		this.renewMs = options.renewMs ?? 1_000;
-		this.fenceMs = this.leaseMs / 2;
+		this.lease = new Lease({
+			redis: options.link.command,
+			key: options.sharedLog.keys.writerLease,
+			holder: options.sharedLog.processId,
+			ttlMs: options.leaseMs,
+			renewMs: options.renewMs,
+			onAcquired: () => this.beginTerm(),
+			onLost: (why) => void this.endTerm(why),
+			log: options.log
+		});
 		this.batch = options.batch ?? 500;
 		this.idleMs = options.idleMs ?? 30_000;
 		this.leading = new Gauge({
@@ -93,48 +92,31 @@ export class StorageWriter {
 	}
 
 	start(): void {
-		const tick = () =>
-			void this.tick().catch((error: unknown) => {
-				this.options.log.warn({ err: error }, 'storage writer: lease check failed');
-			});
-		this.timer = setInterval(tick, this.renewMs);
+		this.lease.start();
+		this.timer = setInterval(() => void this.housekeeping(), 1_000);
 		this.timer.unref();
-		tick();
 	}
 
 	/** Graceful: stops writing, flushes, and hands the lease back. */
 	async stop(): Promise<void> {
-		this.stopping = true;
 		if (this.timer) clearInterval(this.timer);
-		await this.endTerm('stopping', { release: true });
+		await this.endTerm('stopping');
+		await this.lease.stop();
 	}
 
-	private async tick(): Promise<void> {
-		if (this.stopping) return;
-		const { command } = this.options.link;
-		const { writerLease } = this.options.sharedLog.keys;
-		const me = this.options.sharedLog.processId;
-		if (this.storage) {
-			if (Date.now() - this.renewedAt > this.fenceMs) {
-				return this.endTerm('lease not renewed in time');
-			}
-			const renewed = await command.eval(RENEW, 1, writerLease, me, String(this.leaseMs));
-			if (renewed === 1) this.renewedAt = Date.now();
-			else return this.endTerm('lease taken by another process');
-			this.forgetIdle();
-			if (Date.now() - this.claimedAt > RECLAIM_MS) {
-				this.claimedAt = Date.now();
-				await this.claimPending(this.storage, RECLAIM_MS);
-			}
-			return;
+	private async housekeeping(): Promise<void> {
+		const storage = this.storage;
+		if (!storage || !this.lease.held) return;
+		this.forgetIdle(storage);
+		if (Date.now() - this.claimedAt > RECLAIM_MS) {
+			this.claimedAt = Date.now();
+			await this.claimPending(storage, RECLAIM_MS).catch((error: unknown) => {
+				this.options.log.warn({ err: error }, 'storage writer: pending entries not claimed');
+			});
 		}
-		if (this.term || command.status !== 'ready') return;
-		const taken = await command.set(writerLease, me, 'PX', this.leaseMs, 'NX');
-		if (taken === 'OK') this.beginTerm();
 	}
 
 	private beginTerm(): void {
-		this.renewedAt = Date.now();
 		const storage = this.options.makeStorage();
 		this.storage = storage;
 		this.leading.set(1);
@@ -145,20 +127,17 @@ export class StorageWriter {
 				await this.ensureGroup();
 				this.claimedAt = Date.now();
 				await this.claimPending(storage);
-				while (this.storage === storage) await this.readBatch(storage);
+				while (this.storage === storage && this.lease.held) await this.readBatch(storage);
 			} catch (error) {
 				if (this.storage === storage) {
 					this.options.log.error({ err: error }, 'storage writer failed; giving the role up');
-					void this.endTerm('failed', { release: true, awaitTerm: false });
+					void this.endTerm('failed', { awaitTerm: false }).then(() => this.lease.giveUp());
 				}
 			}
 		})();
 	}
 
-	private async endTerm(
-		why: string,
-		how: { release?: boolean; awaitTerm?: boolean } = {}
-	): Promise<void> {
+	private async endTerm(why: string, how: { awaitTerm?: boolean } = {}): Promise<void> {
 		const storage = this.storage;
 		if (!storage) return;
 		this.storage = null;
@@ -172,13 +151,6 @@ export class StorageWriter {
 		const term = this.term;
 		this.term = null;
 		if (how.awaitTerm !== false) await term;
-		if (how.release) await this.release();
-	}
-
-	private async release(): Promise<void> {
-		const { command } = this.options.link;
-		const { writerLease } = this.options.sharedLog.keys;
-		await command.eval(RELEASE, 1, writerLease, this.options.sharedLog.processId).catch(() => 0);
 	}
 
 	private async ensureGroup(): Promise<void> {
@@ -277,9 +249,7 @@ export class StorageWriter {
 	}
 
 	/** Documents not written for a while: flushed, compacted and forgotten (bounded memory). */
-	private forgetIdle(): void {
-		const storage = this.storage;
-		if (!storage) return;
+	private forgetIdle(storage: MongoPersistence): void {
 		const before = Date.now() - this.idleMs;
 		for (const [name, at] of this.lastWrite) {
 			if (at > before) continue;

@@ -7,10 +7,12 @@ import * as Y from 'yjs';
 import {
 	createEvent,
 	factsOf,
+	feedDocName,
 	foldStatus,
 	readAssignment,
 	readEvents,
-	readMeta
+	readMeta,
+	readPartners
 } from '../../src/lib/order/index.ts';
 import type { Database } from '../../src/lib/shared/db.ts';
 import { dropTestDatabase, openTestDatabase } from '../support/database.ts';
@@ -183,6 +185,35 @@ describe('several sync-server processes over Redis', () => {
 		} finally {
 			partnerOnA.destroy();
 			adminOnB.destroy();
+		}
+	});
+
+	it('a partner online on one process is online on the admin board served by the other', async () => {
+		const board = connectProvider({
+			wsUrl: a.wsUrl,
+			docName: feedDocName('admin'),
+			cookie: admin.cookie
+		});
+		try {
+			await board.synced();
+			const online = (doc: Y.Doc) =>
+				readPartners(doc).find((entry) => entry.id === partner.userId)?.online;
+			await eventually(() => online(board.doc) === false, 10_000, 'listed offline');
+			const partnerOnB = connectProvider({
+				wsUrl: b.wsUrl,
+				docName: feedDocName('partner', partner.userId),
+				cookie: partner.cookie
+			});
+			try {
+				await partnerOnB.synced();
+				// only B has the partner's socket; only A has feed/admin open
+				await eventually(() => online(board.doc) === true, 10_000, 'online on A’s board');
+			} finally {
+				partnerOnB.destroy();
+			}
+			await eventually(() => online(board.doc) === false, 15_000, 'offline again');
+		} finally {
+			board.destroy();
 		}
 	});
 
