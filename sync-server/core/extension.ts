@@ -49,7 +49,10 @@ export interface SyncExtension<P extends Principal = Principal> {
 		connection: Connection<P>,
 		decoded: ReturnType<typeof Y.decodeUpdate>
 	): UpdateVerdict;
-	/** After every update that changed a document (from a client or the server), once durable. */
+	/**
+	 * After every update that changed a document (from a client or the server), once durable;
+	 * also after another process's update was applied here (origin `REPLICA_ORIGIN`).
+	 */
 	changed?(docName: string, doc: Y.Doc, update: Uint8Array, origin: unknown): void;
 	/** Rewrites a client's awareness state before it is applied and relayed. Chained in order. */
 	stampAwareness?(

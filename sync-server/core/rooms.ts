@@ -218,6 +218,7 @@ export class Rooms<P extends Principal> {
 		}
 		const frame = encodeSyncUpdate(update);
 		for (const conn of document.connections) conn.send(frame);
+		this.options.hooks.changed(document.name, document.doc, update, REPLICA_ORIGIN);
 	}
 
 	release(document: SyncDocument): void {

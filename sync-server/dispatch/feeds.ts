@@ -5,6 +5,7 @@ import { Gauge, type Registry } from 'prom-client';
 import type { Collections } from '../../src/lib/shared/db.ts';
 import type { Logger } from '../../src/lib/shared/log.ts';
 import type { SyncExtension } from '../core/extension.ts';
+import { REPLICA_ORIGIN } from '../core/rooms.ts';
 import type { SyncServer } from '../core/server.ts';
 import { OrderProjection } from './order-projection.ts';
 import { PartnerBoard, type PresenceExchange } from './partner-board.ts';
@@ -12,6 +13,12 @@ import { matchPath } from './http-json.ts';
 import { createPartnerRoute, PARTNER_PATH } from './partner-route.ts';
 import type { DispatchPrincipal } from './principal.ts';
 
+/**
+ * Another process's change to an order this process changed within this long may have been
+ * concurrent with it (both admitted, then merged): each process projected its own view, so the
+ * merged one is projected again. Otherwise the process that accepted a change projects it.
+ */
+const CONCURRENT_MS = 2_000;
 /** How often feed/admin drops finished orders a stored copy still holds (it is pruned on every finish). */
 const ADMIN_PRUNE_INTERVAL_MS = 10 * 60_000;
 
@@ -47,17 +54,31 @@ export function feeds(options: {
 		}
 	});
 	const partnerRoute = createPartnerRoute({ board, secret: options.secret, log: options.log });
+	/** When this process last accepted a change to each document (for CONCURRENT_MS). */
+	const changedHere = new Map<string, number>();
 	let pruneTimer: NodeJS.Timeout | null = null;
 	return {
 		name: 'feeds',
-		changed: (docName) => projection.changed(docName),
+		changed(docName, _doc, _update, origin) {
+			const now = Date.now();
+			if (origin === REPLICA_ORIGIN) {
+				const at = changedHere.get(docName);
+				if (at === undefined || now - at > CONCURRENT_MS) return;
+			} else {
+				changedHere.set(docName, now);
+			}
+			projection.changed(docName);
+		},
 		loaded: (document) => {
 			projection.loaded(document);
 			board.loaded(document);
 		},
 		joined: (document) => projection.joined(document.name),
 		// (before the document is flushed: it writes what the feeds still owe from it)
-		beforeUnload: (document) => projection.unloading(document),
+		beforeUnload: (document) => {
+			changedHere.delete(document.name);
+			return projection.unloading(document);
+		},
 		async handleHttp(request, response) {
 			const partnerId = matchPath(request, PARTNER_PATH);
 			if (partnerId === null) return false;

@@ -4,6 +4,7 @@
 // stored once by the single storage writer, and the writer's role moves on when its process goes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
+import { randomId } from '../../src/lib/shared/ids.ts';
 import {
 	createEvent,
 	factsOf,
@@ -23,8 +24,11 @@ import {
 	connectProvider,
 	createTestUser,
 	eventually,
+	insertOrderRow,
 	readMetrics,
 	readStored,
+	sampleMeta,
+	serviceClient,
 	startTestSyncServer,
 	type SyncServerHandle,
 	type TestUser
@@ -278,6 +282,71 @@ describe('the storage writer', () => {
 			await Promise.all([first.stop(), second.stop()]);
 		}
 	}, 90_000);
+});
+
+describe('concurrent writes on two processes', () => {
+	it('a cancel on one process and a claim on the other at once: the index shows the merged fold', async () => {
+		// Redis is stopped while both are admitted, so neither process knows of the other's; both
+		// project as soon as their change is durable, so each projects its own view first
+		const fast = { SYNC_PROJECTION_DELAY_MS: '1' };
+		const [a, b] = await Promise.all([
+			startShared('concurrent-a', fast),
+			startShared('concurrent-b', fast)
+		]);
+		try {
+			for (let round = 0; round < 3; round++) {
+				const orderId = randomId(8);
+				await insertOrderRow(database.collections, orderId, customer.userId);
+				await serviceClient(a).initOrder(orderId, sampleMeta(orderId, customer.userId));
+				const docName = `order/${orderId}`;
+				const customerOnA = connectProvider({ wsUrl: a.wsUrl, docName, cookie: customer.cookie });
+				const watcherOnB = connectProvider({ wsUrl: b.wsUrl, docName, cookie: customer.cookie });
+				try {
+					await Promise.all([customerOnA.synced(), watcherOnB.synced()]);
+					await redis.stop();
+					customerOnA.doc.getArray('events').push([createEvent(actorOf(customer), 'cancelled')]);
+					const claim = serviceClient(b).assign(
+						orderId,
+						{
+							partnerId: partner.userId,
+							partnerName: partner.name,
+							claimedAt: new Date().toISOString()
+						},
+						createEvent(actorOf(partner), 'accepted')
+					);
+					await new Promise((resolve) => setTimeout(resolve, 500));
+					await redis.start();
+					await claim;
+					await eventually(
+						() =>
+							readEvents(customerOnA.doc).length === 2 && readEvents(watcherOnB.doc).length === 2,
+						15_000,
+						'both replicas have both events'
+					);
+					const folded = statusOf(customerOnA.doc);
+					expect(folded.conflictCount).toBe(1);
+					expect(statusOf(watcherOnB.doc).status).toBe(folded.status);
+					await eventually(
+						async () =>
+							(await database.collections.orders.findOne({ _id: orderId }))?.status ===
+							folded.status,
+						10_000,
+						`index row says ${folded.status}`
+					);
+					// and stays so (no late projection of either process's own view)
+					await new Promise((resolve) => setTimeout(resolve, 1_000));
+					expect((await database.collections.orders.findOne({ _id: orderId }))?.status).toBe(
+						folded.status
+					);
+				} finally {
+					customerOnA.destroy();
+					watcherOnB.destroy();
+				}
+			}
+		} finally {
+			await Promise.all([a.stop(), b.stop()]);
+		}
+	}, 120_000);
 });
 
 describe('Redis going away', () => {
