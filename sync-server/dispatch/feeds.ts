@@ -7,7 +7,7 @@ import type { Logger } from '../../src/lib/shared/log.ts';
 import type { SyncExtension } from '../core/extension.ts';
 import { REPLICA_ORIGIN } from '../core/rooms.ts';
 import type { SyncServer } from '../core/server.ts';
-import { OrderProjection } from './order-projection.ts';
+import { OrderProjection } from './projection/order-projection.ts';
 import { PartnerBoard, type PresenceExchange } from './partner-board.ts';
 import { matchPath } from './http-json.ts';
 import { createPartnerRoute, PARTNER_PATH } from './partner-route.ts';

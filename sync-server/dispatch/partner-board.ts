@@ -28,7 +28,7 @@ import {
 import { Counter, type Registry } from 'prom-client';
 import type { SyncDocument } from '../core/document.ts';
 import type { SyncServer } from '../core/server.ts';
-import { FEED_ORIGIN } from './order-projection.ts';
+import { FEED_ORIGIN } from './projection/feed-entries.ts';
 import type { DispatchPrincipal } from './principal.ts';
 
 const ADMIN_FEED = feedDocName('admin');

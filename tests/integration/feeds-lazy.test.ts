@@ -1,7 +1,7 @@
 // A feed nobody has open is written at most every SYNC_FEED_LAZY_MS; whoever opens it gets what
 // it was owed right away, an open feed follows every batch, an order document that unloads pays
 // what its feeds are owed, and a graceful stop writes the rest
-// (sync-server/dispatch/order-projection.ts).
+// (sync-server/dispatch/projection/lazy-feeds.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
 	appendEvent,

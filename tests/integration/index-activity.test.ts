@@ -1,6 +1,7 @@
 // An index row's activity fields (updatedAt, conflicts) are written at most every
 // SYNC_INDEX_LAZY_MS per order, while status and partner changes are written at once and a
-// graceful stop writes whatever is still waiting (sync-server/dispatch/order-projection.ts).
+// graceful stop writes whatever is still waiting
+// (sync-server/dispatch/projection/deferred-activity.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
 	appendEvent,

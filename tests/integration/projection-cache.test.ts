@@ -1,7 +1,7 @@
 // The sync-server keeps the index row it last wrote per loaded order and updates it with a
-// guarded write (sync-server/dispatch/order-projection.ts). When the web app writes the row in
-// between (a late `$set` of a claim, a cancellation), the guard must notice and the projection
-// must fall back to reading the row, so the index still ends up as the document says.
+// guarded write (sync-server/dispatch/projection/index-writer.ts). When the web app writes the
+// row in between (a late `$set` of a claim, a cancellation), the guard must notice and the
+// projection must fall back to reading the row, so the index still ends up as the document says.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
 	appendEvent,

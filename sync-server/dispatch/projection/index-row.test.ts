@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import * as Y from 'yjs';
-import { feedMap, readOrder, type FeedEntry } from '../../src/lib/order/index.ts';
-import { serverDoc, PEOPLE } from '../../src/lib/order/test-fixtures.ts';
-import type { OrderIndexDoc } from '../../src/lib/shared/db.ts';
-import {
-	activityOnly,
-	changedFields,
-	dropOlderThan,
-	PERSONAL_FEED_FINISHED,
-	projectIndex,
-	pruneFeed
-} from './order-projection.ts';
+import { readOrder } from '../../../src/lib/order/index.ts';
+import { serverDoc, PEOPLE } from '../../../src/lib/order/test-fixtures.ts';
+import type { OrderIndexDoc } from '../../../src/lib/shared/db.ts';
+import { activityOnly, changedFields, projectIndex } from './index-row.ts';
 
 describe('projectIndex', () => {
 	it('derives status, partner and times from the document', () => {
@@ -76,14 +68,6 @@ describe('projectIndex', () => {
 	});
 });
 
-function finished(
-	id: string,
-	status: 'delivered' | 'cancelled',
-	updatedAt: string
-): Partial<FeedEntry> {
-	return { id, status, updatedAt };
-}
-
 describe('changedFields', () => {
 	const view = readOrder(
 		serverDoc({ claimed: true, then: ['preparing', 'out_for_delivery', 'delivered'] })
@@ -139,46 +123,5 @@ describe('changedFields', () => {
 		expect(activityOnly({ updatedAt: new Date(), conflicts: 1 })).toBe(true);
 		expect(activityOnly({ updatedAt: new Date(), status: 'delivered' })).toBe(false);
 		expect(activityOnly({ rating: null })).toBe(false);
-	});
-});
-
-describe('pruneFeed', () => {
-	it('feed/admin keeps active orders only (finished ones are paged from the index)', () => {
-		const doc = new Y.Doc();
-		const map = feedMap(doc);
-		map.set('old', finished('old', 'delivered', '2025-03-09T23:59:00Z'));
-		map.set('new', finished('new', 'cancelled', '2025-03-10T08:00:00Z'));
-		map.set('active', { id: 'active', status: 'preparing', updatedAt: '2025-03-01T08:00:00Z' });
-		expect(pruneFeed(doc, 'admin')).toBe(2);
-		expect([...map.keys()].sort()).toEqual(['active']);
-	});
-
-	it('personal feeds keep every active order and the newest finished ones', () => {
-		const doc = new Y.Doc();
-		const map = feedMap(doc);
-		const extra = 5;
-		for (let i = 0; i < PERSONAL_FEED_FINISHED + extra; i++) {
-			const time = new Date(Date.UTC(2025, 0, 1, 0, i)).toISOString();
-			map.set(`f${i}`, finished(`f${i}`, 'delivered', time));
-		}
-		map.set('active', { id: 'active', status: 'accepted', updatedAt: '2024-01-01T00:00:00Z' });
-		expect(pruneFeed(doc, 'customer')).toBe(extra);
-		expect(map.has('active')).toBe(true);
-		for (let i = 0; i < extra; i++) expect(map.has(`f${i}`)).toBe(false);
-		expect(map.has(`f${PERSONAL_FEED_FINISHED + extra - 1}`)).toBe(true);
-		expect(pruneFeed(doc, 'partner')).toBe(0);
-	});
-});
-
-describe('dropOlderThan', () => {
-	it('keeps only the times after the cutoff (a feed written that long ago counts as never)', () => {
-		const times = new Map([
-			['feed/a', 1_000],
-			['feed/b', 5_000],
-			['feed/c', 5_001],
-			['feed/d', 9_000]
-		]);
-		dropOlderThan(times, 5_000);
-		expect([...times.keys()]).toEqual(['feed/c', 'feed/d']);
 	});
 });
