@@ -1,15 +1,12 @@
-// Dispatch as several processes: two built web apps and two sync-servers on one database, as
-// behind a load balancer (every server on 127.0.0.1). What each web process decides alone must
+// Dispatch as several processes: two built web apps and two sync-servers sharing one database and
+// one Redis, as behind a load balancer (every server on 127.0.0.1). What each web process decides alone must
 // still hold for the whole: failed logins are counted together, a one-time token works once,
 // one partner wins a claim. A logout through one web process closes the session's sockets on
 // every sync-server within the revocation poll, and its cookie opens nothing anywhere after.
 // The sync-servers' quotas are per process, and each one says so when it starts.
 //
-// The web apps' service channel goes to the first sync-server (SYNC_INTERNAL_URL), and every
-// order document is written there; the second one only serves sockets.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// The web apps' service channel goes to the first sync-server (SYNC_INTERNAL_URL); the second
+// one has every order through Redis.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orderDocName, readOrder } from '../../src/lib/order/index.ts';
@@ -20,6 +17,7 @@ import { randomId } from '../../src/lib/shared/ids.ts';
 import { QUOTAS_PER_PROCESS } from '../../sync-server/dispatch/quotas.ts';
 import { dropTestDatabase, openTestDatabase } from '../support/database.ts';
 import { freePort } from '../support/ports.ts';
+import { startTestRedis, type TestRedis } from '../support/redis.ts';
 import { startWebApp, type RunningProcess } from '../support/processes.ts';
 import {
 	connectProvider,
@@ -65,7 +63,7 @@ const ADMIN_EMAIL = 'ops@example.com';
 let database: Database;
 let webs: RunningProcess[] = [];
 let syncs: SyncServerHandle[] = [];
-const journalDirs: string[] = [];
+let redis: TestRedis | undefined;
 
 /** `count` distinct free loopback ports. */
 async function distinctPorts(count: number): Promise<number[]> {
@@ -78,20 +76,17 @@ beforeAll(async () => {
 	const opened = await openTestDatabase('multi_process');
 	database = opened.database;
 	await seedCatalog(database.collections);
+	redis = await startTestRedis();
 	const [syncPortA, syncPortB, webPortA, webPortB] = await distinctPorts(4);
-	const syncEnv = (port: number) => {
-		// each process journals on its own disk, as each container has its own volume
-		const dir = mkdtempSync(join(tmpdir(), 'dispatch-multi-journal-'));
-		journalDirs.push(dir);
-		return {
-			SYNC_PORT: String(port),
-			SYNC_JOURNAL_DIR: dir,
-			SYNC_REVOCATION_INTERVAL_MS: String(REVOCATION_INTERVAL_MS),
-			SYNC_CONNECTIONS_CUSTOMER: String(CUSTOMER_CONNECTIONS),
-			SYNC_ROOMS_CUSTOMER: String(CUSTOMER_ROOMS),
-			LOG_LEVEL: 'info'
-		};
-	};
+	const syncEnv = (port: number, processId: string) => ({
+		SYNC_PORT: String(port),
+		REDIS_URL: redis!.url,
+		SYNC_PROCESS_ID: processId,
+		SYNC_REVOCATION_INTERVAL_MS: String(REVOCATION_INTERVAL_MS),
+		SYNC_CONNECTIONS_CUSTOMER: String(CUSTOMER_CONNECTIONS),
+		SYNC_ROOMS_CUSTOMER: String(CUSTOMER_ROOMS),
+		LOG_LEVEL: 'info'
+	});
 	const webEnv = (port: number) => ({
 		MONGODB_URI: opened.uri,
 		PORT: String(port),
@@ -105,8 +100,8 @@ beforeAll(async () => {
 	});
 	// all four at once on a fresh database, as a deployment starts them
 	const started = await Promise.allSettled([
-		startTestSyncServer(opened.uri, syncEnv(syncPortA!)),
-		startTestSyncServer(opened.uri, syncEnv(syncPortB!)),
+		startTestSyncServer(opened.uri, syncEnv(syncPortA!, 'sync-a')),
+		startTestSyncServer(opened.uri, syncEnv(syncPortB!, 'sync-b')),
 		startWebApp(webEnv(webPortA!)),
 		startWebApp(webEnv(webPortB!))
 	]);
@@ -121,8 +116,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
 	await Promise.allSettled([...webs, ...syncs].map((p) => p.stop()));
+	await redis?.destroy();
 	await dropTestDatabase(database);
-	for (const dir of journalDirs) rmSync(dir, { recursive: true, force: true });
 });
 
 const [A, B] = [0, 1];
@@ -339,18 +334,24 @@ describe('claims over two web processes', () => {
 			expectApiError(replies[1 - won]!, 409, 'already_taken');
 			expect(replies[won]!.json.order).toMatchObject({ partnerId: winner.userId });
 
-			const doc = connectProvider({
-				wsUrl: syncs[A]!.wsUrl,
-				docName: orderDocName(orderId),
-				cookie: admin.cookie
-			});
-			try {
-				await doc.synced();
-				const events = readOrder(doc.doc)!.events;
-				expect(events.filter((e) => e.type === 'accepted')).toHaveLength(1);
-				expect(events[0]).toMatchObject({ type: 'accepted', by: winner.userId });
-			} finally {
-				doc.destroy();
+			// the document says so on the sync-server that wrote it and on the other one
+			for (const sync of syncs) {
+				const doc = connectProvider({
+					wsUrl: sync.wsUrl,
+					docName: orderDocName(orderId),
+					cookie: admin.cookie
+				});
+				try {
+					await doc.synced();
+					const events = readOrder(doc.doc)!.events;
+					expect(
+						events.filter((e) => e.type === 'accepted'),
+						sync.url
+					).toHaveLength(1);
+					expect(events[0]).toMatchObject({ type: 'accepted', by: winner.userId });
+				} finally {
+					doc.destroy();
+				}
 			}
 			const row = await c.orders.findOne({ _id: orderId });
 			expect(row).toMatchObject({ partnerId: winner.userId, status: 'accepted' });
