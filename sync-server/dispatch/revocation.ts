@@ -29,12 +29,14 @@ export interface RevocationOptions {
  * upgrade's cache so their next upgrade is read from the database (and refused).
  *
  * Every `intervalMs` it reads what was added to `session_revocations` (the web app's logout and
- * "log out everywhere" write there) and checks, by `_id`, only the sessions named there. Every
- * `fullSweepMs` it checks every open session and its user, in a few batched queries: that catches
- * sessions that expired (30 days, renewed while used) and what changed in the database behind
- * the web app's back (a user deleted or given another role, a session removed by hand). Reading
- * every session every 2 s cost more database time than storing the documents
- * (docs/performance.md, change 12). A database error skips a round; it never closes anyone.
+ * "log out everywhere" write there) and checks, by `_id`, only the sessions named there, and for a
+ * minute also those of them whose socket opens later (an upgrade authenticated just before the
+ * logout whose document was still loading). Every `fullSweepMs` it checks every open session and
+ * its user, in a few batched queries: that catches sessions that expired (30 days, renewed while
+ * used) and what changed in the database behind the web app's back (a user deleted or given
+ * another role, a session removed by hand). Reading every session every 2 s cost more database
+ * time than storing the documents (docs/performance.md, change 12). A database error skips a
+ * round; it never closes anyone.
  */
 export function revocation(options: RevocationOptions): SyncExtension<DispatchPrincipal> {
 	const { collections, server } = options;
@@ -47,8 +49,13 @@ export function revocation(options: RevocationOptions): SyncExtension<DispatchPr
 	let lastFullAt = Date.now();
 	let lastPrunedAt = 0;
 	let pollSince = new Date(Date.now() - CLOCK_MARGIN_MS);
-	/** Revocation notes already handled (until they leave the margin). */
+	/** Revocation notes already read (until they leave the margin). */
 	const handled = new Map<string, number>();
+	/** Sessions and users named by a note read in the last minute: when the note was read. */
+	const namedSessions = new Map<string, number>();
+	const namedUsers = new Map<string, number>();
+	/** When a check last found these sessions valid (of those a recent note named). */
+	const validAt = new Map<string, number>();
 
 	function openSessions(): Map<string, DispatchPrincipal> {
 		const bySession = new Map<string, DispatchPrincipal>();
@@ -59,8 +66,14 @@ export function revocation(options: RevocationOptions): SyncExtension<DispatchPr
 		return bySession;
 	}
 
-	/** Which of these sessions ended (gone, expired, user gone or role changed). */
-	async function check(bySession: Map<string, DispatchPrincipal>, ids: string[]): Promise<void> {
+	/**
+	 * Which of these sessions ended (gone, expired, user gone or role changed): their sockets are
+	 * closed and the cache forgets them. Returns them.
+	 */
+	async function check(
+		bySession: Map<string, DispatchPrincipal>,
+		ids: string[]
+	): Promise<Set<string>> {
 		const ended = new Set<string>();
 		const endedUsers = new Set<string>();
 		const now = Date.now();
@@ -80,13 +93,14 @@ export function revocation(options: RevocationOptions): SyncExtension<DispatchPr
 				endedUsers.add(principal.id);
 			}
 		});
-		if (ended.size === 0) return;
+		if (ended.size === 0) return ended;
 		options.cache?.forget(ended, endedUsers);
 		for (const conn of server.connections()) {
 			if (ended.has(conn.principal.sessionId)) {
 				conn.reject('session_ended', CloseCode.sessionEnded, 'session ended');
 			}
 		}
+		return ended;
 	}
 
 	/** Every open session, its user and its role, read again. */
@@ -95,28 +109,44 @@ export function revocation(options: RevocationOptions): SyncExtension<DispatchPr
 		if (bySession.size > 0) await check(bySession, [...bySession.keys()]);
 	}
 
-	/** The sessions the revocation log names, read again. */
+	/**
+	 * The sessions the revocation log names, read again. An upgrade authenticated just before a
+	 * logout can still be loading its document when the note is read, and open its socket after
+	 * that: so each poll also looks for open sessions that a note of the last minute names and
+	 * that no check has found valid since that note was read.
+	 */
 	async function poll(): Promise<void> {
 		const startedAt = Date.now();
 		const notes = await collections.sessionRevocations.find({ at: { $gte: pollSince } }).toArray();
-		const fresh = notes.filter((note) => !handled.has(note._id));
-		// (the open sessions are gathered only when there is something new to look for)
-		if (fresh.length > 0) {
+		for (const note of notes) {
+			if (handled.has(note._id)) continue;
+			handled.set(note._id, note.at.getTime());
+			if (note.sessionId) namedSessions.set(note.sessionId, startedAt);
+			if (note.userId) namedUsers.set(note.userId, startedAt);
+		}
+		// (the open sessions are gathered only while some note is recent)
+		if (namedSessions.size > 0 || namedUsers.size > 0) {
 			const bySession = openSessions();
-			const suspects = new Set<string>();
-			const endedUsers = new Set<string>();
-			for (const note of fresh) {
-				handled.set(note._id, note.at.getTime());
-				if (note.sessionId && bySession.has(note.sessionId)) suspects.add(note.sessionId);
-				if (note.userId) endedUsers.add(note.userId);
-			}
+			const suspects: string[] = [];
 			for (const [sessionId, principal] of bySession) {
-				if (endedUsers.has(principal.id)) suspects.add(sessionId);
+				const namedAt = Math.max(
+					namedSessions.get(sessionId) ?? -Infinity,
+					namedUsers.get(principal.id) ?? -Infinity
+				);
+				if (namedAt > (validAt.get(sessionId) ?? -Infinity)) suspects.push(sessionId);
 			}
-			if (suspects.size > 0) await check(bySession, [...suspects]);
+			if (suspects.length > 0) {
+				const ended = await check(bySession, suspects);
+				for (const sessionId of suspects) {
+					if (!ended.has(sessionId)) validAt.set(sessionId, startedAt);
+				}
+			}
 		}
 		pollSince = new Date(startedAt - CLOCK_MARGIN_MS);
 		for (const [id, at] of handled) if (at < pollSince.getTime()) handled.delete(id);
+		for (const named of [namedSessions, namedUsers, validAt]) {
+			for (const [id, at] of named) if (at < startedAt - CLOCK_MARGIN_MS) named.delete(id);
+		}
 		if (startedAt - lastPrunedAt >= PRUNE_EVERY_MS) {
 			lastPrunedAt = startedAt;
 			await collections.sessionRevocations.deleteMany({
