@@ -31,6 +31,7 @@ async function main(): Promise<void> {
 	log.info(
 		{
 			url: app.url,
+			process: app.server.processId,
 			origins: config.allowedOrigins,
 			persistDelayMs: config.persistence.persistDelayMs
 		},

@@ -1,6 +1,7 @@
 // The generic sync core: an HTTP server whose WebSocket upgrades become sockets in rooms of a
 // Y.Doc (rooms.ts), each socket's messages handled by the y-protocols loop (message-loop.ts), and
 // the extensions (extension.ts) for everything application-specific. It knows nothing of orders.
+import { randomBytes } from 'node:crypto';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -26,6 +27,13 @@ import type { SyncExtension } from './extension.ts';
 import type { Logger, Principal, RoomLease, SyncLimits } from './types.ts';
 
 const DOC_NAME = /^[\x21-\x7e]{1,200}$/;
+
+/**
+ * Names the process in every HTTP response and WebSocket upgrade (answered or refused), so that
+ * behind a load balancer one can tell which process answered (docs/sync-server.md, Operability).
+ */
+export const PROCESS_HEADER = 'x-sync-process';
+
 export interface SyncServerOptions<P extends Principal> {
 	/**
 	 * The extensions, in the order their hooks run, made for this server (so those that write
@@ -35,11 +43,15 @@ export interface SyncServerOptions<P extends Principal> {
 	limits: SyncLimits;
 	log: Logger;
 	registry: Registry;
+	/** This process's id in `x-sync-process`; 12 random hex digits when not given. */
+	processId?: string;
 }
 
 export class SyncServer<P extends Principal> {
 	readonly http: Server;
 	readonly metrics: CoreMetrics;
+	/** Sent as `x-sync-process` (PROCESS_HEADER) with every response and upgrade. */
+	readonly processId: string;
 	private readonly wss: WebSocketServer;
 	private readonly rooms: Rooms<P>;
 	private readonly loop: MessageLoop<P>;
@@ -57,6 +69,7 @@ export class SyncServer<P extends Principal> {
 	constructor(options: SyncServerOptions<P>) {
 		this.limits = options.limits;
 		this.log = options.log;
+		this.processId = options.processId ?? randomBytes(6).toString('hex');
 		this.metrics = createCoreMetrics(options.registry, {
 			connections: () => this.sockets.size,
 			documents: () => this.rooms.count
@@ -75,7 +88,9 @@ export class SyncServer<P extends Principal> {
 			perMessageDeflate: false,
 			clientTracking: false
 		});
+		this.wss.on('headers', (headers) => headers.push(`${PROCESS_HEADER}: ${this.processId}`));
 		this.http = createServer((req, res) => {
+			res.setHeader(PROCESS_HEADER, this.processId);
 			this.hooks.handleHttp(req, res).catch((error: unknown) => {
 				this.log.error({ err: error, url: req.url }, 'http handler failed');
 				if (!res.headersSent) {
@@ -286,7 +301,8 @@ export class SyncServer<P extends Principal> {
 		const body = JSON.stringify({ error: { code: refusal.kind, message: refusal.reason } });
 		socket.end(
 			`HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status]}\r\n` +
-				'Connection: close\r\nContent-Type: application/json\r\n' +
+				`Connection: close\r\n${PROCESS_HEADER}: ${this.processId}\r\n` +
+				'Content-Type: application/json\r\n' +
 				`Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
 		);
 		setTimeout(() => socket.destroy(), 1_000).unref();
