@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Dispatch needs on a fresh Debian machine, skipping whatever is already there:
 #   --browser  Debian's chromium (for the browser tests)
-#   --system   also nginx and redis-server (for the scale-out/compose-like local setups)
+#   --system   also Debian's nginx, redis-server and docker-compose (the nginx and compose tests,
+#              several processes behind nginx on one machine)
 # Always: Node 24 (from the npm registry into .local/node/ when the machine's Node is older),
 # Node dependencies (npm ci) and the FerretDB binary (scripts/db.sh install).
 set -euo pipefail
@@ -24,7 +25,11 @@ apt_packages=()
 command -v go >/dev/null || { echo "setup.sh: Go 1.24+ is required to build FerretDB (https://go.dev/doc/install)" >&2; exit 1; }
 command -v node >/dev/null || apt_packages+=(nodejs npm)
 [ "$want_browser" = 1 ] && { command -v chromium >/dev/null || apt_packages+=(chromium fonts-dejavu-core); }
-[ "$want_system" = 1 ] && { command -v nginx >/dev/null || apt_packages+=(nginx); command -v redis-server >/dev/null || apt_packages+=(redis-server); }
+if [ "$want_system" = 1 ]; then
+  [ -x /usr/sbin/nginx ] || apt_packages+=(nginx)
+  command -v redis-server >/dev/null || apt_packages+=(redis-server)
+  command -v docker-compose >/dev/null || apt_packages+=(docker-compose)
+fi
 
 if [ "${#apt_packages[@]}" -gt 0 ]; then
   echo "setup.sh: installing ${apt_packages[*]}" >&2

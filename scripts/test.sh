@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# The one test command (README quickstart, CI): installs what is missing, type-checks and lints,
-# builds, then runs every test suite (unit, integration on a real FerretDB, browser e2e in Chromium).
+# The one test command (README quickstart, CI): installs what is missing (Chromium, and nginx and
+# docker-compose for the deployment tests), type-checks and lints, builds, then runs every test
+# suite (unit, integration on a real FerretDB, browser e2e in Chromium).
 # Extra arguments go to vitest, e.g. `bash scripts/test.sh --project unit`.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-bash scripts/setup.sh --browser
+bash scripts/setup.sh --browser --system
 # the Node that setup chose (Node 24 in .local/node/ where the machine's is older)
 # shellcheck source=scripts/node-env.sh
 . scripts/node-env.sh
