@@ -14,7 +14,7 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/build ./build
 COPY --from=build /app/build-sync ./build-sync
-# the sync-server's relay journal (SYNC_JOURNAL_DIR); a volume mounted here keeps this owner
+# the sync-server's relay journal (SYNC_JOURNAL_DIR), per process: in the container's own filesystem
 RUN mkdir -p /var/lib/dispatch/journal && chown -R node:node /var/lib/dispatch
 USER node
 EXPOSE 3000 3001
