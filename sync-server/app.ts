@@ -52,6 +52,8 @@ export async function startSyncApp(
 		limits: shared ? { ...config.limits, relay: 'durable' } : config.limits,
 		log,
 		registry,
+		// x-sync-process names the process as Redis and the logs know it (random when alone)
+		processId: config.redis?.processId,
 		extensions: (server) => [
 			authentication({
 				collections: database.collections,

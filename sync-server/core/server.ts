@@ -43,7 +43,7 @@ export interface SyncServerOptions<P extends Principal> {
 	limits: SyncLimits;
 	log: Logger;
 	registry: Registry;
-	/** This process's id in `x-sync-process`; 12 random hex digits when not given. */
+	/** This process's id in `x-sync-process` (its id in Redis); 12 random hex digits if not given. */
 	processId?: string;
 }
 
