@@ -76,7 +76,7 @@ export async function startSyncApp(
 						log,
 						registry
 					})
-				: persistence(storage!, server),
+				: persistence(storage!),
 			feeds({
 				server,
 				collections: database.collections,

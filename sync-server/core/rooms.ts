@@ -55,13 +55,6 @@ export class Rooms<P extends Principal> {
 		return this.entries.get(name)?.loaded === true;
 	}
 
-	/** A loaded document's whole state (everything accepted), or null when it is not loaded. */
-	currentState(name: string): Uint8Array | null {
-		const entry = this.entries.get(name);
-		if (!entry?.loaded || entry.document.released) return null;
-		return Y.encodeStateAsUpdate(entry.document.doc);
-	}
-
 	/** A loaded document, or null (loading, unloading or not held here). */
 	loadedDocument(name: string): SyncDocument | null {
 		const entry = this.entries.get(name);

@@ -137,11 +137,6 @@ export class SyncServer<P extends Principal> {
 		return this.rooms.isLoaded(name);
 	}
 
-	/** A loaded document's whole state (everything accepted), or null when it is not loaded. */
-	currentState(name: string): Uint8Array | null {
-		return this.rooms.currentState(name);
-	}
-
 	/** True while at least one socket has the document open. */
 	isWatched(name: string): boolean {
 		return this.rooms.isWatched(name);

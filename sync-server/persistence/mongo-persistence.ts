@@ -17,15 +17,13 @@ import * as Y from 'yjs';
 import type { Collections, DocSnapshotDoc } from '../../src/lib/shared/db.ts';
 import { batchedFindById, type FindById } from '../../src/lib/shared/find-by-id.ts';
 import type { Logger } from '../../src/lib/shared/log.ts';
-import { Compactor, type LiveState } from './compaction.ts';
+import { Compactor } from './compaction.ts';
 import { DocLogs } from './doc-logs.ts';
 import { GroupCommit } from './group-commit.ts';
 import { LogGenerations, MissingRowError } from './log-generations.ts';
 import { createPersistenceMetrics } from './persistence-metrics.ts';
 import type { RelayJournal } from './relay-journal.ts';
 import { Retirement } from './retirement.ts';
-
-export type { LiveState } from './compaction.ts';
 
 export interface PersistenceOptions {
 	/**
@@ -74,7 +72,8 @@ export class MongoPersistence {
 	private readonly commit: GroupCommit;
 	/** Snapshot reads of loads, batched: a reconnect storm loads hundreds of documents at once. */
 	private readonly readSnapshot: FindById<DocSnapshotDoc>;
-	private liveState: LiveState | null = null;
+	/** The documents the server holds now, from their load to their unload (see `loaded`). */
+	private readonly live = new Map<string, Y.Doc>();
 	private opened: Promise<void> | null = null;
 	/** Closes an old generation also when nothing is written (so its merged rows get dropped). */
 	private readonly rotationTimer: NodeJS.Timeout;
@@ -101,7 +100,10 @@ export class MongoPersistence {
 			logs: this.logs,
 			generations: this.generations,
 			snapshots,
-			liveState: (name) => this.liveState?.(name) ?? null,
+			liveState: (name) => {
+				const doc = this.live.get(name);
+				return doc === undefined || doc.isDestroyed ? null : Y.encodeStateAsUpdate(doc);
+			},
 			metrics,
 			log
 		});
@@ -129,11 +131,11 @@ export class MongoPersistence {
 	}
 
 	/**
-	 * Lets compaction take a loaded document's state from memory. Given after construction: the
-	 * server that holds the documents is built after this storage, from hooks that use it.
+	 * The server holds this document from now until its `unload`, every accepted update applied
+	 * to `doc`: compactions take its state from there instead of reading its rows.
 	 */
-	useLiveState(liveState: LiveState): void {
-		this.liveState = liveState;
+	loaded(name: string, doc: Y.Doc): void {
+		this.live.set(name, doc);
 	}
 
 	/** Finds what earlier runs left in the log (and retires it in the background). Call first. */
@@ -213,14 +215,15 @@ export class MongoPersistence {
 	/** Flushes one document (retrying), compacts it, and forgets it. Used when it is unloaded. */
 	async unload(name: string): Promise<void> {
 		const log = this.logs.get(name);
-		if (!log) return;
 		try {
+			if (!log) return;
 			await this.commit.drain([log]);
 			if (log.lastSeq > log.mergedSeq && log.pending.length === 0 && !this.compactor.winding) {
 				await this.compactor.compact(name);
 			}
 		} finally {
-			this.logs.forget(log);
+			this.live.delete(name);
+			if (log) this.logs.forget(log);
 		}
 	}
 
@@ -240,6 +243,7 @@ export class MongoPersistence {
 		await this.commit.close();
 		this.options.journal?.close();
 		await this.compactor.idle();
+		this.live.clear();
 	}
 
 	/** Runs a compaction of one document now (tests and tools; normally it runs in the background). */

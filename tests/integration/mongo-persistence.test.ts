@@ -351,7 +351,7 @@ describe('compaction of a loaded document', () => {
 		const name = newName();
 		const source = new Y.Doc();
 		for (const text of ['a', 'b', 'c']) await persistence.store(name, appendUpdate(source, text));
-		persistence.useLiveState((doc) => (doc === name ? Y.encodeStateAsUpdate(source) : null));
+		persistence.loaded(name, source);
 		// the rows are gone: merging them would fail, so a snapshot can only come from memory
 		const [generation] = await generationsIn();
 		await database.db.collection(generation!).deleteMany({});
@@ -369,6 +369,23 @@ describe('compaction of a loaded document', () => {
 		await persistence.compact(other);
 		expect(await counter('sync_compactions_from_memory_total')).toBe(1);
 		expect(eventsOf((await readStored(database, other)).doc)).toEqual(['x']);
+
+		// unloading compacts from memory a last time; after it, the rows are merged again
+		await persistence.store(name, appendUpdate(source, 'd'));
+		await persistence.unload(name);
+		expect(await counter('sync_compactions_from_memory_total')).toBe(2);
+		await persistence.store(name, appendUpdate(source, 'e'));
+		await persistence.compact(name);
+		expect(await counter('sync_compactions_from_memory_total')).toBe(2);
+		expect(eventsOf((await readStored(database, name)).doc)).toEqual(['a', 'b', 'c', 'd', 'e']);
+
+		// so is a document whose copy the server destroyed (released without an unload)
+		persistence.loaded(name, source);
+		source.destroy();
+		await persistence.store(name, appendUpdate(new Y.Doc(), 'f'));
+		await persistence.compact(name);
+		expect(await counter('sync_compactions_from_memory_total')).toBe(2);
+		expect(await counter('sync_compaction_failures_total')).toBe(0);
 	});
 });
 

@@ -282,6 +282,9 @@ describe('compaction and unload', () => {
 			'unloaded'
 		);
 		await eventually(async () => (await openDocuments(server)) <= baseline, 5_000, 'released');
+		// from the server's copy in memory (the storage is handed every document the server loads)
+		const metrics = await readMetrics(server.url);
+		expect(metrics.get('sync_compactions_from_memory_total')).toBeGreaterThanOrEqual(1);
 		const stored = await readStored(database, docName);
 		expect(stored.snapshot).not.toBeNull();
 		expect(readOrder(stored.doc)!.status).toBe('preparing');
