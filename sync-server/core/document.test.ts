@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { decodeClientMessage } from './protocol.ts';
-import { deferred } from '../../src/lib/shared/deferred.ts';
 import { SyncDocument, type AcceptedUpdate } from './document.ts';
 
 /** A store outcome the test settles (a rejection it expects is not reported as unhandled). */
 function pendingStore() {
-	const store = deferred();
+	const store = Promise.withResolvers<void>();
 	store.promise.catch(() => undefined);
 	return store;
 }

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { deferred } from '../../src/lib/shared/deferred.ts';
 import { TtlCache } from './ttl-cache.ts';
 
 function clock() {
@@ -52,7 +51,7 @@ describe('TtlCache', () => {
 
 	it('shares one lookup between concurrent callers of a key', async () => {
 		const cache = new TtlCache<string, number>({ ttlMs: 1_000, maxEntries: 10 });
-		const pending = deferred<number>();
+		const pending = Promise.withResolvers<number>();
 		let lookups = 0;
 		const load = () => (lookups++, pending.promise);
 		const results = Promise.all([cache.get('a', load), cache.get('a', load), cache.get('a', load)]);
@@ -63,7 +62,7 @@ describe('TtlCache', () => {
 
 	it('does not cache a lookup that was in flight when a key was forgotten', async () => {
 		const cache = new TtlCache<string, number>({ ttlMs: 1_000, maxEntries: 10 });
-		const pending = deferred<number>();
+		const pending = Promise.withResolvers<number>();
 		const first = cache.get('a', () => pending.promise);
 		cache.deleteWhere((_value, key) => key === 'a');
 		pending.resolve(1);

@@ -3,7 +3,6 @@
 // I/O here: the group commit (group-commit.ts) writes rows, loads and compactions read and move
 // the position.
 import * as Y from 'yjs';
-import { deferred, type Deferred } from '../../src/lib/shared/deferred.ts';
 import type { Generation } from './log-generations.ts';
 import { backoffDelay } from './retry.ts';
 
@@ -12,7 +11,7 @@ import { backoffDelay } from './retry.ts';
  * when the group commit that writes them does: one promise per document and write, not per
  * update. A write that fails puts its updates and this back in front of what came meanwhile.
  */
-export interface Waiter extends Deferred<void> {
+export interface Waiter extends PromiseWithResolvers<void> {
 	/** Called once these updates are stored (each frees its record in the journal). */
 	stored: Array<() => void>;
 }
@@ -45,7 +44,8 @@ export class DocLog {
 	queue(update: Uint8Array): Waiter {
 		this.pending.push(update);
 		let waiter = this.waiters.at(-1);
-		if (waiter === undefined) this.waiters.push((waiter = { ...deferred(), stored: [] }));
+		if (waiter === undefined)
+			this.waiters.push((waiter = { ...Promise.withResolvers<void>(), stored: [] }));
 		return waiter;
 	}
 
