@@ -1,6 +1,11 @@
 // MongoDB access for the web app and the sync-server, through the official driver only.
 // Works on MongoDB 7 and on FerretDB 1.24 (tests, local dev): plain CRUD, upserts, unique and
 // compound indexes, sort/limit. No change streams, transactions or TTL indexes (docs/architecture.md).
+//
+// One module though longer than the others: most of it is declarations, the row type of every
+// collection, kept beside the collection names (`collectionsOf`) and indexes (`ensureIndexes`)
+// they go with, so that the whole schema reads in one place. The code (connecting, chunked bulk
+// writes, what a driver error means) is about a hundred lines.
 import {
 	MongoClient,
 	MongoError,
