@@ -1,27 +1,22 @@
-// The generic sync core: an HTTP server whose WebSocket upgrades become sockets in rooms of a
-// Y.Doc (rooms.ts), each socket's messages handled by the y-protocols loop (message-loop.ts), and
-// the extensions (extension.ts) for everything application-specific. It knows nothing of orders.
+// The generic sync core: an HTTP server whose WebSocket upgrades, once admitted, become sockets
+// (sockets.ts) in rooms of a Y.Doc (rooms.ts), each socket's messages handled by the y-protocols
+// loop (message-loop.ts), and the extensions (extension.ts) for everything application-specific.
+// It knows nothing of orders.
 import { randomBytes } from 'node:crypto';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Registry } from 'prom-client';
-import { WebSocketServer, type WebSocket } from 'ws';
-import {
-	applyAwarenessUpdate,
-	encodeAwarenessUpdate,
-	removeAwarenessStates
-} from 'y-protocols/awareness';
+import { WebSocketServer } from 'ws';
+import { applyAwarenessUpdate } from 'y-protocols/awareness';
 import * as Y from 'yjs';
-import { CloseCode, type RejectionKind } from './close-codes.ts';
-import { Connection, type ConnectionOptions } from './connection.ts';
+import type { Connection } from './connection.ts';
 import type { SyncDocument } from './document.ts';
 import { createCoreMetrics, type CoreMetrics } from './metrics.ts';
-import { encodeAwarenessMessage } from './protocol.ts';
 import { Refusal } from './refusal.ts';
-import { MessageLoop } from './message-loop.ts';
 import { REPLICA_ORIGIN, Rooms, withTimeout } from './rooms.ts';
 import { Semaphore } from './semaphore.ts';
+import { Sockets } from './sockets.ts';
 import { ExtensionChain } from './extension-chain.ts';
 import type { SyncExtension } from './extension.ts';
 import type { Logger, Principal, RoomLease, SyncLimits } from './types.ts';
@@ -54,13 +49,11 @@ export class SyncServer<P extends Principal> {
 	readonly processId: string;
 	private readonly wss: WebSocketServer;
 	private readonly rooms: Rooms<P>;
-	private readonly loop: MessageLoop<P>;
-	private readonly sockets = new Set<Connection<P>>();
+	private readonly sockets: Sockets<P>;
 	private readonly authGate: Semaphore;
 	private readonly hooks: ExtensionChain<P>;
 	private readonly limits: SyncLimits;
 	private readonly log: Logger;
-	private readonly connectionOptions: ConnectionOptions;
 	private pendingUpgrades = 0;
 	private closing = false;
 	private closed: Promise<void> | null = null;
@@ -75,13 +68,6 @@ export class SyncServer<P extends Principal> {
 			documents: () => this.rooms.count
 		});
 		this.authGate = new Semaphore(options.limits.authConcurrency);
-		this.connectionOptions = {
-			messagesPerSecond: this.limits.messagesPerSecond,
-			messageBurst: this.limits.messageBurst,
-			maxBufferedBytes: this.limits.maxBufferedBytes,
-			log: this.log,
-			onRejected: (kind) => this.metrics.rejections.inc({ reason: kind })
-		};
 		this.wss = new WebSocketServer({
 			noServer: true,
 			maxPayload: options.limits.maxMessageBytes,
@@ -108,8 +94,8 @@ export class SyncServer<P extends Principal> {
 		});
 		this.hooks = new ExtensionChain(options.extensions(this), this.log);
 		const parts = { hooks: this.hooks, limits: this.limits, log: this.log, metrics: this.metrics };
-		this.loop = new MessageLoop(parts);
 		this.rooms = new Rooms(parts);
+		this.sockets = new Sockets({ ...parts, rooms: this.rooms });
 	}
 
 	listen(port: number, host: string): Promise<AddressInfo> {
@@ -117,7 +103,10 @@ export class SyncServer<P extends Principal> {
 			this.http.once('error', reject);
 			this.http.listen({ port, host, backlog: this.limits.listenBacklog }, () => {
 				this.http.off('error', reject);
-				this.pingTimer = setInterval(() => this.sweepKeepAlive(), this.limits.pingIntervalMs);
+				this.pingTimer = setInterval(
+					() => this.sockets.sweepKeepAlive(),
+					this.limits.pingIntervalMs
+				);
 				this.pingTimer.unref();
 				this.hooks.start().then(() => resolve(this.http.address() as AddressInfo), reject);
 			});
@@ -126,7 +115,7 @@ export class SyncServer<P extends Principal> {
 
 	/** Open sockets (for application sweeps such as session revocation). */
 	connections(): Iterable<Connection<P>> {
-		return this.sockets;
+		return this.sockets.values();
 	}
 
 	get documentCount(): number {
@@ -200,17 +189,7 @@ export class SyncServer<P extends Principal> {
 		if (this.pingTimer) clearInterval(this.pingTimer);
 		const stopped = new Promise<void>((resolve) => this.http.close(() => resolve()));
 		this.http.closeIdleConnections();
-		const socketsClosed = [...this.sockets].map(
-			(conn) =>
-				new Promise<void>((resolve) => {
-					if (conn.socket.readyState === conn.socket.CLOSED) return resolve();
-					conn.socket.once('close', () => resolve());
-					conn.close(CloseCode.goingAway, 'server shutting down');
-				})
-		);
-		await withTimeout(Promise.all(socketsClosed), 2_000, 'closing sockets').catch(() => {
-			for (const conn of this.sockets) conn.socket.terminate();
-		});
+		await this.sockets.closeAll();
 		await this.rooms.closeAll();
 		this.http.closeAllConnections();
 		await withTimeout(stopped, 2_000, 'closing http server').catch(() => undefined);
@@ -253,7 +232,7 @@ export class SyncServer<P extends Principal> {
 			const doc = document;
 			this.wss.handleUpgrade(req, socket, head, (ws) => {
 				attached = true;
-				this.attach(ws, admitted.principal, doc, lease);
+				this.sockets.attach(ws, admitted.principal, doc, lease);
 				this.metrics.upgradeSeconds.observe((performance.now() - started) / 1000);
 			});
 		} catch (error) {
@@ -301,81 +280,5 @@ export class SyncServer<P extends Principal> {
 				`Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
 		);
 		setTimeout(() => socket.destroy(), 1_000).unref();
-	}
-
-	// ---- connections ---------------------------------------------------------------------------
-
-	private attach(
-		ws: WebSocket,
-		principal: P,
-		document: SyncDocument,
-		lease: RoomLease | void
-	): void {
-		const conn = new Connection<P>(ws, principal, document, lease, this.connectionOptions);
-		this.sockets.add(conn);
-		document.connections.add(conn as Connection);
-		ws.on('message', (data, isBinary) => this.loop.onMessage(conn, data, isBinary));
-		ws.on('pong', () => (conn.alive = true));
-		ws.on('error', (error: Error & { code?: string }) => this.onSocketError(conn, error));
-		ws.once('close', () => this.detach(conn));
-		this.log.debug({ conn: conn.id, user: principal.id, doc: document.name }, 'socket open');
-		this.hooks.joined(document);
-		// ask the client for what the server lacks; the client asks for the rest with its own step 1
-		conn.send(document.syncStep1());
-		const present = [...document.awareness.getStates().keys()];
-		if (present.length > 0) {
-			conn.send(encodeAwarenessMessage(encodeAwarenessUpdate(document.awareness, present)));
-		}
-	}
-
-	private onSocketError(conn: Connection<P>, error: Error & { code?: string }): void {
-		// ws has already sent the matching close frame (1009 for size, 1002/1007 for bad frames)
-		const kind: RejectionKind =
-			error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
-				? 'message_too_large'
-				: 'malformed_message';
-		if (conn.closed) return;
-		this.metrics.rejections.inc({ reason: kind });
-		this.log.info(
-			{ conn: conn.id, user: conn.principal.id, doc: conn.document.name, kind, code: error.code },
-			`socket closed: ${error.message}`
-		);
-		conn.closed = true;
-	}
-
-	private detach(conn: Connection<P>): void {
-		if (!this.sockets.delete(conn)) return;
-		conn.dispose();
-		const document = conn.document;
-		document.connections.delete(conn as Connection);
-		const mine = [...conn.awarenessClients].filter(
-			(id) => document.awarenessOwners.get(id) === conn
-		);
-		if (mine.length > 0) removeAwarenessStates(document.awareness, mine, null);
-		for (const id of mine) {
-			document.awarenessOwners.delete(id);
-			// forget the clock so the client can come back with the same state; relays of its old
-			// state by others are not accepted as a new claim
-			document.awareness.meta.delete(id);
-			document.retiredAwareness.add(id);
-		}
-		this.log.debug({ conn: conn.id, doc: document.name }, 'socket closed');
-		this.rooms.release(document);
-	}
-
-	private sweepKeepAlive(): void {
-		for (const conn of this.sockets) {
-			if (!conn.alive) {
-				conn.reject('keepalive_timeout', CloseCode.goingAway, 'keep-alive timeout');
-				conn.socket.terminate();
-				continue;
-			}
-			conn.alive = false;
-			try {
-				conn.socket.ping();
-			} catch {
-				/* closing already */
-			}
-		}
 	}
 }
