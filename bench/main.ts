@@ -4,7 +4,7 @@
 // has one writer, its partner, moving an order through its steps, then the next order. See
 // docs/performance.md.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { freePort } from '../tests/support/ports.ts';
@@ -89,7 +89,8 @@ async function measureExtras(
 			// documents unload (and compact) soon after their last client leaves
 			env: { ...options.oursEnv, SYNC_IDLE_UNLOAD_MS: '300' },
 			nodeFlags: options.oursNodeFlags ?? undefined,
-			node: options.oursNode ?? undefined
+			node: options.oursNode ?? undefined,
+			source: options.oursSource ?? undefined
 		});
 		if (options.lifecycleOrders > 0) {
 			log(`-- ours: ${count} delivered orders (storage, cold load)`);
@@ -194,7 +195,17 @@ async function main(): Promise<number> {
 	);
 	const oursEnv = Object.entries(options.oursEnv);
 	if (oursEnv.length > 0) log(`ours runs with ${oursEnv.map(([k, v]) => `${k}=${v}`).join(' ')}`);
-	const oursFlags = options.oursNodeFlags ?? shippedNodeFlags();
+	if (options.oursSource !== null) {
+		if (!existsSync(join(options.oursSource, 'sync-server/main.ts'))) {
+			console.error(`bench: --ours-source: no sync-server/main.ts in ${options.oursSource}`);
+			return 2;
+		}
+		const head = execFileSync('git', ['-C', options.oursSource, 'rev-parse', '--short', 'HEAD'], {
+			encoding: 'utf8'
+		}).trim();
+		log(`ours is built from ${options.oursSource} (${head})`);
+	}
+	const oursFlags = options.oursNodeFlags ?? shippedNodeFlags(options.oursSource ?? '.');
 	if (options.oursNode !== null) {
 		const version = execFileSync(options.oursNode, ['--version'], { encoding: 'utf8' }).trim();
 		log(
@@ -212,7 +223,7 @@ async function main(): Promise<number> {
 	let extras: Awaited<ReturnType<typeof measureExtras>> | null = null;
 	try {
 		const ferretCore = options.dbOnClientCore ? pinning.clientCore : pinning.serverCore;
-		if (needsOurs) await buildOurs();
+		if (needsOurs) await buildOurs(options.oursSource ?? '.');
 		const ctx = { options, pinning, ferretCore, log };
 		for (const point of options.points) {
 			for (let rep = 1; rep <= options.reps; rep++) {

@@ -49,6 +49,11 @@ export interface BenchOptions {
 	peerNodeFlags: string[];
 	/** The `node` binary ours runs on (null: the bench's own, `process.execPath`). */
 	oursNode: string | null;
+	/**
+	 * The checkout whose sync-server is bundled and run as ours (null: this one), e.g. a worktree
+	 * of another revision: `npm run bench:compare` runs the same harness against two of them.
+	 */
+	oursSource: string | null;
 }
 
 export class UsageError extends Error {}
@@ -72,7 +77,9 @@ const USAGE = `usage: npm run bench -- [flags]
   --ours-env "K=V,K2=V2"        extra environment for ours (e.g. SYNC_RELAY=accepted)
   --ours-node-flags="..."       Node flags for ours instead of npm run start:sync's (= alone: none)
   --peer-node-flags="..."       Node flags for the peers (default none): =--single-threaded-gc
-  --ours-node /usr/bin/node     the node binary ours runs on (default: the one running the bench)`;
+  --ours-node /usr/bin/node     the node binary ours runs on (default: the one running the bench)
+  --ours-source DIR             the checkout whose sync-server/main.ts ours is built from, with
+                                that checkout's start:sync flags (default: this one)`;
 
 export function parseDuration(text: string, flag: string): number {
 	const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
@@ -155,6 +162,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
 			'ours-node-flags': { type: 'string' },
 			'peer-node-flags': { type: 'string' },
 			'ours-node': { type: 'string' },
+			'ours-source': { type: 'string' },
 			help: { type: 'boolean', short: 'h' }
 		}
 	});
@@ -209,7 +217,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
 				? null
 				: parseNodeFlags(values['ours-node-flags'], '--ours-node-flags'),
 		peerNodeFlags: parseNodeFlags(values['peer-node-flags'] ?? '', '--peer-node-flags'),
-		oursNode: values['ours-node'] ?? null
+		oursNode: values['ours-node'] ?? null,
+		oursSource: values['ours-source'] ?? null
 	};
 }
 

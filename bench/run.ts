@@ -154,7 +154,8 @@ export async function measuredRun(
 				profileDir,
 				env: options.oursEnv,
 				nodeFlags: options.oursNodeFlags ?? undefined,
-				node: options.oursNode ?? undefined
+				node: options.oursNode ?? undefined,
+				source: options.oursSource ?? undefined
 			});
 		} else {
 			population = offlinePopulation(point);

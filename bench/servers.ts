@@ -100,11 +100,15 @@ export function removeOursBundle(): void {
 	rmSync(`${OURS_BUNDLE}.map`, { force: true });
 }
 
-/** Bundles the sync-server from the current source, as `npm run build:sync` does. */
-export async function buildOurs(): Promise<void> {
+/**
+ * Bundles the sync-server from source, as `npm run build:sync` does: this checkout's, or that of
+ * `source` (`--ours-source`, another checkout). The bundle lives here and keeps its packages
+ * external, so every revision runs on this checkout's node_modules.
+ */
+export async function buildOurs(source = '.'): Promise<void> {
 	mkdirSync(dirname(OURS_BUNDLE), { recursive: true });
 	await build({
-		entryPoints: ['sync-server/main.ts'],
+		entryPoints: [join(source, 'sync-server/main.ts')],
 		bundle: true,
 		platform: 'node',
 		target: 'node24',
@@ -117,12 +121,12 @@ export async function buildOurs(): Promise<void> {
 }
 
 /**
- * The V8 flags ours runs with in production: those of `npm run start:sync` (package.json), so
- * the bench measures the server as it is shipped. They are runtime settings, not code: see
- * docs/performance.md, change 23, for why the sync-server runs with `--single-threaded-gc`.
+ * The V8 flags ours runs with in production: those of `npm run start:sync` (the package.json of
+ * this checkout, or of `source`), so the bench measures the server as it is shipped. Why these
+ * flags: docs/performance.md, "Why it is built this way".
  */
-export function shippedNodeFlags(): string[] {
-	const manifest = JSON.parse(readFileSync('package.json', 'utf8')) as {
+export function shippedNodeFlags(source = '.'): string[] {
+	const manifest = JSON.parse(readFileSync(join(source, 'package.json'), 'utf8')) as {
 		scripts: Record<string, string>;
 	};
 	const words = manifest.scripts['start:sync']?.split(/\s+/) ?? [];
@@ -140,6 +144,8 @@ export interface OursOptions {
 	nodeFlags?: string[];
 	/** The node binary (default: the bench's own, `process.execPath`). */
 	node?: string;
+	/** The checkout ours comes from (`--ours-source`; default: this one). */
+	source?: string;
 }
 
 export async function startServer(
@@ -160,7 +166,8 @@ export async function startServer(
 	switch (name) {
 		case 'ours': {
 			if (!ours) throw new Error('ours needs a database');
-			const flags = ours.nodeFlags ?? shippedNodeFlags();
+			const source = ours.source ?? '.';
+			const flags = ours.nodeFlags ?? shippedNodeFlags(source);
 			// profiled from source (tsx) so that frames name the real files, not the bundle
 			const args = ours.profileDir
 				? [
@@ -171,7 +178,7 @@ export async function startServer(
 						ours.profileDir,
 						'--import',
 						'tsx',
-						'sync-server/main.ts'
+						join(source, 'sync-server/main.ts')
 					]
 				: [INSPECT, ...flags, '--enable-source-maps', OURS_BUNDLE];
 			child = spawnChild({
