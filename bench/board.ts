@@ -1,5 +1,5 @@
-// The admin board on a busy day (issue 21, item 4), measured in Chromium against the built web
-// app, the sync-server and FerretDB:
+// The admin board on a busy day, measured in Chromium against the built web app, the sync-server
+// and FerretDB:
 //
 // - seeded at rest, as a day's work leaves them: `active` orders spread over the four columns
 //   (order documents, index rows, and feed/admin as the projection writes it) and `finished`

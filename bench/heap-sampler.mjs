@@ -1,5 +1,5 @@
 // A preload for a server under the bench: samples its allocations through the inspector for a
-// while and writes a .heapprofile (docs/performance.md, change 27). For ours:
+// while and writes a .heapprofile (docs/performance.md, "Running the benches"). For ours:
 //
 //   HEAP_SAMPLE_DIR=test-results/bench/heap npm run bench -- --servers ours ... \
 //     "--ours-node-flags=--single-threaded-gc --import=./bench/heap-sampler.mjs"

@@ -1,4 +1,4 @@
-// Command-line flags of `npm run bench`, with the defaults of issue 6, and the smoke preset.
+// Command-line flags of `npm run bench`, their defaults, and the smoke preset.
 import { parseArgs } from 'node:util';
 
 export const SERVER_NAMES = [
@@ -59,7 +59,7 @@ export interface BenchOptions {
 export class UsageError extends Error {}
 
 const USAGE = `usage: npm run bench -- [flags]
-  --points "1000x200,3000x600"  load points as <clients>x<docs> (default: both of issue 6)
+  --points "1000x200,3000x600"  load points as <clients>x<docs> (default: both)
   --clients N --docs N          a single load point instead of --points
   --writer-rate 2.5/s           updates per second per writer, one writer (the partner) per
                                 document slot: docs × rate updates/s in all (Poisson)
@@ -90,7 +90,7 @@ export function parseDuration(text: string, flag: string): number {
 	return Math.round(value * (unit === 'ms' ? 1 : unit === 's' ? 1000 : 60_000));
 }
 
-/** The default writer rate: 0.5/s per client at 5 clients per document, as before slots. */
+/** The default writer rate: 500 updates/s at 1,000 × 200, 1,500/s at 3,000 × 600. */
 export const DEFAULT_WRITER_RATE = 2.5;
 
 export function parseRate(text: string): number {
@@ -168,11 +168,11 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
 	});
 	if (values.help) return 'help';
 	if (values.rate !== undefined) {
-		// it meant updates per client; now only each document's partner writes (every event must
-		// be the order's next step), so the same number would offer a different load
+		// a rate per client does not fit the workload: only each document's partner writes (every
+		// event must be the order's next step), so the load is set per writer
 		throw new UsageError(
-			`--rate (per client) is gone: each document slot has one writer now; use --writer-rate ` +
-				`(default ${DEFAULT_WRITER_RATE}/s, the old 0.5/s per client at 5 clients per document)`
+			`--rate: the load is set per writer, one per document slot; use --writer-rate ` +
+				`(default ${DEFAULT_WRITER_RATE}/s, i.e. 0.5/s per client at 5 clients per document)`
 		);
 	}
 	const smoke = values.smoke === true;

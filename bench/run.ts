@@ -118,8 +118,9 @@ export async function measuredRun(
 	const runTag = runTagFor(server, rep);
 	let running: RunningServer | null = null;
 	let opened: Awaited<ReturnType<typeof openDatabase>> | null = null;
-	// A FerretDB of its own for every run: one that had served earlier runs (their databases
-	// created and dropped) made the next storm cost twice as much, on both sides (performance.md).
+	// A FerretDB of its own for every run: one that has served earlier runs (their databases
+	// created and dropped) makes the next storm cost twice as much, on both sides (performance.md,
+	// "Why it is built this way").
 	let ferret: ScratchFerret | null = null;
 	let profileDir: string | undefined;
 	// every slot's queue, sized for the whole time writers may send, with spare (generator.ts)

@@ -3,7 +3,7 @@
 // slots moved orders through their lifecycle, and that ours refused nothing of it (the workload
 // is legal under the order rules). No timing assertions: only that every value exists and
 // messages went through.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -184,6 +184,12 @@ describe('bench:smoke', () => {
 				expect(rep.values.cpuUsPerUpdate).toBeCloseTo(summary!.ratios[i]!.values.cpuUsPerUpdate);
 			}
 			expect(stdout).toMatch(/^ours\/ywss per repetition: storm [\d.]+×, p50 [\d.]+×/m);
+			// the targets are checked against the peers that persist, the in-memory ones are reference
+			const targets = /^targets: (.*)$/m.exec(stdout)?.[1] ?? '';
+			for (const peer of ['ywss-leveldb', 'hocuspocus-sqlite']) {
+				expect(targets).toContain(`CPU per update ours/${peer} ≤ 1.0`);
+			}
+			expect(targets).not.toMatch(/ours\/(ywss|hocuspocus) ≤/);
 
 			expect(report.extras?.lifecycleError ?? null).toBeNull();
 			const lifecycle = report.extras!.lifecycle!;
@@ -261,4 +267,52 @@ describe('bench:smoke', () => {
 			rmSync(dir, { recursive: true, force: true });
 		}
 	});
+
+	it(
+		'bench:compare runs two revisions from temporary worktrees in alternating order and removes them',
+		{ timeout: 300_000 },
+		async () => {
+			const out = mkdtempSync(join(tmpdir(), 'bench-compare-'));
+			const head = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+			const worktrees = () => execFileSync('git', ['worktree', 'list'], { encoding: 'utf8' });
+			try {
+				const { code, stdout, stderr } = await runBench(
+					'bench/compare.ts',
+					[
+						...['--before', 'HEAD', '--after', 'HEAD', '--rounds', '2', '--points', '20x4'],
+						...['--warmup', '500ms', '--duration', '1s', '--no-reference'],
+						...['--budget', '4m', '--out', out]
+					],
+					240_000
+				);
+				expect(code, `${stdout}\n${stderr}`).toBe(0);
+				expect(stdout).toMatch(/^CPU µs\/update +\d+ \(\d+–\d+\) +\d+ \(\d+–\d+\) +[\d.]+×/m);
+				const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as {
+					revisions: Array<{ label: string; commit: string }>;
+					records: Array<{ label: string; ok: boolean; figures: Record<string, number> }>;
+				};
+				expect(summary.revisions.map((r) => [r.label, r.commit])).toEqual([
+					['before', head],
+					['after', head]
+				]);
+				// A B, then B A: neither side always runs first
+				expect(summary.records.map((r) => r.label)).toEqual(['before', 'after', 'after', 'before']);
+				for (const record of summary.records) {
+					expect(record.ok).toBe(true);
+					expect(record.figures.cpu).toBeGreaterThan(0);
+					expect(record.figures.p50).toBeGreaterThan(0);
+				}
+				// each run built ours from its revision's worktree, not from this checkout
+				const log = readFileSync(join(out, 'round1-before.log'), 'utf8');
+				expect(log).toMatch(
+					new RegExp(
+						`ours is built from \\S+dispatch-bench-compare-\\S+/before \\(${head.slice(0, 7)}`
+					)
+				);
+				expect(worktrees()).not.toContain('dispatch-bench-compare-');
+			} finally {
+				rmSync(out, { recursive: true, force: true });
+			}
+		}
+	);
 });
