@@ -8,20 +8,21 @@ FERRETDB_VERSION="v1.24.2"
 # FERRETDB_BUILD=patched (default) or stock. FerretDB 1.24's SQLite backend creates the `_id`
 # index on `_ferretdb_sjson->"_id"` but looks rows up by `_ferretdb_sjson->'$._id'`, a different
 # expression, so SQLite never uses the index: every find, update and delete by `_id` reads the
-# whole collection (docs/performance.md). And it only looks up by `_id` when the filter has no
-# other field, though every command filters the rows it gets again. The patched build changes
-# that constant and that condition, so `_id` lookups use the index, as they do on MongoDB (a
-# filter `{_id, status}` reads one row, then checks `status`), and it adds a lookup through the
-# index for `{_id: {$in: [...]}}` (scripts/ferretdb/id_in_pushdown.go), which the release answers
-# by reading the whole collection too. `stock` builds the release as is.
+# whole collection (docs/performance.md, "Why it is built this way"). And it only looks up by
+# `_id` when the filter has no other field, though every command filters the rows it gets again.
+# The patched build changes that constant and that condition, so `_id` lookups use the index,
+# as they do on MongoDB (a filter `{_id, status}` reads one row, then checks `status`), and it
+# adds a lookup through the index for `{_id: {$in: [...]}}` (scripts/ferretdb/id_in_pushdown.go),
+# which the release answers by reading the whole collection too. `stock` builds the release as is.
 FERRETDB_BUILD="${FERRETDB_BUILD:-patched}"
 case "$FERRETDB_BUILD" in patched|stock) ;; *) echo "db.sh: FERRETDB_BUILD must be patched or stock" >&2; exit 2 ;; esac
 # FERRETDB_SYNCHRONOUS: SQLite's `synchronous` for FerretDB's WAL (normal by default). With `full`
-# (SQLite's default) every commit waits for an fsync of the WAL, which made the sync-server's
-# accept → durable p99 follow the disk (docs/performance.md, change 36). `normal` keeps every
-# acknowledged write through a crash of FerretDB (the WAL is written before the commit returns)
-# and fsyncs at checkpoints, like MongoDB's default write concern, which acknowledges before its
-# journal is flushed (every 100 ms). Production runs MongoDB 7, which this does not touch.
+# (SQLite's default) every commit waits for an fsync of the WAL, which makes the sync-server's
+# accept → durable p99 follow the disk (docs/performance.md, "Why it is built this way").
+# `normal` keeps every acknowledged write through a crash of FerretDB (the WAL is written before
+# the commit returns) and fsyncs at checkpoints, like MongoDB's default write concern, which
+# acknowledges before its journal is flushed (every 100 ms). Production runs MongoDB 7, which this
+# does not touch.
 FERRETDB_SYNCHRONOUS="${FERRETDB_SYNCHRONOUS:-normal}"
 case "$FERRETDB_SYNCHRONOUS" in normal|full|extra) ;; *) echo "db.sh: FERRETDB_SYNCHRONOUS must be normal, full or extra" >&2; exit 2 ;; esac
 BIN_DIR="$ROOT/.local/bin"

@@ -112,7 +112,7 @@ died() {
   cleanup 1
 }
 
-# the same flags as npm run start:sync (docs/performance.md, changes 23 and 33)
+# the same flags as npm run start:sync (docs/performance.md, "Why it is built this way")
 node --single-threaded-gc --heap-growing-percent=100 --enable-source-maps build-sync/main.js &
 started sync-server
 node build/index.js &

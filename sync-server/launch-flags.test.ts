@@ -1,5 +1,6 @@
 // The sync-server's Node flags are runtime settings it is measured and shipped with
-// (docs/performance.md, changes 23 and 33). They are written in three launchers; this keeps them equal.
+// (docs/performance.md, "Why it is built this way"). They are written in three launchers; this
+// keeps them equal.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 

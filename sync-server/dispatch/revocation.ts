@@ -35,8 +35,8 @@ export interface RevocationOptions {
  * its user, in a few batched queries: that catches sessions that expired (30 days, renewed while
  * used) and what changed in the database behind the web app's back (a user deleted or given
  * another role, a session removed by hand). Reading every session every 2 s cost more database
- * time than storing the documents (docs/performance.md, change 12). A database error skips a
- * round; it never closes anyone.
+ * time than storing the documents (docs/performance.md, "Why it is built this way"). A database
+ * error skips a round; it never closes anyone.
  */
 export function revocation(options: RevocationOptions): SyncExtension<DispatchPrincipal> {
 	const { collections, server } = options;

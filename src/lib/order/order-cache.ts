@@ -367,7 +367,7 @@ export function readOrderCached(doc: Y.Doc): OrderView | null {
  *
  * Classes with getters on the prototype, not object literals with getters: a literal's getters
  * are new functions for every view, and views live long enough (until the order's next change)
- * for the GC to promote them (docs/performance.md, change 27).
+ * for the GC to promote them (docs/performance.md, "Why it is built this way").
  */
 class SnapshotView implements OrderView {
 	readonly rating: Rating | null;
