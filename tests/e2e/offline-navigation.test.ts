@@ -1,4 +1,4 @@
-// Pages reached only inside the app reload offline (issue 21, item 2), in Chromium against the
+// Pages reached only inside the app reload offline, in Chromium against the
 // real built web app with a real loss of connectivity (offline-stack.ts). A partner and a customer
 // each log in through the login form and then move around only by links and forms (client-side
 // navigations: SvelteKit fetches just the page's data, never the page). With the network cut,

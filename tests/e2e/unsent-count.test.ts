@@ -1,9 +1,9 @@
 // The header's unsent-changes count is the person's own changes the server has not confirmed, and
-// nothing else (issue 21, item 1). Three browsers — a customer, a partner and an admin — drive
+// nothing else. Three browsers — a customer, a partner and an admin — drive
 // whole orders, online and offline, in Chromium against the real web app, sync-server and
 // FerretDB; after every step the count is checked on every open page, and after changes that
-// only arrived from others it must be 0 and stay 0 (it used to count them: 4, then 5 on the
-// customer's page as the partner moved the order; on feeds; on the board after a cancel).
+// only arrived from others it must be 0 and stay 0 (on the customer's page as the partner moves
+// the order, on feeds, on the board after a cancel).
 //
 // Each person reaches the sync-server through a connection of their own that the test can cut
 // (the partner through the stack's proxy, the customer through a second one, the admin

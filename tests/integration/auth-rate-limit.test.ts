@@ -1,4 +1,4 @@
-// Login limits that spare honest users (issue 24): only failed logins count, per address and per
+// Login limits that spare honest users: only failed logins count, per address and per
 // account; an account's failures make the next attempt wait longer and longer and then are
 // refused until the window ends; a success clears the account's counter. The app runs as if
 // behind a proxy (ADDRESS_HEADER / XFF_DEPTH, adapter-node's settings), so each request can come
