@@ -13,7 +13,9 @@ import {
 	readAssignment,
 	readEvents,
 	readMeta,
-	readPartners
+	readPartners,
+	readRating,
+	writeRating
 } from '../../src/lib/order/index.ts';
 import type { Database } from '../../src/lib/shared/db.ts';
 import { dropTestDatabase, openTestDatabase } from '../support/database.ts';
@@ -347,6 +349,62 @@ describe('concurrent writes on two processes', () => {
 			await Promise.all([a.stop(), b.stop()]);
 		}
 	}, 120_000);
+	it('two ratings of one order admitted by two processes at once: one whole rating everywhere', async () => {
+		const [a, b] = await Promise.all([startShared('rating-a'), startShared('rating-b')]);
+		try {
+			const orderId = await assignedOrder(database.collections, a, customer, partner);
+			const docName = `order/${orderId}`;
+			const courier = connectProvider({ wsUrl: a.wsUrl, docName, cookie: partner.cookie });
+			try {
+				await courier.synced();
+				for (const step of ['preparing', 'out_for_delivery', 'delivered'] as const) {
+					courier.doc.getArray('events').push([createEvent(actorOf(partner), step)]);
+				}
+				await eventually(
+					async () => readEvents((await readStored(database, docName)).doc).length === 4,
+					10_000,
+					'delivered'
+				);
+			} finally {
+				courier.destroy();
+			}
+			const phone = connectProvider({ wsUrl: a.wsUrl, docName, cookie: customer.cookie });
+			const laptop = connectProvider({ wsUrl: b.wsUrl, docName, cookie: customer.cookie });
+			try {
+				await Promise.all([phone.synced(), laptop.synced()]);
+				await redis.stop();
+				writeRating(phone.doc, { stars: 5, comment: 'quick and friendly' });
+				writeRating(laptop.doc, { stars: 1, comment: 'cold food' });
+				await new Promise((resolve) => setTimeout(resolve, 500));
+				await redis.start();
+				await eventually(
+					() => JSON.stringify(readRating(phone.doc)) === JSON.stringify(readRating(laptop.doc)),
+					15_000,
+					'both copies agree'
+				);
+				// both were admitted where they arrived (neither copy was refused)
+				expect([...phone.closes, ...laptop.closes].map((close) => close.code)).not.toContain(4403);
+				const rating = readRating(phone.doc);
+				// one of the two, whole: never the stars of one with the comment of the other
+				expect([
+					JSON.stringify({ stars: 5, comment: 'quick and friendly' }),
+					JSON.stringify({ stars: 1, comment: 'cold food' })
+				]).toContain(JSON.stringify({ stars: rating?.stars, comment: rating?.comment }));
+				await eventually(
+					async () =>
+						JSON.stringify(readRating((await readStored(database, docName)).doc)) ===
+						JSON.stringify(rating),
+					15_000,
+					'stored the same'
+				);
+			} finally {
+				phone.destroy();
+				laptop.destroy();
+			}
+		} finally {
+			await Promise.all([a.stop(), b.stop()]);
+		}
+	}, 90_000);
 });
 
 describe('Redis going away', () => {
