@@ -14,6 +14,7 @@
 import {
 	feedDocName,
 	partnersMap,
+	readPartners,
 	writePartnerEntry,
 	type PartnerEntry
 } from '../../src/lib/order/index.ts';
@@ -64,6 +65,8 @@ export class PartnerBoard {
 	private presenceTimer: NodeJS.Timeout | null = null;
 	private refreshTimer: NodeJS.Timeout | null = null;
 	private sweeping = false;
+	/** Whether this process wrote presence changes at the last sweep. */
+	private presenceWriter = false;
 	private stopped = false;
 	/** Partners whose stats changed since the last gathered refresh. */
 	private readonly statsDirty = new Set<string>();
@@ -191,18 +194,28 @@ export class PartnerBoard {
 				if (actor.role === 'partner' && !conn.closed) now.add(actor.userId);
 			}
 			const { presence } = this.options;
+			let writer = this.watched();
 			if (presence) {
 				now = await presence.exchange(now);
-				presence.writes(this.watched());
+				writer = presence.writes(writer);
 			}
 			const changed = new Set(
 				[...now, ...this.online].filter((id) => now.has(id) !== this.online.has(id))
 			);
-			if (changed.size === 0) return;
 			this.online = now;
+			// a process that just took over writing presence writes whatever feed/admin has wrong
+			// (the one before it may have left before writing a change)
+			if (writer && !this.presenceWriter) {
+				const document = this.options.server.loadedDocument(ADMIN_FEED);
+				for (const entry of document ? readPartners(document.doc) : []) {
+					if (entry.online !== now.has(entry.id)) changed.add(entry.id);
+				}
+			}
+			this.presenceWriter = writer;
+			if (changed.size === 0) return;
 			const seen = new Date().toISOString();
 			for (const id of changed) this.lastSeen.set(id, seen);
-			if (!this.watched() || (presence && !presence.writes(true))) return;
+			if (!writer) return;
 			const known: PartnerEntry[] = [];
 			for (const id of changed) {
 				const entry = this.entries.get(id);

@@ -160,12 +160,19 @@ describe('several sync-server processes over Redis', () => {
 		try {
 			await Promise.all([partnerOnA.synced(), adminOnB.synced()]);
 			// both are the next step where each process stands, so each process admits its own
+			// (Redis is away meanwhile, so neither knows of the other's)
+			await redis.stop();
 			partnerOnA.doc.getArray('events').push([createEvent(actorOf(partner), 'preparing')]);
 			adminOnB.doc.getArray('events').push([createEvent(actorOf(admin), 'preparing')]);
+			await new Promise((resolve) => setTimeout(resolve, 300));
+			await redis.start();
 			await eventually(
 				() => readEvents(partnerOnA.doc).length === 3 && readEvents(adminOnB.doc).length === 3,
 				10_000,
 				'both replicas have both events'
+			);
+			expect([...partnerOnA.closes, ...adminOnB.closes].map((close) => close.code)).not.toContain(
+				4403
 			);
 			const onA = readEvents(partnerOnA.doc).map((e) => e.id);
 			const onB = readEvents(adminOnB.doc).map((e) => e.id);
@@ -233,13 +240,17 @@ describe('several sync-server processes over Redis', () => {
 		const onB = connectProvider({ wsUrl: b.wsUrl, docName, cookie: partner.cookie, doc: docB });
 		try {
 			await Promise.all([onA.synced(), onB.synced()]);
+			await redis.stop();
 			docA.getArray('events').push([event]);
 			docB.getArray('events').push([event]);
+			await new Promise((resolve) => setTimeout(resolve, 300));
+			await redis.start();
 			await eventually(
 				() => readEvents(docA).length >= 3 && readEvents(docB).length >= 3,
 				10_000,
 				'both copies'
 			);
+			expect([...onA.closes, ...onB.closes].map((close) => close.code)).not.toContain(4403);
 			const folded = statusOf(docA);
 			expect(folded.steps.filter((step) => step.event.id === event.id)).toHaveLength(1);
 			expect(folded.status).toBe('preparing');
