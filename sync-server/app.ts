@@ -23,6 +23,7 @@ import { persistence } from './persistence/extension.ts';
 import { MongoPersistence } from './persistence/mongo-persistence.ts';
 import { RelayJournal, storageIdentity } from './persistence/relay-journal.ts';
 import { readStoredState } from './persistence/stored-state.ts';
+import { batchedFindById } from '../src/lib/shared/find-by-id.ts';
 import { connectRedis } from './scale-out/redis-link.ts';
 import { replication } from './scale-out/replication.ts';
 import { SharedLog } from './scale-out/shared-log.ts';
@@ -72,7 +73,12 @@ export async function startSyncApp(
 						link: shared.link,
 						sharedLog: shared.sharedLog,
 						readStored: (name) =>
-							readStoredState(database.db, database.collections.docSnapshots, name),
+							readStoredState(
+								database.db,
+								database.collections.docSnapshots,
+								name,
+								shared.findSnapshot
+							),
 						log,
 						registry
 					})
@@ -171,5 +177,7 @@ async function startSharing(
 		log
 	});
 	log.info({ processId: redis.processId }, 'sharing documents with other processes through Redis');
-	return { link, sharedLog, writer, presence };
+	// snapshot lookups of loads, batched (a reconnect storm loads hundreds of documents at once)
+	const findSnapshot = batchedFindById(database.collections.docSnapshots);
+	return { link, sharedLog, writer, presence, findSnapshot };
 }

@@ -27,7 +27,7 @@ export class MissingRowError extends Error {
 	}
 }
 
-async function generationNumbers(db: Db): Promise<number[]> {
+export async function generationNumbers(db: Db): Promise<number[]> {
 	const names = await db.listCollections({}, { nameOnly: true }).toArray();
 	return names
 		.map((c) => c.name)
