@@ -28,6 +28,7 @@ import { connectRedis } from './scale-out/redis-link.ts';
 import { replication } from './scale-out/replication.ts';
 import { SharedLog } from './scale-out/shared-log.ts';
 import { SharedPresence } from './scale-out/shared-presence.ts';
+import { SharedWatchers } from './scale-out/shared-watchers.ts';
 import { StorageWriter } from './scale-out/storage-writer.ts';
 
 export interface SyncApp {
@@ -72,6 +73,14 @@ export async function startSyncApp(
 						server,
 						link: shared.link,
 						sharedLog: shared.sharedLog,
+						watchers: new SharedWatchers({
+							link: shared.link,
+							channel: `${config.redis!.prefix}watching`,
+							processId: shared.sharedLog.processId,
+							openHere: () => server.watchedHere(),
+							openedElsewhere: (name) => server.joinedElsewhere(name),
+							log
+						}),
 						readStored: (name) =>
 							readStoredState(
 								database.db,
@@ -91,9 +100,7 @@ export async function startSyncApp(
 				registry,
 				projectionDelayMs: config.projectionDelayMs,
 				indexLazyMs: config.indexLazyMs,
-				// whether someone has a feed open is known per process: with several, a feed may be
-				// open on another one, so feeds are written at once
-				feedLazyMs: shared ? 0 : config.feedLazyMs,
+				feedLazyMs: config.feedLazyMs,
 				presence: shared?.presence
 			}),
 			serviceChannel({

@@ -18,6 +18,7 @@ export class ExtensionChain<P extends Principal> {
 	private readonly validators: Array<SyncExtension<P>>;
 	private readonly onChanged: Array<SyncExtension<P>>;
 	private readonly stampers: Array<SyncExtension<P>>;
+	private readonly watchers: Array<SyncExtension<P>>;
 	private readonly storage: SyncExtension<P> | null;
 
 	constructor(
@@ -31,6 +32,7 @@ export class ExtensionChain<P extends Principal> {
 		this.validators = having('validateUpdate');
 		this.onChanged = having('changed');
 		this.stampers = having('stampAwareness');
+		this.watchers = having('watchedElsewhere');
 		const storage = extensions.filter((e) => e.load !== undefined || e.store !== undefined);
 		if (storage.length > 1 || (storage[0] && (!storage[0].load || !storage[0].store))) {
 			throw new Error('exactly one extension loads and stores documents, with both hooks');
@@ -71,6 +73,36 @@ export class ExtensionChain<P extends Principal> {
 
 	loaded(document: SyncDocument): void {
 		for (const extension of this.extensions) extension.loaded?.(document);
+	}
+
+	left(document: SyncDocument): void {
+		for (const extension of this.extensions) {
+			try {
+				extension.left?.(document);
+			} catch (error) {
+				this.log.error(
+					{ err: error, extension: extension.name, doc: document.name },
+					'left failed'
+				);
+			}
+		}
+	}
+
+	watchedElsewhere(docName: string): boolean {
+		return this.watchers.some((extension) => extension.watchedElsewhere!(docName));
+	}
+
+	joinedElsewhere(docName: string): void {
+		for (const extension of this.extensions) {
+			try {
+				extension.joinedElsewhere?.(docName);
+			} catch (error) {
+				this.log.error(
+					{ err: error, extension: extension.name, doc: docName },
+					'joinedElsewhere failed'
+				);
+			}
+		}
 	}
 
 	joined(document: SyncDocument): void {

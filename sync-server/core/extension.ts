@@ -37,6 +37,15 @@ export interface SyncExtension<P extends Principal = Principal> {
 	loaded?(document: SyncDocument): void;
 	/** A socket joined a document, before any of its messages is handled. */
 	joined?(document: SyncDocument): void;
+	/** A socket left a document (its presence already removed). */
+	left?(document: SyncDocument): void;
+	/**
+	 * With several processes sharing documents: whether a socket on another process has the
+	 * document open (`SyncServer.isWatched` asks every extension that has this hook).
+	 */
+	watchedElsewhere?(docName: string): boolean;
+	/** A socket on another process opened a document nobody there had open (`SyncServer.joinedElsewhere`). */
+	joinedElsewhere?(docName: string): void;
 
 	/**
 	 * Every sync step 2 and update message from a client, before anything is applied. Synchronous,

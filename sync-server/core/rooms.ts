@@ -66,6 +66,13 @@ export class Rooms<P extends Principal> {
 		return [...this.entries.values()].filter((e) => e.loaded).map((e) => e.document.name);
 	}
 
+	/** The names of the documents with at least one socket open. */
+	watchedNames(): string[] {
+		return [...this.entries.values()]
+			.filter((e) => e.document.connections.size > 0)
+			.map((e) => e.document.name);
+	}
+
 	/** True while at least one socket has the document open. */
 	isWatched(name: string): boolean {
 		return (this.entries.get(name)?.document.connections.size ?? 0) > 0;

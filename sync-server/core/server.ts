@@ -126,9 +126,19 @@ export class SyncServer<P extends Principal> {
 		return this.rooms.isLoaded(name);
 	}
 
-	/** True while at least one socket has the document open. */
+	/** True while at least one socket has the document open, here or (sharing documents) on another process. */
 	isWatched(name: string): boolean {
-		return this.rooms.isWatched(name);
+		return this.rooms.isWatched(name) || this.hooks.watchedElsewhere(name);
+	}
+
+	/** The documents with at least one socket open on this process. */
+	watchedHere(): string[] {
+		return this.rooms.watchedNames();
+	}
+
+	/** A socket on another process opened `name`: the extensions' `joinedElsewhere` hooks. */
+	joinedElsewhere(name: string): void {
+		this.hooks.joinedElsewhere(name);
 	}
 
 	/** A loaded document (not loading or unloading), or null. */

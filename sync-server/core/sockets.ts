@@ -122,6 +122,7 @@ export class Sockets<P extends Principal> {
 			document.retiredAwareness.add(id);
 		}
 		this.parts.log.debug({ conn: conn.id, doc: document.name }, 'socket closed');
+		this.parts.hooks.left(document);
 		this.parts.rooms.release(document);
 	}
 }

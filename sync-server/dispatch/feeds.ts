@@ -74,6 +74,8 @@ export function feeds(options: {
 			board.loaded(document);
 		},
 		joined: (document) => projection.joined(document.name),
+		// (sharing documents: a feed opened on another process gets what this one owes it)
+		joinedElsewhere: (name) => projection.joined(name),
 		// (before the document is flushed: it writes what the feeds still owe from it)
 		beforeUnload: (document) => {
 			changedHere.delete(document.name);

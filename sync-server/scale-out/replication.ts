@@ -16,6 +16,7 @@ import type { SyncServer } from '../core/server.ts';
 import type { Principal } from '../core/types.ts';
 import type { RedisLink } from './redis-link.ts';
 import { decodeMessage, MESSAGE_UPDATE, type SharedLog } from './shared-log.ts';
+import type { SharedWatchers } from './shared-watchers.ts';
 
 export interface ReplicationOptions<P extends Principal> {
 	server: SyncServer<P>;
@@ -23,6 +24,8 @@ export interface ReplicationOptions<P extends Principal> {
 	sharedLog: SharedLog;
 	/** The document's state in MongoDB, as updates (persistence/stored-state.ts). */
 	readStored: (name: string) => Promise<Uint8Array[]>;
+	/** Who has which document open on the other processes. */
+	watchers: SharedWatchers;
 	log: Logger;
 	registry: Registry;
 }
@@ -35,7 +38,7 @@ function merge(parts: Uint8Array[]): Uint8Array | null {
 export function replication<P extends Principal>(
 	options: ReplicationOptions<P>
 ): SyncExtension<P> & { resyncAll(): Promise<void> } {
-	const { server, link, sharedLog, readStored, log } = options;
+	const { server, link, sharedLog, readStored, watchers, log } = options;
 	/** Updates heard on the channel of a document while it loads: part of what it loads. */
 	const loading = new Map<string, Uint8Array[]>();
 	const received = new Counter({
@@ -82,10 +85,21 @@ export function replication<P extends Principal>(
 
 	return {
 		name: 'replication',
-		start() {
+		async start() {
 			link.subscriber.on('messageBuffer', onMessage);
 			link.onReconnected(() => void resyncAll());
+			await watchers.start();
 		},
+		stopping() {
+			watchers.stop();
+		},
+		joined(document) {
+			if (document.connections.size === 1) watchers.opened(document.name);
+		},
+		left(document) {
+			if (document.connections.size === 0) watchers.closed(document.name);
+		},
+		watchedElsewhere: (name) => watchers.watched(name),
 		resyncAll,
 		async load(name) {
 			const heard: Uint8Array[] = [];

@@ -13,6 +13,7 @@ import {
 	readAssignment,
 	readEvents,
 	readMeta,
+	readFeed,
 	readPartners,
 	readRating,
 	writeRating
@@ -227,6 +228,29 @@ describe('several sync-server processes over Redis', () => {
 			await eventually(() => online(board.doc) === false, 15_000, 'offline again');
 		} finally {
 			board.destroy();
+		}
+	});
+
+	it('a feed open only on another process gets an order change at once, not lazily', async () => {
+		const orderId = await assignedOrder(database.collections, a, customer, partner);
+		const docName = `order/${orderId}`;
+		// the customer's feed is open on B only; the order is changed on A, whose projection
+		// writes the feed: lazily (SYNC_FEED_LAZY_MS, a minute) were it open nowhere
+		const feedOnB = connectProvider({
+			wsUrl: b.wsUrl,
+			docName: feedDocName('customer', customer.userId),
+			cookie: customer.cookie
+		});
+		const courier = connectProvider({ wsUrl: a.wsUrl, docName, cookie: partner.cookie });
+		try {
+			await Promise.all([feedOnB.synced(), courier.synced()]);
+			const statusInFeed = () => readFeed(feedOnB.doc).find((e) => e.id === orderId)?.status;
+			await eventually(() => statusInFeed() === 'accepted', 10_000, 'listed');
+			courier.doc.getArray('events').push([createEvent(actorOf(partner), 'preparing')]);
+			await eventually(() => statusInFeed() === 'preparing', 5_000, 'the feed on B moves');
+		} finally {
+			feedOnB.destroy();
+			courier.destroy();
 		}
 	});
 
