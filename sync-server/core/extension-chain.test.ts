@@ -138,4 +138,45 @@ describe('ExtensionChain', () => {
 		await chain(route('x', false)).handleHttp(request, response);
 		expect(status).toBe(404);
 	});
+
+	it('asks whether a document is open elsewhere, and tells every extension when it is opened there', () => {
+		const told: string[] = [];
+		const none = chain({ name: 'plain' });
+		expect(none.watchedElsewhere('feed/open')).toBe(false);
+		const shared = chain(
+			{ name: 'no', watchedElsewhere: () => false },
+			{ name: 'yes', watchedElsewhere: (name) => name === 'feed/open' },
+			{ name: 'feeds', joinedElsewhere: (name) => void told.push(`feeds ${name}`) },
+			{
+				name: 'broken',
+				joinedElsewhere: () => {
+					throw new Error('boom');
+				}
+			},
+			{ name: 'last', joinedElsewhere: (name) => void told.push(`last ${name}`) }
+		);
+		expect(shared.watchedElsewhere('feed/open')).toBe(true);
+		expect(shared.watchedElsewhere('feed/admin')).toBe(false);
+		logged.length = 0;
+		shared.joinedElsewhere('feed/open');
+		expect(told).toEqual(['feeds feed/open', 'last feed/open']);
+		expect(logged).toEqual(['joinedElsewhere failed']);
+	});
+
+	it('runs every left hook, one that throws logged', () => {
+		const left: string[] = [];
+		logged.length = 0;
+		chain(
+			{ name: 'a', left: () => void left.push('a') },
+			{
+				name: 'b',
+				left: () => {
+					throw new Error('boom');
+				}
+			},
+			{ name: 'c', left: () => void left.push('c') }
+		).left(doc);
+		expect(left).toEqual(['a', 'c']);
+		expect(logged).toEqual(['left failed']);
+	});
 });
