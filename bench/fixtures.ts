@@ -41,7 +41,7 @@ export interface Person {
 	role: 'customer' | 'partner' | 'admin';
 }
 
-export interface Seat {
+interface Seat {
 	person: Person;
 	cookie: string;
 }
@@ -234,7 +234,7 @@ export function identitiesFor(population: Population, runTag: string): ClientIde
 	});
 }
 
-export function sampleMeta(orderId: string, customer: Person, createdAt: Date): OrderMeta {
+function sampleMeta(orderId: string, customer: Person, createdAt: Date): OrderMeta {
 	return {
 		orderId,
 		items: [

@@ -152,7 +152,7 @@ export function cpuTimeMs(pid: number): number {
 }
 
 /** Resident set size of the process, in bytes. */
-export function rssBytes(pid: number): number {
+function rssBytes(pid: number): number {
 	const status = readFileSync(`/proc/${pid}/status`, 'utf8');
 	const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
 	if (!match) throw new Error(`no VmRSS for pid ${pid}`);

@@ -17,7 +17,7 @@ interface CpuProfile {
 	endTime: number;
 }
 
-export interface FrameTime {
+interface FrameTime {
 	name: string;
 	where: string;
 	selfMs: number;

@@ -26,7 +26,7 @@ import { cpuTimeMs, settledRssBytes, sleep, type Pinning } from './processes.ts'
 import { newestProfile, summarizeProfile, type ProfileSummary } from './profile.ts';
 import { BENCH_DIR, startServer, type RunningServer } from './servers.ts';
 
-export interface ServerMeasures {
+interface ServerMeasures {
 	/** Server CPU (user + system) during the window, ms. */
 	cpuMs: number;
 	cpuUsPerUpdate: number;

@@ -34,7 +34,7 @@ export interface RunningServer {
 }
 
 /** `process.memoryUsage()` of the server right after a full GC, bytes. */
-export interface LiveMemory {
+interface LiveMemory {
 	rss: number;
 	heapUsed: number;
 	/** Memory of C++ objects bound to JS ones (buffers, sockets' native parts). */

@@ -1,13 +1,6 @@
 // Small statistics helpers: percentiles of samples, medians over repetitions.
 
-/** The p-th percentile (0–100) by nearest rank; NaN for no samples. */
-export function percentile(samples: ArrayLike<number>, p: number): number {
-	if (samples.length === 0) return NaN;
-	const sorted = Float64Array.from(samples).sort();
-	const rank = Math.ceil((p / 100) * sorted.length);
-	return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!;
-}
-
+/** The p-th percentiles (0–100) by nearest rank; NaN for no samples. */
 export function percentiles(samples: ArrayLike<number>, ps: readonly number[]): number[] {
 	if (samples.length === 0) return ps.map(() => NaN);
 	const sorted = Float64Array.from(samples).sort();
@@ -23,8 +16,4 @@ export function median(values: readonly number[]): number {
 	if (finite.length === 0) return NaN;
 	const mid = finite.length >> 1;
 	return finite.length % 2 === 1 ? finite[mid]! : (finite[mid - 1]! + finite[mid]!) / 2;
-}
-
-export function sum(values: readonly number[]): number {
-	return values.reduce((a, b) => a + b, 0);
 }

@@ -51,7 +51,7 @@ export interface LifecycleResult {
 const NOOP = () => undefined;
 
 /** Connects one client and resolves once its first sync completed. */
-export function connectClient(
+function connectClient(
 	identity: ClientIdentity,
 	wsBase: string,
 	timeoutMs = 15_000

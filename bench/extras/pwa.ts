@@ -19,7 +19,7 @@ const BUILD_LOCK = '/tmp/dispatch-build.lock';
 const WEB_COPY = join(BENCH_DIR, 'web-build');
 const run = promisify(execFile);
 
-export interface ScriptTransfer {
+interface ScriptTransfer {
 	url: string;
 	/** Body bytes as transferred to Chromium (its Accept-Encoding: br, gzip, …). */
 	bytes: number;

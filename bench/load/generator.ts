@@ -85,7 +85,7 @@ export interface RunHooks {
 	afterIdleWave?(connected: number): Promise<void>;
 }
 
-export interface StormResult {
+interface StormResult {
 	/** From the first connect to the last completed initial sync (NaN if some never synced). */
 	ms: number;
 	synced: number;
@@ -100,7 +100,7 @@ export interface StormResult {
 	listenOverflows: number;
 }
 
-export interface SwitchResult {
+interface SwitchResult {
 	/** Connections that left an order for their slot's next one, starting in the window. */
 	count: number;
 	/** The same over the whole run (warm-up, window, grace). */
@@ -121,7 +121,7 @@ export interface SwitchResult {
 	exhausted: number;
 }
 
-export interface WindowResult {
+interface WindowResult {
 	sent: number;
 	/** `sent` ÷ the window's length: the update rate the server actually took. */
 	updatesPerSecond: number;
@@ -156,7 +156,7 @@ export interface WindowResult {
 	updateBytes: number;
 }
 
-export interface LoadGeneratorHealth {
+interface LoadGeneratorHealth {
 	/** Event-loop delay of this process during the window, ms. */
 	eventLoopDelayMs: { p50: number; p99: number; max: number };
 	/** CPU this process used during the window, % of one core. */
@@ -169,7 +169,7 @@ export interface LoadResult {
 	loadGenerator: LoadGeneratorHealth;
 }
 
-export function isPolicyClose(code: number): boolean {
+function isPolicyClose(code: number): boolean {
 	return code === 1008 || (code >= 4400 && code <= 4499);
 }
 

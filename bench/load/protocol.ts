@@ -6,9 +6,9 @@ import * as encoding from 'lib0/encoding';
 import * as syncProtocol from 'y-protocols/sync';
 import type * as Y from 'yjs';
 
-export type ReceivedKind = 'sync-step1' | 'sync-step2' | 'update' | 'other';
+type ReceivedKind = 'sync-step1' | 'sync-step2' | 'update' | 'other';
 
-export interface Received {
+interface Received {
 	kind: ReceivedKind;
 	/** What to send back (our step 2 for the server's step 1), if anything. */
 	reply: Uint8Array | null;
@@ -81,7 +81,7 @@ export const yWebsocketProtocol: WireProtocol = {
 	}
 };
 
-export const hocuspocusProtocol: WireProtocol = {
+const hocuspocusProtocol: WireProtocol = {
 	kind: 'hocuspocus',
 	// the document name travels in every frame; the path only keeps the URLs alike
 	url: (wsBase, docName) => `${wsBase}/${docName}`,

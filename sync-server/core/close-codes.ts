@@ -29,8 +29,6 @@ export const CloseCode = {
 	documentTooLarge: 4413
 } as const;
 
-export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
-
 /**
  * Why a socket or upgrade was refused; used as the `reason` label of the rejections metric, so it
  * must come from this fixed set (free text goes to the log line instead).

@@ -24,8 +24,8 @@ import { HttpError, sendError, sendJson } from './http-json.ts';
 import type { DispatchPrincipal } from './principal.ts';
 import { bearerMatches } from './service-auth.ts';
 
-export const BOARD_PATH = '/internal/feeds/admin';
-export const ORDER_STATE_PATH = /^\/internal\/orders\/([^/]+)\/state$/;
+const BOARD_PATH = '/internal/feeds/admin';
+const ORDER_STATE_PATH = /^\/internal\/orders\/([^/]+)\/state$/;
 
 export function readRoutes(options: {
 	server: SyncServer<DispatchPrincipal>;

@@ -31,9 +31,9 @@ import { authorizeInternalRequest } from './service-auth.ts';
 import type { WritePolicy } from './write-policy.ts';
 
 /** Transaction origin of server-authored writes. */
-export const SERVICE_ORIGIN = Symbol('service');
+const SERVICE_ORIGIN = Symbol('service');
 
-export const serviceOpSchema = z.discriminatedUnion('op', [
+const serviceOpSchema = z.discriminatedUnion('op', [
 	z.strictObject({ op: z.literal('init'), meta: orderMetaSchema }),
 	z.strictObject({
 		op: z.literal('assign'),
@@ -42,16 +42,16 @@ export const serviceOpSchema = z.discriminatedUnion('op', [
 	}),
 	z.strictObject({ op: z.literal('event'), event: orderEventSchema })
 ]);
-export type ServiceOp = z.infer<typeof serviceOpSchema>;
+type ServiceOp = z.infer<typeof serviceOpSchema>;
 
-export interface ServiceResult {
+interface ServiceResult {
 	/** False when the document already held exactly this (a retried request). */
 	applied: boolean;
 	status: OrderStatus | null;
 }
 
 const MAX_BODY_BYTES = 64 * 1024;
-export const SERVICE_PATH = /^\/internal\/orders\/([^/]+)\/ops$/;
+const SERVICE_PATH = /^\/internal\/orders\/([^/]+)\/ops$/;
 
 function hasEvent(doc: import('yjs').Doc, id: string): boolean {
 	return eventsArray(doc)

@@ -72,7 +72,10 @@ interface Segment {
 	outstanding: number;
 }
 
-/** Encodes one record as a frame (exported for tests that damage a journal on purpose). */
+/**
+ * Encodes one record as a frame (exported for tests that damage a journal on purpose).
+ * @internal for tests: relay-journal.test.ts
+ */
 export function encodeFrame(name: string, update: Uint8Array): Buffer {
 	const nameLength = Buffer.byteLength(name, 'utf8');
 	if (nameLength > MAX_NAME_BYTES) throw new Error('document name too long for the journal');
@@ -87,7 +90,10 @@ export function encodeFrame(name: string, update: Uint8Array): Buffer {
 	return frame;
 }
 
-/** The records of one segment, up to the first frame that is cut short or damaged. */
+/**
+ * The records of one segment, up to the first frame that is cut short or damaged.
+ * @internal for tests: relay-journal.test.ts
+ */
 export function readSegment(bytes: Buffer): { records: JournalRecord[]; damaged: boolean } {
 	const records: JournalRecord[] = [];
 	let offset = 0;

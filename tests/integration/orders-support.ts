@@ -90,7 +90,7 @@ export async function person(
 }
 
 /** Demo products that are for sale, and one that is sold out. */
-export const AVAILABLE = DEMO_MENU.filter((p) => p.available);
+const AVAILABLE = DEMO_MENU.filter((p) => p.available);
 export const SOLD_OUT = DEMO_MENU.find((p) => !p.available);
 export const P1 = AVAILABLE[0]!;
 export const P2 = AVAILABLE[1]!;

@@ -9,7 +9,7 @@ import { appendEvent, createEvent, type Actor } from '../../src/lib/order/index.
 import type { Database } from '../../src/lib/shared/db.ts';
 import { randomId } from '../../src/lib/shared/ids.ts';
 import { createSyncClient, type SyncClient } from '../../src/lib/server/sync-client.ts';
-import { peekServerSyncMessage, type StateVector } from '../../src/lib/sync/state-vector.ts';
+import { readServerSyncMessage, type StateVector } from '../../src/lib/sync/state-vector.ts';
 import { openTestDatabase } from '../support/database.ts';
 import {
 	createTestUser,
@@ -54,10 +54,8 @@ function serverStep1s(client: RawSyncClient): StateVector[] {
 	client.socket.on('message', (data: Buffer) => {
 		const decoder = decoding.createDecoder(new Uint8Array(data));
 		if (decoding.readVarUint(decoder) !== 0) return;
-		const copy = decoding.clone(decoder);
-		if (decoding.readVarUint(copy) !== 0) return; // step 1 only
-		const vector = peekServerSyncMessage(decoder);
-		if (vector) seen.push(vector);
+		const message = readServerSyncMessage(decoder);
+		if (message?.step === 'state') seen.push(message.vector);
 	});
 	return seen;
 }

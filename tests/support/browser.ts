@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-export const ARTIFACTS_DIR = 'test-results/screenshots';
+const ARTIFACTS_DIR = 'test-results/screenshots';
 
 export function launchBrowser(): Promise<Browser> {
 	return chromium.launch({

@@ -157,7 +157,7 @@ export function sampleMeta(orderId: string, customerId: string): OrderMeta {
 
 // ---- the stock provider ------------------------------------------------------------------------
 
-export function socketClassWith(
+function socketClassWith(
 	headers: Record<string, string>
 ): new (address: string | URL, protocols?: string | string[]) => WebSocket {
 	return class HeaderWebSocket extends WebSocket {

@@ -2,6 +2,7 @@
 // configured (CURRENCY, US dollars by default: one unit is one cent); the root layout sets it for
 // every page from the server's config, so formatting is the only place that knows about it and
 // about the decimal point.
+/** @internal for tests: money.test.ts */
 export const DEFAULT_CURRENCY = 'USD';
 export const LOCALE = 'en-US';
 

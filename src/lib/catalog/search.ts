@@ -4,7 +4,10 @@ import { CATEGORIES, TAG_LABELS, categoryName, categoryRank, type Product } from
 
 export const MAX_QUERY_LENGTH = 100;
 
-/** Lower-case, accents removed, whitespace collapsed: "Jalapeños" matches "jalapenos". */
+/**
+ * Lower-case, accents removed, whitespace collapsed: "Jalapeños" matches "jalapenos".
+ * @internal for tests: search.test.ts
+ */
 export function normalizeText(text: string): string {
 	return text.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase().replace(/\s+/g, ' ').trim();
 }
@@ -44,7 +47,10 @@ export function filterProducts<T extends Product>(products: readonly T[], query:
 	});
 }
 
-/** Category order: as listed in CATEGORIES, unknown categories after them by id. */
+/**
+ * Category order: as listed in CATEGORIES, unknown categories after them by id.
+ * @internal for tests: tests/integration/catalog.test.ts
+ */
 export function compareCategories(a: string, b: string): number {
 	return categoryRank(a) - categoryRank(b) || a.localeCompare(b);
 }

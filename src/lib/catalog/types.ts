@@ -40,10 +40,6 @@ export interface Product {
 	tags: ProductTag[];
 }
 
-export function isCategoryId(value: string): value is CategoryId {
-	return CATEGORIES.some((c) => c.id === value);
-}
-
 const CATEGORY_ORDER: ReadonlyMap<string, number> = new Map(CATEGORIES.map((c, i) => [c.id, i]));
 
 /** Menu order of a category; unknown categories sort after the known ones. */

@@ -15,7 +15,7 @@ export interface QueuedOrderBody {
 	paymentMethod: string;
 }
 
-export interface QueuedOrder {
+interface QueuedOrder {
 	/** The Idempotency-Key it is sent with. */
 	key: string;
 	body: QueuedOrderBody;

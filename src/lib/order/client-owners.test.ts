@@ -1,9 +1,8 @@
-// Which Yjs client id writes for whom: rebuilt from a loaded document's content, and the ids a
-// server-side write extends.
+// Which Yjs client id writes for whom, rebuilt from a loaded document's content.
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { collectClientOwners, SERVER_OWNER, serverWriterIds } from './client-owners.ts';
-import { appendEvent, createEvent, writeRating } from './order-doc.ts';
+import { collectClientOwners, SERVER_OWNER } from './client-owners.ts';
+import { appendEvent, writeRating } from './order-doc.ts';
 import { captureUpdate, eventBy, PEOPLE, replicaOf, serverDoc } from './test-fixtures.ts';
 
 const DELIVERED = ['preparing', 'out_for_delivery', 'delivered'] as const;
@@ -51,15 +50,5 @@ describe('collectClientOwners', () => {
 		appendEvent(mixed, eventBy('admin', 'cancelled'));
 		appendEvent(mixed, eventBy('customer', 'cancelled'));
 		expect(collectClientOwners(replicaOf(mixed)).get(mixed.clientID)).toBe(SERVER_OWNER);
-	});
-
-	it('lists the client ids a server-side write extends', () => {
-		const server = serverDoc();
-		const webApp = replicaOf(server);
-		const cancel = captureUpdate(webApp, (d) =>
-			appendEvent(d, createEvent(PEOPLE.admin, 'cancelled'))
-		);
-		expect(serverWriterIds(server, cancel)).toEqual([webApp.clientID]);
-		expect(serverWriterIds(server, Y.encodeStateAsUpdate(server))).toEqual([]);
 	});
 });

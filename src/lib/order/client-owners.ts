@@ -45,20 +45,3 @@ export function collectClientOwners(doc: Y.Doc): ClientOwners {
 	owners.set(doc.clientID, SERVER_OWNER);
 	return owners;
 }
-
-/**
- * For writes the server makes itself (order creation, claims, API cancellations) applied from an
- * update: the client ids that update extends beyond the document's state, which the caller
- * should mark as SERVER_OWNER so that no user can write with them afterwards.
- */
-export function serverWriterIds(doc: Y.Doc, update: Uint8Array): number[] {
-	const ids: number[] = [];
-	try {
-		for (const [client, clock] of Y.parseUpdateMeta(update).to) {
-			if (clock > Y.getState(doc.store, client)) ids.push(client);
-		}
-	} catch {
-		return [];
-	}
-	return ids;
-}

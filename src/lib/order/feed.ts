@@ -6,7 +6,7 @@ import { ID_PATTERN, ORDER_LIMITS, type OrderAddress, type OrderView } from './s
 import { orderAddressSchema } from './parse.ts';
 import { isLaterTime, ORDER_STATUSES, type OrderStatus } from './status.ts';
 
-export const FEED_ROOT = 'orders';
+const FEED_ROOT = 'orders';
 
 export type FeedKind = 'admin' | 'open' | 'partner' | 'customer';
 
@@ -124,7 +124,7 @@ export function feedKindOf(docName: string): FeedKind | null {
 const id = z.string().regex(ID_PATTERN);
 const personName = z.string().max(ORDER_LIMITS.personName);
 
-export const feedEntrySchema = z.object({
+const feedEntrySchema = z.object({
 	id,
 	status: z.enum(ORDER_STATUSES),
 	total: z.number().int().min(0),
@@ -149,7 +149,7 @@ export function feedMap(doc: Y.Doc): Y.Map<unknown> {
 	return doc.getMap<unknown>(FEED_ROOT);
 }
 
-export function parseFeedEntry(value: unknown): FeedEntry | null {
+function parseFeedEntry(value: unknown): FeedEntry | null {
 	const result = feedEntrySchema.safeParse(value);
 	return result.success ? (result.data as FeedEntry) : null;
 }

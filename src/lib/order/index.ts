@@ -8,7 +8,7 @@ export * from './admission.ts';
 export * from './feed.ts';
 export * from './validate-update.ts';
 export * from './client-owners.ts';
-export type { DecodedUpdate, RejectionCode } from './update-parts.ts';
+export type { DecodedUpdate } from './update-parts.ts';
 export * from './order-cache.ts';
 export * from './partners.ts';
 export * from './state.ts';

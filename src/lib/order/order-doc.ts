@@ -51,13 +51,17 @@ export function readMeta(doc: Y.Doc): OrderMeta | null {
 	return parseOrderMeta(mapToRecord(map));
 }
 
+/** @internal for tests: schema.test.ts, tests/integration/orders-claim-cancel.test.ts */
 export function readAssignment(doc: Y.Doc): Assignment | null {
 	const map = assignmentMap(doc);
 	if (map.size === 0) return null;
 	return parseAssignment(mapToRecord(map));
 }
 
-/** The events in array order; entries that are not valid events are left out. */
+/**
+ * The events in array order; entries that are not valid events are left out.
+ * @internal for tests: schema.test.ts, status.test.ts, validate-update.test.ts, tests/integration/sync-relay.test.ts, tests/integration/sync-resync.test.ts
+ */
 export function readEvents(doc: Y.Doc): OrderEvent[] {
 	const events: OrderEvent[] = [];
 	for (const value of eventsArray(doc).toArray()) {
@@ -67,6 +71,7 @@ export function readEvents(doc: Y.Doc): OrderEvent[] {
 	return events;
 }
 
+/** @internal for tests: schema.test.ts */
 export function readRating(doc: Y.Doc): Rating | null {
 	const map = ratingMap(doc);
 	if (map.size === 0) return null;
@@ -146,7 +151,7 @@ export function writeRating(doc: Y.Doc, rating: Rating, origin?: unknown): void 
 }
 
 /** A random id with 120 bits of entropy (a–z, 2–7); works in browsers and Node. */
-export function randomEventId(): string {
+function randomEventId(): string {
 	const bytes = new Uint8Array(15);
 	crypto.getRandomValues(bytes);
 	return encodeBase32LowerCaseNoPadding(bytes);

@@ -47,8 +47,8 @@ function plainDeep(value: unknown, depth = 0): boolean {
 	return true;
 }
 
-export const roleSchema = z.enum(ROLES);
-export const eventTypeSchema = z.enum(EVENT_TYPES);
+const roleSchema = z.enum(ROLES);
+const eventTypeSchema = z.enum(EVENT_TYPES);
 
 export const orderEventSchema = z.strictObject({
 	id: z.string().regex(EVENT_ID_PATTERN),
@@ -61,7 +61,7 @@ export const orderEventSchema = z.strictObject({
 
 const L = ORDER_LIMITS;
 
-export const orderItemSchema = z.object({
+const orderItemSchema = z.object({
 	productId: z.string().min(1).max(L.productId),
 	name: z.string().min(1).max(L.itemName),
 	quantity: z.number().int().min(1).max(L.maxQuantity),
@@ -101,7 +101,7 @@ export const starsSchema = z.union([
 	z.literal(5)
 ]);
 export const commentSchema = z.string().max(MAX_COMMENT_LENGTH);
-export const ratingSchema = z.object({ stars: starsSchema, comment: commentSchema });
+const ratingSchema = z.object({ stars: starsSchema, comment: commentSchema });
 
 function parseWith<T>(schema: z.ZodType<T>, value: unknown): T | null {
 	if (!plainDeep(value)) return null;

@@ -15,17 +15,14 @@ export const ORDER_STATUSES = [
 ] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
+/** @internal for tests: status.test.ts */
 export const FINAL_STATUSES: readonly OrderStatus[] = ['delivered', 'cancelled'];
-export const NON_FINAL_STATUSES: readonly OrderStatus[] = ORDER_STATUSES.filter(
+const NON_FINAL_STATUSES: readonly OrderStatus[] = ORDER_STATUSES.filter(
 	(status) => !FINAL_STATUSES.includes(status)
 );
 
 export function isFinalStatus(status: OrderStatus): boolean {
 	return FINAL_STATUSES.includes(status);
-}
-
-export function isOrderStatus(value: unknown): value is OrderStatus {
-	return typeof value === 'string' && (ORDER_STATUSES as readonly string[]).includes(value);
 }
 
 /**
@@ -43,7 +40,7 @@ export interface OrderFacts {
 	partnerId: string | null;
 }
 
-export interface Transition {
+interface Transition {
 	from: readonly OrderStatus[];
 	to: EventType;
 	who: readonly Authority[];
@@ -51,7 +48,10 @@ export interface Transition {
 	serverOnly: boolean;
 }
 
-/** One row per row of the transition table (docs/architecture.md). */
+/**
+ * One row per row of the transition table (docs/architecture.md).
+ * @internal for tests: status.test.ts
+ */
 export const TRANSITIONS: readonly Transition[] = [
 	{ from: ['pending'], to: 'accepted', who: ['claimant'], serverOnly: true },
 	{ from: ['pending'], to: 'cancelled', who: ['placing-customer', 'admin'], serverOnly: false },
@@ -96,7 +96,7 @@ const AUTHORITY_PHRASES: Record<Authority, string> = {
 };
 
 /** "the assigned partner or an admin" */
-export function describeAuthorities(who: readonly Authority[]): string {
+function describeAuthorities(who: readonly Authority[]): string {
 	const phrases = who.map((authority) => AUTHORITY_PHRASES[authority]);
 	if (phrases.length <= 1) return phrases.join('');
 	return `${phrases.slice(0, -1).join(', ')} or ${phrases[phrases.length - 1]}`;
@@ -139,7 +139,7 @@ function article(role: Actor['role']): string {
 }
 
 /** The rows of TRANSITIONS by the event type they lead to (looked up for every event folded). */
-export const TRANSITIONS_TO: ReadonlyMap<EventType, readonly Transition[]> = (() => {
+const TRANSITIONS_TO: ReadonlyMap<EventType, readonly Transition[]> = (() => {
 	const byType = new Map<EventType, Transition[]>();
 	for (const row of TRANSITIONS) {
 		let rows = byType.get(row.to);
@@ -197,6 +197,7 @@ export interface FoldPosition {
 	progress: OrderStatus;
 }
 
+/** @internal for tests: src/lib/sync/convergence.test.ts */
 export const START_POSITION: FoldPosition = Object.freeze({
 	status: 'pending',
 	progress: 'pending'
@@ -231,8 +232,7 @@ export interface FoldState extends Omit<FoldResult, 'conflictCount'> {
 
 export function startFold(): FoldState {
 	return {
-		status: 'pending',
-		progress: 'pending',
+		...START_POSITION,
 		steps: [],
 		conflicts: [],
 		latestEventAt: null,

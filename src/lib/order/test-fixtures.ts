@@ -15,7 +15,7 @@ export const PEOPLE = {
 
 export type Person = keyof typeof PEOPLE;
 
-export const ORDER_ID = 'ord1';
+const ORDER_ID = 'ord1';
 
 export function sampleMeta(overrides: Partial<OrderMeta> = {}): OrderMeta {
 	return {

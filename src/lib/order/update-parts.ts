@@ -19,7 +19,7 @@ export type DecodedUpdate = ReturnType<typeof Y.decodeUpdate>;
  * - `missing-dependency`: the update builds on content the server does not have (yet);
  * - `forbidden`: the update writes something its sender may not write.
  */
-export type RejectionCode = 'malformed' | 'missing-dependency' | 'forbidden';
+type RejectionCode = 'malformed' | 'missing-dependency' | 'forbidden';
 
 export interface Rejection {
 	ok: false;
@@ -34,9 +34,9 @@ function reject(code: RejectionCode, reason: string): Rejection {
 // Reasons are fixed phrases (short enough for a WebSocket close frame, few enough for a metric
 // label); the dynamic parts stay in the server's log.
 export const MALFORMED = reject('malformed', 'malformed update');
-export const MISSING = reject('missing-dependency', 'missing dependency');
+const MISSING = reject('missing-dependency', 'missing dependency');
 export const forbid = (reason: string): Rejection => reject('forbidden', reason);
-export const NESTED = forbid('nested types are not allowed');
+const NESTED = forbid('nested types are not allowed');
 const REMOVED = forbid('refers to removed content');
 export const DELETES = forbid('deletes are not allowed');
 

@@ -14,7 +14,7 @@ const SHARED_KEYS = new Set([OWNER_KEY, 'dispatch:sync-url', 'dispatch:home']);
 const CART_KEY = 'dispatch:cart';
 
 /** Deletes every account's local data except `keepUserId`'s (all of it for null). */
-export async function wipeLocalData({
+async function wipeLocalData({
 	keepUserId,
 	keepCart
 }: {

@@ -12,18 +12,18 @@ import type { SvelteKitPWAOptions } from '@vite-pwa/sveltekit';
 /** Runtime cache of pages this browser has seen; logout deletes it (src/lib/pwa/local-data.ts). */
 export const PAGES_CACHE = 'dispatch-pages';
 /** The page shown for a route never opened before while offline. */
-export const OFFLINE_FALLBACK_URL = '/offline';
+const OFFLINE_FALLBACK_URL = '/offline';
 /** The installed app's start URL: the server redirects to the signed-in person's home. */
-export const START_URL = '/start';
+const START_URL = '/start';
 /** What `/start` is offline: a precached page that goes to the home remembered on this device. */
-export const START_OFFLINE_URL = '/start-offline';
+const START_OFFLINE_URL = '/start-offline';
 /** How long a navigation waits for the network before the cached copy is shown. */
 const NETWORK_TIMEOUT_SECONDS = 4;
 
-export const THEME_COLOR = '#0f5132';
-export const BACKGROUND_COLOR = '#f6f7f5';
+const THEME_COLOR = '#0f5132';
+const BACKGROUND_COLOR = '#f6f7f5';
 
-export const webManifest = {
+const webManifest = {
 	id: '/',
 	name: 'Dispatch — order & delivery',
 	short_name: 'Dispatch',
@@ -45,6 +45,7 @@ export const webManifest = {
 	]
 } satisfies SvelteKitPWAOptions['manifest'];
 
+/** @internal the build (vite.config.ts) is its user */
 export const pwaOptions: Partial<SvelteKitPWAOptions> = {
 	// The new version waits until the person chooses "Reload" (UpdatePrompt.svelte).
 	registerType: 'prompt',
@@ -129,6 +130,7 @@ type PluginLike = { name?: string; closeBundle?: unknown } | null | false | unde
  * `enforce: 'pre'` — a key Vite 8 ignores in hook objects — so it could run after SvelteKit's own
  * `closeBundle`, where adapter-node copies the client output to build/, leaving build/client
  * without them (seen here: a 404 for the workbox script). Vite's `order: 'pre'` makes it run first.
+ * @internal the build (vite.config.ts) is its user
  */
 export function generateServiceWorkerBeforeAdapter<T extends PluginLike>(plugins: T[]): T[] {
 	for (const plugin of plugins) {

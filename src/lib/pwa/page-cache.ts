@@ -49,7 +49,7 @@ export async function keepPageAfterNavigation(url: URL, fullLoad: boolean): Prom
 }
 
 /** Keeps the page at `url` for offline use (fetched again if the kept copy is not fresh). */
-export async function keepPageForOffline(url: URL): Promise<void> {
+async function keepPageForOffline(url: URL): Promise<void> {
 	if (!('caches' in window) || !navigator.onLine) return;
 	if (url.origin !== location.origin) return;
 	const key = cacheKey(url);

@@ -16,7 +16,7 @@ function isTag(value: unknown): value is ProductTag {
 	return (PRODUCT_TAGS as readonly unknown[]).includes(value);
 }
 
-export function toProduct(doc: ProductDoc): Product {
+function toProduct(doc: ProductDoc): Product {
 	return {
 		id: doc._id,
 		name: doc.name,

@@ -13,7 +13,10 @@ import {
 	syncSecret
 } from '../shared/env.ts';
 
-/** Google's issuer; AUTH_GOOGLE_ISSUER names any other OpenID Connect provider. */
+/**
+ * Google's issuer; AUTH_GOOGLE_ISSUER names any other OpenID Connect provider.
+ * @internal for tests: config.test.ts
+ */
 export const GOOGLE_ISSUER = 'https://accounts.google.com';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);

@@ -6,7 +6,7 @@
 // JSON response, so a guard deep in a call chain never turns into a 500.
 import type { z } from 'zod';
 
-export interface ApiErrorBody {
+interface ApiErrorBody {
 	error: { code: string; message: string; field?: string };
 }
 
@@ -74,7 +74,7 @@ export function apiJson(
 }
 
 /** Dotted path of a schema issue (`partner.phone`, `items.0.quantity`), or undefined at the root. */
-export function issuePath(path: readonly PropertyKey[]): string | undefined {
+function issuePath(path: readonly PropertyKey[]): string | undefined {
 	return path.length ? path.map(String).join('.') : undefined;
 }
 
@@ -112,7 +112,10 @@ export function bodyTooLarge(limit = MAX_JSON_BODY_BYTES): ApiError {
 	return new ApiError(413, 'body_too_large', `The request body is larger than ${limit} bytes.`);
 }
 
-/** How much of an oversized body is read and thrown away after the 413 (see `discardRest`). */
+/**
+ * How much of an oversized body is read and thrown away after the 413 (see `discardRest`).
+ * @internal for tests: http.test.ts
+ */
 export const DISCARD_MAX_BYTES = 1024 * 1024;
 
 /**

@@ -10,7 +10,7 @@ import type {
 	PartnerEntry
 } from '../order/index.ts';
 
-export interface SyncWriteResult {
+interface SyncWriteResult {
 	/** False when the document already held exactly this write (a retry); nothing changed. */
 	applied: boolean;
 	status: OrderStatus | null;

@@ -2,8 +2,8 @@
 // boot; a bad value stops the process with one line per problem instead of failing later.
 import { z } from 'zod';
 
-export const DEFAULT_MONGODB_URI = 'mongodb://127.0.0.1:27017/dispatch';
-export const DEV_SYNC_SECRET = 'dev-only-sync-secret-change-me';
+const DEFAULT_MONGODB_URI = 'mongodb://127.0.0.1:27017/dispatch';
+const DEV_SYNC_SECRET = 'dev-only-sync-secret-change-me';
 
 export class ConfigError extends Error {
 	constructor(public readonly problems: string[]) {

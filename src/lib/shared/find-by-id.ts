@@ -7,7 +7,10 @@
 import DataLoader from 'dataloader';
 import type { Collection, Document, Filter, FindOptions } from 'mongodb';
 
-/** Ids per query: well inside what MongoDB and the patched FerretDB take in one `$in`. */
+/**
+ * Ids per query: well inside what MongoDB and the patched FerretDB take in one `$in`.
+ * @internal for tests: tests/integration/find-by-id.test.ts
+ */
 export const FIND_BY_ID_BATCH = 200;
 
 export type FindById<T> = (id: string) => Promise<T | null>;

@@ -6,7 +6,7 @@ import type { Collection, Filter } from 'mongodb';
 import type { Collections } from './db.ts';
 
 /** How often one process prunes one kind of row in one database. */
-export const PRUNE_EVERY_MS = 60_000;
+const PRUNE_EVERY_MS = 60_000;
 /** Rows one prune deletes at most (of each collection it looks at). */
 export const PRUNE_BATCH = 1_000;
 

@@ -9,6 +9,7 @@ export interface BackoffOptions {
 	maxMs: number;
 }
 
+/** @internal for tests: backoff.test.ts */
 export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 1_000, maxMs: 30_000 };
 
 /**

@@ -58,9 +58,3 @@ export function getSyncUrl(): Promise<string> {
 	);
 	return pending;
 }
-
-/** Sets the URL directly, e.g. from layout data, so no request is needed. */
-export function setSyncUrl(url: string): void {
-	if (!isSyncUrl(url)) throw new Error(`not a ws:// or wss:// URL: ${url}`);
-	known = url;
-}

@@ -1,6 +1,6 @@
 // The client sync layer: every live page reads its documents through this module.
 //
-//   openDoc(docName, { userId }) → DocHandle
+//   openDoc(docName, { userId }) → DocHandle   (synced-doc.svelte.ts, under useOrder and useFeed)
 //     A ref-counted handle on one Y.Doc: kept on this device in IndexedDB (database
 //     `dispatch/<userId>/<docName>`, so other accounts on the device never see it) and synced with
 //     the sync-server by y-websocket. Reactive fields (Svelte 5 `$state`): `status`
@@ -12,7 +12,7 @@
 //     For components: open in an effect, re-read on every change, release on cleanup. Call them
 //     while the component initialises. Write through `live.doc` with the domain's writers
 //     (`appendEvent`, `writeRating`); changes are stored locally first and synced when online.
-//   getSyncUrl() / setSyncUrl(url)
+//   getSyncUrl() (config.ts)
 //     Where the sync-server is (`GET /api/config`, cached for offline starts).
 //
 // Reconnects: y-websocket's own reconnect is turned off (`shouldReconnect`) and every reconnect is
@@ -23,23 +23,6 @@
 // person's own events and rating are written again where still admitted (rebase.ts); what is not is
 // dropped and the person is told why through `error` and a toast. On 4401 (the session ended) the
 // handle stops reconnecting and says so in `error`.
-export { getSyncUrl, setSyncUrl } from './config';
-export { localDbName, localDbPrefix, LOCAL_DB_PREFIX } from './local-store';
-export { describeDoc, orderRef } from './messages';
-export {
-	connectionSummary,
-	openDoc,
-	type ConnectionSummary,
-	type ConnectionStatus,
-	type DocHandle,
-	type SyncProblem
-} from './synced-doc.svelte';
-export {
-	feedDocName,
-	orderDocName,
-	useFeed,
-	useOrder,
-	LiveDoc,
-	LiveFeed,
-	LiveOrder
-} from './live.svelte';
+export { orderRef } from './messages';
+export { connectionSummary } from './synced-doc.svelte';
+export { feedDocName, useFeed, useOrder, LiveDoc } from './live.svelte';

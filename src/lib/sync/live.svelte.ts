@@ -134,4 +134,4 @@ export function useFeed(params: () => { userId: string; docName: string } | null
 	return live;
 }
 
-export { feedDocName, orderDocName };
+export { feedDocName };

@@ -6,7 +6,10 @@ export function orderRef(orderId: string): string {
 	return `#${orderId.slice(0, 6).toUpperCase()}`;
 }
 
-/** "order #K3F9QZ", "your order list", … */
+/**
+ * "order #K3F9QZ", "your order list", …
+ * @internal for tests: messages.test.ts
+ */
 export function describeDoc(docName: string): string {
 	const name = parseDocName(docName);
 	if (name === null) return docName;

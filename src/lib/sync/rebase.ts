@@ -25,7 +25,7 @@ export interface OwnWrites {
 	rating: Rating | null;
 }
 
-export interface DroppedWrite {
+interface DroppedWrite {
 	/** What it was, for people ("Mark delivered", "your rating"). */
 	what: string;
 	reason: string;

@@ -6,13 +6,8 @@ import {
 	encodeStoredVector,
 	encodeSyncStep1Frame,
 	extendByUpdate,
-	mergeStateVectors,
-	peekServerSyncMessage,
 	readServerSyncMessage,
-	stateVectorOf,
-	stateVectorOfUpdate,
-	unconfirmedChanges,
-	unconfirmedCount
+	unconfirmedChanges
 } from './state-vector.ts';
 
 function pushEvents(doc: Y.Doc, count: number) {
@@ -20,52 +15,9 @@ function pushEvents(doc: Y.Doc, count: number) {
 	for (let i = 0; i < count; i++) events.push([{ id: `e${i}` }]);
 }
 
-describe('unconfirmed changes from state vectors', () => {
-	it('counts each appended event the server lacks, and none once the server has them', () => {
-		const server = new Y.Doc();
-		const local = new Y.Doc();
-		pushEvents(server, 2);
-		Y.applyUpdate(local, Y.encodeStateAsUpdate(server));
-		const serverVector = stateVectorOf(server);
-		expect(unconfirmedCount(stateVectorOf(local), serverVector)).toBe(0);
-
-		pushEvents(local, 3);
-		expect(unconfirmedCount(stateVectorOf(local), serverVector)).toBe(3);
-
-		Y.applyUpdate(server, Y.encodeStateAsUpdate(local, Y.encodeStateVector(server)));
-		expect(unconfirmedCount(stateVectorOf(local), stateVectorOf(server))).toBe(0);
-	});
-
-	it('does not count what the server has that we lack', () => {
-		const server = new Y.Doc();
-		pushEvents(server, 4);
-		expect(unconfirmedCount(new Map(), stateVectorOf(server))).toBe(0);
-	});
-
-	it('merges vectors by taking the larger clock per client', () => {
-		const merged = mergeStateVectors(
-			new Map([
-				[1, 5],
-				[2, 1]
-			]),
-			new Map([
-				[2, 4],
-				[3, 2]
-			])
-		);
-		expect([...merged].sort((a, b) => a[0] - b[0])).toEqual([
-			[1, 5],
-			[2, 4],
-			[3, 2]
-		]);
-	});
-
-	it('learns the operations an update from the server carries', () => {
-		const doc = new Y.Doc();
-		pushEvents(doc, 2);
-		expect(stateVectorOfUpdate(Y.encodeStateAsUpdate(doc))).toEqual(stateVectorOf(doc));
-	});
-});
+function stateVectorOf(doc: Y.Doc) {
+	return Y.decodeStateVector(Y.encodeStateVector(doc));
+}
 
 /** A copy of `from` in `to`, as the sync protocol would deliver it (a remote, non-local change). */
 function receive(to: Y.Doc, from: Y.Doc) {
@@ -176,17 +128,17 @@ describe('stored vectors', () => {
 });
 
 describe('sync step 1 frames', () => {
-	it('peeks the state vector of a step 1 without consuming it', () => {
+	it('reads the state vector of a step 1 without consuming it', () => {
 		const doc = new Y.Doc();
 		pushEvents(doc, 3);
 		const decoder = decoding.createDecoder(encodeSyncStep1Frame(doc));
 		expect(decoding.readVarUint(decoder)).toBe(0); // messageSync, read by y-websocket
 		const position = decoder.pos;
-		expect(peekServerSyncMessage(decoder)).toEqual(stateVectorOf(doc));
+		expect(readServerSyncMessage(decoder)).toEqual({ step: 'state', vector: stateVectorOf(doc) });
 		expect(decoder.pos).toBe(position);
 	});
 
-	it('learns the operations of a step 2 or an update', () => {
+	it('reads the update of a step 2 or an update', () => {
 		const doc = new Y.Doc();
 		pushEvents(doc, 2);
 		const update = Y.encodeStateAsUpdate(doc);
@@ -194,14 +146,13 @@ describe('sync step 1 frames', () => {
 			const frame = new Uint8Array([0, step, update.length, ...update]);
 			const decoder = decoding.createDecoder(frame);
 			decoding.readVarUint(decoder);
-			expect(peekServerSyncMessage(decoder)).toEqual(stateVectorOf(doc));
+			expect(readServerSyncMessage(decoder)).toEqual({ step: 'content', update });
 		}
 	});
 
 	it('gives null for anything unreadable', () => {
 		const decoder = decoding.createDecoder(new Uint8Array([0, 7, 200]));
 		decoding.readVarUint(decoder);
-		expect(peekServerSyncMessage(decoder)).toBeNull();
 		expect(readServerSyncMessage(decoder)).toBeNull();
 	});
 

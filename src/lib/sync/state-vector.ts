@@ -18,27 +18,6 @@ import * as Y from 'yjs';
 
 export type StateVector = Map<number, number>;
 
-/** The larger clock of each client: what a replica that has seen both holds at least. */
-export function mergeStateVectors(a: StateVector, b: StateVector): StateVector {
-	const merged = new Map(a);
-	for (const [client, clock] of b) merged.set(client, Math.max(clock, merged.get(client) ?? 0));
-	return merged;
-}
-
-/** How many operations `local` holds that `server` does not (of every client, or of `only`). */
-export function unconfirmedCount(
-	local: StateVector,
-	server: StateVector,
-	only?: ReadonlySet<number>
-): number {
-	let count = 0;
-	for (const [client, clock] of local) {
-		if (only && !only.has(client)) continue;
-		count += Math.max(0, clock - (server.get(client) ?? 0));
-	}
-	return count;
-}
-
 /**
  * The person's changes in `doc` the server has not confirmed: the content of the `own` client ids
  * beyond the server's clock for them. Each array element is one change (an order event); map
@@ -97,7 +76,7 @@ export function extendByStateVector(
 }
 
 /** The client ids an update carries content of, with the first and the next clock of each. */
-export function updateRanges(update: Uint8Array): { from: StateVector; to: StateVector } {
+function updateRanges(update: Uint8Array): { from: StateVector; to: StateVector } {
 	const { from, to } = Y.parseUpdateMeta(update);
 	return { from, to };
 }
@@ -123,15 +102,6 @@ export function extendByUpdate(
 		}
 	}
 	return next;
-}
-
-export function stateVectorOf(doc: Y.Doc): StateVector {
-	return Y.decodeStateVector(Y.encodeStateVector(doc));
-}
-
-/** The operations an update carries, as the state vector a replica reaches by applying it. */
-export function stateVectorOfUpdate(update: Uint8Array): StateVector {
-	return Y.decodeStateVector(Y.encodeStateVectorFromUpdate(update));
 }
 
 export function encodeStoredVector(vector: StateVector): string {
@@ -170,24 +140,6 @@ export function readServerSyncMessage(decoder: decoding.Decoder): ServerSyncMess
 		const payload = decoding.readVarUint8Array(copy);
 		if (step === SYNC_STEP1) return { step: 'state', vector: Y.decodeStateVector(payload) };
 		if (step === SYNC_STEP2 || step === SYNC_UPDATE) return { step: 'content', update: payload };
-		return null;
-	} catch {
-		return null;
-	}
-}
-
-/**
- * What a sync message from the server says the server holds: the state vector of a step 1, or
- * the operations of a step 2 or update. `decoder` is positioned after the message type (as
- * y-websocket's handlers get it) and is not advanced. Null for anything unreadable.
- */
-export function peekServerSyncMessage(decoder: decoding.Decoder): StateVector | null {
-	try {
-		const copy = decoding.clone(decoder);
-		const step = decoding.readVarUint(copy);
-		const payload = decoding.readVarUint8Array(copy);
-		if (step === SYNC_STEP1) return Y.decodeStateVector(payload);
-		if (step === SYNC_STEP2 || step === SYNC_UPDATE) return stateVectorOfUpdate(payload);
 		return null;
 	} catch {
 		return null;

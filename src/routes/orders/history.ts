@@ -26,7 +26,7 @@ export interface IndexRow {
 	rating: { stars: number } | null;
 }
 
-export function fromFeed(entry: FeedEntry): HistoryRow {
+function fromFeed(entry: FeedEntry): HistoryRow {
 	return {
 		id: entry.id,
 		status: entry.status,
@@ -39,7 +39,7 @@ export function fromFeed(entry: FeedEntry): HistoryRow {
 	};
 }
 
-export function fromIndex(row: IndexRow): HistoryRow {
+function fromIndex(row: IndexRow): HistoryRow {
 	return {
 		id: row.id,
 		status: row.status,

@@ -3,7 +3,7 @@
 import { statusLabel, type OrderEvent, type OrderStatus, type OrderView } from '$lib/order';
 import { authorOf } from '$lib/components/partner/timeline';
 
-export type StepState = 'done' | 'current' | 'upcoming' | 'cancelled';
+type StepState = 'done' | 'current' | 'upcoming' | 'cancelled';
 
 export interface ProgressStep {
 	status: OrderStatus;

@@ -21,6 +21,7 @@ export interface BoardFilter {
 }
 
 export const UNASSIGNED = 'none';
+/** @internal for tests: board.test.ts */
 export const NO_FILTER: BoardFilter = { query: '', city: '', partner: '', minAgeMinutes: 0 };
 /** The age choices the filter offers, in minutes. */
 export const AGE_CHOICES = [0, 10, 20, 30, 60] as const;
@@ -66,7 +67,7 @@ function textOf(entry: FeedEntry): string {
 	return text;
 }
 
-export function matchesFilter(entry: FeedEntry, filter: BoardFilter, now: number): boolean {
+function matchesFilter(entry: FeedEntry, filter: BoardFilter, now: number): boolean {
 	if (filter.city && entry.city !== filter.city) return false;
 	if (
 		filter.partner === UNASSIGNED

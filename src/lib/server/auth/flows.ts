@@ -32,7 +32,7 @@ export interface AuthServices {
 	mailLimits: { perIp: number; perEmail: number; windowSeconds: number };
 }
 
-export const INVALID_CREDENTIALS_MESSAGE = 'Email or password is incorrect.';
+const INVALID_CREDENTIALS_MESSAGE = 'Email or password is incorrect.';
 
 export async function registerAccount(s: AuthServices, input: RegisterInput): Promise<UserDoc> {
 	const user = await createUser(s.collections, input);
@@ -61,7 +61,10 @@ function tooManyAttempts(retryAfterSeconds: number, what = 'attempts'): ApiError
 	});
 }
 
-/** The failed-login limits of these services (login-limits.ts). */
+/**
+ * The failed-login limits of these services (login-limits.ts).
+ * @internal for tests: tests/integration/auth-rate-limit.test.ts
+ */
 export function loginLimitsOf(s: Pick<AuthServices, 'loginLimits'>): {
 	perIp: FailureLimit;
 	perAccount: FailureLimit;
@@ -90,7 +93,10 @@ export function loginLimitsOf(s: Pick<AuthServices, 'loginLimits'>): {
 	};
 }
 
-/** Failed logins of one account that cost no wait. */
+/**
+ * Failed logins of one account that cost no wait.
+ * @internal for tests: tests/integration/auth-concurrency.test.ts, tests/integration/auth-rate-limit.test.ts
+ */
 export const FREE_FAILURES_PER_ACCOUNT = 3;
 
 /**

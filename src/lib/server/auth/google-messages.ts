@@ -1,7 +1,7 @@
 // What the login page says when a sign-in with Google did not go through (`/login?google=<problem>`).
 import type { GoogleProblem } from './google.ts';
 
-export const GOOGLE_MESSAGES: Record<GoogleProblem, string> = {
+const GOOGLE_MESSAGES: Record<GoogleProblem, string> = {
 	unavailable:
 		'Signing in with Google is not available right now. Please try again in a moment, or log in with your password.',
 	denied: 'You cancelled signing in with Google, so you are not signed in.',

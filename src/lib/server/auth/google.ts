@@ -17,10 +17,10 @@ import type { CookieJar } from './cookie.ts';
 
 export type GoogleConfig = NonNullable<WebConfig['google']>;
 
-export const FLOW_COOKIE = 'dispatch_oidc';
-export const FLOW_COOKIE_PATH = '/login/google';
-export const FLOW_TTL_MS = 10 * 60 * 1000;
-export const SCOPES = 'openid email profile';
+const FLOW_COOKIE = 'dispatch_oidc';
+const FLOW_COOKIE_PATH = '/login/google';
+const FLOW_TTL_MS = 10 * 60 * 1000;
+const SCOPES = 'openid email profile';
 
 /** Why a sign-in with Google did not go through; each has a message on the login page. */
 export type GoogleProblem =
@@ -60,7 +60,7 @@ export interface GoogleIdentity {
 let discovered: { key: string; config: Promise<oidc.Configuration> } | null = null;
 
 /** The provider's configuration, discovered once per process (again after a failure). */
-export function providerConfiguration(google: GoogleConfig): Promise<oidc.Configuration> {
+function providerConfiguration(google: GoogleConfig): Promise<oidc.Configuration> {
 	const key = `${google.issuer} ${google.clientId}`;
 	if (discovered?.key === key) return discovered.config;
 	const insecure = new URL(google.issuer).protocol === 'http:';
@@ -85,11 +85,6 @@ export function providerConfiguration(google: GoogleConfig): Promise<oidc.Config
 		});
 	discovered = { key, config };
 	return config;
-}
-
-/** Forgets the discovered configuration (tests, or a provider that rotated its metadata). */
-export function forgetProviderConfiguration(): void {
-	discovered = null;
 }
 
 /**
@@ -214,7 +209,7 @@ function isNetworkError(err: unknown): boolean {
 }
 
 /** Deletes up to `batch` flows that expired by `now`. */
-export async function pruneExpiredFlows(
+async function pruneExpiredFlows(
 	c: Collections,
 	now = new Date(),
 	batch = PRUNE_BATCH

@@ -47,7 +47,10 @@ function windowOf(limit: FailureLimit, key: string, now: Date): Window {
 	return { key: `${limit.bucket}:${key}`, start: new Date(start), end: new Date(start + windowMs) };
 }
 
-/** How long after the last failure the next attempt must wait, given `failures` so far. */
+/**
+ * How long after the last failure the next attempt must wait, given `failures` so far.
+ * @internal for tests: tests/integration/auth-rate-limit.test.ts
+ */
 export function waitAfter(limit: FailureLimit, failures: number): number {
 	if (failures < limit.freeFailures) return 0;
 	const doublings = Math.min(failures - limit.freeFailures, 30);

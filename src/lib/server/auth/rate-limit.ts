@@ -81,18 +81,6 @@ async function takeSlot(c: Collections, window: Window, slot: number): Promise<b
 	}
 }
 
-/** Forgets one key's current window, e.g. an email's failed logins after a successful one. */
-export async function resetRateLimit(
-	c: Collections,
-	bucket: string,
-	key: string,
-	windowSeconds: number,
-	now = new Date()
-): Promise<void> {
-	const window = windowOf(bucket, key, windowSeconds, now);
-	await c.rateLimitSlots.deleteMany({ key: window.key, windowStart: window.start });
-}
-
 const pruneSlotsSoon = throttledPrune((c, now) => pruneRateLimitSlots(c, now));
 
 /** Deletes up to `batch` slots of windows that ended by `now`; returns how many it deleted. */

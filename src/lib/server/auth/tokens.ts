@@ -20,6 +20,7 @@ import { sha256Hex } from '../../shared/sha256.ts';
 
 export type AuthTokenKind = AuthTokenDoc['kind'];
 
+/** @internal for tests: tests/integration/housekeeping.test.ts */
 export const AUTH_TOKEN_TTL_MS: Record<AuthTokenKind, number> = {
 	'verify-email': 48 * 60 * 60 * 1000,
 	'reset-password': 60 * 60 * 1000
@@ -28,6 +29,7 @@ export const AUTH_TOKEN_TTL_MS: Record<AuthTokenKind, number> = {
 /** 24 random bytes (192 bits), base32: safe in URLs and mail clients. */
 const TOKEN_BYTES = 24;
 
+/** @internal for tests: tests/integration/auth-tokens.test.ts, tests/integration/housekeeping.test.ts */
 export function hashAuthToken(token: string): string {
 	return sha256Hex(token);
 }
@@ -58,6 +60,7 @@ const LONGEST_TTL_MS = Math.max(...Object.values(AUTH_TOKEN_TTL_MS));
 /**
  * Deletes up to `batch` expired tokens and up to `batch` use records of expired tokens; returns
  * how many of each. An expired token is refused whether or not its row and use record exist.
+ * @internal for tests: tests/integration/housekeeping.test.ts
  */
 export async function pruneExpiredAuthTokens(
 	c: Collections,

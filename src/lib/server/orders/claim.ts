@@ -12,7 +12,7 @@ import { isSyncFailure, notFound, syncUnavailable } from './errors.ts';
 import { toOrderSummary } from './summary.ts';
 import type { OrderActor, OrderServiceContext, OrderSummary } from './types.ts';
 
-export function alreadyTaken(): ApiError {
+function alreadyTaken(): ApiError {
 	return new ApiError(409, 'already_taken', 'Another partner has already taken this order.');
 }
 

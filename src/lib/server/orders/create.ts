@@ -62,6 +62,7 @@ function requestHash(data: CreateOrderData): string {
 	return sha256Hex(canonical);
 }
 
+/** @internal for tests: tests/e2e/admin-board.test.ts */
 export function indexRowFromMeta(meta: OrderMeta): OrderIndexDoc {
 	const createdAt = new Date(meta.createdAt);
 	return {

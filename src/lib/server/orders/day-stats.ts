@@ -40,7 +40,10 @@ function within(at: Date | null | undefined, from: number, to: number): boolean 
 	return ms >= from && ms < to;
 }
 
-/** Reduces the index rows active since `from` to the span's numbers. */
+/**
+ * Reduces the index rows active since `from` to the span's numbers.
+ * @internal for tests: day-stats.test.ts
+ */
 export function dayStatsOf(rows: readonly Row[], from: Date, to: Date | null): OrderDayStats {
 	const start = from.getTime();
 	const end = to?.getTime() ?? Infinity;

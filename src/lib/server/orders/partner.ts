@@ -2,7 +2,7 @@
 import type { UserDoc } from '../../shared/db.ts';
 import { ApiError, validationError } from '../http.ts';
 import { availabilitySchema } from './schemas.ts';
-import { computePartnerStats, type PartnerStats } from '../../shared/partner-stats.ts';
+import { computePartnerStats } from '../../shared/partner-stats.ts';
 import type { OrderActor, OrderServiceContext, PartnerProfileView } from './types.ts';
 
 function requirePartner(user: OrderActor): void {
@@ -30,14 +30,6 @@ async function loadPartner(service: OrderServiceContext, partnerId: string): Pro
 	const partner = await service.collections.users.findOne({ _id: partnerId, role: 'partner' });
 	if (!partner) throw new ApiError(404, 'not_found', 'There is no such partner.');
 	return partner;
-}
-
-/** A partner's delivered count, average rating and rating count (for anyone who may see them). */
-export async function partnerStats(
-	service: OrderServiceContext,
-	partnerId: string
-): Promise<PartnerStats> {
-	return computePartnerStats(service.collections, partnerId);
 }
 
 /** The signed-in partner's profile with stats (GET /api/partner/profile). */
