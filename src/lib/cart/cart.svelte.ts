@@ -3,7 +3,7 @@
 // quantities plus a snapshot of name, price and image for display; the cart and checkout pages
 // price it again from the current menu (pricing.ts) and the server prices the order itself.
 import type { Product } from '$lib/catalog/types';
-import { CART_MAX_LINES, CART_MAX_QUANTITY } from './limits';
+import { MAX_LINE_QUANTITY, MAX_ORDER_LINES } from '$lib/order/schema';
 
 export interface CartLine {
 	productId: string;
@@ -14,7 +14,7 @@ export interface CartLine {
 	quantity: number;
 }
 
-export const CART_STORAGE_KEY = 'dispatch:cart';
+const CART_STORAGE_KEY = 'dispatch:cart';
 
 interface StoredCart {
 	v: 1;
@@ -42,11 +42,14 @@ function isLine(value: unknown): value is CartLine {
 		(line.unitPrice as number) >= 0 &&
 		Number.isInteger(line.quantity) &&
 		(line.quantity as number) >= 1 &&
-		(line.quantity as number) <= CART_MAX_QUANTITY
+		(line.quantity as number) <= MAX_LINE_QUANTITY
 	);
 }
 
-/** Reads a stored cart, dropping anything malformed (old versions, hand edits). */
+/**
+ * Reads a stored cart, dropping anything malformed (old versions, hand edits).
+ * @internal for tests: cart.test.ts
+ */
 export function parseStoredCart(raw: string | null): StoredCart | null {
 	if (raw === null) return null;
 	try {
@@ -62,13 +65,13 @@ export function parseStoredCart(raw: string | null): StoredCart | null {
 			typeof data.checkoutKey === 'string' && /^[A-Za-z0-9_-]{8,64}$/.test(data.checkoutKey)
 				? data.checkoutKey
 				: newCheckoutKey();
-		return { v: 1, lines: lines.slice(0, CART_MAX_LINES), checkoutKey: key };
+		return { v: 1, lines: lines.slice(0, MAX_ORDER_LINES), checkoutKey: key };
 	} catch {
 		return null;
 	}
 }
 
-export type AddResult = 'added' | 'at_limit' | 'cart_full';
+type AddResult = 'added' | 'at_limit' | 'cart_full';
 
 class Cart {
 	lines: CartLine[] = $state([]);
@@ -97,19 +100,19 @@ class Cart {
 	add(product: Product, quantity = 1): AddResult {
 		const line = this.lines.find((l) => l.productId === product.id);
 		if (line) {
-			if (line.quantity >= CART_MAX_QUANTITY) return 'at_limit';
-			line.quantity = Math.min(CART_MAX_QUANTITY, line.quantity + quantity);
+			if (line.quantity >= MAX_LINE_QUANTITY) return 'at_limit';
+			line.quantity = Math.min(MAX_LINE_QUANTITY, line.quantity + quantity);
 			line.name = product.name;
 			line.unitPrice = product.price;
 			line.image = product.image;
 		} else {
-			if (this.lines.length >= CART_MAX_LINES) return 'cart_full';
+			if (this.lines.length >= MAX_ORDER_LINES) return 'cart_full';
 			this.lines.push({
 				productId: product.id,
 				name: product.name,
 				unitPrice: product.price,
 				image: product.image,
-				quantity: Math.min(CART_MAX_QUANTITY, quantity)
+				quantity: Math.min(MAX_LINE_QUANTITY, quantity)
 			});
 		}
 		this.#changed();
@@ -122,7 +125,7 @@ class Cart {
 		if (quantity <= 0) return this.remove(productId);
 		const line = this.lines.find((l) => l.productId === productId);
 		if (!line) return;
-		line.quantity = Math.min(CART_MAX_QUANTITY, Math.max(1, Math.trunc(quantity)));
+		line.quantity = Math.min(MAX_LINE_QUANTITY, Math.max(1, Math.trunc(quantity)));
 		this.#changed();
 	}
 

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Product } from '$lib/catalog/types';
-import { MAX_LINE_QUANTITY, MAX_ORDER_LINES } from '../server/orders/schemas.ts';
+import { MAX_LINE_QUANTITY, MAX_ORDER_LINES } from '$lib/order/schema';
 import { cart, parseStoredCart, type CartLine } from './cart.svelte';
-import { CART_MAX_LINES, CART_MAX_QUANTITY } from './limits';
 import { priceCart } from './pricing';
 
 const product = (id: string, price: number, available = true): Product => ({
@@ -14,13 +13,6 @@ const product = (id: string, price: number, available = true): Product => ({
 	image: `/products/${id}.svg`,
 	available,
 	tags: []
-});
-
-describe('cart limits', () => {
-	it('match the order API', () => {
-		expect(CART_MAX_LINES).toBe(MAX_ORDER_LINES);
-		expect(CART_MAX_QUANTITY).toBe(MAX_LINE_QUANTITY);
-	});
 });
 
 describe('parseStoredCart', () => {
@@ -64,13 +56,13 @@ describe('cart', () => {
 		expect(cart.quantityOf('margherita')).toBe(3);
 		const key = cart.checkoutKey;
 		cart.setQuantity('margherita', 500);
-		expect(cart.quantityOf('margherita')).toBe(CART_MAX_QUANTITY);
+		expect(cart.quantityOf('margherita')).toBe(MAX_LINE_QUANTITY);
 		expect(cart.checkoutKey).not.toBe(key);
 		expect(cart.add(margherita)).toBe('at_limit');
 		cart.add(product('cola', 300));
-		expect(cart.count).toBe(CART_MAX_QUANTITY + 1);
+		expect(cart.count).toBe(MAX_LINE_QUANTITY + 1);
 		expect(cart.orderLines()).toEqual([
-			{ productId: 'margherita', quantity: CART_MAX_QUANTITY },
+			{ productId: 'margherita', quantity: MAX_LINE_QUANTITY },
 			{ productId: 'cola', quantity: 1 }
 		]);
 		cart.setQuantity('cola', 0);
@@ -81,7 +73,7 @@ describe('cart', () => {
 
 	it('refuses a line beyond the maximum number of lines', () => {
 		cart.clear();
-		for (let i = 0; i < CART_MAX_LINES; i++) expect(cart.add(product(`p${i}`, 100))).toBe('added');
+		for (let i = 0; i < MAX_ORDER_LINES; i++) expect(cart.add(product(`p${i}`, 100))).toBe('added');
 		expect(cart.add(product('one-more', 100))).toBe('cart_full');
 		cart.clear();
 	});

@@ -1,5 +1,5 @@
 // What the header offers each kind of visitor. Paths of pages other parts of the app build.
-import type { Role } from '$lib/shared/db';
+import type { Role } from '$lib/order';
 
 export interface NavItem {
 	href: string;

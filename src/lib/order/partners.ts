@@ -3,16 +3,14 @@
 // sync-server only. `online` means the partner has a socket open to the sync-server now.
 import * as Y from 'yjs';
 import { z } from 'zod';
-import { ID_PATTERN, ORDER_LIMITS } from './schema.ts';
+import { ID_PATTERN, ORDER_LIMITS, VEHICLES, type Vehicle } from './schema.ts';
 
-export const FEED_PARTNERS_ROOT = 'partners';
-
-export type PartnerVehicle = 'bicycle' | 'motorbike' | 'car' | 'van';
+const FEED_PARTNERS_ROOT = 'partners';
 
 export interface PartnerEntry {
 	id: string;
 	name: string;
-	vehicle: PartnerVehicle | null;
+	vehicle: Vehicle | null;
 	/** The partner's availability toggle (taking new orders). */
 	available: boolean;
 	/** Has at least one socket open to the sync-server right now. */
@@ -25,10 +23,10 @@ export interface PartnerEntry {
 	ratingCount: number;
 }
 
-export const partnerEntrySchema = z.object({
+const partnerEntrySchema = z.object({
 	id: z.string().regex(ID_PATTERN),
 	name: z.string().max(ORDER_LIMITS.personName),
-	vehicle: z.enum(['bicycle', 'motorbike', 'car', 'van']).nullable(),
+	vehicle: z.enum(VEHICLES).nullable(),
 	available: z.boolean(),
 	online: z.boolean(),
 	lastSeen: z.string().nullable(),
@@ -41,7 +39,7 @@ export function partnersMap(doc: Y.Doc): Y.Map<unknown> {
 	return doc.getMap<unknown>(FEED_PARTNERS_ROOT);
 }
 
-export function parsePartnerEntry(value: unknown): PartnerEntry | null {
+function parsePartnerEntry(value: unknown): PartnerEntry | null {
 	const result = partnerEntrySchema.safeParse(value);
 	return result.success ? result.data : null;
 }

@@ -31,6 +31,10 @@ export interface OrderAddress {
 export const PAYMENT_METHODS = ['cod', 'card', 'upi'] as const;
 export type PaymentMethod = (typeof PAYMENT_METHODS)[number];
 
+/** What a delivery partner rides or drives. */
+export const VEHICLES = ['bicycle', 'motorbike', 'car', 'van'] as const;
+export type Vehicle = (typeof VEHICLES)[number];
+
 export interface OrderMeta {
 	orderId: string;
 	items: OrderItem[];
@@ -94,7 +98,6 @@ export const ROOT_ASSIGNMENT = 'assignment';
 export const ROOT_EVENTS = 'events';
 export const ROOT_RATING = 'rating';
 export const ORDER_ROOTS = [ROOT_META, ROOT_ASSIGNMENT, ROOT_EVENTS, ROOT_RATING] as const;
-export type OrderRoot = (typeof ORDER_ROOTS)[number];
 
 export const RATING_KEYS = ['stars', 'comment'] as const;
 
@@ -103,8 +106,6 @@ export const RATING_KEYS = ['stars', 'comment'] as const;
  * appear in document names (`order/<id>`, `feed/customer/<id>`), so they stay this narrow.
  */
 export const ID_PATTERN = /^[a-z0-9]{1,64}$/;
-/** The longest event id. */
-export const MAX_EVENT_ID_LENGTH = 64;
 /**
  * Event ids are made by whoever writes the event, so other clients' usual ids fit: 1–64 of
  * `A–Z a–z 0–9 _ -`. That takes today's ids (base32), standard UUIDs in either case
@@ -129,7 +130,10 @@ export const ORDER_LIMITS = {
 	personName: 100
 } as const;
 
-export type FeedName = 'admin' | 'open' | 'partner' | 'customer';
+/** What one new order may hold: the order API refuses more and the cart stops there. */
+export const MAX_ORDER_LINES = 50;
+export const MAX_LINE_QUANTITY = 50;
+
 export type DocName =
 	| { kind: 'order'; orderId: string }
 	| { kind: 'feed'; feed: 'admin' }

@@ -20,11 +20,8 @@ import {
 	type Db,
 	type Document as MongoDocument
 } from 'mongodb';
-import type { OrderMeta, PaymentMethod, Role } from '../order/index.ts';
+import type { OrderMeta, PaymentMethod, Role, Vehicle } from '../order/index.ts';
 import type { OrderStatus } from '../order/status.ts';
-
-export type { Role };
-export type Vehicle = 'bicycle' | 'motorbike' | 'car' | 'van';
 
 export interface PartnerProfile {
 	phone: string;
@@ -79,7 +76,7 @@ export interface SessionDoc {
  * closes their sockets within its poll interval without re-reading every open session. Kept for
  * a few minutes (the sync-server prunes older ones); the sessions themselves are already gone.
  */
-export interface SessionRevocationDoc {
+interface SessionRevocationDoc {
 	_id: string;
 	at: Date;
 	/** One session ended… */
@@ -309,7 +306,7 @@ export interface Database {
 	close(): Promise<void>;
 }
 
-export function collectionsOf(db: Db): Collections {
+function collectionsOf(db: Db): Collections {
 	return {
 		users: db.collection<UserDoc>('users'),
 		sessions: db.collection<SessionDoc>('sessions'),
@@ -334,6 +331,7 @@ export function collectionsOf(db: Db): Collections {
  * each on its own SQLite connection out of 100: an update or bulkWrite of more than about 100
  * operations waits for itself forever (and stalls every other request). So bulk writes go out in
  * chunks of this many operations.
+ * @internal for tests: tests/integration/bulk-write.test.ts
  */
 export const BULK_WRITE_CHUNK = 50;
 
@@ -377,9 +375,9 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 }
 
 /** How long the driver looks for a reachable server before an operation fails (ms). */
-export const DEFAULT_SERVER_SELECTION_TIMEOUT_MS = 5_000;
+const DEFAULT_SERVER_SELECTION_TIMEOUT_MS = 5_000;
 
-export async function ensureIndexes(c: Collections): Promise<void> {
+async function ensureIndexes(c: Collections): Promise<void> {
 	await Promise.all([
 		c.users.createIndex({ email: 1 }, { unique: true }),
 		c.users.createIndex({ role: 1, createdAt: -1 }),

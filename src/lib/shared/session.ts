@@ -5,15 +5,16 @@
 // background whenever one is created (housekeeping.ts).
 import { constantTimeEqual } from '@oslojs/crypto/subtle';
 import { Binary } from 'mongodb';
-import type { Collections, PartnerProfile, Role, SessionDoc, UserDoc } from './db.ts';
+import type { Role } from '../order/index.ts';
+import type { Collections, PartnerProfile, SessionDoc, UserDoc } from './db.ts';
 import { deleteBatch, PRUNE_BATCH, throttledPrune } from './housekeeping.ts';
 import { randomId } from './ids.ts';
 import { sha256 } from './sha256.ts';
 
 export const SESSION_COOKIE = 'dispatch_session';
-export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 /** When less than this is left, validation extends the session to a full TTL again. */
-export const SESSION_RENEW_WITHIN_MS = 15 * 24 * 60 * 60 * 1000;
+const SESSION_RENEW_WITHIN_MS = 15 * 24 * 60 * 60 * 1000;
 
 export interface Session {
 	id: string;
@@ -77,6 +78,7 @@ export async function createSession(
  * Deletes up to `batch` sessions that expired by `now` (one never presented again would stay
  * forever: validation deletes only those it is shown); returns how many. Nothing is announced to
  * the sync-server, which refuses an expired session whether or not its row exists.
+ * @internal for tests: tests/integration/housekeeping.test.ts
  */
 export async function pruneExpiredSessions(
 	c: Collections,

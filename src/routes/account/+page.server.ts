@@ -22,12 +22,7 @@ import {
 	savePhone
 } from '$lib/server/orders/addresses';
 import { apiErrorFailure, formText, schemaFailure } from '$lib/server/validation/form';
-import {
-	VEHICLES,
-	newPasswordSchema,
-	partnerUpdateSchema,
-	profileSchema
-} from '$lib/server/validation/auth';
+import { newPasswordSchema, partnerUpdateSchema, profileSchema } from '$lib/server/validation/auth';
 
 const NOTICES: Record<string, string> = {
 	'password-reset': 'Your password is changed. Every other device was logged out.',
@@ -49,7 +44,6 @@ export const load: PageServerLoad = async ({ locals, url }) => {
 			locals.user.role === 'customer'
 				? await checkoutProfile(ctx().database.collections, locals.user.id)
 				: null,
-		vehicles: VEHICLES,
 		requireEmailVerification: config.requireEmailVerification,
 		notice: NOTICES[url.searchParams.get('notice') ?? ''] ?? null,
 		hasPassword: Boolean(doc?.passwordHash),

@@ -1,13 +1,8 @@
 // User accounts: creation, password authentication, profile updates and the boot-time admin.
 // Emails are stored trimmed and lower-cased; the unique index on `users.email` is what makes
 // duplicates impossible (no check-then-insert race).
-import {
-	isDuplicateKeyError,
-	type Collections,
-	type Role,
-	type UserDoc,
-	type Vehicle
-} from '../../shared/db.ts';
+import type { Role, Vehicle } from '../../order/schema.ts';
+import { isDuplicateKeyError, type Collections, type UserDoc } from '../../shared/db.ts';
 import { ApiError } from '../http.ts';
 import { randomId } from '../../shared/ids.ts';
 import type { Logger } from '../../shared/log.ts';

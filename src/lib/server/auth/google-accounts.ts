@@ -16,9 +16,9 @@ import {
 	type OidcFlowDoc,
 	type OidcPendingDoc,
 	type UserDoc,
-	type UserIdentityDoc,
-	type Vehicle
+	type UserIdentityDoc
 } from '../../shared/db.ts';
+import type { Vehicle } from '../../order/schema.ts';
 import { randomId } from '../../shared/ids.ts';
 import { sha256Hex } from '../../shared/sha256.ts';
 import { emailTakenError, normalizeEmail } from './accounts.ts';
@@ -26,14 +26,14 @@ import { GoogleSignInError, type GoogleIdentity } from './google.ts';
 import type { CookieJar } from './cookie.ts';
 
 export const PENDING_COOKIE = 'dispatch_oidc_pending';
-export const PENDING_TTL_MS = 15 * 60 * 1000;
+const PENDING_TTL_MS = 15 * 60 * 1000;
 
 export type GoogleOutcome =
 	| { kind: 'signed-in'; user: UserDoc }
 	| { kind: 'linked'; user: UserDoc }
 	| { kind: 'pending'; pending: 'signup' | 'link'; token: string };
 
-export const identityId = (issuer: string, subject: string) => `${issuer} ${subject}`;
+const identityId = (issuer: string, subject: string) => `${issuer} ${subject}`;
 
 /** What a verified identity means here; see the module comment. Throws GoogleSignInError. */
 export async function resolveGoogleIdentity(
@@ -95,7 +95,7 @@ export async function resolveGoogleIdentity(
 }
 
 /** Links the identity to the user. Throws GoogleSignInError when either side is taken. */
-export async function linkIdentity(
+async function linkIdentity(
 	c: Collections,
 	user: Pick<UserDoc, '_id'>,
 	identity: Pick<GoogleIdentity, 'issuer' | 'subject'> & { email: string | null },
@@ -152,7 +152,7 @@ export async function readPending(
 	return row;
 }
 
-export async function dropPending(c: Collections, pending: OidcPendingDoc): Promise<void> {
+async function dropPending(c: Collections, pending: OidcPendingDoc): Promise<void> {
 	await c.oidcPending.deleteOne({ _id: pending._id });
 }
 

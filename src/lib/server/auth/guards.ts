@@ -1,6 +1,6 @@
 // Authorization helpers. Every API route checks its caller with `requireUser`; page areas are
 // guarded by role in hooks.server.ts through `areaRoles`.
-import type { Role } from '../../shared/db.ts';
+import type { Role } from '../../order/index.ts';
 import { ApiError } from '../http.ts';
 import type { SessionUser } from '../../shared/session.ts';
 

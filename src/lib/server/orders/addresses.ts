@@ -6,10 +6,11 @@ import { z } from 'zod';
 import type { Collections, CustomerProfile, SavedAddress } from '../../shared/db.ts';
 import { ApiError, validationError } from '../http.ts';
 import { randomId } from '../../shared/ids.ts';
-import { addressSchema, orderPhoneSchema } from './schemas.ts';
+import { phoneSchema } from '../validation/text.ts';
+import { addressSchema } from './schemas.ts';
 
 /** How many addresses an account keeps; the least recently used goes first. */
-export const MAX_SAVED_ADDRESSES = 8;
+const MAX_SAVED_ADDRESSES = 8;
 
 export interface AddressInput {
 	street: string;
@@ -142,7 +143,7 @@ export async function deleteAddress(c: Collections, userId: string, id: string):
 
 /** The phone checkout offers (the customer's account page edits it). */
 export async function savePhone(c: Collections, userId: string, input: unknown): Promise<string> {
-	const parsed = orderPhoneSchema.safeParse(input);
+	const parsed = phoneSchema.safeParse(input);
 	if (!parsed.success) {
 		throw validationError(
 			new z.ZodError(parsed.error.issues.map((issue) => ({ ...issue, path: ['phone'] })))

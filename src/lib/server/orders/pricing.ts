@@ -2,7 +2,7 @@
 import type { Product } from '../../catalog/types.ts';
 import type { OrderItem } from '../../order/index.ts';
 import { ApiError } from '../http.ts';
-import { MAX_LINE_QUANTITY } from './schemas.ts';
+import { MAX_LINE_QUANTITY } from '../../order/schema.ts';
 
 /**
  * Flat delivery fee in minor units, added to every order's total. Delivery is free: the demo

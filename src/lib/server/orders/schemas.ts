@@ -1,21 +1,20 @@
 // Request schemas for the order API, shared by the JSON routes and the pages' form actions. Every
 // message is a sentence naming its field, so it reads well under an input and in an API error.
 import { z } from 'zod';
-import { PAYMENT_METHODS } from '../../order/index.ts';
+import {
+	MAX_LINE_QUANTITY,
+	MAX_ORDER_LINES,
+	ORDER_LIMITS,
+	PAYMENT_METHODS
+} from '../../order/schema.ts';
 import { ORDER_STATUSES, type OrderStatus } from '../../order/status.ts';
-import { noInvisibleChars } from '../validation/text.ts';
+import { noInvisibleChars, phoneSchema, requiredString } from '../validation/text.ts';
 
-export const MAX_ORDER_LINES = 50;
-export const MAX_LINE_QUANTITY = 50;
-export const MAX_CANCEL_REASON = 500;
-export const STREET_MAX = 200;
-export const CITY_MAX = 100;
-export const POSTCODE_MAX = 20;
-export const ADDRESS_NOTES_MAX = 500;
+const MAX_CANCEL_REASON = 500;
 export const LIST_LIMIT_DEFAULT = 20;
-export const LIST_LIMIT_MAX = 100;
+const LIST_LIMIT_MAX = 100;
 /** Idempotency keys: what an offline queue would generate (a UUID, a random id). */
-export const IDEMPOTENCY_KEY = /^[A-Za-z0-9_-]{8,64}$/;
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9_-]{8,64}$/;
 
 // Control characters would break logs, mails and the UI.
 // eslint-disable-next-line no-control-regex
@@ -26,13 +25,7 @@ const CONTROL_CHARS = /[\u0000-\u0008\u000b-\u001f\u007f]/;
  * also refuses invisible and text-direction characters (validation/text.ts).
  */
 function text(label: string, max: number, options: { required: boolean; visible?: boolean }) {
-	const base = z
-		.string({
-			error: (issue) =>
-				issue.input === undefined || issue.input === null
-					? `${label} is required.`
-					: `${label} must be a string.`
-		})
+	const base = requiredString(label)
 		.trim()
 		.max(max, `${label} must be at most ${max} characters.`)
 		.refine((s) => !CONTROL_CHARS.test(s), `${label} must not contain control characters.`);
@@ -40,7 +33,7 @@ function text(label: string, max: number, options: { required: boolean; visible?
 	return options.required ? checked.pipe(z.string().min(1, `${label} is required.`)) : checked;
 }
 
-export const orderLineSchema = z.object(
+const orderLineSchema = z.object(
 	{
 		productId: z
 			.string({ error: 'Product id must be a string.' })
@@ -57,32 +50,19 @@ export const orderLineSchema = z.object(
 
 export const addressSchema = z.object(
 	{
-		street: text('Street', STREET_MAX, { required: true, visible: true }),
-		city: text('City', CITY_MAX, { required: true, visible: true }),
-		postcode: text('Postcode', POSTCODE_MAX, { required: true, visible: true }),
-		notes: text('Delivery notes', ADDRESS_NOTES_MAX, { required: false, visible: true }).optional()
+		street: text('Street', ORDER_LIMITS.street, { required: true, visible: true }),
+		city: text('City', ORDER_LIMITS.city, { required: true, visible: true }),
+		postcode: text('Postcode', ORDER_LIMITS.postcode, { required: true, visible: true }),
+		notes: text('Delivery notes', ORDER_LIMITS.addressNotes, {
+			required: false,
+			visible: true
+		}).optional()
 	},
 	{ error: 'Address must be an object with street, city and postcode.' }
 );
 
-export const orderPhoneSchema = z
-	.string({
-		error: (issue) =>
-			issue.input === undefined || issue.input === null
-				? 'Phone is required.'
-				: 'Phone must be a string.'
-	})
-	.trim()
-	.min(1, 'Phone is required.')
-	.max(25, 'Phone must be at most 25 characters.')
-	.check(noInvisibleChars('Phone'))
-	.refine(
-		(s) => /^\+?[0-9][0-9 ()-]*$/.test(s) && /^\d{7,15}$/.test(s.replace(/\D/g, '')),
-		'Phone must be a phone number with 7 to 15 digits (spaces, dashes, brackets and a leading + are fine).'
-	);
-
-export const paymentMethodSchema = z.enum(PAYMENT_METHODS, {
-	error: () => 'Payment method must be one of: cod, card, upi.'
+const paymentMethodSchema = z.enum(PAYMENT_METHODS, {
+	error: () => `Payment method must be one of: ${PAYMENT_METHODS.join(', ')}.`
 });
 
 export const idempotencyKeySchema = z
@@ -102,24 +82,21 @@ export const createOrderSchema = z.object({
 		.min(1, 'Items must contain at least one product.')
 		.max(MAX_ORDER_LINES, `Items may contain at most ${MAX_ORDER_LINES} lines.`),
 	address: addressSchema,
-	phone: orderPhoneSchema,
+	phone: phoneSchema,
 	paymentMethod: paymentMethodSchema,
 	clientOrderId: idempotencyKeySchema.optional()
 });
-export type CreateOrderInput = z.input<typeof createOrderSchema>;
 export type CreateOrderData = z.output<typeof createOrderSchema>;
 
 /** POST /api/orders/<id>/cancel (the body is optional). */
 export const cancelOrderSchema = z.object({
 	reason: text('Reason', MAX_CANCEL_REASON, { required: false }).optional()
 });
-export type CancelOrderInput = z.input<typeof cancelOrderSchema>;
 
 /** POST /api/partner/availability */
 export const availabilitySchema = z.object({
 	available: z.boolean({ error: 'Available must be true or false.' })
 });
-export type AvailabilityInput = z.input<typeof availabilitySchema>;
 
 const isoDate = (label: string) =>
 	z
@@ -157,7 +134,7 @@ export const LIST_QUERY_KEYS = [
 ] as const;
 
 /** How a list is ordered: by when orders were placed, or by their last activity. */
-export const LIST_SORTS = ['created', 'updated'] as const;
+const LIST_SORTS = ['created', 'updated'] as const;
 export type ListSort = (typeof LIST_SORTS)[number];
 
 /**
@@ -184,7 +161,7 @@ export const listOrdersQuerySchema = z
 			.string()
 			.trim()
 			.min(1, 'City must not be empty.')
-			.max(CITY_MAX, `City must be at most ${CITY_MAX} characters.`)
+			.max(ORDER_LIMITS.city, `City must be at most ${ORDER_LIMITS.city} characters.`)
 			.optional(),
 		from: isoDate('From').optional(),
 		to: isoDate('To').optional(),
@@ -222,7 +199,6 @@ export const listOrdersQuerySchema = z
 			});
 		}
 	});
-export type ListOrdersQuery = z.output<typeof listOrdersQuerySchema>;
 
 /** The query parameters of GET /api/orders/stats. */
 export const ORDER_STATS_QUERY_KEYS = ['from', 'to'] as const;

@@ -1,11 +1,11 @@
 // What the order service needs and returns. Plain data, shared by the JSON routes and the pages'
 // form actions (which call the service functions directly).
 import type { Logger } from '../../shared/log.ts';
-import type { Collections, OrderIndexDoc, Vehicle } from '../../shared/db.ts';
+import type { Collections } from '../../shared/db.ts';
 import type { SyncClient } from '../sync-client.ts';
 import type { PartnerNotifier } from './partner-notify.ts';
 import type { OrderStatus } from '../../order/status.ts';
-import type { PaymentMethod } from '../../order/index.ts';
+import type { PaymentMethod, Role, Vehicle } from '../../order/index.ts';
 
 /** Everything the order service uses; `orderServices()` builds it from the web app's context. */
 export interface OrderServiceContext {
@@ -24,7 +24,7 @@ export interface OrderServiceContext {
 export interface OrderActor {
 	id: string;
 	name: string;
-	role: 'customer' | 'partner' | 'admin';
+	role: Role;
 	emailVerified: boolean;
 	partner?: { phone: string; vehicle: Vehicle; available: boolean };
 }
@@ -79,5 +79,3 @@ export interface PartnerProfileView {
 	/** Orders assigned to the partner that are not final yet. */
 	activeCount: number;
 }
-
-export type { OrderIndexDoc };

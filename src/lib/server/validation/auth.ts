@@ -1,24 +1,15 @@
 // Request schemas for accounts, shared by the JSON API and the form actions. Every message is a
 // sentence that names its field, so it reads well both under a form input and in an API error.
 import { z } from 'zod';
-import { noInvisibleChars } from './text.ts';
+import { VEHICLES, type Role } from '../../order/schema.ts';
+import { noInvisibleChars, phoneSchema, requiredString } from './text.ts';
 
-export const PASSWORD_MIN = 10;
-export const PASSWORD_MAX = 256;
-export const NAME_MAX = 100;
-export const EMAIL_MAX = 254;
-export const VEHICLES = ['bicycle', 'motorbike', 'car', 'van'] as const;
-export const SELF_SERVICE_ROLES = ['customer', 'partner'] as const;
-
-/** A string field whose type and presence errors name the field. */
-function requiredString(label: string) {
-	return z.string({
-		error: (issue) =>
-			issue.input === undefined || issue.input === null
-				? `${label} is required.`
-				: `${label} must be a string.`
-	});
-}
+const PASSWORD_MIN = 10;
+const PASSWORD_MAX = 256;
+const NAME_MAX = 100;
+const EMAIL_MAX = 254;
+/** The roles people may give themselves; admins are made by other admins or the admin CLI. */
+const SELF_SERVICE_ROLES = ['customer', 'partner'] as const satisfies readonly Role[];
 
 // Control characters in a display name would break logs, mails and the UI.
 // eslint-disable-next-line no-control-regex
@@ -47,48 +38,51 @@ export const nameSchema = requiredString('Name')
 	.refine((s) => !CONTROL_CHARS.test(s), 'Name must not contain control characters.')
 	.check(noInvisibleChars('Name'));
 
-export const phoneSchema = requiredString('Phone')
-	.trim()
-	.min(1, 'Phone is required.')
-	.max(25, 'Phone must be at most 25 characters.')
-	.check(noInvisibleChars('Phone'))
-	.refine(
-		(s) => /^\+?[0-9][0-9 ()-]*$/.test(s) && /^\d{7,15}$/.test(s.replace(/\D/g, '')),
-		'Phone must be a phone number with 7 to 15 digits (spaces, dashes, brackets and a leading + are fine).'
-	);
-
-export const vehicleSchema = z.enum(VEHICLES, {
+const vehicleSchema = z.enum(VEHICLES, {
 	error: () => `Vehicle must be one of: ${VEHICLES.join(', ')}.`
 });
 
-export const partnerProfileSchema = z.object(
-	{ phone: phoneSchema, vehicle: vehicleSchema },
-	{ error: () => 'Partner must be an object with phone and vehicle.' }
-);
+const partnerFields = { phone: phoneSchema, vehicle: vehicleSchema };
 
-export const roleSchema = z.enum(SELF_SERVICE_ROLES, {
+/** @internal for tests: text.test.ts */
+export const partnerProfileSchema = z.object(partnerFields, {
+	error: () => 'Partner must be an object with phone and vehicle.'
+});
+
+const roleSchema = z.enum(SELF_SERVICE_ROLES, {
 	error: () => 'Role must be customer or partner (admin accounts are not self-registered).'
 });
 
-export const registerSchema = z
-	.object({
-		email: emailSchema,
-		password: newPasswordSchema,
-		name: nameSchema,
-		role: roleSchema.default('customer'),
-		partner: partnerProfileSchema.optional()
-	})
-	.superRefine((body, ctx) => {
+/** A new account's role and, for a partner, the delivery details. */
+const roleFields = {
+	role: roleSchema.default('customer'),
+	partner: partnerProfileSchema.optional()
+};
+
+/** A partner must give the delivery details (`message` says so when they are missing). */
+function partnerRequired(message: string) {
+	return (body: { role: string; partner?: unknown }, ctx: z.RefinementCtx) => {
 		if (body.role === 'partner' && !body.partner) {
-			ctx.addIssue({
-				code: 'custom',
-				path: ['partner'],
-				message: 'Partner is required to register as a partner: give phone and vehicle.'
-			});
+			ctx.addIssue({ code: 'custom', path: ['partner'], message });
 		}
-	})
-	// A customer's stray partner profile is dropped rather than stored.
-	.transform(({ partner, ...rest }) => (rest.role === 'partner' ? { ...rest, partner } : rest));
+	};
+}
+
+/** A customer's stray partner profile is dropped rather than stored. */
+function dropStrayProfile<T extends { role: string; partner?: unknown }>(
+	body: T
+): T | Omit<T, 'partner'> {
+	if (body.role === 'partner') return body;
+	const { partner: _partner, ...rest } = body;
+	return rest;
+}
+
+export const registerSchema = z
+	.object({ email: emailSchema, password: newPasswordSchema, name: nameSchema, ...roleFields })
+	.superRefine(
+		partnerRequired('Partner is required to register as a partner: give phone and vehicle.')
+	)
+	.transform(dropStrayProfile);
 
 export type RegisterInput = z.output<typeof registerSchema>;
 
@@ -97,21 +91,9 @@ export type RegisterInput = z.output<typeof registerSchema>;
  * is no password; customer or partner only (admins are never made this way).
  */
 export const googleSignupSchema = z
-	.object({
-		name: nameSchema,
-		role: roleSchema.default('customer'),
-		partner: partnerProfileSchema.optional()
-	})
-	.superRefine((body, ctx) => {
-		if (body.role === 'partner' && !body.partner) {
-			ctx.addIssue({
-				code: 'custom',
-				path: ['partner'],
-				message: 'Partner is required to deliver: give phone and vehicle.'
-			});
-		}
-	})
-	.transform(({ partner, ...rest }) => (rest.role === 'partner' ? { ...rest, partner } : rest));
+	.object({ name: nameSchema, ...roleFields })
+	.superRefine(partnerRequired('Partner is required to deliver: give phone and vehicle.'))
+	.transform(dropStrayProfile);
 
 export const loginSchema = z.object({ email: emailSchema, password: loginPasswordSchema });
 
@@ -129,4 +111,4 @@ export const resetPasswordSchema = z.object({ token: tokenSchema, password: newP
 
 export const profileSchema = z.object({ name: nameSchema });
 
-export const partnerUpdateSchema = z.object({ phone: phoneSchema, vehicle: vehicleSchema });
+export const partnerUpdateSchema = z.object(partnerFields);

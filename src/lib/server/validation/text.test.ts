@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { addressSchema, createOrderSchema } from '../orders/schemas.ts';
-import { nameSchema, partnerProfileSchema, phoneSchema, registerSchema } from './auth.ts';
+import { nameSchema, partnerProfileSchema, registerSchema } from './auth.ts';
+import { phoneSchema } from './text.ts';
 import { hasInvisibleChars, noInvisibleChars } from './text.ts';
 
 // Each as an escape, so this file shows which one is tested.

@@ -7,8 +7,9 @@
 // rule; every schema of such a field uses `noInvisibleChars`.
 import { z } from 'zod';
 
-export const INVISIBLE_CHARS = /[\p{Cf}\p{Zl}\p{Zp}]/u;
+const INVISIBLE_CHARS = /[\p{Cf}\p{Zl}\p{Zp}]/u;
 
+/** @internal for tests: text.test.ts */
 export function hasInvisibleChars(value: string): boolean {
 	return INVISIBLE_CHARS.test(value);
 }
@@ -23,3 +24,24 @@ export function noInvisibleChars(label: string) {
 		`${label} must not contain invisible or text-direction characters (such as zero-width spaces or bidi controls).`
 	);
 }
+
+/** A string field whose type and presence errors name the field. */
+export function requiredString(label: string) {
+	return z.string({
+		error: (issue) =>
+			issue.input === undefined || issue.input === null
+				? `${label} is required.`
+				: `${label} must be a string.`
+	});
+}
+
+/** A phone number: 7 to 15 digits, with the spaces, dashes, brackets and leading + people type. */
+export const phoneSchema = requiredString('Phone')
+	.trim()
+	.min(1, 'Phone is required.')
+	.max(25, 'Phone must be at most 25 characters.')
+	.check(noInvisibleChars('Phone'))
+	.refine(
+		(s) => /^\+?[0-9][0-9 ()-]*$/.test(s) && /^\d{7,15}$/.test(s.replace(/\D/g, '')),
+		'Phone must be a phone number with 7 to 15 digits (spaces, dashes, brackets and a leading + are fine).'
+	);

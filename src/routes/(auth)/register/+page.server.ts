@@ -6,7 +6,7 @@ import { homePathFor, safeNextPath } from '$lib/server/auth/redirect';
 import { authServices } from '$lib/server/auth/services';
 import { ctx } from '$lib/server/context';
 import { apiErrorFailure, formText, schemaFailure } from '$lib/server/validation/form';
-import { VEHICLES, registerSchema } from '$lib/server/validation/auth';
+import { registerSchema } from '$lib/server/validation/auth';
 
 const FIELDS = [
 	'name',
@@ -23,7 +23,6 @@ export const load: PageServerLoad = ({ locals, url }) => {
 	if (locals.user) redirect(303, next ?? homePathFor(locals.user.role));
 	return {
 		next,
-		vehicles: VEHICLES,
 		google: ctx().config.google !== null,
 		role: url.searchParams.get('role') === 'partner' ? 'partner' : 'customer'
 	};

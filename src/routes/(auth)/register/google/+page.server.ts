@@ -11,7 +11,7 @@ import {
 import { homePathFor, safeNextPath } from '$lib/server/auth/redirect';
 import { ctx } from '$lib/server/context';
 import { apiErrorFailure, formText, schemaFailure } from '$lib/server/validation/form';
-import { googleSignupSchema, VEHICLES } from '$lib/server/validation/auth';
+import { googleSignupSchema } from '$lib/server/validation/auth';
 
 const FIELDS = ['name', 'role', 'partner.phone', 'partner.vehicle'] as const;
 
@@ -24,8 +24,7 @@ export const load: PageServerLoad = async ({ cookies, locals }) => {
 	return {
 		email: pending.email,
 		name: pending.name,
-		role: pending.role ?? 'customer',
-		vehicles: VEHICLES
+		role: pending.role ?? 'customer'
 	};
 };
 
