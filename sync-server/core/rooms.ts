@@ -11,7 +11,7 @@ import { Semaphore } from './semaphore.ts';
 import type { CoreParts, Principal } from './types.ts';
 
 /** Transaction origin of the state applied at load (it is already stored, so it is not stored again). */
-export const LOAD_ORIGIN = Symbol('load');
+const LOAD_ORIGIN = Symbol('load');
 /**
  * Transaction origin of an update another process accepted and stored (several processes share
  * documents): relayed to this process's sockets, never stored or reported again here.

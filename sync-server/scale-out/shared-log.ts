@@ -12,8 +12,9 @@
 import type { Redis } from 'ioredis';
 
 export const MESSAGE_UPDATE = 0;
+/** @internal for tests: shared-log.test.ts */
 export const MESSAGE_AWARENESS = 1;
-export type MessageKind = typeof MESSAGE_UPDATE | typeof MESSAGE_AWARENESS;
+type MessageKind = typeof MESSAGE_UPDATE | typeof MESSAGE_AWARENESS;
 
 export interface SharedLogKeys {
 	stream: string;
@@ -22,6 +23,7 @@ export interface SharedLogKeys {
 	channelPrefix: string;
 }
 
+/** @internal for tests: shared-log.test.ts */
 export function sharedLogKeys(prefix: string): SharedLogKeys {
 	return {
 		stream: `${prefix}log`,
@@ -38,7 +40,10 @@ export interface ChannelMessage {
 	payload: Uint8Array;
 }
 
-/** `[kind u8][sender length u8][sender][payload]` */
+/**
+ * `[kind u8][sender length u8][sender][payload]`
+ * @internal for tests: shared-log.test.ts
+ */
 export function encodeMessage(kind: MessageKind, from: string, payload: Uint8Array): Buffer {
 	const sender = Buffer.from(from, 'utf8');
 	if (sender.length > 255) throw new Error('process id too long');
