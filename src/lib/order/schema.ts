@@ -31,6 +31,13 @@ export interface OrderAddress {
 export const PAYMENT_METHODS = ['cod', 'card', 'upi'] as const;
 export type PaymentMethod = (typeof PAYMENT_METHODS)[number];
 
+/** What each payment method is, for people: every one of them is paid when the order arrives. */
+export const PAYMENT_LABELS: Record<PaymentMethod, string> = {
+	cod: 'Cash on delivery',
+	card: 'Card on delivery',
+	upi: 'UPI on delivery'
+};
+
 /** What a delivery partner rides or drives. */
 export const VEHICLES = ['bicycle', 'motorbike', 'car', 'van'] as const;
 export type Vehicle = (typeof VEHICLES)[number];

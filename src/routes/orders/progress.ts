@@ -1,7 +1,7 @@
 // The customer's view of where an order is: the lifecycle as a row of steps (done, current,
 // still to come), each with when and by whom, and a headline for the current status. Pure.
 import { statusLabel, type OrderEvent, type OrderStatus, type OrderView } from '$lib/order';
-import { authorOf } from '$lib/components/partner/timeline';
+import { authorOf } from '$lib/components/timeline';
 
 type StepState = 'done' | 'current' | 'upcoming' | 'cancelled';
 

@@ -2,7 +2,7 @@
 // write the `orders` index row, then the document's meta through the sync-server's service
 // channel. The order exists once both are written; if the sync-server cannot take the meta, the
 // row is removed again and the caller gets 503, so there is never a half-created order.
-import { orderDocName, type OrderMeta } from '../../order/index.ts';
+import { orderDocName, PAYMENT_LABELS, type OrderMeta } from '../../order/index.ts';
 import { assertMayOrder } from '../auth/guards.ts';
 import { getProductsByIds } from '../catalog.ts';
 import { isDuplicateKeyError, type OrderIndexDoc, type OrderRequestDoc } from '../../shared/db.ts';
@@ -10,7 +10,6 @@ import { ApiError, validationError } from '../http.ts';
 import { randomId } from '../../shared/ids.ts';
 import { rememberCheckout } from './addresses.ts';
 import { isSyncFailure, syncUnavailable } from './errors.ts';
-import { PAYMENT_LABELS_FOR_API } from './payment.ts';
 import { mergeLines, priceOrder } from './pricing.ts';
 import { createOrderSchema, idempotencyKeySchema, type CreateOrderData } from './schemas.ts';
 import type { CreatedOrder, OrderActor, OrderServiceContext } from './types.ts';
@@ -111,7 +110,7 @@ export async function createOrder(
 			400,
 			'invalid_input',
 			`Payment method must be one of: ${service.paymentMethods.join(', ')} (${service.paymentMethods
-				.map((method) => PAYMENT_LABELS_FOR_API[method])
+				.map((method) => midSentence(PAYMENT_LABELS[method]))
 				.join(', ')}).`,
 			'paymentMethod'
 		);
@@ -233,4 +232,9 @@ async function finishCreation(
 	}
 	service.log.info({ orderId, customerId: meta.customerId, total: meta.total }, 'order placed');
 	return { id: orderId, docName: orderDocName(orderId), replayed: false };
+}
+
+/** A label as it reads inside a sentence: "Cash on delivery" → "cash on delivery", "UPI" stays. */
+function midSentence(label: string): string {
+	return label.replace(/^\p{Lu}(?=\p{Ll})/u, (first) => first.toLowerCase());
 }
