@@ -3,7 +3,7 @@
 // apps do. A client that moves to another order opens a new BenchClient (a new document).
 import WebSocket from 'ws';
 import * as Y from 'yjs';
-import type { Role } from '../../src/lib/order/index.ts';
+import { ROOT_EVENTS, type Role } from '../../src/lib/order/index.ts';
 import type { WireProtocol } from './protocol.ts';
 
 /** Transaction origin of the client's own appends (so it does not measure its own events). */
@@ -55,7 +55,7 @@ export class BenchClient {
 		private readonly wsBase: string,
 		private readonly on: ClientEvents
 	) {
-		this.events = this.doc.getArray('events');
+		this.events = this.doc.getArray(ROOT_EVENTS);
 		this.events.observe((event) => {
 			if (event.transaction.origin === LOCAL) return;
 			const at = performance.now();

@@ -5,8 +5,9 @@ import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
 import { CloseCode } from './close-codes.ts';
 
-const MessageType = { sync: 0, awareness: 1, auth: 2, queryAwareness: 3 } as const;
-const SyncMessageType = { step1: 0, step2: 1, update: 2 } as const;
+/** The y-websocket message types, and the y-protocols sync steps inside a sync message. */
+export const MessageType = { sync: 0, awareness: 1, auth: 2, queryAwareness: 3 } as const;
+export const SyncMessageType = { step1: 0, step2: 1, update: 2 } as const;
 
 export type ClientMessage =
 	| { type: 'sync-step1'; stateVector: Uint8Array }

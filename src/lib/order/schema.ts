@@ -6,6 +6,9 @@ import type { FoldResult, OrderStatus } from './status.ts';
 
 export const ROLES = ['customer', 'partner', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
+/** The roles people give themselves at sign-up; admins are made by admins or the admin CLI. */
+export const SELF_SERVICE_ROLES = ['customer', 'partner'] as const satisfies readonly Role[];
+export type SelfServiceRole = (typeof SELF_SERVICE_ROLES)[number];
 
 export interface Actor {
 	userId: string;

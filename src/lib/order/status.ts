@@ -5,24 +5,15 @@
 // replica folds the same array to the same status.
 import type { Actor, EventType, OrderEvent } from './schema.ts';
 
-export const ORDER_STATUSES = [
-	'pending',
-	'accepted',
-	'preparing',
-	'out_for_delivery',
-	'delivered',
-	'cancelled'
-] as const;
+/** The statuses of an order still under way, in lifecycle order (the admin board's columns). */
+export const NON_FINAL_STATUSES = ['pending', 'accepted', 'preparing', 'out_for_delivery'] as const;
+/** @internal for tests: status.test.ts */
+export const FINAL_STATUSES = ['delivered', 'cancelled'] as const;
+export const ORDER_STATUSES = [...NON_FINAL_STATUSES, ...FINAL_STATUSES] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
-/** @internal for tests: status.test.ts */
-export const FINAL_STATUSES: readonly OrderStatus[] = ['delivered', 'cancelled'];
-const NON_FINAL_STATUSES: readonly OrderStatus[] = ORDER_STATUSES.filter(
-	(status) => !FINAL_STATUSES.includes(status)
-);
-
 export function isFinalStatus(status: OrderStatus): boolean {
-	return FINAL_STATUSES.includes(status);
+	return (FINAL_STATUSES as readonly OrderStatus[]).includes(status);
 }
 
 /**
@@ -172,13 +163,7 @@ function conflictReason(status: OrderStatus, event: OrderEvent, facts: OrderFact
 }
 
 /** The order's lifecycle, in order: each step is taken from the one before it. */
-export const LIFECYCLE: readonly OrderStatus[] = [
-	'pending',
-	'accepted',
-	'preparing',
-	'out_for_delivery',
-	'delivered'
-];
+export const LIFECYCLE: readonly OrderStatus[] = [...NON_FINAL_STATUSES, 'delivered'];
 
 /** The lifecycle step after `status`, or null after delivery (and for cancelled). */
 export function nextStep(status: OrderStatus): OrderStatus | null {

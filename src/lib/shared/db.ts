@@ -20,7 +20,7 @@ import {
 	type Db,
 	type Document as MongoDocument
 } from 'mongodb';
-import type { OrderMeta, PaymentMethod, Role, Vehicle } from '../order/index.ts';
+import type { OrderMeta, PaymentMethod, Role, SelfServiceRole, Vehicle } from '../order/index.ts';
 import type { OrderStatus } from '../order/status.ts';
 
 export interface PartnerProfile {
@@ -104,6 +104,7 @@ export interface OrderIndexDoc {
 	partnerId: string | null;
 	partnerName: string | null;
 	status: OrderStatus;
+	/** Integer minor units, delivery fee included. */
 	total: number;
 	itemCount: number;
 	city: string;
@@ -213,7 +214,7 @@ export interface OidcFlowDoc {
 	/** Where to go afterwards (a same-site path), if asked. */
 	next: string | null;
 	/** The role the register page had chosen, a hint for the signup form. */
-	role: 'customer' | 'partner' | null;
+	role: SelfServiceRole | null;
 	/** Set when a signed-in user who proved their password links Google from the account page. */
 	linkUserId: string | null;
 	createdAt: Date;
@@ -235,7 +236,7 @@ export interface OidcPendingDoc {
 	/** kind 'link': the account whose password must be proved. */
 	userId: string | null;
 	next: string | null;
-	role: 'customer' | 'partner' | null;
+	role: SelfServiceRole | null;
 	createdAt: Date;
 	expiresAt: Date;
 }

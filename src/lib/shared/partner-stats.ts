@@ -2,6 +2,7 @@
 // and by the sync-server (the admin board's partner list). One plain query and a reduce in code:
 // FerretDB 1.24's $group sums a dotted path like '$rating.stars' to 0, and it reads the whole
 // collection for every query, so the fewer queries the better.
+import { NON_FINAL_STATUSES } from '../order/status.ts';
 import type { Collections } from './db.ts';
 
 export interface PartnerStats {
@@ -13,7 +14,8 @@ export interface PartnerStats {
 	activeCount: number;
 }
 
-const ACTIVE: ReadonlySet<string> = new Set(['accepted', 'preparing', 'out_for_delivery']);
+/** Assigned and not final yet. */
+const ACTIVE: ReadonlySet<string> = new Set(NON_FINAL_STATUSES.filter((s) => s !== 'pending'));
 
 type StatsRow = { partnerId?: string | null; status?: string; rating?: { stars?: unknown } | null };
 

@@ -15,6 +15,7 @@ import * as encoding from 'lib0/encoding';
 import { fromBase64, toBase64 } from 'lib0/buffer';
 import { writeSyncStep1 } from 'y-protocols/sync';
 import * as Y from 'yjs';
+import { MessageType, SyncMessageType } from '../../../sync-server/core/protocol';
 
 export type StateVector = Map<number, number>;
 
@@ -120,11 +121,6 @@ export function decodeStoredVector(value: string | null): StateVector {
 
 // y-protocols sync: [messageSync=0][step][payload]; a step 1 payload is a state vector, a step 2
 // or update payload an update.
-const MESSAGE_SYNC = 0;
-const SYNC_STEP1 = 0;
-const SYNC_STEP2 = 1;
-const SYNC_UPDATE = 2;
-
 export type ServerSyncMessage =
 	{ step: 'state'; vector: StateVector } | { step: 'content'; update: Uint8Array };
 
@@ -138,8 +134,10 @@ export function readServerSyncMessage(decoder: decoding.Decoder): ServerSyncMess
 		const copy = decoding.clone(decoder);
 		const step = decoding.readVarUint(copy);
 		const payload = decoding.readVarUint8Array(copy);
-		if (step === SYNC_STEP1) return { step: 'state', vector: Y.decodeStateVector(payload) };
-		if (step === SYNC_STEP2 || step === SYNC_UPDATE) return { step: 'content', update: payload };
+		if (step === SyncMessageType.step1)
+			return { step: 'state', vector: Y.decodeStateVector(payload) };
+		if (step === SyncMessageType.step2 || step === SyncMessageType.update)
+			return { step: 'content', update: payload };
 		return null;
 	} catch {
 		return null;
@@ -149,7 +147,7 @@ export function readServerSyncMessage(decoder: decoding.Decoder): ServerSyncMess
 /** A sync step 1 frame carrying `doc`'s state vector: asks the server for what we lack. */
 export function encodeSyncStep1Frame(doc: Y.Doc): Uint8Array {
 	const encoder = encoding.createEncoder();
-	encoding.writeVarUint(encoder, MESSAGE_SYNC);
+	encoding.writeVarUint(encoder, MessageType.sync);
 	writeSyncStep1(encoder, doc);
 	return encoding.toUint8Array(encoder);
 }

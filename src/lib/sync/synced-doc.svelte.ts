@@ -10,6 +10,7 @@ import { showToast } from '$lib/components/toast.svelte';
 import { ID_PATTERN, parseDocName } from '$lib/order';
 // the sync protocol's close codes, declared once beside the server that sends them
 import { CloseCode } from '../../../sync-server/core/close-codes';
+import { MessageType } from '../../../sync-server/core/protocol';
 import { jitter, reconnectDelay } from './backoff';
 import { getSyncUrl } from './config';
 import { localDbName } from './local-store';
@@ -101,8 +102,6 @@ const LINGER_MS = 5_000;
 const ONLINE_JITTER_MS = 1_000;
 /** While changes are unconfirmed, ask the server for its state vector this often. */
 const CONFIRM_INTERVAL_MS = 1_500;
-/** y-websocket's message type for sync messages. */
-const MESSAGE_SYNC = 0;
 
 type Listener = (doc: Y.Doc) => void;
 
@@ -318,8 +317,8 @@ class SharedDoc {
 		const current = () => this.provider === provider && !this.destroyed;
 		// Learn the server's state vector from what it sends: a sync step 1 carries it, and an
 		// update from the server (including our own, relayed back once durable) adds to it.
-		const handleSync = provider.messageHandlers[MESSAGE_SYNC];
-		provider.messageHandlers[MESSAGE_SYNC] = (encoder, decoder, ...rest) => {
+		const handleSync = provider.messageHandlers[MessageType.sync];
+		provider.messageHandlers[MessageType.sync] = (encoder, decoder, ...rest) => {
 			const copy = decoding.clone(decoder);
 			handleSync?.(encoder, decoder, ...rest);
 			if (current()) this.learnFromServer(copy);

@@ -1,6 +1,12 @@
 // The customer's view of where an order is: the lifecycle as a row of steps (done, current,
 // still to come), each with when and by whom, and a headline for the current status. Pure.
-import { statusLabel, type OrderEvent, type OrderStatus, type OrderView } from '$lib/order';
+import {
+	LIFECYCLE,
+	statusLabel,
+	type OrderEvent,
+	type OrderStatus,
+	type OrderView
+} from '$lib/order';
 import { authorOf } from '$lib/components/timeline';
 
 type StepState = 'done' | 'current' | 'upcoming' | 'cancelled';
@@ -15,14 +21,6 @@ export interface ProgressStep {
 	who: string | null;
 	note: string | null;
 }
-
-const LIFECYCLE: readonly OrderStatus[] = [
-	'pending',
-	'accepted',
-	'preparing',
-	'out_for_delivery',
-	'delivered'
-];
 
 /** "you" for the viewer's own steps, otherwise the author as the document names them. */
 export function whoDid(event: Pick<OrderEvent, 'by' | 'role'>, view: OrderView, viewerId: string) {

@@ -1,11 +1,17 @@
 // The admin board's view of its orders: filters, columns by status, late orders, the partners'
 // order and today's numbers. Pure (no Svelte, no I/O), so the board's logic is unit-tested and
 // the server's first render (no JavaScript) filters exactly as the browser does.
-import { isFinalStatus, type FeedEntry, type OrderStatus, type PartnerEntry } from '$lib/order';
+import {
+	isFinalStatus,
+	NON_FINAL_STATUSES,
+	type FeedEntry,
+	type OrderStatus,
+	type PartnerEntry
+} from '$lib/order';
 import { orderRef } from '$lib/sync/messages';
 
-/** The board's columns, in lifecycle order. */
-export const BOARD_STATUSES = ['pending', 'accepted', 'preparing', 'out_for_delivery'] as const;
+/** The board's columns, in lifecycle order: every status of an order still under way. */
+export const BOARD_STATUSES = NON_FINAL_STATUSES;
 export type BoardStatus = (typeof BOARD_STATUSES)[number];
 
 /** How the admin narrowed the board (URL parameters q, city, partner, age). */

@@ -18,7 +18,7 @@ import {
 	type UserDoc,
 	type UserIdentityDoc
 } from '../../shared/db.ts';
-import type { Vehicle } from '../../order/schema.ts';
+import type { SelfServiceRole, Vehicle } from '../../order/schema.ts';
 import { randomId } from '../../shared/ids.ts';
 import { sha256Hex } from '../../shared/sha256.ts';
 import { emailTakenError, normalizeEmail } from './accounts.ts';
@@ -165,7 +165,7 @@ export async function completeGoogleSignup(
 	pending: OidcPendingDoc,
 	input: {
 		name: string;
-		role: 'customer' | 'partner';
+		role: SelfServiceRole;
 		partner?: { phone: string; vehicle: Vehicle };
 	},
 	now = new Date()

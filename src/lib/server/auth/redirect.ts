@@ -1,3 +1,4 @@
+import type { Role } from '../../order/schema.ts';
 /**
  * The `next` target after login, or `fallback`. Only same-site relative paths are accepted:
  * `//evil.example`, `/\evil.example`, absolute URLs and anything with control characters are
@@ -24,6 +25,6 @@ export function loginRedirectPath(pathWithSearch: string): string {
 }
 
 /** Where each role lands after logging in or registering when no `next` was asked for. */
-export function homePathFor(role: 'customer' | 'partner' | 'admin'): string {
+export function homePathFor(role: Role): string {
 	return role === 'partner' ? '/partner' : role === 'admin' ? '/admin' : '/';
 }

@@ -1,10 +1,9 @@
 // What the order service needs and returns. Plain data, shared by the JSON routes and the pages'
 // form actions (which call the service functions directly).
 import type { Logger } from '../../shared/log.ts';
-import type { Collections } from '../../shared/db.ts';
+import type { Collections, OrderIndexDoc } from '../../shared/db.ts';
 import type { SyncClient } from '../sync-client.ts';
 import type { PartnerNotifier } from './partner-notify.ts';
-import type { OrderStatus } from '../../order/status.ts';
 import type { PaymentMethod, Role, Vehicle } from '../../order/index.ts';
 
 /** Everything the order service uses; `orderServices()` builds it from the web app's context. */
@@ -29,29 +28,25 @@ export interface OrderActor {
 	partner?: { phone: string; vehicle: Vehicle; available: boolean };
 }
 
-/** An order as the JSON API and the pages show it: the `orders` index row with ISO times. */
-export interface OrderSummary {
+/** A row's times as ISO strings (JSON). */
+type WithIsoTimes<Row> = {
+	[K in keyof Row]: Row[K] extends Date
+		? string
+		: Row[K] extends Date | null
+			? string | null
+			: Row[K];
+};
+
+/**
+ * An order as the JSON API and the pages show it: the `orders` index row with ISO times, its
+ * `id` and document name, and every field present (null or empty where the row has none).
+ */
+export type OrderSummary = WithIsoTimes<Omit<OrderIndexDoc, '_id' | 'items' | 'paymentMethod'>> & {
 	id: string;
 	docName: string;
-	customerId: string;
-	customerName: string;
-	partnerId: string | null;
-	partnerName: string | null;
-	status: OrderStatus;
-	/** Integer minor units, delivery fee included. */
-	total: number;
-	itemCount: number;
-	items: Array<{ name: string; quantity: number }>;
-	city: string;
+	items: NonNullable<OrderIndexDoc['items']>;
 	paymentMethod: PaymentMethod | null;
-	createdAt: string;
-	updatedAt: string;
-	claimedAt: string | null;
-	deliveredAt: string | null;
-	cancelledAt: string | null;
-	rating: { stars: number; comment: string } | null;
-	conflicts: number;
-}
+};
 
 export interface CreatedOrder {
 	id: string;
