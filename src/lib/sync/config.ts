@@ -1,6 +1,7 @@
 // Where the sync-server is: `GET /api/config` → {syncUrl}. The answer is kept in localStorage so
 // documents can still connect after an offline start once the network is back.
 import { resolve } from '$app/paths';
+import { readStored, writeStored } from './device-storage';
 
 const CACHE_KEY = 'dispatch:sync-url';
 
@@ -12,12 +13,8 @@ function isSyncUrl(value: unknown): value is string {
 }
 
 function cached(): string | null {
-	try {
-		const value = localStorage.getItem(CACHE_KEY);
-		return isSyncUrl(value) ? value : null;
-	} catch {
-		return null; // storage disabled
-	}
+	const value = readStored(CACHE_KEY);
+	return isSyncUrl(value) ? value : null;
 }
 
 async function fetchSyncUrl(): Promise<string> {
@@ -26,11 +23,7 @@ async function fetchSyncUrl(): Promise<string> {
 		if (!response.ok) throw new Error(`GET /api/config answered ${response.status}`);
 		const body = (await response.json()) as { syncUrl?: unknown } | null;
 		if (!isSyncUrl(body?.syncUrl)) throw new Error('GET /api/config gave no usable syncUrl');
-		try {
-			localStorage.setItem(CACHE_KEY, body.syncUrl);
-		} catch {
-			/* storage full or disabled: the URL is still known for this page */
-		}
+		writeStored(CACHE_KEY, body.syncUrl);
 		return body.syncUrl;
 	} catch (error) {
 		const fallback = cached();

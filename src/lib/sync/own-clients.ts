@@ -4,29 +4,14 @@
 // previous copy (loaded from IndexedDB) is still the person's through this list. Ids whose
 // content the server has all of are dropped again (synced-doc.svelte.ts). Keys start with
 // `dispatch:`, so logout deletes them (src/lib/pwa/local-data.ts).
+import { readStored, writeStored } from './device-storage';
+
 const ownClientsKey = (userId: string, docName: string) =>
 	`dispatch:own-clients/${userId}/${docName}`;
 
-function read(key: string): string | null {
-	try {
-		return localStorage.getItem(key);
-	} catch {
-		return null; // storage disabled
-	}
-}
-
-function write(key: string, value: string | null): void {
-	try {
-		if (value === null) localStorage.removeItem(key);
-		else localStorage.setItem(key, value);
-	} catch {
-		/* storage full or disabled: this page still knows them */
-	}
-}
-
 /** The client ids this device wrote `docName` with (still worth counting). */
 export function loadOwnClients(userId: string, docName: string): Set<number> {
-	const value = read(ownClientsKey(userId, docName));
+	const value = readStored(ownClientsKey(userId, docName));
 	if (!value) return new Set();
 	try {
 		const parsed: unknown = JSON.parse(value);
@@ -49,5 +34,8 @@ export function updateOwnClients(
 	const clients = loadOwnClients(userId, docName);
 	for (const id of change.add ?? []) clients.add(id);
 	for (const id of change.remove ?? []) clients.delete(id);
-	write(ownClientsKey(userId, docName), clients.size > 0 ? JSON.stringify([...clients]) : null);
+	writeStored(
+		ownClientsKey(userId, docName),
+		clients.size > 0 ? JSON.stringify([...clients]) : null
+	);
 }

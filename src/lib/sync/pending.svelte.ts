@@ -6,35 +6,19 @@
 //   documents no page has open, and so those documents can be opened in the background to sync
 //   when the network returns (see BackgroundSync in sync-pending.ts).
 // Every key starts with `dispatch:`, so logout can delete them all (src/lib/pwa/local-data.ts).
+import { readStored, writeStored } from './device-storage';
 import { decodeStoredVector, encodeStoredVector, type StateVector } from './state-vector';
 
 const serverVectorKey = (userId: string, docName: string) =>
 	`dispatch:server-sv/${userId}/${docName}`;
 const pendingKey = (userId: string) => `dispatch:pending/${userId}`;
 
-function read(key: string): string | null {
-	try {
-		return localStorage.getItem(key);
-	} catch {
-		return null; // storage disabled
-	}
-}
-
-function write(key: string, value: string | null): void {
-	try {
-		if (value === null) localStorage.removeItem(key);
-		else localStorage.setItem(key, value);
-	} catch {
-		/* storage full or disabled: the count is still right for this page */
-	}
-}
-
 export function loadServerVector(userId: string, docName: string): StateVector {
-	return decodeStoredVector(read(serverVectorKey(userId, docName)));
+	return decodeStoredVector(readStored(serverVectorKey(userId, docName)));
 }
 
 export function storeServerVector(userId: string, docName: string, vector: StateVector): void {
-	write(serverVectorKey(userId, docName), encodeStoredVector(vector));
+	writeStored(serverVectorKey(userId, docName), encodeStoredVector(vector));
 }
 
 function parseCounts(value: string | null): Record<string, number> {
@@ -59,16 +43,16 @@ class PendingChanges {
 
 	/** For reads (also inside `$derived`, so it must not write state). */
 	private of(userId: string): Record<string, number> {
-		return this.counts[userId] ?? parseCounts(read(pendingKey(userId)));
+		return this.counts[userId] ?? parseCounts(readStored(pendingKey(userId)));
 	}
 
 	set(userId: string, docName: string, count: number): void {
-		this.counts[userId] ??= parseCounts(read(pendingKey(userId)));
+		this.counts[userId] ??= parseCounts(readStored(pendingKey(userId)));
 		const counts = this.counts[userId];
 		if ((counts[docName] ?? 0) === count) return;
 		if (count > 0) counts[docName] = count;
 		else delete counts[docName];
-		write(pendingKey(userId), Object.keys(counts).length > 0 ? JSON.stringify(counts) : null);
+		writeStored(pendingKey(userId), Object.keys(counts).length > 0 ? JSON.stringify(counts) : null);
 	}
 
 	/** All unconfirmed changes of this user on this device. */

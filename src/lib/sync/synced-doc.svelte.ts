@@ -13,6 +13,7 @@ import { CloseCode } from '../../../sync-server/core/close-codes';
 import { MessageType } from '../../../sync-server/core/protocol';
 import { jitter, reconnectDelay } from './backoff';
 import { getSyncUrl } from './config';
+import { readStored, writeStored } from './device-storage';
 import { localDbName } from './local-store';
 import { droppedMessage, refusalMessage, sessionEndedMessage } from './messages';
 import {
@@ -150,8 +151,8 @@ class SharedDoc {
 	) {
 		this.serverVector = loadServerVector(userId, docName);
 		this.ownClients = loadOwnClients(userId, docName);
-		this.syncedBefore = readStorage(syncedKey(userId, docName)) !== null;
-		this.carried = parseWrites(readStorage(rebaseKey(userId, docName)));
+		this.syncedBefore = readStored(syncedKey(userId, docName)) !== null;
+		this.carried = parseWrites(readStored(rebaseKey(userId, docName)));
 		openDocs.add(this);
 		window.addEventListener('online', this.onOnline);
 		window.addEventListener('offline', this.onOffline);
@@ -341,7 +342,7 @@ class SharedDoc {
 			this.attempt = 0;
 			if (!this.syncedBefore) {
 				this.syncedBefore = true;
-				writeStorage(syncedKey(this.userId, this.docName), '1');
+				writeStored(syncedKey(this.userId, this.docName), '1');
 			}
 			this.reapplyCarried();
 			this.scheduleConfirm(300);
@@ -410,10 +411,7 @@ class SharedDoc {
 		this.carried = own;
 		this.carriedReason = reason;
 		this.rebased = false;
-		writeStorage(
-			rebaseKey(this.userId, this.docName),
-			hasWrites(own) ? serializeWrites(own) : null
-		);
+		writeStored(rebaseKey(this.userId, this.docName), hasWrites(own) ? serializeWrites(own) : null);
 		// with nothing to carry over (or refused again), the person is told now
 		if (!hasWrites(own)) this.tellRefused(reason);
 		this.generation++;
@@ -430,7 +428,7 @@ class SharedDoc {
 		if (this.destroyed) return;
 		this.synced = false;
 		this.syncedBefore = false;
-		writeStorage(syncedKey(this.userId, this.docName), null);
+		writeStored(syncedKey(this.userId, this.docName), null);
 		this.doc = new Y.Doc();
 		this.start(this.doc);
 		this.notify();
@@ -442,7 +440,7 @@ class SharedDoc {
 		if (!hasWrites(this.carried)) return;
 		const result = reapplyWrites(this.doc, this.userId, this.carried);
 		this.carried = NO_WRITES;
-		writeStorage(rebaseKey(this.userId, this.docName), null);
+		writeStored(rebaseKey(this.userId, this.docName), null);
 		this.rebased = result.reapplied.length > 0 || result.ratingReapplied;
 		if (result.dropped.length > 0) {
 			const message = droppedMessage(this.docName, result.dropped);
@@ -593,21 +591,4 @@ export function openDoc(docName: string, options: { userId: string }): DocHandle
 		registry.set(key, shared);
 	}
 	return new Lease(shared);
-}
-
-function readStorage(key: string): string | null {
-	try {
-		return localStorage.getItem(key);
-	} catch {
-		return null;
-	}
-}
-
-function writeStorage(key: string, value: string | null): void {
-	try {
-		if (value === null) localStorage.removeItem(key);
-		else localStorage.setItem(key, value);
-	} catch {
-		/* storage full or disabled: the writes are still carried in memory */
-	}
 }

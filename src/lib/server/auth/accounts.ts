@@ -20,7 +20,7 @@ export function normalizeEmail(email: string): string {
 	return email.trim().toLowerCase();
 }
 
-export function emailTakenError(): ApiError {
+function emailTakenError(): ApiError {
 	return new ApiError(409, 'email_taken', 'An account with this email already exists.', 'email');
 }
 
@@ -33,19 +33,39 @@ export async function createUser(
 	input: NewUser,
 	options: { emailVerified?: boolean; now?: Date } = {}
 ): Promise<UserDoc> {
-	if (input.role === 'partner' && !input.partner) throw new Error('a partner needs a profile');
 	const now = options.now ?? new Date();
+	return insertUser(
+		c,
+		{
+			...input,
+			email: normalizeEmail(input.email),
+			passwordHash: await hashPassword(input.password),
+			emailVerifiedAt: options.emailVerified ? now : null
+		},
+		now
+	);
+}
+
+/**
+ * Inserts a new account (a partner's starts unavailable). Throws ApiError 409 `email_taken` when
+ * the email is in use; `email` is normalized already.
+ */
+export async function insertUser(
+	c: Collections,
+	account: Omit<NewUser, 'password'> & {
+		passwordHash: string | null;
+		emailVerifiedAt: Date | null;
+	},
+	now: Date
+): Promise<UserDoc> {
+	const { partner, ...fields } = account;
+	if (fields.role === 'partner' && !partner) throw new Error('a partner needs a profile');
 	const user: UserDoc = {
 		_id: randomId(),
-		email: normalizeEmail(input.email),
-		name: input.name.trim(),
-		role: input.role,
-		passwordHash: await hashPassword(input.password),
-		emailVerifiedAt: options.emailVerified ? now : null,
-		...(input.role === 'partner' && input.partner
-			? {
-					partner: { phone: input.partner.phone, vehicle: input.partner.vehicle, available: false }
-				}
+		...fields,
+		name: fields.name.trim(),
+		...(fields.role === 'partner' && partner
+			? { partner: { phone: partner.phone, vehicle: partner.vehicle, available: false } }
 			: {}),
 		createdAt: now,
 		updatedAt: now

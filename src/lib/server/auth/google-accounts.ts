@@ -21,7 +21,7 @@ import {
 import type { SelfServiceRole, Vehicle } from '../../order/schema.ts';
 import { randomId } from '../../shared/ids.ts';
 import { sha256Hex } from '../../shared/sha256.ts';
-import { emailTakenError, normalizeEmail } from './accounts.ts';
+import { insertUser, normalizeEmail } from './accounts.ts';
 import { GoogleSignInError, type GoogleIdentity } from './google.ts';
 import type { CookieJar } from './cookie.ts';
 
@@ -170,29 +170,12 @@ export async function completeGoogleSignup(
 	},
 	now = new Date()
 ): Promise<UserDoc> {
-	if (input.role === 'partner' && !input.partner) throw new Error('a partner needs a profile');
-	const user: UserDoc = {
-		_id: randomId(),
-		email: pending.email,
-		name: input.name.trim(),
-		role: input.role,
-		passwordHash: null,
-		// the provider verified it (resolveGoogleIdentity takes no other)
-		emailVerifiedAt: now,
-		...(input.role === 'partner' && input.partner
-			? {
-					partner: { phone: input.partner.phone, vehicle: input.partner.vehicle, available: false }
-				}
-			: {}),
-		createdAt: now,
-		updatedAt: now
-	};
-	try {
-		await c.users.insertOne(user);
-	} catch (err) {
-		if (isDuplicateKeyError(err)) throw emailTakenError();
-		throw err;
-	}
+	const user = await insertUser(
+		c,
+		// the provider verified the email (resolveGoogleIdentity takes no other)
+		{ ...input, email: pending.email, passwordHash: null, emailVerifiedAt: now },
+		now
+	);
 	try {
 		await linkIdentity(c, user, pending, now);
 	} catch (err) {

@@ -1,13 +1,9 @@
 // Request schemas for accounts, shared by the JSON API and the form actions. Every message is a
 // sentence that names its field, so it reads well both under a form input and in an API error.
 import { z } from 'zod';
+import { EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN } from '../../account-limits.ts';
 import { SELF_SERVICE_ROLES, VEHICLES } from '../../order/schema.ts';
 import { noInvisibleChars, phoneSchema, requiredString } from './text.ts';
-
-const PASSWORD_MIN = 10;
-const PASSWORD_MAX = 256;
-const NAME_MAX = 100;
-const EMAIL_MAX = 254;
 
 // Control characters in a display name would break logs, mails and the UI.
 // eslint-disable-next-line no-control-regex

@@ -53,3 +53,18 @@ export function apiErrorFailure<V extends Record<string, string>>(
 		data: { values, errors: err.field ? { [err.field]: err.message } : {}, message: err.message }
 	};
 }
+
+/**
+ * A sign-up form's role and partner fields (RoleChoice and PartnerFields) as the sign-up schemas
+ * read them: no choice is a customer; the delivery details count only for a partner.
+ */
+export function roleFields(values: {
+	role: string;
+	'partner.phone': string;
+	'partner.vehicle': string;
+}): { role: string; partner?: { phone: string; vehicle: string } } {
+	const role = values.role || 'customer';
+	return role === 'partner'
+		? { role, partner: { phone: values['partner.phone'], vehicle: values['partner.vehicle'] } }
+		: { role };
+}

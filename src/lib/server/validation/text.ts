@@ -6,6 +6,7 @@
 // spoofing of who placed an order or where it goes), so those fields refuse them. This is the one
 // rule; every schema of such a field uses `noInvisibleChars`.
 import { z } from 'zod';
+import { PHONE_MAX } from '../../account-limits.ts';
 
 const INVISIBLE_CHARS = /[\p{Cf}\p{Zl}\p{Zp}]/u;
 
@@ -39,7 +40,7 @@ export function requiredString(label: string) {
 export const phoneSchema = requiredString('Phone')
 	.trim()
 	.min(1, 'Phone is required.')
-	.max(25, 'Phone must be at most 25 characters.')
+	.max(PHONE_MAX, `Phone must be at most ${PHONE_MAX} characters.`)
 	.check(noInvisibleChars('Phone'))
 	.refine(
 		(s) => /^\+?[0-9][0-9 ()-]*$/.test(s) && /^\d{7,15}$/.test(s.replace(/\D/g, '')),

@@ -5,7 +5,7 @@ import { registerAccount } from '$lib/server/auth/flows';
 import { homePathFor, safeNextPath } from '$lib/server/auth/redirect';
 import { authServices } from '$lib/server/auth/services';
 import { ctx } from '$lib/server/context';
-import { apiErrorFailure, formText, schemaFailure } from '$lib/server/validation/form';
+import { apiErrorFailure, formText, roleFields, schemaFailure } from '$lib/server/validation/form';
 import { registerSchema } from '$lib/server/validation/auth';
 
 const FIELDS = [
@@ -32,16 +32,11 @@ export const actions: Actions = {
 	default: async ({ request, cookies }) => {
 		const form = await request.formData();
 		const { password, next, ...values } = formText(form, FIELDS);
-		const role = values.role || 'customer';
 		const parsed = registerSchema.safeParse({
 			name: values.name,
 			email: values.email,
 			password,
-			role,
-			partner:
-				role === 'partner'
-					? { phone: values['partner.phone'], vehicle: values['partner.vehicle'] }
-					: undefined
+			...roleFields(values)
 		});
 		if (!parsed.success) {
 			const failure = schemaFailure(parsed.error, values);

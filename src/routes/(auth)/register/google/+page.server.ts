@@ -10,7 +10,7 @@ import {
 } from '$lib/server/auth/google-accounts';
 import { homePathFor, safeNextPath } from '$lib/server/auth/redirect';
 import { ctx } from '$lib/server/context';
-import { apiErrorFailure, formText, schemaFailure } from '$lib/server/validation/form';
+import { apiErrorFailure, formText, roleFields, schemaFailure } from '$lib/server/validation/form';
 import { googleSignupSchema } from '$lib/server/validation/auth';
 
 const FIELDS = ['name', 'role', 'partner.phone', 'partner.vehicle'] as const;
@@ -35,15 +35,7 @@ export const actions: Actions = {
 		const pending = await readPending(c, cookies.get(PENDING_COOKIE), 'signup');
 		if (!pending) redirect(303, '/login?google=expired');
 		const values = formText(await request.formData(), FIELDS);
-		const role = values.role || 'customer';
-		const parsed = googleSignupSchema.safeParse({
-			name: values.name,
-			role,
-			partner:
-				role === 'partner'
-					? { phone: values['partner.phone'], vehicle: values['partner.vehicle'] }
-					: undefined
-		});
+		const parsed = googleSignupSchema.safeParse({ name: values.name, ...roleFields(values) });
 		if (!parsed.success) {
 			const failure = schemaFailure(parsed.error, values);
 			return fail(failure.status, failure.data);
