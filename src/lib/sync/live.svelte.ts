@@ -5,9 +5,11 @@ import type * as Y from 'yjs';
 import {
 	feedDocName,
 	orderDocName,
+	newerView,
 	readFeed,
 	readOrder,
 	readPartners,
+	viewFromState,
 	type FeedEntry,
 	type OrderView,
 	type PartnerEntry
@@ -96,11 +98,31 @@ function follow(
 export class LiveOrder extends LiveDoc {
 	/** The order as the document says, or null until its meta is known. */
 	view: OrderView | null = $state.raw(null);
+	readonly #rendered: () => string | null | undefined;
+	/**
+	 * What a page shows: the document as the server rendered it (`rendered`, its state) until the
+	 * live one (from this device or the server) holds as much. Writes always go to the live one
+	 * (`doc`, `view`).
+	 */
+	readonly shown: OrderView | null = $derived.by(() => newerView(this.view, this.#renderedView));
+	/** Decoded once per rendered state, not on every change of the live document. */
+	readonly #renderedView: OrderView | null = $derived.by(() => viewFromState(this.#rendered()));
+
+	constructor(rendered: () => string | null | undefined = () => null) {
+		super();
+		this.#rendered = rendered;
+	}
 }
 
-/** A live order: `useOrder(() => ({ userId: data.user.id, orderId: data.order.id }))`. */
-export function useOrder(params: () => { userId: string; orderId: string } | null): LiveOrder {
-	const live = new LiveOrder();
+/**
+ * A live order: `useOrder(() => ({ userId: data.user.id, orderId: data.order.id }))`, with the
+ * state the server rendered the page from as `rendered` (see `LiveOrder.shown`).
+ */
+export function useOrder(
+	params: () => { userId: string; orderId: string } | null,
+	rendered?: () => string | null | undefined
+): LiveOrder {
+	const live = new LiveOrder(rendered);
 	follow(
 		live,
 		() => {

@@ -1,30 +1,16 @@
 // The order history list: orders from the live feed (`feed/customer/<id>`) merged with pages of
 // the `orders` index (GET /api/orders). The feed is live, so its entry wins for an order in both.
-import { isFinalStatus, type FeedEntry, type OrderStatus } from '$lib/order';
-
-export interface HistoryRow {
-	id: string;
-	status: OrderStatus;
-	total: number;
-	itemCount: number;
-	items: Array<{ name: string; quantity: number }>;
-	createdAt: string;
-	partnerName: string | null;
-	/** Stars, once rated. */
-	rating: number | null;
-}
+import { isFinalStatus, type FeedEntry } from '$lib/order';
+import type { OrderSummary } from '$lib/server/orders/types';
 
 /** The fields of an index row (`OrderSummary` from the API) the list needs. */
-export interface IndexRow {
-	id: string;
-	status: OrderStatus;
-	total: number;
-	itemCount: number;
-	items: Array<{ name: string; quantity: number }>;
-	createdAt: string;
-	partnerName: string | null;
-	rating: { stars: number } | null;
-}
+export type IndexRow = Pick<
+	OrderSummary,
+	'id' | 'status' | 'total' | 'itemCount' | 'items' | 'createdAt' | 'partnerName'
+> & { rating: { stars: number } | null };
+
+/** A row of the list: the rating is its stars, once rated. */
+export type HistoryRow = Omit<IndexRow, 'rating'> & { rating: number | null };
 
 function fromFeed(entry: FeedEntry): HistoryRow {
 	return {
