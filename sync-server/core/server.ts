@@ -26,6 +26,7 @@ const DOC_NAME = /^[\x21-\x7e]{1,200}$/;
 /**
  * Names the process in every HTTP response and WebSocket upgrade (answered or refused), so that
  * behind a load balancer one can tell which process answered (docs/sync-server.md, Operability).
+ * @internal for tests: process-header.test.ts, tests/integration/nginx.test.ts
  */
 export const PROCESS_HEADER = 'x-sync-process';
 

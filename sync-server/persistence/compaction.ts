@@ -16,7 +16,7 @@ import type { LogGenerations } from './log-generations.ts';
 import type { PersistenceMetrics } from './persistence-metrics.ts';
 
 /** The state of a document the server has loaded now (every update applied), or null. */
-export type LiveState = (name: string) => Uint8Array | null;
+type LiveState = (name: string) => Uint8Array | null;
 
 export interface CompactorDeps {
 	logs: DocLogs;

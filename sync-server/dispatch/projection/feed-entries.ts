@@ -15,7 +15,10 @@ import {
 /** Transaction origin of the server's writes into feed documents. */
 export const FEED_ORIGIN = Symbol('feed');
 
-/** Personal feeds keep every active order and this many finished ones (the newest). */
+/**
+ * Personal feeds keep every active order and this many finished ones (the newest).
+ * @internal for tests: feed-entries.test.ts
+ */
 export const PERSONAL_FEED_FINISHED = 50;
 
 /** An order as a feed sees it: its state, and the names of the feeds it belongs in now. */

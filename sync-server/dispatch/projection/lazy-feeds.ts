@@ -19,7 +19,10 @@ interface OwedFeed {
 	orders: Set<string>;
 }
 
-/** Removes the entries whose time is at or before `cutoff`. */
+/**
+ * Removes the entries whose time is at or before `cutoff`.
+ * @internal for tests: lazy-feeds.test.ts
+ */
 export function dropOlderThan(times: Map<string, number>, cutoff: number): void {
 	for (const [key, at] of times) if (at <= cutoff) times.delete(key);
 }

@@ -30,13 +30,13 @@ import { LazyFeeds } from './lazy-feeds.ts';
 import { readProjectedOrder, type ProjectedOrder } from './projected-order.ts';
 
 /** Default for `coalesceMs`: boards show a change within about a quarter of a second. */
-export const PROJECTION_COALESCE_MS = 250;
+const PROJECTION_COALESCE_MS = 250;
 
 /** Default for `indexLazyMs`. */
-export const INDEX_LAZY_MS = 5_000;
+const INDEX_LAZY_MS = 5_000;
 
 /** Default for `feedLazyMs`. */
-export const FEED_LAZY_MS = 60_000;
+const FEED_LAZY_MS = 60_000;
 
 export interface ProjectionOptions {
 	server: SyncServer<DispatchPrincipal>;
