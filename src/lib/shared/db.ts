@@ -307,7 +307,8 @@ export interface Database {
 	close(): Promise<void>;
 }
 
-function collectionsOf(db: Db): Collections {
+/** @internal for tests: tests/integration/projection-index-writer.test.ts */
+export function collectionsOf(db: Db): Collections {
 	return {
 		users: db.collection<UserDoc>('users'),
 		sessions: db.collection<SessionDoc>('sessions'),
