@@ -7,14 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { loadSyncConfig } from '../config.ts';
 import { PROCESS_HEADER, SyncServer } from './server.ts';
-import type { Logger, Principal } from './types.ts';
-
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+import { quietLogger } from './test-fixtures.ts';
+import type { Principal } from './types.ts';
 
 function server(processId?: string): SyncServer<Principal> {
 	return new SyncServer<Principal>({
 		limits: loadSyncConfig({}).limits,
-		log: quiet,
+		log: quietLogger,
 		registry: new Registry(),
 		processId,
 		extensions: () => [

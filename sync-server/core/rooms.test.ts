@@ -7,25 +7,15 @@ import { ExtensionChain } from './extension-chain.ts';
 import type { SyncExtension } from './extension.ts';
 import { createCoreMetrics } from './metrics.ts';
 import { Rooms } from './rooms.ts';
-import type { Logger, Principal, SyncLimits } from './types.ts';
+import { quietLogger, testLimits } from './test-fixtures.ts';
+import type { Principal } from './types.ts';
 
-const quiet: Logger = {
-	debug: () => undefined,
-	info: () => undefined,
-	warn: () => undefined,
-	error: () => undefined
-};
-const LIMITS = {
-	loadConcurrency: 4,
-	loadTimeoutMs: 1_000,
-	idleUnloadMs: 20,
-	relay: 'accepted'
-} as SyncLimits;
+const LIMITS = testLimits({ idleUnloadMs: 20 });
 
 function roomsWith(extension: SyncExtension<Principal>) {
 	const metrics = createCoreMetrics(new Registry(), { connections: () => 0, documents: () => 0 });
-	const hooks = new ExtensionChain<Principal>([extension], quiet);
-	return new Rooms<Principal>({ hooks, limits: LIMITS, log: quiet, metrics });
+	const hooks = new ExtensionChain<Principal>([extension], quietLogger);
+	return new Rooms<Principal>({ hooks, limits: LIMITS, log: quietLogger, metrics });
 }
 
 function memoryStorage(initial: Record<string, Uint8Array> = {}) {

@@ -9,26 +9,10 @@ import { createCoreMetrics } from './metrics.ts';
 import { decodeClientMessage } from './protocol.ts';
 import { Rooms } from './rooms.ts';
 import { Sockets } from './sockets.ts';
-import type { Logger, Principal, SyncLimits } from './types.ts';
+import { quietLogger, testLimits } from './test-fixtures.ts';
+import type { Principal } from './types.ts';
 
-const quiet: Logger = {
-	debug: () => undefined,
-	info: () => undefined,
-	warn: () => undefined,
-	error: () => undefined
-};
-const LIMITS = {
-	loadConcurrency: 4,
-	loadTimeoutMs: 1_000,
-	idleUnloadMs: 60_000,
-	relay: 'accepted',
-	messagesPerSecond: 100,
-	messageBurst: 100,
-	maxBufferedBytes: 1_000_000,
-	maxMessageBytes: 1_000_000,
-	maxDocumentBytes: 1_000_000,
-	maxAwarenessClientsPerConnection: 4
-} as SyncLimits;
+const LIMITS = testLimits();
 
 const servers: WebSocketServer[] = [];
 const clients: WebSocket[] = [];
@@ -52,10 +36,10 @@ async function socketsOnLoopback() {
 				joined: (document) => void joined.push(document.name)
 			}
 		],
-		quiet
+		quietLogger
 	);
 	const metrics = createCoreMetrics(new Registry(), { connections: () => 0, documents: () => 0 });
-	const parts = { hooks, limits: LIMITS, log: quiet, metrics };
+	const parts = { hooks, limits: LIMITS, log: quietLogger, metrics };
 	const rooms = new Rooms<Principal>(parts);
 	const sockets = new Sockets<Principal>({ ...parts, rooms });
 	const document = await rooms.acquire('doc');

@@ -1,71 +1,25 @@
-import { Binary } from 'mongodb';
-import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import * as Y from 'yjs';
-import type { DocSnapshotDoc } from '../../src/lib/shared/db.ts';
-import { createLogger } from '../../src/lib/shared/log.ts';
-import { Compactor } from './compaction.ts';
-import { DocLogs } from './doc-logs.ts';
-import { FakeDb } from './fake-mongo.ts';
-import { LogGenerations, rowId } from './log-generations.ts';
-import { createPersistenceMetrics } from './persistence-metrics.ts';
+import { EventSources, FakeDb, fakeStorage, logRow } from './fake-mongo.ts';
 
 /** Storage with rows in it as the group commit leaves them, and a compactor over it. */
 async function setup() {
-	const db = new FakeDb();
-	const registry = new Registry();
-	const metrics = createPersistenceMetrics(registry);
-	const generations = new LogGenerations(
-		db.as(),
-		{ rows: 1_000, ageMs: 60_000, docRows: 1_000 },
-		metrics.generationsDropped
-	);
-	await generations.discover();
-	const logs = new DocLogs();
-	const snapshots = db.collection('ydoc_snapshots');
-	const live = new Map<string, Y.Doc>();
-	const compactor = new Compactor({
-		logs,
-		generations,
-		snapshots: snapshots.as<DocSnapshotDoc>(),
-		liveState: (name) => {
-			const doc = live.get(name);
-			return doc ? Y.encodeStateAsUpdate(doc) : null;
-		},
-		metrics,
-		log: createLogger('compaction-test', 'silent')
-	});
-	const sources = new Map<string, Y.Doc>();
+	const storage = await fakeStorage(new FakeDb(), 'compaction-test');
+	const { db, generations, logs } = storage;
+	const sources = new EventSources();
 	/** Appends an event to a document and writes it as its next row. */
 	const write = async (name: string, text: string) => {
-		let source = sources.get(name);
-		if (!source) sources.set(name, (source = new Y.Doc()));
-		let update: Uint8Array | null = null;
-		source.once('update', (u: Uint8Array) => (update = u));
-		source.getArray<string>('events').push([text]);
+		const { source, update } = sources.append(name, text);
 		if (!logs.has(name)) logs.loaded(name, 0, 0);
 		const log = logs.get(name)!;
 		const seq = log.lastSeq + 1;
-		const generation = generations.current;
 		await db
-			.collection(generation.collection.collectionName)
-			.insertMany([
-				{ _id: rowId(name, seq), doc: name, seq, update: new Binary(update!), at: new Date() }
-			]);
+			.collection(generations.current.collection.collectionName)
+			.insertMany([logRow(name, seq, update)]);
 		generations.written(name, seq);
 		log.written(seq);
 		return source;
 	};
-	const snapshotOf = (name: string) => {
-		const snapshot = snapshots.rows.get(name);
-		if (!snapshot) return null;
-		const doc = new Y.Doc();
-		Y.applyUpdate(doc, new Uint8Array((snapshot.update as Binary).value()));
-		return { mergedSeq: snapshot.mergedSeq, events: doc.getArray('events').toArray() };
-	};
-	const counter = async (name: string) =>
-		(await registry.getSingleMetric(name)!.get()).values.reduce((sum, v) => sum + v.value, 0);
-	return { db, generations, logs, snapshots, live, compactor, write, snapshotOf, counter };
+	return { ...storage, write };
 }
 
 describe('Compactor', () => {

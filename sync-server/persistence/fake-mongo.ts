@@ -1,7 +1,16 @@
 // For unit tests: an in-memory stand-in for the few collection and database calls the
 // persistence makes (lookups by `_id`, inserts, replaces, whole-collection reads, drops), with a
-// log of the calls and failures on demand.
-import type { Collection, Db, Document } from 'mongodb';
+// log of the calls and failures on demand; and the storage assembled over it (generations, doc
+// logs, snapshots, a compactor) with documents whose updates append to their events.
+import { Binary, type Collection, type Db, type Document } from 'mongodb';
+import { Registry } from 'prom-client';
+import * as Y from 'yjs';
+import type { DocSnapshotDoc } from '../../src/lib/shared/db.ts';
+import { createLogger } from '../../src/lib/shared/log.ts';
+import { Compactor } from './compaction.ts';
+import { DocLogs } from './doc-logs.ts';
+import { LogGenerations, rowId } from './log-generations.ts';
+import { createPersistenceMetrics } from './persistence-metrics.ts';
 
 type Row = { _id: string } & Record<string, unknown>;
 
@@ -130,4 +139,66 @@ export class FakeDb {
 	as(): Db {
 		return this as unknown as Db;
 	}
+}
+
+/** Documents whose every update appends one text to their `events` array. */
+export class EventSources {
+	readonly docs = new Map<string, Y.Doc>();
+
+	/** Appends `text` to `name`'s events: the document's copy and the update that did it. */
+	append(name: string, text: string): { source: Y.Doc; update: Uint8Array } {
+		let source = this.docs.get(name);
+		if (!source) this.docs.set(name, (source = new Y.Doc()));
+		let update: Uint8Array | null = null;
+		source.once('update', (u: Uint8Array) => (update = u));
+		source.getArray<string>('events').push([text]);
+		return { source, update: update! };
+	}
+}
+
+/** A log row as the group commit writes it. */
+export function logRow(doc: string, seq: number, update: Uint8Array) {
+	return { _id: rowId(doc, seq), doc, seq, update: new Binary(update), at: new Date() };
+}
+
+/**
+ * The storage over `db` as the persistence assembles it: its metrics, the log generations (those
+ * in `db` discovered), the doc logs, the snapshots and a compactor that compacts the documents in
+ * `live` from memory.
+ */
+export async function fakeStorage(db = new FakeDb(), label = 'storage-test') {
+	const registry = new Registry();
+	const metrics = createPersistenceMetrics(registry);
+	const generations = new LogGenerations(
+		db.as(),
+		{ rows: 1_000, ageMs: 60_000, docRows: 1_000 },
+		metrics.generationsDropped
+	);
+	const discovered = await generations.discover();
+	const logs = new DocLogs();
+	const snapshots = db.collection('ydoc_snapshots');
+	const live = new Map<string, Y.Doc>();
+	const compactor = new Compactor({
+		logs,
+		generations,
+		snapshots: snapshots.as<DocSnapshotDoc>(),
+		liveState: (name) => {
+			const doc = live.get(name);
+			return doc ? Y.encodeStateAsUpdate(doc) : null;
+		},
+		metrics,
+		log: createLogger(label, 'silent')
+	});
+	/** A document's snapshot: what it merged and the events it holds; null before one. */
+	const snapshotOf = (name: string) => {
+		const snapshot = snapshots.rows.get(name);
+		if (!snapshot) return null;
+		const doc = new Y.Doc();
+		Y.applyUpdate(doc, new Uint8Array((snapshot.update as Binary).value()));
+		return { mergedSeq: snapshot.mergedSeq, events: doc.getArray('events').toArray() };
+	};
+	/** A metric's value, summed over its labels. */
+	const counter = async (name: string) =>
+		(await registry.getSingleMetric(name)!.get()).values.reduce((sum, v) => sum + v.value, 0);
+	return { db, discovered, generations, logs, snapshots, live, compactor, snapshotOf, counter };
 }

@@ -1,14 +1,7 @@
 import { Binary } from 'mongodb';
-import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
-import type { DocSnapshotDoc } from '../../src/lib/shared/db.ts';
-import { createLogger } from '../../src/lib/shared/log.ts';
-import { Compactor } from './compaction.ts';
-import { DocLogs } from './doc-logs.ts';
-import { FakeDb } from './fake-mongo.ts';
-import { LogGenerations, rowId } from './log-generations.ts';
-import { createPersistenceMetrics } from './persistence-metrics.ts';
+import { EventSources, FakeDb, fakeStorage, logRow } from './fake-mongo.ts';
 import { Retirement } from './retirement.ts';
 
 afterEach(() => {
@@ -21,61 +14,17 @@ afterEach(() => {
  */
 async function setup(rows: { doc: string; seq: number; text: string }[]) {
 	const db = new FakeDb();
-	const sources = new Map<string, Y.Doc>();
+	const sources = new EventSources();
 	const earlier = db.collection('ydoc_log_1');
 	for (const { doc, seq, text } of rows) {
-		let source = sources.get(doc);
-		if (!source) sources.set(doc, (source = new Y.Doc()));
-		let update: Uint8Array | null = null;
-		source.once('update', (u: Uint8Array) => (update = u));
-		source.getArray<string>('events').push([text]);
-		await earlier.insertMany([
-			{ _id: rowId(doc, seq), doc, seq, update: new Binary(update!), at: new Date() }
-		]);
+		await earlier.insertMany([logRow(doc, seq, sources.append(doc, text).update)]);
 	}
-	const registry = new Registry();
-	const metrics = createPersistenceMetrics(registry);
-	const generations = new LogGenerations(
-		db.as(),
-		{ rows: 1_000, ageMs: 60_000, docRows: 1_000 },
-		metrics.generationsDropped
-	);
-	const [generation] = await generations.discover();
-	const logs = new DocLogs();
-	const snapshots = db.collection('ydoc_snapshots');
-	const live = new Map<string, Y.Doc>();
-	const compactor = new Compactor({
-		logs,
-		generations,
-		snapshots: snapshots.as<DocSnapshotDoc>(),
-		liveState: (name) => {
-			const doc = live.get(name);
-			return doc ? Y.encodeStateAsUpdate(doc) : null;
-		},
-		metrics,
-		log: createLogger('retirement-test', 'silent')
-	});
-	const retirement = new Retirement(compactor, generations);
-	const snapshotOf = (name: string) => {
-		const snapshot = snapshots.rows.get(name);
-		if (!snapshot) return null;
-		const doc = new Y.Doc();
-		Y.applyUpdate(doc, new Uint8Array((snapshot.update as Binary).value()));
-		return { mergedSeq: snapshot.mergedSeq, events: doc.getArray('events').toArray() };
-	};
-	const counter = async (name: string) =>
-		(await registry.getSingleMetric(name)!.get()).values.reduce((sum, v) => sum + v.value, 0);
+	const storage = await fakeStorage(db, 'retirement-test');
 	return {
-		db,
-		generation: generation!,
-		generations,
-		logs,
-		live,
-		sources,
-		compactor,
-		retirement,
-		snapshotOf,
-		counter
+		...storage,
+		generation: storage.discovered[0]!,
+		sources: sources.docs,
+		retirement: new Retirement(storage.compactor, storage.generations)
 	};
 }
 
