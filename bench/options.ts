@@ -1,13 +1,7 @@
 // Command-line flags of `npm run bench`, their defaults, and the smoke preset.
 import { parseArgs } from 'node:util';
 
-export const SERVER_NAMES = [
-	'ours',
-	'ywss',
-	'ywss-leveldb',
-	'hocuspocus',
-	'hocuspocus-sqlite'
-] as const;
+const SERVER_NAMES = ['ours', 'ywss', 'ywss-leveldb', 'hocuspocus', 'hocuspocus-sqlite'] as const;
 export type ServerName = (typeof SERVER_NAMES)[number];
 
 export interface LoadPoint {
@@ -91,9 +85,9 @@ export function parseDuration(text: string, flag: string): number {
 }
 
 /** The default writer rate: 500 updates/s at 1,000 × 200, 1,500/s at 3,000 × 600. */
-export const DEFAULT_WRITER_RATE = 2.5;
+const DEFAULT_WRITER_RATE = 2.5;
 
-export function parseRate(text: string): number {
+function parseRate(text: string): number {
 	const match = /^(\d+(?:\.\d+)?)(?:\/s)?$/.exec(text.trim());
 	const rate = match ? Number(match[1]) : NaN;
 	if (!(rate > 0) || rate > 20) {
@@ -126,7 +120,7 @@ export function parsePoints(text: string): LoadPoint[] {
 	return points;
 }
 
-export function parseServers(text: string): ServerName[] {
+function parseServers(text: string): ServerName[] {
 	const names = text.split(',').map((name) => name.trim());
 	for (const name of names) {
 		if (!(SERVER_NAMES as readonly string[]).includes(name)) {
@@ -222,7 +216,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
 	};
 }
 
-export function parseNodeFlags(text: string, flag: string): string[] {
+function parseNodeFlags(text: string, flag: string): string[] {
 	const words = text.split(/\s+/).filter((word) => word !== '');
 	for (const word of words) {
 		if (!/^--[a-z0-9][a-z0-9-]*(=\S+)?$/.test(word)) {

@@ -64,9 +64,9 @@ export interface PointSummary {
 }
 
 /** The peers that store what they get: the targets compare ours with these. */
-export const PERSISTING_PEERS: readonly ServerName[] = ['ywss-leveldb', 'hocuspocus-sqlite'];
+const PERSISTING_PEERS: readonly ServerName[] = ['ywss-leveldb', 'hocuspocus-sqlite'];
 
-export const RATIO_KEYS = [
+const RATIO_KEYS = [
 	'stormS',
 	'p50Ms',
 	'p95Ms',
@@ -77,7 +77,7 @@ export const RATIO_KEYS = [
 ] as const;
 type RatioKey = (typeof RATIO_KEYS)[number];
 
-export interface TargetCheck {
+interface TargetCheck {
 	name: string;
 	target: string;
 	value: number;
@@ -192,7 +192,7 @@ function ratiosOf(ours: ServerRow, peer: ServerRow): Record<RatioKey, number> {
 	return values;
 }
 
-export function fmt(value: number | null | undefined, digits = 1): string {
+function fmt(value: number | null | undefined, digits = 1): string {
 	if (value === null || value === undefined || !Number.isFinite(value)) return 'n/a';
 	return value.toFixed(digits);
 }
