@@ -37,7 +37,10 @@ export async function generationNumbers(db: Db): Promise<number[]> {
 		.sort((a, b) => a - b);
 }
 
-/** Every log row of a document, merged or not, in order (tools and benchmarks; scans the log). */
+/**
+ * Every log row of a document, merged or not, in order (tools and benchmarks; scans the log).
+ * @internal for the benchmark: bench/extras/lifecycle.ts
+ */
 export async function readLogRows(db: Db, doc: string): Promise<DocLogRowDoc[]> {
 	const rows: DocLogRowDoc[] = [];
 	for (const number of await generationNumbers(db)) {
