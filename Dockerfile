@@ -14,7 +14,7 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/build ./build
 COPY --from=build /app/build-sync ./build-sync
-# the sync-server's relay journal (SYNC_JOURNAL_DIR), per process: in the container's own filesystem
+# the relay journal of a sync-server running alone (no REDIS_URL; SYNC_JOURNAL_DIR), per process
 RUN mkdir -p /var/lib/dispatch/journal && chown -R node:node /var/lib/dispatch
 USER node
 EXPOSE 3000 3001
