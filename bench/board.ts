@@ -36,15 +36,15 @@ import {
 	type OrderMeta,
 	type OrderStatus
 } from '../src/lib/order/index.ts';
-import { createSession, SESSION_COOKIE } from '../src/lib/shared/session.ts';
 import { seedCatalog } from '../src/lib/server/catalog.ts';
 import { connectDatabase, type DocSnapshotDoc, type OrderIndexDoc } from '../src/lib/shared/db.ts';
 import { launchBrowser } from '../tests/support/browser.ts';
-import { freePort } from '../tests/support/ports.ts';
-import { startProcess, type RunningProcess } from '../tests/support/processes.ts';
+import { startStack, type Stack } from '../tests/support/processes.ts';
 import {
 	connectProvider,
 	RawSyncClient,
+	sessionCookie,
+	testUserDoc,
 	type ProviderClient
 } from '../tests/support/sync-clients.ts';
 
@@ -147,31 +147,17 @@ export async function seed(
 		const c = database.collections;
 		await seedCatalog(c);
 		const now = new Date();
-		const user = (userId: string, name: string, role: 'customer' | 'partner' | 'admin') => ({
-			_id: userId,
-			email: `${userId}@bench.invalid`,
-			name,
-			role,
-			passwordHash: 'bench-no-login',
-			emailVerifiedAt: now,
-			createdAt: now,
-			updatedAt: now,
-			...(role === 'partner'
-				? { partner: { phone: '+15550100', vehicle: 'bicycle' as const, available: true } }
-				: {})
-		});
 		const customers = Array.from({ length: 200 }, (_, i) => ({
 			userId: `bbc${i}`,
 			name: `Customer ${i}`
 		}));
 		const partnerIds = Array.from({ length: options.partners }, (_, i) => `bbp${i}`);
 		await c.users.insertMany([
-			user('bbadmin', 'Bench Admin', 'admin'),
-			...partnerIds.map((id, i) => user(id, `Partner ${i}`, 'partner')),
-			...customers.map((cu) => user(cu.userId, cu.name, 'customer'))
+			testUserDoc('bbadmin', 'admin', 'Bench Admin'),
+			...partnerIds.map((id, i) => testUserDoc(id, 'partner', `Partner ${i}`)),
+			...customers.map((cu) => testUserDoc(cu.userId, 'customer', cu.name))
 		]);
-		const cookieOf = async (userId: string) =>
-			`${SESSION_COOKIE}=${(await createSession(c, userId)).token}`;
+		const cookieOf = (userId: string) => sessionCookie(c, userId);
 		const admin = { userId: 'bbadmin', name: 'Bench Admin', cookie: await cookieOf('bbadmin') };
 		const partners: Person[] = [];
 		for (const [i, id] of partnerIds.entries()) {
@@ -295,50 +281,16 @@ export async function seed(
 	}
 }
 
-async function startServers(
-	uri: string
-): Promise<{ web: RunningProcess; sync: RunningProcess; wsUrl: string }> {
-	const [webPort, syncPort] = [await freePort(), await freePort()];
-	const webUrl = `http://127.0.0.1:${webPort}`;
-	const built = existsSync('build-sync/main.js');
-	const sync = await startProcess({
-		command: process.execPath,
-		args: built
-			? ['--single-threaded-gc', '--heap-growing-percent=100', 'build-sync/main.js']
-			: ['--import', 'tsx', 'sync-server/main.ts'],
-		env: {
-			MONGODB_URI: uri,
-			SYNC_HOST: '127.0.0.1',
-			SYNC_PORT: String(syncPort),
-			SYNC_SECRET: SECRET,
-			ALLOWED_ORIGINS: webUrl
-		},
-		port: syncPort,
-		readyPath: '/healthz',
+/** The stack at its production settings: the bundled sync-server when it is built. */
+function startServers(uri: string): Promise<Stack> {
+	return startStack({
+		uri,
+		secret: SECRET,
+		bundle: existsSync('build-sync/main.js')
+			? { nodeFlags: ['--single-threaded-gc', '--heap-growing-percent=100'] }
+			: undefined,
 		timeoutMs: 60_000
 	});
-	if (!existsSync('build/index.js'))
-		throw new Error('build/index.js is missing: run `npm run build`');
-	const web = await startProcess({
-		command: process.execPath,
-		args: ['build/index.js'],
-		env: {
-			MONGODB_URI: uri,
-			HOST: '127.0.0.1',
-			PORT: String(webPort),
-			ORIGIN: webUrl,
-			SYNC_SECRET: SECRET,
-			SYNC_URL: `ws://127.0.0.1:${syncPort}`,
-			SYNC_INTERNAL_URL: `http://127.0.0.1:${syncPort}`
-		},
-		port: webPort,
-		readyPath: '/api/health',
-		timeoutMs: 60_000
-	}).catch(async (error: unknown) => {
-		await sync.stop();
-		throw error;
-	});
-	return { web, sync, wsUrl: `ws://127.0.0.1:${syncPort}` };
 }
 
 /** Instruments the page: bytes per socket, the time the board went live, long tasks, frames. */

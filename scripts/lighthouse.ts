@@ -5,19 +5,20 @@
 // real API, runs Lighthouse three times on each page (LIGHTHOUSE_RUNS), prints the median run's
 // scores as a table and writes its reports to test-results/lighthouse/. Targets (docs/web-quality.md): accessibility 100, best practices 100,
 // performance ≥ 95, CLS ≤ 0.05. Exits 1 when a page misses one (LIGHTHOUSE_NO_FAIL=1: 0).
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as chromeLauncher from 'chrome-launcher';
 import lighthouse from 'lighthouse';
 import puppeteer from 'puppeteer-core';
 import { startScratchFerret, stopAllScratchFerrets } from '../bench/database.ts';
 import { DEMO_MENU } from '../src/lib/catalog/demo-menu.ts';
-import { createSession, SESSION_COOKIE } from '../src/lib/shared/session.ts';
+import type { Role } from '../src/lib/order/index.ts';
+import { SESSION_COOKIE } from '../src/lib/shared/session.ts';
 import { seedCatalog } from '../src/lib/server/catalog.ts';
 import { connectDatabase } from '../src/lib/shared/db.ts';
 import { CHROMIUM_PATH } from '../tests/support/browser.ts';
-import { freePort } from '../tests/support/ports.ts';
-import { startProcess, type RunningProcess } from '../tests/support/processes.ts';
+import { startStack, type RunningProcess, type Stack } from '../tests/support/processes.ts';
+import { createTestUser } from '../tests/support/sync-clients.ts';
 
 const SECRET = 'lighthouse-sync-secret-0123456789abcdef';
 const OUT = join('test-results', 'lighthouse');
@@ -41,43 +42,9 @@ interface Person {
 	cookie: string;
 }
 
-async function startServers(uri: string): Promise<{ web: RunningProcess; sync: RunningProcess }> {
-	if (!existsSync('build/index.js') || !existsSync('build-sync/main.js')) {
-		throw new Error('run `npm run build` first');
-	}
-	const [webPort, syncPort] = [await freePort(), await freePort()];
-	const webUrl = `http://127.0.0.1:${webPort}`;
-	const sync = await startProcess({
-		command: process.execPath,
-		args: ['build-sync/main.js'],
-		env: {
-			MONGODB_URI: uri,
-			SYNC_HOST: '127.0.0.1',
-			SYNC_PORT: String(syncPort),
-			SYNC_SECRET: SECRET,
-			ALLOWED_ORIGINS: webUrl
-		},
-		port: syncPort,
-		readyPath: '/healthz',
-		timeoutMs: 60_000
-	});
-	const web = await startProcess({
-		command: process.execPath,
-		args: ['build/index.js'],
-		env: {
-			MONGODB_URI: uri,
-			HOST: '127.0.0.1',
-			PORT: String(webPort),
-			ORIGIN: webUrl,
-			SYNC_SECRET: SECRET,
-			SYNC_URL: `ws://127.0.0.1:${syncPort}`,
-			SYNC_INTERNAL_URL: `http://127.0.0.1:${syncPort}`
-		},
-		port: webPort,
-		readyPath: '/api/health',
-		timeoutMs: 60_000
-	});
-	return { web, sync };
+/** The stack as built (`npm run build`), as it runs in production. */
+function startServers(uri: string): Promise<Stack> {
+	return startStack({ uri, secret: SECRET, bundle: { nodeFlags: [] }, timeoutMs: 60_000 });
 }
 
 async function api(web: RunningProcess, who: Person, method: string, path: string, body?: unknown) {
@@ -110,33 +77,15 @@ interface PageResult {
 async function main() {
 	mkdirSync(OUT, { recursive: true });
 	const ferret = await startScratchFerret(null);
-	let servers: { web: RunningProcess; sync: RunningProcess } | null = null;
+	let servers: Stack | null = null;
 	let chrome: chromeLauncher.LaunchedChrome | null = null;
 	try {
 		const uri = `${ferret.baseUri}lighthouse`;
 		const database = await connectDatabase(uri, { appName: 'lighthouse' });
 		await seedCatalog(database.collections);
-		const now = new Date();
-		const person = async (
-			id: string,
-			name: string,
-			role: 'customer' | 'partner' | 'admin'
-		): Promise<Person> => {
-			await database.collections.users.insertOne({
-				_id: id,
-				email: `${id}@lighthouse.invalid`,
-				name,
-				role,
-				passwordHash: 'lighthouse-no-login',
-				emailVerifiedAt: now,
-				createdAt: now,
-				updatedAt: now,
-				...(role === 'partner'
-					? { partner: { phone: '+441234567890', vehicle: 'bicycle' as const, available: true } }
-					: {})
-			});
-			const { token } = await createSession(database.collections, id);
-			return { userId: id, token, cookie: `${SESSION_COOKIE}=${token}` };
+		const person = async (userId: string, name: string, role: Role): Promise<Person> => {
+			const { cookie } = await createTestUser(database.collections, role, name, userId);
+			return { userId, token: cookie.slice(cookie.indexOf('=') + 1), cookie };
 		};
 		const customer = await person('lhcustomer', 'Casey Customer', 'customer');
 		const partner = await person('lhpartner', 'Sam Rider', 'partner');

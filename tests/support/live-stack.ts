@@ -11,8 +11,7 @@ import { seedCatalog } from '../../src/lib/server/catalog.ts';
 import type { Database } from '../../src/lib/shared/db.ts';
 import { VIEWPORTS } from './browser.ts';
 import { openTestDatabase } from './database.ts';
-import { freePort } from './ports.ts';
-import { startSyncServer, startWebApp, type RunningProcess } from './processes.ts';
+import { startStack, type RunningProcess } from './processes.ts';
 import {
 	connectProvider,
 	createTestUser,
@@ -34,34 +33,16 @@ export interface LiveStack {
 export async function startLiveStack(label: string): Promise<LiveStack> {
 	const { uri, database } = await openTestDatabase(label);
 	await seedCatalog(database.collections);
-	const [webPort, syncPort] = [await freePort(), await freePort()];
-	const webUrl = `http://127.0.0.1:${webPort}`;
-	const sync = await startSyncServer({
-		MONGODB_URI: uri,
-		SYNC_PORT: String(syncPort),
-		SYNC_SECRET: SECRET,
-		ALLOWED_ORIGINS: webUrl,
-		SYNC_PERSIST_DELAY_MS: '10',
-		SYNC_REVOCATION_INTERVAL_MS: '1000'
+	const { web, sync, wsUrl } = await startStack({
+		uri,
+		secret: SECRET,
+		syncEnv: { SYNC_PERSIST_DELAY_MS: '10', SYNC_REVOCATION_INTERVAL_MS: '1000' }
 	});
-	let web: RunningProcess;
-	try {
-		web = await startWebApp({
-			MONGODB_URI: uri,
-			PORT: String(webPort),
-			SYNC_SECRET: SECRET,
-			SYNC_URL: `ws://127.0.0.1:${syncPort}`,
-			SYNC_INTERNAL_URL: `http://127.0.0.1:${syncPort}`
-		});
-	} catch (error) {
-		await sync.stop();
-		throw error;
-	}
 	return {
 		database,
 		web,
 		sync,
-		wsUrl: `ws://127.0.0.1:${syncPort}`,
+		wsUrl,
 		async stop() {
 			await Promise.allSettled([web.stop(), sync.stop()]);
 			await database.db.dropDatabase().catch(() => undefined);

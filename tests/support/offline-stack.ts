@@ -10,7 +10,7 @@ import { seedCatalog } from '../../src/lib/server/catalog.ts';
 import { VIEWPORTS } from './browser.ts';
 import { openTestDatabase } from './database.ts';
 import { freePort } from './ports.ts';
-import { startSyncServer, startWebApp } from './processes.ts';
+import { startStack, type Stack } from './processes.ts';
 import { startTcpProxy, type TcpProxy } from './sync-clients.ts';
 import type { LiveStack, Person } from './live-stack.ts';
 
@@ -28,46 +28,39 @@ export interface OfflineStack extends LiveStack {
 export async function startOfflineStack(label: string): Promise<OfflineStack> {
 	const { uri, database } = await openTestDatabase(label);
 	await seedCatalog(database.collections);
-	const [webPort, syncPort] = [await freePort(), await freePort()];
-	const webUrl = `http://127.0.0.1:${webPort}`;
-	const sync = await startSyncServer({
-		MONGODB_URI: uri,
-		SYNC_PORT: String(syncPort),
-		SYNC_SECRET: SECRET,
-		ALLOWED_ORIGINS: webUrl,
-		SYNC_PERSIST_DELAY_MS: '10',
-		SYNC_REVOCATION_INTERVAL_MS: '1000'
-	});
+	// browsers reach the sync-server through a proxy the tests can cut
+	const syncPort = await freePort();
 	const proxy = await startTcpProxy({ host: '127.0.0.1', port: syncPort });
+	let stack: Stack;
 	try {
-		const web = await startWebApp({
-			MONGODB_URI: uri,
-			PORT: String(webPort),
-			SYNC_SECRET: SECRET,
-			SYNC_URL: `ws://127.0.0.1:${proxy.port}`,
-			SYNC_INTERNAL_URL: `http://127.0.0.1:${syncPort}`
-		});
-		return {
-			database,
-			web,
-			sync,
-			proxy,
+		stack = await startStack({
 			uri,
-			syncPort,
 			secret: SECRET,
-			wsUrl: `ws://127.0.0.1:${syncPort}`,
-			async stop() {
-				await proxy.close();
-				await Promise.allSettled([web.stop(), sync.stop()]);
-				await database.db.dropDatabase().catch(() => undefined);
-				await database.close();
-			}
-		};
+			syncEnv: { SYNC_PERSIST_DELAY_MS: '10', SYNC_REVOCATION_INTERVAL_MS: '1000' },
+			syncPort,
+			browserSyncUrl: `ws://127.0.0.1:${proxy.port}`
+		});
 	} catch (error) {
 		await proxy.close();
-		await sync.stop();
 		throw error;
 	}
+	const { web, sync, wsUrl } = stack;
+	return {
+		database,
+		web,
+		sync,
+		proxy,
+		uri,
+		syncPort,
+		secret: SECRET,
+		wsUrl,
+		async stop() {
+			await proxy.close();
+			await Promise.allSettled([web.stop(), sync.stop()]);
+			await database.db.dropDatabase().catch(() => undefined);
+			await database.close();
+		}
+	};
 }
 
 /** A browser context with service workers allowed (live-stack.s block them), signed in. */

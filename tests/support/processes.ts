@@ -77,20 +77,40 @@ export async function startProcess(options: {
 	};
 }
 
-/** The sync-server from source (tsx), so integration tests need no build. */
-export async function startSyncServer(env: Record<string, string> & { MONGODB_URI: string }) {
+/** How a server is started: the sync-server's bundle (build-sync/, with these Node flags). */
+interface StartOptions {
+	bundle?: { nodeFlags: string[] };
+	timeoutMs?: number;
+}
+
+/**
+ * The sync-server: from source (tsx), so integration tests need no build, or as built with
+ * `bundle` (`npm run build` must have run).
+ */
+export async function startSyncServer(
+	env: Record<string, string> & { MONGODB_URI: string },
+	options: StartOptions = {}
+) {
+	if (options.bundle && !existsSync('build-sync/main.js'))
+		throw new Error('build-sync/main.js is missing: run `npm run build` first');
 	const port = env.SYNC_PORT ? Number(env.SYNC_PORT) : await freePort();
 	return startProcess({
 		command: process.execPath,
-		args: ['--import', 'tsx', 'sync-server/main.ts'],
+		args: options.bundle
+			? [...options.bundle.nodeFlags, 'build-sync/main.js']
+			: ['--import', 'tsx', 'sync-server/main.ts'],
 		env: { SYNC_HOST: '127.0.0.1', ...env, SYNC_PORT: String(port) },
 		port,
-		readyPath: '/healthz'
+		readyPath: '/healthz',
+		timeoutMs: options.timeoutMs
 	});
 }
 
 /** The built web app (adapter-node output in build/); `npm run build` must have run. */
-export async function startWebApp(env: Record<string, string> & { MONGODB_URI: string }) {
+export async function startWebApp(
+	env: Record<string, string> & { MONGODB_URI: string },
+	options: Pick<StartOptions, 'timeoutMs'> = {}
+) {
 	if (!existsSync('build/index.js'))
 		throw new Error('build/index.js is missing: run `npm run build` first');
 	const port = env.PORT ? Number(env.PORT) : await freePort();
@@ -99,6 +119,61 @@ export async function startWebApp(env: Record<string, string> & { MONGODB_URI: s
 		args: ['build/index.js'],
 		env: { HOST: '127.0.0.1', ORIGIN: `http://127.0.0.1:${port}`, ...env, PORT: String(port) },
 		port,
-		readyPath: '/api/health'
+		readyPath: '/api/health',
+		timeoutMs: options.timeoutMs
 	});
+}
+
+export interface Stack {
+	web: RunningProcess;
+	sync: RunningProcess;
+	/** The sync-server's WebSocket base URL. */
+	wsUrl: string;
+}
+
+/**
+ * The sync-server and the built web app on one database, wired to each other: the web app
+ * reaches the sync-server's WebSocket and service channel, the sync-server takes the web app's
+ * Origin, and they share `secret`. `syncEnv` adds to the sync-server's environment;
+ * `browserSyncUrl` is where browsers reach the sync-server when that is not its own port (a proxy
+ * in between, on `syncPort`). When the web app does not start, the sync-server is stopped.
+ */
+export async function startStack(
+	options: {
+		uri: string;
+		secret: string;
+		syncEnv?: Record<string, string>;
+		syncPort?: number;
+		browserSyncUrl?: string;
+	} & StartOptions
+): Promise<Stack> {
+	const webPort = await freePort();
+	const syncPort = options.syncPort ?? (await freePort());
+	const webUrl = `http://127.0.0.1:${webPort}`;
+	const sync = await startSyncServer(
+		{
+			MONGODB_URI: options.uri,
+			SYNC_PORT: String(syncPort),
+			SYNC_SECRET: options.secret,
+			ALLOWED_ORIGINS: webUrl,
+			...options.syncEnv
+		},
+		options
+	);
+	try {
+		const web = await startWebApp(
+			{
+				MONGODB_URI: options.uri,
+				PORT: String(webPort),
+				SYNC_SECRET: options.secret,
+				SYNC_URL: options.browserSyncUrl ?? `ws://127.0.0.1:${syncPort}`,
+				SYNC_INTERNAL_URL: `http://127.0.0.1:${syncPort}`
+			},
+			options
+		);
+		return { web, sync, wsUrl: `ws://127.0.0.1:${syncPort}` };
+	} catch (error) {
+		await sync.stop();
+		throw error;
+	}
 }

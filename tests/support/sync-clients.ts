@@ -12,7 +12,7 @@ import * as syncProtocol from 'y-protocols/sync';
 import * as Y from 'yjs';
 import { createEvent, type Actor, type OrderMeta, type Role } from '../../src/lib/order/index.ts';
 import { createSession, SESSION_COOKIE } from '../../src/lib/shared/session.ts';
-import type { Collections, Database, DocLogRowDoc } from '../../src/lib/shared/db.ts';
+import type { Collections, Database, DocLogRowDoc, UserDoc } from '../../src/lib/shared/db.ts';
 import { randomId } from '../../src/lib/shared/ids.ts';
 import { createSyncClient, type SyncClient } from '../../src/lib/server/sync-client.ts';
 import { startSyncServer } from './processes.ts';
@@ -62,14 +62,12 @@ export interface TestUser {
 	cookie: string;
 }
 
-export async function createTestUser(
-	c: Collections,
-	role: Role,
-	name = `${role} user`
-): Promise<TestUser> {
-	const userId = randomId(10);
-	const now = new Date();
-	await c.users.insertOne({
+/**
+ * A user as tests, the benchmark and the Lighthouse script make them: verified, no usable
+ * password (they sign in with a session made directly), a partner available with a vehicle.
+ */
+export function testUserDoc(userId: string, role: Role, name: string, now = new Date()): UserDoc {
+	return {
 		_id: userId,
 		email: `${userId}@test.invalid`,
 		name,
@@ -81,7 +79,21 @@ export async function createTestUser(
 		...(role === 'partner'
 			? { partner: { phone: '+10000000', vehicle: 'bicycle' as const, available: true } }
 			: {})
-	});
+	};
+}
+
+/** A session cookie for `userId`. */
+export async function sessionCookie(c: Collections, userId: string): Promise<string> {
+	return `${SESSION_COOKIE}=${(await createSession(c, userId)).token}`;
+}
+
+export async function createTestUser(
+	c: Collections,
+	role: Role,
+	name = `${role} user`,
+	userId = randomId(10)
+): Promise<TestUser> {
+	await c.users.insertOne(testUserDoc(userId, role, name));
 	const { token, session } = await createSession(c, userId);
 	return { userId, role, name, sessionId: session.id, cookie: `${SESSION_COOKIE}=${token}` };
 }
