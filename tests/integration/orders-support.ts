@@ -2,7 +2,6 @@
 // (from source) and the real built web app sharing it and SYNC_SECRET, plus users with sessions
 // and API clients. Every server listens on 127.0.0.1; `stop()` ends them all.
 import { expect } from 'vitest';
-import * as Y from 'yjs';
 import { seedCatalog } from '../../src/lib/server/catalog.ts';
 import type { Database } from '../../src/lib/shared/db.ts';
 import { DEMO_MENU } from '../../src/lib/catalog/demo-menu.ts';
@@ -18,6 +17,8 @@ import {
 	type TestUser
 } from '../support/sync-clients.ts';
 import { Client, type Reply } from './auth-support.ts';
+
+export { until } from '../support/sync-clients.ts';
 
 export interface OrderStack {
 	uri: string;
@@ -128,22 +129,4 @@ export async function openDoc(
 	const client = connectProvider({ wsUrl: stack.sync.wsUrl, docName, cookie: user.cookie });
 	await client.synced();
 	return client;
-}
-
-/** Resolves once `predicate(doc)` holds, re-checking on every update (bounded). */
-export function until(doc: Y.Doc, predicate: () => boolean, what: string, timeoutMs = 10_000) {
-	if (predicate()) return Promise.resolve();
-	return new Promise<void>((resolve, reject) => {
-		const check = () => {
-			if (!predicate()) return;
-			clearTimeout(timer);
-			doc.off('update', check);
-			resolve();
-		};
-		const timer = setTimeout(() => {
-			doc.off('update', check);
-			reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
-		}, timeoutMs);
-		doc.on('update', check);
-	});
 }

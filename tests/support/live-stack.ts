@@ -4,7 +4,6 @@
 // app). Plus people with sessions, browser pages signed in as them, a JSON API client per person
 // and y-websocket clients in Node for writes a test makes "from another device".
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import * as Y from 'yjs';
 import { DEMO_MENU } from '../../src/lib/catalog/demo-menu.ts';
 import type { Role } from '../../src/lib/order/index.ts';
 import { seedCatalog } from '../../src/lib/server/catalog.ts';
@@ -147,28 +146,7 @@ export async function nodeClient(
 	return client;
 }
 
-/** Resolves once `predicate()` holds for the document, re-checking on every update (bounded). */
-export function until(
-	doc: Y.Doc,
-	predicate: () => boolean,
-	what: string,
-	timeoutMs = 10_000
-): Promise<void> {
-	if (predicate()) return Promise.resolve();
-	return new Promise<void>((resolve, reject) => {
-		const check = () => {
-			if (!predicate()) return;
-			clearTimeout(timer);
-			doc.off('update', check);
-			resolve();
-		};
-		const timer = setTimeout(() => {
-			doc.off('update', check);
-			reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
-		}, timeoutMs);
-		doc.on('update', check);
-	});
-}
+export { until } from './sync-clients.ts';
 
 /** Polls `read` until it returns a value `accept` takes (bounded). */
 export async function eventually<T>(

@@ -446,6 +446,29 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
 	]).finally(() => clearTimeout(timer));
 }
 
+/** Resolves once `predicate()` holds for the document, re-checking on every update (bounded). */
+export function until(
+	doc: Y.Doc,
+	predicate: () => boolean,
+	what: string,
+	timeoutMs = 10_000
+): Promise<void> {
+	if (predicate()) return Promise.resolve();
+	return new Promise<void>((resolve, reject) => {
+		const check = () => {
+			if (!predicate()) return;
+			clearTimeout(timer);
+			doc.off('update', check);
+			resolve();
+		};
+		const timer = setTimeout(() => {
+			doc.off('update', check);
+			reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+		}, timeoutMs);
+		doc.on('update', check);
+	});
+}
+
 /** Polls `check` until it returns a truthy value. */
 export async function eventually<T>(
 	check: () => Promise<T> | T,
