@@ -25,6 +25,9 @@ import {
 	feedDocName,
 	feedEntryFor,
 	feedMap,
+	LIFECYCLE,
+	nextStep,
+	NON_FINAL_STATUSES,
 	orderDocName,
 	readOrder,
 	writeAssignment,
@@ -92,13 +95,10 @@ const DISHES = [
 	{ productId: 'lemonade', name: 'Lemonade', unitPrice: 299 },
 	{ productId: 'tiramisu', name: 'Tiramisu', unitPrice: 549 }
 ];
-const ACTIVE_STATUSES: OrderStatus[] = ['pending', 'accepted', 'preparing', 'out_for_delivery'];
-const STEPS: OrderStatus[] = ['accepted', 'preparing', 'out_for_delivery', 'delivered'];
-const NEXT: Partial<Record<OrderStatus, EventType>> = {
-	accepted: 'preparing',
-	preparing: 'out_for_delivery',
-	out_for_delivery: 'delivered'
-};
+/** The steps after placing, in order. */
+const STEPS = LIFECYCLE.slice(1);
+/** The step a partner takes next from `status` (an accepted order or later, not delivered). */
+const next = (status: OrderStatus) => nextStep(status) as EventType;
 
 const percentile = (sorted: number[], p: number) =>
 	sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
@@ -170,7 +170,7 @@ export async function seed(
 		const snapshots: DocSnapshotDoc[] = [];
 		const changeable: Array<{ orderId: string; status: OrderStatus; partner: Person }> = [];
 		for (let i = 0; i < options.active; i++) {
-			const status = ACTIVE_STATUSES[i % 4]!;
+			const status = NON_FINAL_STATUSES[i % NON_FINAL_STATUSES.length]!;
 			const placed = new Date(now.getTime() - ((i * 7_919) % 7_200_000));
 			const meta = sampleMeta(i, customers[i % customers.length]!, placed);
 			const doc = new Y.Doc();
@@ -439,7 +439,7 @@ export async function runBoardBench(options: BoardBenchOptions): Promise<BoardBe
 			if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
 			appendEvent(
 				clients[i]!.doc,
-				createEvent({ userId: partner.userId, role: 'partner' }, NEXT[status]!)
+				createEvent({ userId: partner.userId, role: 'partner' }, next(status))
 			);
 		}
 		const remaining = t0 + options.seconds * 1000 - performance.now();
@@ -448,7 +448,7 @@ export async function runBoardBench(options: BoardBenchOptions): Promise<BoardBe
 		const last = chosen.at(-1);
 		let caughtUp = true;
 		if (last) {
-			const after = NEXT[last.status] as OrderStatus;
+			const after = next(last.status);
 			caughtUp = await page
 				.waitForFunction(
 					({ id, status }) => {
