@@ -8,29 +8,14 @@ import { PEOPLE, sampleMeta, serverDoc } from '../../../src/lib/order/test-fixtu
 import { createLogger } from '../../../src/lib/shared/log.ts';
 import { SyncDocument } from '../../core/document.ts';
 import { SyncServer } from '../../core/server.ts';
-import type { SyncLimits } from '../../core/types.ts';
+import { testLimits } from '../../core/test-fixtures.ts';
 import type { DispatchPrincipal } from '../principal.ts';
 import { FeedWriter } from './feed-writer.ts';
 import { LazyFeeds } from './lazy-feeds.ts';
 import { readProjectedOrder, type ProjectedOrder } from './projected-order.ts';
 
 const log = createLogger('feed-writer-test', 'silent');
-const LIMITS = {
-	maxMessageBytes: 1_000_000,
-	maxDocumentBytes: 1_000_000,
-	messagesPerSecond: 100,
-	messageBurst: 100,
-	maxBufferedBytes: 1_000_000,
-	maxAwarenessClientsPerConnection: 4,
-	authConcurrency: 4,
-	loadConcurrency: 4,
-	maxPendingUpgrades: 10,
-	loadTimeoutMs: 1_000,
-	idleUnloadMs: 10,
-	pingIntervalMs: 60_000,
-	listenBacklog: 16,
-	relay: 'accepted'
-} satisfies SyncLimits;
+const LIMITS = testLimits({ maxPendingUpgrades: 10, idleUnloadMs: 10, listenBacklog: 16 });
 
 const admin = feedDocName('admin');
 const open = feedDocName('open');
