@@ -40,6 +40,7 @@ import {
 	type OrderStatus
 } from '../src/lib/order/index.ts';
 import { seedCatalog } from '../src/lib/server/catalog.ts';
+import { indexRowFromMeta } from '../src/lib/server/orders/create.ts';
 import { connectDatabase, type DocSnapshotDoc, type OrderIndexDoc } from '../src/lib/shared/db.ts';
 import { launchBrowser } from '../tests/support/browser.ts';
 import { startStack, type Stack } from '../tests/support/processes.ts';
@@ -191,24 +192,11 @@ export async function seed(
 			const view = readOrder(doc)!;
 			writeFeedEntry(board, feedEntryFor(view, 'admin'));
 			rows.push({
-				_id: meta.orderId,
-				customerId: meta.customerId,
-				customerName: meta.customerName,
+				...indexRowFromMeta(meta),
 				partnerId: status === 'pending' ? null : partner.userId,
 				partnerName: status === 'pending' ? null : partner.name,
 				status,
-				total: meta.total,
-				itemCount: meta.items.length,
-				items: meta.items.map(({ name, quantity }) => ({ name, quantity })),
-				city: meta.address.city,
-				paymentMethod: 'cod',
-				createdAt: placed,
-				updatedAt: placed,
-				claimedAt: status === 'pending' ? null : placed,
-				deliveredAt: null,
-				cancelledAt: null,
-				rating: null,
-				conflicts: 0
+				claimedAt: status === 'pending' ? null : placed
 			});
 			snapshots.push({
 				_id: orderDocName(meta.orderId),
@@ -251,24 +239,14 @@ export async function seed(
 			const cancelled = i % 7 === 0;
 			const partner = partners[i % partners.length]!;
 			rows.push({
-				_id: meta.orderId,
-				customerId: meta.customerId,
-				customerName: meta.customerName,
+				...indexRowFromMeta(meta),
 				partnerId: cancelled ? null : partner.userId,
 				partnerName: cancelled ? null : partner.name,
 				status: cancelled ? 'cancelled' : 'delivered',
-				total: meta.total,
-				itemCount: meta.items.length,
-				items: meta.items.map(({ name, quantity }) => ({ name, quantity })),
-				city: meta.address.city,
-				paymentMethod: 'cod',
-				createdAt: placed,
 				updatedAt: finishedAt,
 				claimedAt: cancelled ? null : placed,
 				deliveredAt: cancelled ? null : finishedAt,
-				cancelledAt: cancelled ? finishedAt : null,
-				rating: null,
-				conflicts: 0
+				cancelledAt: cancelled ? finishedAt : null
 			});
 		}
 		for (let i = 0; i < rows.length; i += 500) await c.orders.insertMany(rows.slice(i, i + 500));

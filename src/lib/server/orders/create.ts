@@ -61,7 +61,7 @@ function requestHash(data: CreateOrderData): string {
 	return sha256Hex(canonical);
 }
 
-/** @internal for tests: tests/e2e/admin-board.test.ts */
+/** @internal for tests and the board benchmark: tests/e2e/admin-board.test.ts, bench/board.ts */
 export function indexRowFromMeta(meta: OrderMeta): OrderIndexDoc {
 	const createdAt = new Date(meta.createdAt);
 	return {
