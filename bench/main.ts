@@ -1,6 +1,6 @@
 // `npm run bench` / `npm run bench:smoke`: ours against @y/websocket-server (bare and with
 // LevelDB) and Hocuspocus with the same workload and client code, on 127.0.0.1, one server at a
-// time. The workload (bench/load/generator.ts) is legal under the order rules: each document slot
+// time; with --topology also as two processes sharing documents through Redis (bench/topology.ts). The workload (bench/load/generator.ts) is legal under the order rules: each document slot
 // has one writer, its partner, moving an order through its steps, then the next order. See
 // docs/performance.md.
 import { execFileSync } from 'node:child_process';
@@ -23,10 +23,24 @@ import {
 	type PwaResult
 } from './extras/pwa.ts';
 import { createPopulation } from './fixtures.ts';
-import { parseOptions, USAGE, UsageError, type BenchOptions } from './options.ts';
+import { NGINX } from './nginx.ts';
+import {
+	parseOptions,
+	runsIn,
+	targetLabel,
+	USAGE,
+	UsageError,
+	type BenchOptions
+} from './options.ts';
 import { killAllChildren, setUpPinning, type Child } from './processes.ts';
 import { formatProfile } from './profile.ts';
-import { formatExtras, formatPoint, summarizePoint, type PointSummary } from './report.ts';
+import {
+	formatExtras,
+	formatPoint,
+	summarizePoint,
+	type PointSummary,
+	type Target
+} from './report.ts';
 import { measuredRun, type RunResult } from './run.ts';
 import {
 	BENCH_DIR,
@@ -40,15 +54,42 @@ import {
 
 const log = (line: string) => console.log(line);
 
+/** Every server in every topology it runs in, in the order of the flags. */
+function targetsOf(options: BenchOptions): Target[] {
+	return options.servers.flatMap((server) =>
+		options.topologies
+			.filter((topology) => runsIn(server, topology))
+			.map((topology) => ({ server, topology }))
+	);
+}
+
 /** Generous upper bound of the whole run, after which the watchdog kills everything. */
 function budgetMs(options: BenchOptions): number {
 	let total = 120_000;
 	for (const point of options.points) {
 		const storm = 30_000 + point.clients * 10;
 		const run = storm + options.warmupMs + options.durationMs + options.graceMs + 30_000;
-		total += run * options.reps * options.servers.length;
+		total += run * options.reps * targetsOf(options).length;
 	}
 	return total * 2;
+}
+
+/** What a topology needs that is not installed (Debian's redis-server and nginx). */
+function missingTools(options: BenchOptions): string[] {
+	const needs = new Set<string>();
+	for (const { topology } of targetsOf(options)) {
+		if (topology === 'shared' || topology === 'split') needs.add('redis-server');
+		if (topology === 'shared' || topology === 'proxied') needs.add('nginx');
+	}
+	const found = (command: string) => {
+		try {
+			execFileSync(command === 'nginx' ? NGINX : command, ['-v'], { stdio: 'ignore' });
+			return true;
+		} catch {
+			return false;
+		}
+	};
+	return [...needs].filter((command) => !found(command));
 }
 
 function rotate<T>(items: readonly T[], by: number): T[] {
@@ -159,6 +200,15 @@ async function main(): Promise<number> {
 		}
 		throw error;
 	}
+	const missing = missingTools(options);
+	if (missing.length > 0) {
+		console.error(
+			`bench: --topology ${options.topologies.join(',')} needs ${missing.join(' and ')}: ` +
+				'install them (bash scripts/setup.sh --system)'
+		);
+		return 2;
+	}
+	const targets = targetsOf(options);
 	const startedAt = new Date();
 	const pinning = setUpPinning(options.pin);
 	const watchdog = setTimeout(() => {
@@ -190,7 +240,7 @@ async function main(): Promise<number> {
 				.join(' ')}`
 	);
 	log(
-		`pinning: ${pinning.note}${options.dbOnClientCore ? ' (FerretDB on the load generator core)' : ''} · servers: ${options.servers.join(', ')} · ${options.writerRate} updates/s per writer (one per doc) · ` +
+		`pinning: ${pinning.note}${options.dbOnClientCore ? ' (FerretDB on the load generator core)' : ''} · servers: ${targets.map((t) => targetLabel(t.server, t.topology)).join(', ')} · ${options.writerRate} updates/s per writer (one per doc) · ` +
 			`warm-up ${options.warmupMs / 1000} s, window ${options.durationMs / 1000} s, grace ${options.graceMs / 1000} s, ${options.reps} rep(s)`
 	);
 	const oursEnv = Object.entries(options.oursEnv);
@@ -228,9 +278,11 @@ async function main(): Promise<number> {
 		for (const point of options.points) {
 			for (let rep = 1; rep <= options.reps; rep++) {
 				// a different order each repetition, so drift in the machine's load hits every server
-				for (const server of rotate(options.servers, rep - 1)) {
-					log(`-- ${point.clients}x${point.docs} rep ${rep}/${options.reps}: ${server}`);
-					const result = await measuredRun(ctx, server, point, rep);
+				for (const { server, topology } of rotate(targets, rep - 1)) {
+					log(
+						`-- ${point.clients}x${point.docs} rep ${rep}/${options.reps}: ${targetLabel(server, topology)}`
+					);
+					const result = await measuredRun(ctx, server, topology, point, rep);
 					runs.push(result);
 					if (!result.ok) log(`    FAILED: ${result.error}`);
 					else {
@@ -252,10 +304,13 @@ async function main(): Promise<number> {
 							);
 						}
 					}
-					if (result.profile) log(formatProfile(result.profile));
+					for (const { process, summary } of result.profiles ?? []) {
+						if (result.profiles!.length > 1) log(`    profile of ${process}:`);
+						log(formatProfile(summary));
+					}
 				}
 			}
-			const summary = summarizePoint(point, options.servers, runs);
+			const summary = summarizePoint(point, targets, runs);
 			summaries.push(summary);
 			log('');
 			log(formatPoint(summary, options));

@@ -95,3 +95,12 @@ export async function waitQuiet(
 		await new Promise((resolve) => setTimeout(resolve, 100));
 	}
 }
+
+/** Samples of several processes added up (counters and histogram buckets sum across processes). */
+export function mergeSamples(list: Samples[]): Samples {
+	const merged: Samples = new Map();
+	for (const samples of list) {
+		for (const [key, value] of samples) merged.set(key, (merged.get(key) ?? 0) + value);
+	}
+	return merged;
+}

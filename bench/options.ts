@@ -4,6 +4,32 @@ import { parseArgs } from 'node:util';
 const SERVER_NAMES = ['ours', 'ywss', 'ywss-leveldb', 'hocuspocus', 'hocuspocus-sqlite'] as const;
 export type ServerName = (typeof SERVER_NAMES)[number];
 
+/**
+ * How the servers under test are deployed (bench/topology.ts):
+ * - `single`: one process, clients connect to it directly;
+ * - `proxied`: the same process behind nginx;
+ * - `shared`: two processes sharing documents through Redis, behind nginx with a consistent hash
+ *   on the document name (the normal case: a document's sockets on one process);
+ * - `split`: the same two processes and Redis, clients connecting directly, each document's
+ *   writer on one process and its watchers on the other (the worst case: every delivery crosses
+ *   Redis).
+ */
+export const TOPOLOGIES = ['single', 'proxied', 'shared', 'split'] as const;
+export type Topology = (typeof TOPOLOGIES)[number];
+
+/** Servers that can run as two processes sharing documents through Redis. */
+export const SCALE_OUT_SERVERS: readonly ServerName[] = ['ours', 'hocuspocus', 'hocuspocus-sqlite'];
+
+/** Whether `server` runs in `topology` (the y-websocket-server peers have no Redis option). */
+export function runsIn(server: ServerName, topology: Topology): boolean {
+	return topology === 'single' || topology === 'proxied' || SCALE_OUT_SERVERS.includes(server);
+}
+
+/** A server in a topology: `ours`, `ours@shared`, `hocuspocus-sqlite@split`. */
+export function targetLabel(server: ServerName, topology: Topology): string {
+	return topology === 'single' ? server : `${server}@${topology}`;
+}
+
 export interface LoadPoint {
 	clients: number;
 	docs: number;
@@ -12,6 +38,8 @@ export interface LoadPoint {
 export interface BenchOptions {
 	points: LoadPoint[];
 	servers: ServerName[];
+	/** Each server runs in each of these (those it supports: `runsIn`). */
+	topologies: Topology[];
 	/**
 	 * Updates per second per writer (Poisson arrivals). Every document slot has one writer, its
 	 * assigned partner, so the offered load is `docs × writerRate` updates per second.
@@ -61,6 +89,10 @@ const USAGE = `usage: npm run bench -- [flags]
   --grace 3s                    time after the window for late deliveries
   --reps 3                      repetitions; every cell is the median
   --servers ours,ywss,ywss-leveldb,hocuspocus,hocuspocus-sqlite
+  --topology single,shared,split  deployments to run each server in (default single): single
+                                (one process), proxied (one behind nginx), shared (two processes
+                                + Redis behind nginx, hash on the document), split (two + Redis,
+                                each document's writer and watchers on different processes)
   --lifecycle-orders 50         ours: delivered orders for cold load and storage (0 = skip)
   --no-pwa                      skip the PWA measurements (they need a built web app)
   --profile                     run ours under --cpu-prof and print its top frames
@@ -130,6 +162,16 @@ function parseServers(text: string): ServerName[] {
 	return [...new Set(names)] as ServerName[];
 }
 
+export function parseTopologies(text: string): Topology[] {
+	const names = text.split(',').map((name) => name.trim());
+	for (const name of names) {
+		if (!(TOPOLOGIES as readonly string[]).includes(name)) {
+			throw new UsageError(`--topology: unknown topology "${name}" (use ${TOPOLOGIES.join(', ')})`);
+		}
+	}
+	return [...new Set(names)] as Topology[];
+}
+
 export function parseOptions(argv: string[]): BenchOptions | 'help' {
 	const { values } = parseArgs({
 		args: argv,
@@ -145,6 +187,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
 			grace: { type: 'string' },
 			reps: { type: 'string' },
 			servers: { type: 'string' },
+			topology: { type: 'string' },
 			'lifecycle-orders': { type: 'string' },
 			'no-pwa': { type: 'boolean' },
 			profile: { type: 'boolean' },
@@ -186,6 +229,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
 	return {
 		points,
 		servers: parseServers(values.servers ?? SERVER_NAMES.join(',')),
+		topologies: parseTopologies(values.topology ?? 'single'),
 		writerRate: parseRate(values['writer-rate'] ?? String(DEFAULT_WRITER_RATE)),
 		warmupMs: parseDuration(values.warmup ?? (smoke ? '1s' : '5s'), '--warmup'),
 		durationMs: Math.max(

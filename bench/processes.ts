@@ -2,7 +2,7 @@
 // they spawned), optionally pinned to a core with taskset, read through /proc, and always
 // killed on the way out, whatever happens.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 
 const CLOCK_TICKS_PER_SECOND = (() => {
@@ -203,4 +203,37 @@ export async function settledRssBytes(
 		if ((covered && spread < rss * 0.01) || now >= deadline) return rss;
 		await sleep(250);
 	}
+}
+
+/** The ids of every process in process group `pgid` (a child started by `spawnChild` leads one). */
+export function groupPids(pgid: number): number[] {
+	const pids: number[] = [];
+	for (const entry of readdirSync('/proc')) {
+		if (!/^\d+$/.test(entry)) continue;
+		try {
+			const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+			const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+			if (Number(fields[2]) === pgid) pids.push(Number(entry));
+		} catch {
+			// gone between the listing and the read
+		}
+	}
+	return pids;
+}
+
+/**
+ * CPU time (user + system) of every process in group `pgid` so far, ms: nginx's master and
+ * workers, say. A process that exits in between takes its time with it, so read a group whose
+ * members live through the measured span.
+ */
+export function groupCpuTimeMs(pgid: number): number {
+	let sum = 0;
+	for (const pid of groupPids(pgid)) {
+		try {
+			sum += cpuTimeMs(pid);
+		} catch {
+			// exited meanwhile
+		}
+	}
+	return sum;
 }

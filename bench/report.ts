@@ -1,13 +1,23 @@
-// Turning runs into the printed tables (one per load point, a row per server, ratios of ours to
-// each peer, medians over repetitions) and the ours-only section.
+// Turning runs into the printed tables (one per load point, a row per server and topology, ratios
+// of ours to each peer in the same topology, what a topology adds to the single process, medians
+// over repetitions) and the ours-only section.
 import type { LifecycleResult } from './extras/lifecycle.ts';
 import type { PwaResult } from './extras/pwa.ts';
-import type { LoadPoint, ServerName } from './options.ts';
+import { targetLabel, type LoadPoint, type ServerName, type Topology } from './options.ts';
 import type { RunResult } from './run.ts';
 import { median } from './stats.ts';
 
+/** A server in a topology, as measured. */
+export interface Target {
+	server: ServerName;
+	topology: Topology;
+}
+
 export interface ServerRow {
 	server: ServerName;
+	topology: Topology;
+	/** `ours`, `ours@shared`, … */
+	label: string;
 	reps: number;
 	failedReps: number;
 	stormS: number;
@@ -45,6 +55,8 @@ export interface ServerRow {
 	/** Server CPU during the storm, s; ours also FerretDB's. */
 	stormCpuS: number;
 	stormDbCpuS: number | null;
+	/** CPU per update of each process of the topology (medians; they need not add up exactly). */
+	cpuPartsUsPerUpdate: Record<string, number>;
 	/** Ours only. */
 	dbCpuUsPerUpdate: number | null;
 	persistP99Ms: number | null;
@@ -54,17 +66,42 @@ export interface ServerRow {
 export interface PointSummary {
 	point: LoadPoint;
 	rows: ServerRow[];
-	ratios: Array<{ peer: ServerName; values: Record<RatioKey, number> }>;
+	/** Ours to each peer in the same topology; `peer` and `ours` are row labels. */
+	ratios: Array<{ ours: string; peer: string; values: Record<RatioKey, number> }>;
 	/**
 	 * The same ratios within each repetition (ours and the peer measured minutes apart, not a
 	 * run apart): how far they spread shows how much of a ratio is the machine's drift.
 	 */
-	perRepetition: Array<{ peer: ServerName; rep: number; values: Record<RatioKey, number> }>;
+	perRepetition: Array<{
+		ours: string;
+		peer: string;
+		rep: number;
+		values: Record<RatioKey, number>;
+	}>;
+	/** What each topology adds to the same server as one process (and behind nginx alone). */
+	scaleOut: ScaleOutDelta[];
 	targets: TargetCheck[];
 }
 
 /** The peers that store what they get: the targets compare ours with these. */
 const PERSISTING_PEERS: readonly ServerName[] = ['ywss-leveldb', 'hocuspocus-sqlite'];
+
+/** A server in a topology against the same server in a base topology (`single` or `proxied`). */
+interface ScaleOutDelta {
+	server: ServerName;
+	topology: Topology;
+	base: Topology;
+	/** Fan-out latency added, ms (medians over repetitions, then the difference). */
+	p50AddedMs: number;
+	p95AddedMs: number;
+	p99AddedMs: number;
+	/** CPU per update of every process of the topology ÷ the base's. */
+	cpuRatio: number;
+	/** The same with the database's CPU on both sides (ours; null for peers). */
+	cpuWithDbRatio: number | null;
+	/** Within each repetition: p50 added, ms, and the CPU ratio. */
+	perRepetition: Array<{ rep: number; p50AddedMs: number; cpuRatio: number }>;
+}
 
 const RATIO_KEYS = [
 	'stormS',
@@ -86,8 +123,9 @@ interface TargetCheck {
 
 const KB = 1024;
 
-function rowFor(server: ServerName, runs: RunResult[]): ServerRow {
+function rowFor(server: ServerName, topology: Topology, runs: RunResult[]): ServerRow {
 	const ok = runs.filter((r) => r.ok && r.load && r.measures);
+	const partNames = [...new Set(ok.flatMap((r) => Object.keys(r.measures!.cpuPartsUsPerUpdate)))];
 	const pick = (f: (r: RunResult) => number) => median(ok.map(f));
 	const nullable = (f: (r: RunResult) => number | null | undefined) => {
 		const values = ok.map(f).filter((v): v is number => typeof v === 'number');
@@ -95,6 +133,8 @@ function rowFor(server: ServerName, runs: RunResult[]): ServerRow {
 	};
 	return {
 		server,
+		topology,
+		label: targetLabel(server, topology),
 		reps: ok.length,
 		failedReps: runs.length - ok.length,
 		stormS: pick((r) => r.load!.storm.ms / 1000),
@@ -128,6 +168,9 @@ function rowFor(server: ServerName, runs: RunResult[]): ServerRow {
 			const ms = r.measures!.stormDbCpuMs;
 			return ms === null ? null : ms / 1000;
 		}),
+		cpuPartsUsPerUpdate: Object.fromEntries(
+			partNames.map((name) => [name, pick((r) => r.measures!.cpuPartsUsPerUpdate[name] ?? NaN)])
+		),
 		dbCpuUsPerUpdate: nullable((r) => r.measures!.dbCpuUsPerUpdate),
 		persistP99Ms: nullable((r) => r.measures!.persist?.p99Ms),
 		persistWithin100ms: nullable((r) => r.measures!.persist?.within)
@@ -136,34 +179,64 @@ function rowFor(server: ServerName, runs: RunResult[]): ServerRow {
 
 export function summarizePoint(
 	point: LoadPoint,
-	servers: ServerName[],
+	targetsRun: Target[],
 	runs: RunResult[]
 ): PointSummary {
 	const mine = runs.filter((r) => r.point.clients === point.clients && r.point.docs === point.docs);
-	const rows = servers.map((server) =>
-		rowFor(
-			server,
-			mine.filter((r) => r.server === server)
-		)
-	);
-	const ours = rows.find((r) => r.server === 'ours');
+	const runsOf = (t: Target, rep?: number) =>
+		mine.filter(
+			(r) =>
+				r.server === t.server &&
+				(r.topology ?? 'single') === t.topology &&
+				(rep === undefined || r.rep === rep)
+		);
+	const rows = targetsRun.map((t) => rowFor(t.server, t.topology, runsOf(t)));
+	const reps = [...new Set(mine.map((r) => r.rep))].sort((a, b) => a - b);
+	const repRow = (t: Target, rep: number) => rowFor(t.server, t.topology, runsOf(t, rep));
 	const ratios: PointSummary['ratios'] = [];
 	const perRepetition: PointSummary['perRepetition'] = [];
-	if (ours) {
-		const reps = [...new Set(mine.map((r) => r.rep))].sort((a, b) => a - b);
-		const repRow = (server: ServerName, rep: number) =>
-			rowFor(
-				server,
-				mine.filter((r) => r.server === server && r.rep === rep)
-			);
-		const oursByRep = new Map(reps.map((rep) => [rep, repRow('ours', rep)]));
-		for (const peer of rows.filter((r) => r.server !== 'ours')) {
-			ratios.push({ peer: peer.server, values: ratiosOf(ours, peer) });
-			for (const [rep, oursRow] of oursByRep) {
-				const peerRow = repRow(peer.server, rep);
+	for (const ours of rows.filter((r) => r.server === 'ours')) {
+		for (const peer of rows.filter((r) => r.server !== 'ours' && r.topology === ours.topology)) {
+			ratios.push({ ours: ours.label, peer: peer.label, values: ratiosOf(ours, peer) });
+			for (const rep of reps) {
+				const oursRow = repRow(ours, rep);
+				const peerRow = repRow(peer, rep);
 				if (oursRow.reps === 0 || peerRow.reps === 0) continue;
-				perRepetition.push({ peer: peer.server, rep, values: ratiosOf(oursRow, peerRow) });
+				perRepetition.push({
+					ours: ours.label,
+					peer: peer.label,
+					rep,
+					values: ratiosOf(oursRow, peerRow)
+				});
 			}
+		}
+	}
+	const scaleOut: ScaleOutDelta[] = [];
+	for (const row of rows.filter((r) => r.topology !== 'single')) {
+		const bases: Topology[] = row.topology === 'shared' ? ['single', 'proxied'] : ['single'];
+		for (const base of bases) {
+			const baseRow = rows.find((r) => r.server === row.server && r.topology === base);
+			if (!baseRow) continue;
+			const withDb = (r: ServerRow) =>
+				r.dbCpuUsPerUpdate === null ? NaN : r.cpuUsPerUpdate + r.dbCpuUsPerUpdate;
+			scaleOut.push({
+				server: row.server,
+				topology: row.topology,
+				base,
+				p50AddedMs: row.p50Ms - baseRow.p50Ms,
+				p95AddedMs: row.p95Ms - baseRow.p95Ms,
+				p99AddedMs: row.p99Ms - baseRow.p99Ms,
+				cpuRatio: row.cpuUsPerUpdate / baseRow.cpuUsPerUpdate,
+				cpuWithDbRatio: row.dbCpuUsPerUpdate === null ? null : withDb(row) / withDb(baseRow),
+				perRepetition: reps.flatMap((rep) => {
+					const a = repRow(row, rep);
+					const b = repRow(baseRow, rep);
+					if (a.reps === 0 || b.reps === 0) return [];
+					return [
+						{ rep, p50AddedMs: a.p50Ms - b.p50Ms, cpuRatio: a.cpuUsPerUpdate / b.cpuUsPerUpdate }
+					];
+				})
+			});
 		}
 	}
 	const targets: TargetCheck[] = [];
@@ -171,19 +244,36 @@ export function summarizePoint(
 		targets.push({ name, target, value, met: Number.isFinite(value) ? value <= limit : null });
 	// the targets are against the peers that persist; the in-memory ones are for reference
 	for (const peer of PERSISTING_PEERS) {
-		const vs = ratios.find((r) => r.peer === peer)?.values;
+		const vs = ratios.find((r) => r.ours === 'ours' && r.peer === peer)?.values;
 		if (!vs) continue;
 		check('fan-out p50', `ours/${peer} ≤ 1.0`, vs.p50Ms, 1);
 		check('fan-out p95', `ours/${peer} ≤ 1.0`, vs.p95Ms, 1);
 		check('CPU per update', `ours/${peer} ≤ 1.0`, vs.cpuUsPerUpdate, 1);
 		check('connect storm', `ours/${peer} ≤ 1.0`, vs.stormS, 1);
 	}
+	const ours = rows.find((r) => r.server === 'ours' && r.topology === 'single');
 	if (ours) {
 		check('memory per idle connection', '≤ 16 KB', ours.idleKbPerConnection, 16);
 		if (ours.persistP99Ms !== null)
 			check('accept → durable p99', '≤ 100 ms', ours.persistP99Ms, 100);
 	}
-	return { point, rows, ratios, perRepetition, targets };
+	// what the Redis hop adds (docs/performance.md, "Scale-out"), the normal and the worst case
+	for (const delta of scaleOut) {
+		if (delta.server !== 'ours' || delta.base !== 'single') continue;
+		if (delta.topology !== 'shared' && delta.topology !== 'split') continue;
+		const at = `ours@${delta.topology}`;
+		check(`${at} fan-out p50 added`, '≤ +1 ms over ours', delta.p50AddedMs, 1);
+		check(`${at} CPU per update`, '≤ 1.3× ours', delta.cpuRatio, 1.3);
+	}
+	// against the peer that persists, on the same topology
+	for (const ratio of ratios) {
+		if (ratio.ours !== 'ours@shared' || ratio.peer !== 'hocuspocus-sqlite@shared') continue;
+		const name = `${ratio.ours}/${ratio.peer}`;
+		check(`fan-out p50 ${name}`, '≤ 1.0', ratio.values.p50Ms, 1);
+		check(`fan-out p95 ${name}`, '≤ 1.0', ratio.values.p95Ms, 1);
+		check(`CPU per update ${name}`, '≤ 1.0', ratio.values.cpuUsPerUpdate, 1);
+	}
+	return { point, rows, ratios, perRepetition, scaleOut, targets };
 }
 
 function ratiosOf(ours: ServerRow, peer: ServerRow): Record<RatioKey, number> {
@@ -237,7 +327,7 @@ export function formatPoint(
 		'LG CPU %'
 	];
 	const rows = summary.rows.map((r) => [
-		r.failedReps > 0 ? `${r.server} (${r.failedReps} failed)` : r.server,
+		r.failedReps > 0 ? `${r.label} (${r.failedReps} failed)` : r.label,
 		fmt(r.stormS, 2),
 		`${fmt(r.synced, 0)}/${fmt(r.clients, 0)}`,
 		fmt(r.synDrops, 0),
@@ -258,7 +348,7 @@ export function formatPoint(
 	]);
 	for (const ratio of summary.ratios) {
 		rows.push([
-			`ours/${ratio.peer}`,
+			`${ratio.ours}/${ratio.peer}`,
 			`${fmt(ratio.values.stormS, 2)}×`,
 			'',
 			'',
@@ -274,22 +364,50 @@ export function formatPoint(
 		]);
 	}
 	const lines = [title, table(headers, rows)];
-	for (const peer of summary.ratios.map((r) => r.peer)) {
-		const reps = summary.perRepetition.filter((r) => r.peer === peer);
+	for (const { ours, peer } of summary.ratios) {
+		const reps = summary.perRepetition.filter((r) => r.ours === ours && r.peer === peer);
 		if (reps.length === 0) continue;
 		const series = (key: RatioKey) => reps.map((r) => fmt(r.values[key], 2)).join(' / ') + '×';
 		lines.push(
-			`ours/${peer} per repetition: storm ${series('stormS')}, p50 ${series('p50Ms')}, ` +
+			`${ours}/${peer} per repetition: storm ${series('stormS')}, p50 ${series('p50Ms')}, ` +
 				`p95 ${series('p95Ms')}, CPU ${series('cpuUsPerUpdate')}`
 		);
 	}
-	const ours = summary.rows.find((r) => r.server === 'ours');
-	if (ours && ours.reps > 0) {
+	for (const ours of summary.rows.filter((r) => r.server === 'ours' && r.reps > 0)) {
 		lines.push(
-			`ours also: FerretDB CPU ${fmt(ours.dbCpuUsPerUpdate, 0)} µs/update (not in the CPU column); ` +
+			`${ours.label} also: FerretDB CPU ${fmt(ours.dbCpuUsPerUpdate, 0)} µs/update (not in the CPU column); ` +
 				`accept → durable p99 ${fmt(ours.persistP99Ms, 1)} ms, ` +
 				`${fmt((ours.persistWithin100ms ?? NaN) * 100, 2)}% within 100 ms (server histogram); ` +
 				`update size ${fmt(ours.updateBytes, 0)} B`
+		);
+	}
+	const partsRows = summary.rows.filter((r) => Object.keys(r.cpuPartsUsPerUpdate).length > 1);
+	if (partsRows.length > 0) {
+		lines.push(
+			'CPU µs/update by process: ' +
+				partsRows
+					.map(
+						(r) =>
+							`${r.label} ` +
+							Object.entries(r.cpuPartsUsPerUpdate)
+								.map(([name, us]) => `${name} ${fmt(us, 0)}`)
+								.join(' + ')
+					)
+					.join('; ')
+		);
+	}
+	for (const d of summary.scaleOut) {
+		const signed = (ms: number) => `${ms >= 0 ? '+' : ''}${fmt(ms, 2)}`;
+		const base = targetLabel(d.server, d.base);
+		lines.push(
+			`${targetLabel(d.server, d.topology)} over ${base}: fan-out p50 ${signed(d.p50AddedMs)} ms, ` +
+				`p95 ${signed(d.p95AddedMs)} ms, p99 ${signed(d.p99AddedMs)} ms; CPU per update ` +
+				`${fmt(d.cpuRatio, 2)}×` +
+				(d.cpuWithDbRatio === null ? '' : ` (${fmt(d.cpuWithDbRatio, 2)}× with FerretDB)`) +
+				(d.perRepetition.length > 1
+					? `; per repetition p50 ${d.perRepetition.map((r) => signed(r.p50AddedMs)).join(' / ')} ms, ` +
+						`CPU ${d.perRepetition.map((r) => fmt(r.cpuRatio, 2)).join(' / ')}×`
+					: '')
 		);
 	}
 	lines.push(
@@ -297,16 +415,16 @@ export function formatPoint(
 			summary.rows
 				.map(
 					(r) =>
-						`${r.server} ${fmt(r.switches, 0)} (p50 ${fmt(r.switchP50Ms, 1)} ms, p99 ${fmt(r.switchP99Ms, 1)} ms)`
+						`${r.label} ${fmt(r.switches, 0)} (p50 ${fmt(r.switchP50Ms, 1)} ms, p99 ${fmt(r.switchP99Ms, 1)} ms)`
 				)
 				.join(', '),
 		`orders delivered in the window / receivers per event (of ${fmt(perDoc - 1, perDoc % 1 ? 1 : 0)}): ` +
 			summary.rows
-				.map((r) => `${r.server} ${fmt(r.ordersDelivered, 0)} / ${fmt(r.receiversPerEvent, 2)}`)
+				.map((r) => `${r.label} ${fmt(r.ordersDelivered, 0)} / ${fmt(r.receiversPerEvent, 2)}`)
 				.join(', '),
 		`policy closes (1008, 44xx) / events out of turn (held back by the bench's own check); a legal workload has none: ` +
 			summary.rows
-				.map((r) => `${r.server} ${fmt(r.policyCloses, 0)} / ${fmt(r.outOfTurn, 0)}`)
+				.map((r) => `${r.label} ${fmt(r.policyCloses, 0)} / ${fmt(r.outOfTurn, 0)}`)
 				.join(', ')
 	);
 	lines.push(
@@ -314,7 +432,7 @@ export function formatPoint(
 			summary.rows
 				.map(
 					(r) =>
-						`${r.server} ${fmt(r.stormCpuS, 2)}` +
+						`${r.label} ${fmt(r.stormCpuS, 2)}` +
 						(r.stormDbCpuS === null ? '' : ` + FerretDB ${fmt(r.stormDbCpuS, 2)}`)
 				)
 				.join(', ')

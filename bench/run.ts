@@ -1,6 +1,7 @@
-// One measured run: one server, one load point, one repetition. Starts the server (ours gets a
-// fresh database with real users, sessions and orders), runs the load, reads the server's CPU and
-// RSS from /proc around it, and stops everything again.
+// One measured run: one server in one topology, one load point, one repetition. Starts the
+// server's processes (ours gets a fresh database with real users, sessions and orders; a shared
+// topology adds Redis and nginx), runs the load, reads the CPU and RSS of every process of the
+// topology from /proc around it, and stops everything again.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { databaseUri, openDatabase, startScratchFerret, type ScratchFerret } from './database.ts';
@@ -16,20 +17,40 @@ import { ordersPerSlot, runLoad, type LoadResult } from './load/generator.ts';
 import { protocolFor } from './load/protocol.ts';
 import {
 	histogramWindow,
+	mergeSamples,
 	readMetrics,
 	waitQuiet,
 	type HistogramWindow,
 	type Samples
 } from './metrics.ts';
-import type { BenchOptions, LoadPoint, ServerName } from './options.ts';
-import { cpuTimeMs, settledRssBytes, sleep, type Pinning } from './processes.ts';
+import {
+	targetLabel,
+	type BenchOptions,
+	type LoadPoint,
+	type ServerName,
+	type Topology
+} from './options.ts';
+import {
+	cpuTimeMs,
+	groupCpuTimeMs,
+	groupPids,
+	settledRssBytes,
+	sleep,
+	type Pinning
+} from './processes.ts';
 import { newestProfile, summarizeProfile, type ProfileSummary } from './profile.ts';
-import { BENCH_DIR, startServer, type RunningServer } from './servers.ts';
+import { BENCH_DIR } from './servers.ts';
+import { PROCESS_IDS, startTopology, type RunningTopology } from './topology.ts';
 
 interface ServerMeasures {
-	/** Server CPU (user + system) during the window, ms. */
+	/**
+	 * CPU (user + system) during the window, ms, of every process of the topology: the sync
+	 * processes, and Redis and nginx where they run (not the database: `dbCpuUsPerUpdate`).
+	 */
 	cpuMs: number;
 	cpuUsPerUpdate: number;
+	/** The same per process of the topology (`ours`, or `ours-a`, `ours-b`, `redis-server`, `nginx`). */
+	cpuPartsUsPerUpdate: Record<string, number>;
 	/** Ours: FerretDB's CPU per update during the window (the database is part of our cost). */
 	dbCpuUsPerUpdate: number | null;
 	/** CPU of the server, and (ours) of FerretDB, from the storm's first connect to its last sync, ms. */
@@ -51,13 +72,17 @@ interface ServerMeasures {
 
 export interface RunResult {
 	server: ServerName;
+	topology: Topology;
+	/** `ours`, `ours@shared`, … (options.ts, `targetLabel`). */
+	label: string;
 	point: LoadPoint;
 	rep: number;
 	ok: boolean;
 	error?: string;
 	load?: LoadResult;
 	measures?: ServerMeasures;
-	profile?: ProfileSummary | null;
+	/** Ours under --profile: one summary per sync process. */
+	profiles?: Array<{ process: string; summary: ProfileSummary }>;
 	/** Orders in each slot's queue (ours: seeded at rest before the run). */
 	ordersPerSlot?: number;
 }
@@ -81,9 +106,20 @@ function saveServerLog(name: string, output: string): void {
 }
 
 /** A short id that is unique per run and valid in order ids ([a-z0-9]). */
-function runTagFor(server: ServerName, rep: number): string {
+function runTagFor(server: ServerName, topology: Topology, rep: number): string {
 	runCounter++;
-	return `r${runCounter}${server[0]}${rep}`;
+	return `r${runCounter}${server[0]}${topology[0]}${rep}`;
+}
+
+/** CPU time so far of each part of the topology (every process of its group), ms. */
+function partsCpuMs(topology: RunningTopology): Record<string, number> {
+	const cpu: Record<string, number> = {};
+	for (const part of topology.parts) cpu[part.name] = groupCpuTimeMs(part.child.pid);
+	return cpu;
+}
+
+function sumOf(values: Record<string, number>): number {
+	return Object.values(values).reduce((a, b) => a + b, 0);
 }
 
 /** Peers need no database: the same people, with cookies they ignore. */
@@ -111,12 +147,14 @@ function offlinePopulation(point: LoadPoint): Population {
 export async function measuredRun(
 	ctx: RunContext,
 	server: ServerName,
+	topology: Topology,
 	point: LoadPoint,
 	rep: number
 ): Promise<RunResult> {
 	const { options, pinning } = ctx;
-	const runTag = runTagFor(server, rep);
-	let running: RunningServer | null = null;
+	const runTag = runTagFor(server, topology, rep);
+	const label = targetLabel(server, topology);
+	let running: RunningTopology | null = null;
 	let opened: Awaited<ReturnType<typeof openDatabase>> | null = null;
 	// A FerretDB of its own for every run: one that has served earlier runs (their databases
 	// created and dropped) makes the next storm cost twice as much, on both sides (performance.md,
@@ -135,7 +173,11 @@ export async function measuredRun(
 			opened = await openDatabase(ferret.baseUri, `bench_${runTag}`);
 			population = await createPopulation(opened.database.collections, point);
 			if (options.profile) {
-				profileDir = join(BENCH_DIR, 'profiles', `${point.clients}x${point.docs}-rep${rep}`);
+				profileDir = join(
+					BENCH_DIR,
+					'profiles',
+					`${label.replace('@', '-')}-${point.clients}x${point.docs}-rep${rep}`
+				);
 				mkdirSync(profileDir, { recursive: true });
 			}
 			// the orders are at rest, as after a restart: the storm loads each slot's first order
@@ -150,32 +192,55 @@ export async function measuredRun(
 			ctx.log(
 				`    seeded ${point.docs} × ${queue} orders at rest in ${((performance.now() - seeding) / 1000).toFixed(1)} s`
 			);
-			running = await startServer('ours', pinning.serverCore, {
-				mongoUri: databaseUri(ferret.baseUri, `bench_${runTag}`),
-				profileDir,
-				env: options.oursEnv,
-				nodeFlags: options.oursNodeFlags ?? undefined,
-				node: options.oursNode ?? undefined,
-				source: options.oursSource ?? undefined
+			running = await startTopology({
+				server,
+				topology,
+				core: pinning.serverCore,
+				ours: {
+					mongoUri: databaseUri(ferret.baseUri, `bench_${runTag}`),
+					profileDir,
+					env: options.oursEnv,
+					nodeFlags: options.oursNodeFlags ?? undefined,
+					node: options.oursNode ?? undefined,
+					source: options.oursSource ?? undefined
+				},
+				peerNodeFlags: options.peerNodeFlags,
+				runTag
 			});
 		} else {
 			population = offlinePopulation(point);
-			running = await startServer(server, pinning.serverCore, undefined, options.peerNodeFlags);
+			running = await startTopology({
+				server,
+				topology,
+				core: pinning.serverCore,
+				peerNodeFlags: options.peerNodeFlags,
+				runTag
+			});
 		}
 		await sleep(300);
-		const pid = running.pid;
-		const httpUrl = running.httpUrl;
-		/** After a full GC: RSS once settled, and the live JS heap + external memory. */
+		const deployment = running;
+		const httpUrls = deployment.servers.map((s) => s.httpUrl);
+		/**
+		 * After a full GC in every sync process: the RSS of every process of the topology once
+		 * settled, and the sync processes' live JS heap + external memory.
+		 */
 		const memory = async () => {
-			const live = await running!.liveMemory();
-			return { rss: await settledRssBytes(pid), live: live.heapUsed + live.external };
+			const lives = await Promise.all(deployment.servers.map((s) => s.liveMemory()));
+			const pids = deployment.parts.flatMap((part) => groupPids(part.child.pid));
+			const rss = await Promise.all(pids.map((pid) => settledRssBytes(pid)));
+			return {
+				rss: rss.reduce((a, b) => a + b, 0),
+				live: lives.reduce((sum, live) => sum + live.heapUsed + live.external, 0)
+			};
 		};
+		const readAllMetrics = async () => mergeSamples(await Promise.all(httpUrls.map(readMetrics)));
 		const rssBeforeBytes = (await memory()).rss;
 		let rssConnectedBytes = NaN;
 		let beforeWave = { rss: NaN, live: NaN };
 		let rssPerIdleConnectionBytes = NaN;
 		let livePerIdleConnectionBytes = NaN;
-		let cpuStart = 0;
+		let cpuStart: Record<string, number> = {};
+		const cpuParts: Record<string, number> = {};
 		let cpuMs = NaN;
 		let stormCpuMs = NaN;
 		let stormDbCpuMs: number | null = null;
@@ -189,7 +254,7 @@ export async function measuredRun(
 			{
 				clients: identitiesFor(population, runTag),
 				protocol: protocolFor(running.protocol),
-				wsBase: running.wsUrl,
+				wsBase: deployment.wsBaseOf,
 				docNameOf: (slot, k) => slotDocName(runTag, point.docs, slot, k),
 				ordersPerSlot: queue,
 				writerRate: options.writerRate,
@@ -201,22 +266,24 @@ export async function measuredRun(
 			},
 			{
 				beforeStorm() {
-					stormCpuMs = cpuTimeMs(pid);
+					stormCpuMs = sumOf(partsCpuMs(deployment));
 					if (ferretPid !== null) stormDbCpuMs = cpuTimeMs(ferretPid);
 				},
 				stormEnd() {
-					stormCpuMs = cpuTimeMs(pid) - stormCpuMs;
+					stormCpuMs = sumOf(partsCpuMs(deployment)) - stormCpuMs;
 					if (ferretPid !== null && stormDbCpuMs !== null)
 						stormDbCpuMs = cpuTimeMs(ferretPid) - stormDbCpuMs;
 				},
 				async afterStorm() {
 					// ours projects every loaded order into the feeds: let that settle first
-					if (server === 'ours') await waitQuiet(httpUrl, 'sync_updates_total');
+					if (server === 'ours') {
+						await Promise.all(httpUrls.map((url) => waitQuiet(url, 'sync_updates_total')));
+					}
 					rssConnectedBytes = (await memory()).rss;
 				},
 				async windowStart() {
-					if (server === 'ours') metricsBefore = await readMetrics(httpUrl);
-					cpuStart = cpuTimeMs(pid);
+					if (server === 'ours') metricsBefore = await readAllMetrics();
+					cpuStart = partsCpuMs(deployment);
 					if (ferretPid !== null) dbCpuStart = cpuTimeMs(ferretPid);
 				},
 				async beforeIdleWave() {
@@ -228,14 +295,18 @@ export async function measuredRun(
 					livePerIdleConnectionBytes = (after.live - beforeWave.live) / Math.max(1, connected);
 				},
 				async windowEnd() {
-					cpuMs = cpuTimeMs(pid) - cpuStart;
+					const cpuEnd = partsCpuMs(deployment);
+					for (const name of Object.keys(cpuEnd)) {
+						cpuParts[name] = cpuEnd[name]! - (cpuStart[name] ?? NaN);
+					}
+					cpuMs = sumOf(cpuParts);
 					if (ferretPid !== null) dbCpuMs = cpuTimeMs(ferretPid) - dbCpuStart;
 					if (metricsBefore) {
 						// the window's last updates are still in their batching window: wait them out
 						await sleep(500);
 						persist = histogramWindow(
 							metricsBefore,
-							await readMetrics(httpUrl),
+							await readAllMetrics(),
 							'sync_persist_latency_seconds',
 							0.1
 						);
@@ -247,6 +318,9 @@ export async function measuredRun(
 		const measures: ServerMeasures = {
 			cpuMs,
 			cpuUsPerUpdate: (cpuMs * 1000) / updates,
+			cpuPartsUsPerUpdate: Object.fromEntries(
+				Object.entries(cpuParts).map(([name, ms]) => [name, (ms * 1000) / updates])
+			),
 			dbCpuUsPerUpdate: dbCpuMs === null ? null : (dbCpuMs * 1000) / updates,
 			stormCpuMs,
 			stormDbCpuMs,
@@ -257,32 +331,50 @@ export async function measuredRun(
 			livePerIdleConnectionBytes,
 			persist
 		};
-		await running.stop();
-		const exit = await running.child.exited;
-		saveServerLog(
-			`${runTag}-${server}-${point.clients}x${point.docs}-rep${rep}`,
-			running.child.output()
-		);
-		if (exit !== 0 && exit !== null) {
-			ctx.log(`    ${server} exited with ${exit}:\n${running.child.output().slice(-2000)}`);
-		}
+		await deployment.stop();
 		running = null;
-		const profile = profileDir ? newestProfile(profileDir) : null;
+		saveServerLog(
+			`${runTag}-${label.replace('@', '-')}-${point.clients}x${point.docs}-rep${rep}`,
+			deployment.output()
+		);
+		for (const [i, sync] of deployment.servers.entries()) {
+			const exit = await sync.child.exited;
+			if (exit !== 0 && exit !== null) {
+				ctx.log(
+					`    ${deployment.parts[i]!.name} exited with ${exit}:\n${sync.child.output().slice(-2000)}`
+				);
+			}
+		}
+		const profiles: NonNullable<RunResult['profiles']> = [];
+		if (profileDir) {
+			const dirs =
+				deployment.servers.length > 1
+					? PROCESS_IDS.map((id) => ({ process: `${server}-${id}`, dir: join(profileDir!, id) }))
+					: [{ process: server, dir: profileDir }];
+			for (const { process, dir } of dirs) {
+				const file = newestProfile(dir);
+				if (file) profiles.push({ process, summary: summarizeProfile(file) });
+			}
+		}
 		return {
 			server,
+			topology,
+			label,
 			point,
 			rep,
 			ok: true,
 			load,
 			measures,
-			profile: profile ? summarizeProfile(profile) : null,
+			profiles,
 			ordersPerSlot: queue
 		};
 	} catch (error) {
-		if (running) saveServerLog(`${runTag}-${server}-failed`, running.child.output());
-		const output = running?.child.output().slice(-3000) ?? '';
+		if (running) saveServerLog(`${runTag}-${label.replace('@', '-')}-failed`, running.output());
+		const output = running?.output().slice(-3000) ?? '';
 		return {
 			server,
+			topology,
+			label,
 			point,
 			rep,
 			ok: false,

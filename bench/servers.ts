@@ -1,7 +1,8 @@
 // The servers under test, each started as its own (pinned) child process on 127.0.0.1:
 // ours (the real sync-server, bundled from source like `npm run build:sync`), the bare
 // @y/websocket-server 0.1.1 (its own bin), the same bin storing updates in LevelDB, a bare
-// @hocuspocus/server 4.x, and the same storing documents with its SQLite extension.
+// @hocuspocus/server 4.x, and the same storing documents with its SQLite extension. Ours and
+// Hocuspocus can also run as one of several processes sharing documents through Redis.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
@@ -148,12 +149,24 @@ export interface OursOptions {
 	source?: string;
 }
 
+/** One of several processes sharing documents through Redis (bench/topology.ts). */
+export interface SharedProcess {
+	redisUrl: string;
+	/** Key prefix in Redis, one per run. */
+	prefix: string;
+	/** This process among those sharing (SYNC_PROCESS_ID, Hocuspocus's identifier). */
+	processId: string;
+	/** hocuspocus-sqlite: the one SQLite file every process of the run stores into. */
+	sqliteFile?: string;
+}
+
 export async function startServer(
 	name: ServerName,
 	core: number | null,
 	ours?: OursOptions,
 	/** Node/V8 flags for a peer (`--peer-node-flags`; none by default: as its own bin runs). */
-	peerNodeFlags: string[] = []
+	peerNodeFlags: string[] = [],
+	shared?: SharedProcess
 ): Promise<RunningServer> {
 	const port = ours?.port ?? (await freePort());
 	let child: Child;
@@ -197,6 +210,13 @@ export async function startServer(
 					LOG_LEVEL: 'warn',
 					// the relay journal (a folder per scratch database, removed by the graceful stop)
 					SYNC_JOURNAL_DIR: join(tmpdir(), 'dispatch-bench-journal'),
+					...(shared
+						? {
+								REDIS_URL: shared.redisUrl,
+								REDIS_PREFIX: shared.prefix,
+								SYNC_PROCESS_ID: shared.processId
+							}
+						: {}),
 					...ours.env
 				}
 			});
@@ -230,8 +250,13 @@ export async function startServer(
 		case 'hocuspocus-sqlite': {
 			// With its SQLite extension (a scratch file, removed at stop): a second peer that
 			// persists, storing each document whole, debounced, as the extension ships.
+			let sqliteFile: string | null = null;
 			if (name === 'hocuspocus-sqlite') {
-				scratchDir = mkdtempSync(join(tmpdir(), 'dispatch-bench-sqlite-'));
+				if (shared?.sqliteFile) sqliteFile = shared.sqliteFile;
+				else {
+					scratchDir = mkdtempSync(join(tmpdir(), 'dispatch-bench-sqlite-'));
+					sqliteFile = join(scratchDir, 'hocuspocus.sqlite');
+				}
 			}
 			child = spawnChild({
 				name,
@@ -240,7 +265,14 @@ export async function startServer(
 				core,
 				env: {
 					PORT: String(port),
-					...(scratchDir ? { SQLITE_DATABASE: join(scratchDir, 'hocuspocus.sqlite') } : {})
+					...(sqliteFile ? { SQLITE_DATABASE: sqliteFile } : {}),
+					...(shared
+						? {
+								REDIS_URL: shared.redisUrl,
+								REDIS_PREFIX: shared.prefix,
+								HOCUSPOCUS_ID: shared.processId
+							}
+						: {})
 				}
 			});
 			protocol = 'hocuspocus';

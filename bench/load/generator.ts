@@ -51,7 +51,8 @@ export interface Workload {
 	 */
 	clients: ClientIdentity[];
 	protocol: WireProtocol;
-	wsBase: string;
+	/** Where clients connect, or where each one does (a topology of several processes). */
+	wsBase: string | ((identity: ClientIdentity) => string);
 	/** The document of a slot's k-th order (k = 0 is `docName` of its clients). */
 	docNameOf(slot: number, k: number): string;
 	/** Orders in each slot's queue; a slot that reaches the end stops (counted as exhausted). */
@@ -212,7 +213,9 @@ const NOOP = () => undefined;
 const SWEEP_MS = 250;
 
 export async function runLoad(workload: Workload, hooks: RunHooks = {}): Promise<LoadResult> {
-	const { clients: identities, protocol, wsBase } = workload;
+	const { clients: identities, protocol } = workload;
+	const wsBaseOf = (identity: ClientIdentity) =>
+		typeof workload.wsBase === 'string' ? workload.wsBase : workload.wsBase(identity);
 	const registry = new Map<string, Sent>();
 	const latencies: number[] = [];
 	/** Latencies by the second of the window they were sent in. */
@@ -269,7 +272,7 @@ export async function runLoad(workload: Workload, hooks: RunHooks = {}): Promise
 			...seat.identity,
 			docName: workload.docNameOf(seat.identity.docIndex, k)
 		};
-		const conn: BenchClient = new BenchClient(identity, protocol, wsBase, {
+		const conn: BenchClient = new BenchClient(identity, protocol, wsBaseOf(identity), {
 			synced() {
 				if (seat.conn !== conn) return;
 				if (stormOpen && Number.isNaN(seat.leftAt)) {
@@ -490,15 +493,20 @@ export async function runLoad(workload: Workload, hooks: RunHooks = {}): Promise
 			const offset = identities.length;
 			for (const identity of identities) {
 				wave.push(
-					new BenchClient({ ...identity, index: offset + identity.index }, protocol, wsBase, {
-						synced: () => {
-							waveSynced++;
-							if (waveSynced === identities.length) onWaveSynced?.();
-						},
-						failed: NOOP,
-						closed: NOOP,
-						received: NOOP
-					})
+					new BenchClient(
+						{ ...identity, index: offset + identity.index },
+						protocol,
+						wsBaseOf(identity),
+						{
+							synced: () => {
+								waveSynced++;
+								if (waveSynced === identities.length) onWaveSynced?.();
+							},
+							failed: NOOP,
+							closed: NOOP,
+							received: NOOP
+						}
+					)
 				);
 			}
 			for (const client of wave) client.connect();

@@ -19,7 +19,8 @@ export interface TestRedis {
 	destroy(): Promise<void>;
 }
 
-function ping(port: number): Promise<boolean> {
+/** Answers whether a redis-server on 127.0.0.1:`port` says PONG. */
+export function pingRedis(port: number): Promise<boolean> {
 	return new Promise((resolve) => {
 		const socket = createConnection({ host: '127.0.0.1', port });
 		let answer = '';
@@ -34,6 +35,30 @@ function ping(port: number): Promise<boolean> {
 	});
 }
 
+/**
+ * How a redis-server for Dispatch runs here (tests and the bench's shared topology): loopback
+ * only, files in `dir`, no snapshots, the append-only file synced every second (as
+ * docs/sync-server.md, "Several processes", asks of Redis).
+ */
+export function redisServerArgs(port: number, dir: string): string[] {
+	return [
+		'--port',
+		String(port),
+		'--bind',
+		'127.0.0.1',
+		'--dir',
+		dir,
+		'--save',
+		'',
+		'--appendonly',
+		'yes',
+		'--appendfsync',
+		'everysec',
+		'--protected-mode',
+		'yes'
+	];
+}
+
 export async function startTestRedis(): Promise<TestRedis> {
 	const port = await freePort();
 	const dir = mkdtempSync(join(tmpdir(), 'dispatch-redis-'));
@@ -41,31 +66,14 @@ export async function startTestRedis(): Promise<TestRedis> {
 	let output = '';
 	const start = async () => {
 		output = '';
-		const proc = spawn(
-			'redis-server',
-			[
-				'--port',
-				String(port),
-				'--bind',
-				'127.0.0.1',
-				'--dir',
-				dir,
-				'--save',
-				'',
-				'--appendonly',
-				'yes',
-				'--appendfsync',
-				'everysec',
-				'--protected-mode',
-				'yes'
-			],
-			{ stdio: ['ignore', 'pipe', 'pipe'] }
-		);
+		const proc = spawn('redis-server', redisServerArgs(port, dir), {
+			stdio: ['ignore', 'pipe', 'pipe']
+		});
 		child = proc;
 		proc.stdout?.on('data', (d) => (output += d));
 		proc.stderr?.on('data', (d) => (output += d));
 		const deadline = Date.now() + 10_000;
-		while (!(await ping(port))) {
+		while (!(await pingRedis(port))) {
 			if (proc.exitCode !== null) throw new Error(`redis-server exited:\n${output}`);
 			if (Date.now() > deadline) throw new Error(`redis-server did not answer:\n${output}`);
 			await new Promise((r) => setTimeout(r, 50));
