@@ -61,6 +61,8 @@ export interface ServerRow {
 	dbCpuUsPerUpdate: number | null;
 	persistP99Ms: number | null;
 	persistWithin100ms: number | null;
+	/** Ours on two processes: updates applied as replicas ÷ updates sent. */
+	replicaShare: number | null;
 }
 
 export interface PointSummary {
@@ -173,7 +175,12 @@ function rowFor(server: ServerName, topology: Topology, runs: RunResult[]): Serv
 		),
 		dbCpuUsPerUpdate: nullable((r) => r.measures!.dbCpuUsPerUpdate),
 		persistP99Ms: nullable((r) => r.measures!.persist?.p99Ms),
-		persistWithin100ms: nullable((r) => r.measures!.persist?.within)
+		persistWithin100ms: nullable((r) => r.measures!.persist?.within),
+		replicaShare: nullable((r) =>
+			r.measures!.replicaUpdates === null || r.measures!.replicaUpdates === undefined
+				? null
+				: r.measures!.replicaUpdates / Math.max(1, r.load!.window.sent)
+		)
 	};
 }
 
@@ -378,7 +385,10 @@ export function formatPoint(
 			`${ours.label} also: FerretDB CPU ${fmt(ours.dbCpuUsPerUpdate, 0)} µs/update (not in the CPU column); ` +
 				`accept → durable p99 ${fmt(ours.persistP99Ms, 1)} ms, ` +
 				`${fmt((ours.persistWithin100ms ?? NaN) * 100, 2)}% within 100 ms (server histogram); ` +
-				`update size ${fmt(ours.updateBytes, 0)} B`
+				`update size ${fmt(ours.updateBytes, 0)} B` +
+				(ours.replicaShare === null
+					? ''
+					: `; applied on the other process (crossed Redis): ${fmt(ours.replicaShare * 100, 0)}% of updates sent`)
 		);
 	}
 	const partsRows = summary.rows.filter((r) => Object.keys(r.cpuPartsUsPerUpdate).length > 1);

@@ -19,6 +19,7 @@ import {
 	histogramWindow,
 	mergeSamples,
 	readMetrics,
+	total,
 	waitQuiet,
 	type HistogramWindow,
 	type Samples
@@ -68,6 +69,12 @@ interface ServerMeasures {
 	livePerIdleConnectionBytes: number;
 	/** Ours: accept → durable, from the server's persist-latency histogram over the window. */
 	persist: HistogramWindow | null;
+	/**
+	 * Ours on two processes: updates one process applied as another's (replicas), from the window
+	 * and the half second after it. About `sent` when every delivery crosses Redis (split), few
+	 * when the hash keeps each document on one process (shared).
+	 */
+	replicaUpdates: number | null;
 }
 
 export interface RunResult {
@@ -248,6 +255,7 @@ export async function measuredRun(
 		let dbCpuMs: number | null = null;
 		let metricsBefore: Samples | null = null;
 		let persist: HistogramWindow | null = null;
+		let replicaUpdates: number | null = null;
 		const ferretPid = ferret?.pid ?? null;
 
 		const load = await runLoad(
@@ -304,12 +312,12 @@ export async function measuredRun(
 					if (metricsBefore) {
 						// the window's last updates are still in their batching window: wait them out
 						await sleep(500);
-						persist = histogramWindow(
-							metricsBefore,
-							await readAllMetrics(),
-							'sync_persist_latency_seconds',
-							0.1
-						);
+						const after = await readAllMetrics();
+						persist = histogramWindow(metricsBefore, after, 'sync_persist_latency_seconds', 0.1);
+						if (deployment.servers.length > 1) {
+							const metric = 'sync_replica_updates_total';
+							replicaUpdates = total(after, metric) - total(metricsBefore, metric);
+						}
 					}
 				}
 			}
@@ -329,7 +337,8 @@ export async function measuredRun(
 			rssPerConnectionBytes: (rssConnectedBytes - rssBeforeBytes) / Math.max(1, load.storm.synced),
 			rssPerIdleConnectionBytes,
 			livePerIdleConnectionBytes,
-			persist
+			persist,
+			replicaUpdates
 		};
 		await deployment.stop();
 		running = null;

@@ -29,7 +29,7 @@ export interface RunningTopology {
 	parts: Array<{ name: string; child: Child }>;
 	/** Where a client connects (clients append /<docName>). */
 	wsBaseOf(identity: ClientIdentity): string;
-	/** What every part printed, one block each. */
+	/** What every part printed, one block each, and nginx's configuration. */
 	output(): string;
 	stop(): Promise<void>;
 }
@@ -139,7 +139,11 @@ export async function startTopology(options: TopologyOptions): Promise<RunningTo
 		servers,
 		parts,
 		wsBaseOf,
-		output: () => parts.map((part) => `---- ${part.name}\n${part.child.output()}`).join('\n'),
+		output: () =>
+			[
+				...parts.map((part) => `---- ${part.name}\n${part.child.output()}`),
+				...(nginx ? [`---- nginx.conf\n${nginx.config}`] : [])
+			].join('\n'),
 		stop
 	};
 }

@@ -1,5 +1,6 @@
 // The benchmark harness must not rot: run `npm run bench:smoke` (tiny load, all five servers,
-// real FerretDB, real sockets) and check it produced a complete table with deliveries, that its
+// real FerretDB, real sockets; then ours and Hocuspocus as two processes over a real Redis,
+// behind a real nginx) and check it produced a complete table with deliveries, that its
 // slots moved orders through their lifecycle, and that ours refused nothing of it (the workload
 // is legal under the order rules). No timing assertions: only that every value exists and
 // messages went through.
@@ -66,7 +67,16 @@ interface Report {
 	}>;
 }
 
-afterAll(() => rmSync(OUT, { force: true }));
+const TOPOLOGY_OUT = `test-results/bench/smoke-topology-test-${process.pid}.json`;
+
+interface TopologyReport {
+	summaries: PointSummary[];
+}
+
+afterAll(() => {
+	rmSync(OUT, { force: true });
+	rmSync(TOPOLOGY_OUT, { force: true });
+});
 
 describe('bench:smoke', () => {
 	it(
@@ -200,6 +210,113 @@ describe('bench:smoke', () => {
 				expect(report.extras!.pwa?.shop.ok, report.extras!.pwaNote ?? '').toBe(true);
 				expect(report.extras!.pwa!.shop.gzipBytes).toBeGreaterThan(0);
 			}
+		}
+	);
+
+	it(
+		'runs ours and Hocuspocus as two processes sharing documents through Redis, behind nginx and split',
+		{ timeout: 180_000 },
+		async () => {
+			const started = Date.now();
+			const { code, stdout, stderr } = await runBench(
+				'bench/main.ts',
+				[
+					'--smoke',
+					'--no-pwa',
+					'--lifecycle-orders',
+					'0',
+					'--servers',
+					'ours,hocuspocus-sqlite',
+					'--topology',
+					'single,shared,split',
+					'--out',
+					TOPOLOGY_OUT
+				],
+				150_000
+			);
+			expect(code, `${stdout}\n${stderr}`).toBe(0);
+			const report = JSON.parse(readFileSync(TOPOLOGY_OUT, 'utf8')) as TopologyReport;
+			const [summary] = report.summaries;
+			const labels = [
+				'ours',
+				'ours@shared',
+				'ours@split',
+				'hocuspocus-sqlite',
+				'hocuspocus-sqlite@shared',
+				'hocuspocus-sqlite@split'
+			];
+			expect(summary!.rows.map((row) => row.label)).toEqual(labels);
+			for (const label of labels) expect(stdout).toMatch(new RegExp(`^${label} +\\d`, 'm'));
+			for (const row of summary!.rows) {
+				expect(row.failedReps, row.label).toBe(0);
+				expect(row.sent, row.label).toBeGreaterThan(0);
+				expect(row.delivered, row.label).toBeGreaterThan(0);
+				expect(row.drops, row.label).toBeLessThan(row.delivered);
+				expect(row.outOfTurn, row.label).toBe(0);
+				for (const value of [row.p50Ms, row.p95Ms, row.cpuUsPerUpdate]) {
+					expect(Number.isFinite(value) && value >= 0, `${row.label}: ${value}`).toBe(true);
+				}
+				// the CPU of every process of the topology, read by process group, adds up to the column
+				const parts = row.cpuPartsUsPerUpdate;
+				const server = row.server;
+				expect(Object.keys(parts), row.label).toEqual(
+					row.topology === 'single'
+						? [server]
+						: row.topology === 'shared'
+							? [`${server}-a`, `${server}-b`, 'redis-server', 'nginx']
+							: [`${server}-a`, `${server}-b`, 'redis-server']
+				);
+				const sum = Object.values(parts).reduce((a, b) => a + b, 0);
+				expect(sum).toBeCloseTo(row.cpuUsPerUpdate, 3);
+			}
+			const byLabel = new Map(summary!.rows.map((row) => [row.label, row]));
+			// a legal workload on two processes: neither refused anything
+			for (const label of ['ours', 'ours@shared', 'ours@split']) {
+				expect(byLabel.get(label)!.policyCloses, label).toBe(0);
+			}
+			// split: each document's writer and watchers on different processes, so the updates
+			// reached the watchers' process through Redis
+			expect(byLabel.get('ours@split')!.replicaShare).toBeGreaterThan(0.5);
+			expect(byLabel.get('ours')!.replicaShare).toBeNull();
+			expect(summary!.scaleOut.map((d) => `${d.server}@${d.topology} over ${d.base}`)).toEqual([
+				'ours@shared over single',
+				'ours@split over single',
+				'hocuspocus-sqlite@shared over single',
+				'hocuspocus-sqlite@split over single'
+			]);
+			for (const delta of summary!.scaleOut) {
+				expect(Number.isFinite(delta.p50AddedMs) && Number.isFinite(delta.cpuRatio)).toBe(true);
+			}
+			expect(stdout).toMatch(/^ours@shared over ours: fan-out p50 [+-][\d.]+ ms/m);
+			expect(stdout).toMatch(/ours@shared CPU per update ≤ 1\.3× ours: (met|MISSED)/);
+			expect(summary!.ratios.map((r) => `${r.ours}/${r.peer}`)).toEqual([
+				'ours/hocuspocus-sqlite',
+				'ours@shared/hocuspocus-sqlite@shared',
+				'ours@split/hocuspocus-sqlite@split'
+			]);
+
+			const logOf = (label: string) => {
+				const logs = readdirSync(LOGS)
+					.filter((file) => file.endsWith(`-${label}-20x4-rep1.log`))
+					.map((file) => join(LOGS, file))
+					.filter((path) => statSync(path).mtimeMs >= started);
+				expect(logs, label).toHaveLength(1);
+				return readFileSync(logs[0]!, 'utf8');
+			};
+			// nginx hashed on the document name over both processes of the run
+			const oursShared = logOf('ours-shared');
+			expect(oursShared).toMatch(/hash \$sync_doc consistent;/);
+			expect(oursShared.match(/^\s*server 127\.0\.0\.1:\d+;$/gm)).toHaveLength(2);
+			// both Hocuspocus processes shared through Redis and stored into the one SQLite file
+			const hocuspocusShared = logOf('hocuspocus-sqlite-shared');
+			expect(
+				hocuspocusShared.match(/sharing documents through Redis at 127\.0\.0\.1:\d+/g)
+			).toHaveLength(2);
+			const files = [...hocuspocusShared.matchAll(/storing documents in SQLite at "([^"]+)"/g)];
+			expect(files).toHaveLength(2);
+			expect(files[0]![1]).toBe(files[1]![1]);
+			expect(hocuspocusShared).toMatch(/hocuspocus-sqlite stored [1-9]\d* documents/);
+			expect(existsSync(files[0]![1]!)).toBe(false);
 		}
 	);
 
