@@ -63,6 +63,8 @@ export interface ServerRow {
 	persistWithin100ms: number | null;
 	/** Ours on two processes: updates applied as replicas ÷ updates sent. */
 	replicaShare: number | null;
+	/** Ours on two processes: the shared log's entries not in MongoDB yet after the window. */
+	sharedLogBacklog: number | null;
 }
 
 export interface PointSummary {
@@ -176,6 +178,7 @@ function rowFor(server: ServerName, topology: Topology, runs: RunResult[]): Serv
 		dbCpuUsPerUpdate: nullable((r) => r.measures!.dbCpuUsPerUpdate),
 		persistP99Ms: nullable((r) => r.measures!.persist?.p99Ms),
 		persistWithin100ms: nullable((r) => r.measures!.persist?.within),
+		sharedLogBacklog: nullable((r) => r.measures!.sharedLogBacklog),
 		replicaShare: nullable((r) =>
 			r.measures!.replicaUpdates === null || r.measures!.replicaUpdates === undefined
 				? null
@@ -388,7 +391,8 @@ export function formatPoint(
 				`update size ${fmt(ours.updateBytes, 0)} B` +
 				(ours.replicaShare === null
 					? ''
-					: `; applied on the other process (crossed Redis): ${fmt(ours.replicaShare * 100, 0)}% of updates sent`)
+					: `; applied on the other process (crossed Redis): ${fmt(ours.replicaShare * 100, 0)}% of updates sent` +
+						`; shared log backlog after the window ${fmt(ours.sharedLogBacklog, 0)} entries`)
 		);
 	}
 	const partsRows = summary.rows.filter((r) => Object.keys(r.cpuPartsUsPerUpdate).length > 1);

@@ -75,6 +75,8 @@ interface ServerMeasures {
 	 * when the hash keeps each document on one process (shared).
 	 */
 	replicaUpdates: number | null;
+	/** Ours on two processes: entries in the shared log not in MongoDB yet, half a second after the window. */
+	sharedLogBacklog: number | null;
 }
 
 export interface RunResult {
@@ -256,6 +258,7 @@ export async function measuredRun(
 		let metricsBefore: Samples | null = null;
 		let persist: HistogramWindow | null = null;
 		let replicaUpdates: number | null = null;
+		let backlogAtEnd: number | null = null;
 		const ferretPid = ferret?.pid ?? null;
 
 		const load = await runLoad(
@@ -312,11 +315,14 @@ export async function measuredRun(
 					if (metricsBefore) {
 						// the window's last updates are still in their batching window: wait them out
 						await sleep(500);
-						const after = await readAllMetrics();
+						const each = await Promise.all(httpUrls.map(readMetrics));
+						const after = mergeSamples(each);
 						persist = histogramWindow(metricsBefore, after, 'sync_persist_latency_seconds', 0.1);
 						if (deployment.servers.length > 1) {
 							const metric = 'sync_replica_updates_total';
 							replicaUpdates = total(after, metric) - total(metricsBefore, metric);
+							// every process reads the one stream's length: the same figure each
+							backlogAtEnd = Math.max(...each.map((m) => total(m, 'sync_shared_log_backlog')));
 						}
 					}
 				}
@@ -338,7 +344,8 @@ export async function measuredRun(
 			rssPerIdleConnectionBytes,
 			livePerIdleConnectionBytes,
 			persist,
-			replicaUpdates
+			replicaUpdates,
+			sharedLogBacklog: backlogAtEnd
 		};
 		await deployment.stop();
 		running = null;
