@@ -61,7 +61,10 @@ export interface ServerRow {
 	dbCpuUsPerUpdate: number | null;
 	persistP99Ms: number | null;
 	persistWithin100ms: number | null;
-	/** Ours on two processes: updates applied as replicas ÷ updates sent. */
+	/**
+	 * Ours on two processes: updates one process applied as another's (to any document: the
+	 * orders' and the feeds' the projection writes) ÷ client updates sent.
+	 */
 	replicaShare: number | null;
 	/** Ours on two processes: the shared log's entries not in MongoDB yet after the window. */
 	sharedLogBacklog: number | null;
@@ -391,7 +394,7 @@ export function formatPoint(
 				`update size ${fmt(ours.updateBytes, 0)} B` +
 				(ours.replicaShare === null
 					? ''
-					: `; applied on the other process (crossed Redis): ${fmt(ours.replicaShare * 100, 0)}% of updates sent` +
+					: `; updates applied as another process's (replicas, feeds included): ${fmt(ours.replicaShare * 100, 0)}% of updates sent` +
 						`; shared log backlog after the window ${fmt(ours.sharedLogBacklog, 0)} entries`)
 		);
 	}

@@ -71,8 +71,8 @@ interface ServerMeasures {
 	persist: HistogramWindow | null;
 	/**
 	 * Ours on two processes: updates one process applied as another's (replicas), from the window
-	 * and the half second after it. About `sent` when every delivery crosses Redis (split), few
-	 * when the hash keeps each document on one process (shared).
+	 * and the half second after it, of any document: the orders' (each one the split topology
+	 * delivers), and the feeds' that the projection of either process writes.
 	 */
 	replicaUpdates: number | null;
 	/** Ours on two processes: entries in the shared log not in MongoDB yet, half a second after the window. */
