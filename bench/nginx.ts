@@ -1,7 +1,10 @@
-// Debian's nginx in front of the bench's sync processes (the shared and proxied topologies): one
-// worker, everything in a scratch folder, listening on 127.0.0.1 only. /sync/<docName> goes to
-// the upstream chosen by a consistent hash of the document name, as in a deployment: every
-// socket of one document reaches the same process while that process is up.
+// Debian's nginx in front of the bench's sync processes (the shared and proxied topologies), with
+// the deployment's own configuration: deploy/nginx/render.sh fills dispatch.conf.template with
+// one `server` line per sync process (consistent hash on the document name, as deployed), on
+// 127.0.0.1 ports. The main configuration around it is a few lines written here: one worker,
+// everything in a scratch folder, room for every proxied socket. The bench has no web app: the
+// template's web upstream names a loopback port nothing listens on, and no request goes there.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -10,20 +13,35 @@ import { spawnChild, waitForHttp, type Child } from './processes.ts';
 
 export const NGINX = existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx';
 
-/**
- * The whole nginx.conf for `upstreams` ("127.0.0.1:port" each), listening on `listen`. The
- * document name is the path after /sync/; the processes get the path without that prefix.
- */
-export function renderNginxConfig(options: {
-	dir: string;
-	listen: string;
-	upstreams: string[];
+/** The deployment's server blocks for `sync` ("127.0.0.1:port" each), through render.sh. */
+export function renderDispatchConf(options: {
+	publicListen: string;
+	internalListen: string;
+	web: string;
+	sync: string[];
 }): string {
-	const { dir, listen, upstreams } = options;
-	if (upstreams.length === 0) throw new Error('nginx: no upstream');
-	for (const address of [listen, ...upstreams]) {
+	for (const address of [
+		options.publicListen,
+		options.internalListen,
+		options.web,
+		...options.sync
+	]) {
 		if (!/^127\.0\.0\.1:\d+$/.test(address)) throw new Error(`nginx: "${address}" is not loopback`);
 	}
+	return execFileSync('sh', ['deploy/nginx/render.sh'], {
+		encoding: 'utf8',
+		env: {
+			...process.env,
+			DISPATCH_PUBLIC_LISTEN: options.publicListen,
+			DISPATCH_INTERNAL_LISTEN: options.internalListen,
+			DISPATCH_WEB_SERVER: options.web,
+			DISPATCH_SYNC_SERVER: options.sync.join(' ')
+		}
+	});
+}
+
+/** nginx.conf around the rendered file (what the nginx image's own nginx.conf holds, sized up). */
+function mainConfig(dir: string): string {
 	const temp = (name: string) => `\t${name}_temp_path ${join(dir, name)};`;
 	return [
 		'daemon off;',
@@ -38,25 +56,7 @@ export function renderNginxConfig(options: {
 		'http {',
 		'\taccess_log off;',
 		...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(temp),
-		'\tmap $http_upgrade $connection_upgrade { default upgrade; "" close; }',
-		'\tmap $uri $sync_doc { ~^/sync/(?<doc>.+)$ $doc; default $uri; }',
-		'\tupstream dispatch_sync {',
-		'\t\thash $sync_doc consistent;',
-		...upstreams.map((address) => `\t\tserver ${address};`),
-		'\t}',
-		'\tserver {',
-		`\t\tlisten ${listen} backlog=4096;`,
-		'\t\tlocation /sync/ {',
-		'\t\t\tproxy_pass http://dispatch_sync/;',
-		'\t\t\tproxy_http_version 1.1;',
-		'\t\t\tproxy_set_header Upgrade $http_upgrade;',
-		'\t\t\tproxy_set_header Connection $connection_upgrade;',
-		'\t\t\tproxy_set_header Host $host;',
-		'\t\t\tproxy_read_timeout 120s;',
-		'\t\t\tproxy_send_timeout 120s;',
-		'\t\t}',
-		'\t\tlocation = /nginx-health { return 200 "ok\\n"; }',
-		'\t}',
+		`\tinclude ${join(dir, 'dispatch.conf')};`,
 		'}',
 		''
 	]
@@ -68,15 +68,32 @@ export interface RunningNginx {
 	child: Child;
 	/** ws://127.0.0.1:<port>/sync: clients append /<docName>. */
 	wsBase: string;
+	/** The rendered server blocks (dispatch.conf). */
 	config: string;
 	stop(): Promise<void>;
 }
 
-export async function startNginx(upstreams: string[], core: number | null): Promise<RunningNginx> {
+export async function startNginx(sync: string[], core: number | null): Promise<RunningNginx> {
 	const dir = mkdtempSync(join(tmpdir(), 'dispatch-bench-nginx-'));
-	const port = await freePort();
-	const config = renderNginxConfig({ dir, listen: `127.0.0.1:${port}`, upstreams });
-	writeFileSync(join(dir, 'nginx.conf'), config);
+	const [publicPort, internalPort, webPort] = [
+		await freePort(),
+		await freePort(),
+		await freePort()
+	];
+	let config: string;
+	try {
+		config = renderDispatchConf({
+			publicListen: `127.0.0.1:${publicPort}`,
+			internalListen: `127.0.0.1:${internalPort}`,
+			web: `127.0.0.1:${webPort}`,
+			sync
+		});
+	} catch (error) {
+		rmSync(dir, { recursive: true, force: true });
+		throw error;
+	}
+	writeFileSync(join(dir, 'dispatch.conf'), config);
+	writeFileSync(join(dir, 'nginx.conf'), mainConfig(dir));
 	const child = spawnChild({
 		name: 'nginx',
 		command: NGINX,
@@ -85,10 +102,10 @@ export async function startNginx(upstreams: string[], core: number | null): Prom
 	});
 	const stop = () => child.stop(5_000).finally(() => rmSync(dir, { recursive: true, force: true }));
 	try {
-		await waitForHttp(`http://127.0.0.1:${port}/nginx-health`, child, 15_000);
+		await waitForHttp(`http://127.0.0.1:${internalPort}/nginx-health`, child, 15_000);
 	} catch (error) {
 		await stop();
 		throw error;
 	}
-	return { child, wsBase: `ws://127.0.0.1:${port}/sync`, config, stop };
+	return { child, wsBase: `ws://127.0.0.1:${publicPort}/sync`, config, stop };
 }

@@ -303,10 +303,12 @@ describe('bench:smoke', () => {
 				expect(logs, label).toHaveLength(1);
 				return readFileSync(logs[0]!, 'utf8');
 			};
-			// nginx hashed on the document name over both processes of the run
+			// nginx ran the deployment's configuration (deploy/nginx/render.sh), hashing on the
+			// document name over both processes of the run
 			const oursShared = logOf('ours-shared');
-			expect(oursShared).toMatch(/hash \$sync_doc consistent;/);
-			expect(oursShared.match(/^\s*server 127\.0\.0\.1:\d+;$/gm)).toHaveLength(2);
+			expect(oursShared).toMatch(/hash \$dispatch_doc consistent;/);
+			const syncServers = /upstream dispatch_sync \{[^}]*\}/.exec(oursShared)?.[0] ?? '';
+			expect(syncServers.match(/^\s*server 127\.0\.0\.1:\d+ /gm), oursShared).toHaveLength(2);
 			// both Hocuspocus processes shared through Redis and stored into the one SQLite file
 			const hocuspocusShared = logOf('hocuspocus-sqlite-shared');
 			expect(
