@@ -68,7 +68,7 @@ export function histogramWindow(
 }
 
 /** The sum of a metric's samples over all its label sets. */
-function total(samples: Samples, metric: string): number {
+export function total(samples: Samples, metric: string): number {
 	let sum = 0;
 	for (const [key, value] of samples) {
 		if (key === metric || key.startsWith(`${metric}{`)) sum += value;

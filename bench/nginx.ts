@@ -14,7 +14,7 @@ import { spawnChild, waitForHttp, type Child } from './processes.ts';
 export const NGINX = existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx';
 
 /** The deployment's server blocks for `sync` ("127.0.0.1:port" each), through render.sh. */
-export function renderDispatchConf(options: {
+function renderDispatchConf(options: {
 	publicListen: string;
 	internalListen: string;
 	web: string;

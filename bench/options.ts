@@ -14,11 +14,11 @@ export type ServerName = (typeof SERVER_NAMES)[number];
  *   writer on one process and its watchers on the other (the worst case: every delivery crosses
  *   Redis).
  */
-export const TOPOLOGIES = ['single', 'proxied', 'shared', 'split'] as const;
+const TOPOLOGIES = ['single', 'proxied', 'shared', 'split'] as const;
 export type Topology = (typeof TOPOLOGIES)[number];
 
 /** Servers that can run as two processes sharing documents through Redis. */
-export const SCALE_OUT_SERVERS: readonly ServerName[] = ['ours', 'hocuspocus', 'hocuspocus-sqlite'];
+const SCALE_OUT_SERVERS: readonly ServerName[] = ['ours', 'hocuspocus', 'hocuspocus-sqlite'];
 
 /** Whether `server` runs in `topology` (the y-websocket-server peers have no Redis option). */
 export function runsIn(server: ServerName, topology: Topology): boolean {
@@ -162,7 +162,7 @@ function parseServers(text: string): ServerName[] {
 	return [...new Set(names)] as ServerName[];
 }
 
-export function parseTopologies(text: string): Topology[] {
+function parseTopologies(text: string): Topology[] {
 	const names = text.split(',').map((name) => name.trim());
 	for (const name of names) {
 		if (!(TOPOLOGIES as readonly string[]).includes(name)) {

@@ -50,7 +50,7 @@ export interface TopologyOptions {
  * the slot's first client) to one, its watchers to the other, alternating by slot so that both
  * processes carry writers and watchers. Every delivery then crosses Redis.
  */
-export function splitSide(identity: Pick<ClientIdentity, 'docIndex' | 'role'>): 0 | 1 {
+function splitSide(identity: Pick<ClientIdentity, 'docIndex' | 'role'>): 0 | 1 {
 	const writerSide = identity.docIndex % 2;
 	return (identity.role === 'partner' ? writerSide : 1 - writerSide) as 0 | 1;
 }
