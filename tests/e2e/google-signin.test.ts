@@ -11,12 +11,11 @@ import { randomId } from '../../src/lib/shared/ids.ts';
 import { VIEWPORTS, launchBrowser, screenshot } from '../support/browser.ts';
 import { openTestDatabase } from '../support/database.ts';
 import {
-	startOidcProvider,
+	startWebAppWithProvider,
 	type TestAccount,
 	type TestOidcProvider
 } from '../support/oidc-provider.ts';
-import { freePort } from '../support/ports.ts';
-import { startWebApp, type RunningProcess } from '../support/processes.ts';
+import type { RunningProcess } from '../support/processes.ts';
 
 const PASSWORD = 'a long browser password';
 let database: Database;
@@ -28,17 +27,7 @@ const contexts: BrowserContext[] = [];
 beforeAll(async () => {
 	const opened = await openTestDatabase('google_e2e');
 	database = opened.database;
-	const port = await freePort();
-	provider = await startOidcProvider({
-		redirectUris: [`http://127.0.0.1:${port}/login/google/callback`]
-	});
-	web = await startWebApp({
-		MONGODB_URI: opened.uri,
-		PORT: String(port),
-		AUTH_GOOGLE_ID: provider.clientId,
-		AUTH_GOOGLE_SECRET: provider.clientSecret,
-		AUTH_GOOGLE_ISSUER: provider.issuer
-	});
+	({ web, provider } = await startWebAppWithProvider(opened.uri));
 	browser = await launchBrowser();
 });
 

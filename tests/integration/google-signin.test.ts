@@ -8,11 +8,10 @@ import type { Database } from '../../src/lib/shared/db.ts';
 import { randomId } from '../../src/lib/shared/ids.ts';
 import { dropTestDatabase, openTestDatabase } from '../support/database.ts';
 import {
-	startOidcProvider,
+	startWebAppWithProvider,
 	type TestAccount,
 	type TestOidcProvider
 } from '../support/oidc-provider.ts';
-import { freePort } from '../support/ports.ts';
 import { startWebApp, type RunningProcess } from '../support/processes.ts';
 
 const PASSWORD = 'a password for linking';
@@ -24,17 +23,7 @@ let plainWeb: RunningProcess;
 beforeAll(async () => {
 	const opened = await openTestDatabase('google');
 	database = opened.database;
-	const port = await freePort();
-	provider = await startOidcProvider({
-		redirectUris: [`http://127.0.0.1:${port}/login/google/callback`]
-	});
-	web = await startWebApp({
-		MONGODB_URI: opened.uri,
-		PORT: String(port),
-		AUTH_GOOGLE_ID: provider.clientId,
-		AUTH_GOOGLE_SECRET: provider.clientSecret,
-		AUTH_GOOGLE_ISSUER: provider.issuer
-	});
+	({ web, provider } = await startWebAppWithProvider(opened.uri));
 	plainWeb = await startWebApp({ MONGODB_URI: opened.uri });
 });
 

@@ -9,6 +9,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Provider from 'oidc-provider';
+import { freePort } from './ports.ts';
+import { startWebApp, type RunningProcess } from './processes.ts';
 
 export interface TestAccount {
 	/** The `sub` claim, also what the sign-in form asks for. */
@@ -51,7 +53,7 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
 	return new URLSearchParams(body);
 }
 
-export async function startOidcProvider(options: {
+async function startOidcProvider(options: {
 	/** The web app's callback URL(s), e.g. `${web}/login/google/callback`. */
 	redirectUris: string[];
 }): Promise<TestOidcProvider> {
@@ -266,4 +268,30 @@ export async function startOidcProvider(options: {
 			await new Promise<void>((resolve) => server.close(() => resolve()));
 		}
 	};
+}
+
+/**
+ * The built web app with "Continue with Google" pointed at a provider started for it (its
+ * callback registered there), both on 127.0.0.1.
+ */
+export async function startWebAppWithProvider(
+	uri: string
+): Promise<{ web: RunningProcess; provider: TestOidcProvider }> {
+	const port = await freePort();
+	const provider = await startOidcProvider({
+		redirectUris: [`http://127.0.0.1:${port}/login/google/callback`]
+	});
+	try {
+		const web = await startWebApp({
+			MONGODB_URI: uri,
+			PORT: String(port),
+			AUTH_GOOGLE_ID: provider.clientId,
+			AUTH_GOOGLE_SECRET: provider.clientSecret,
+			AUTH_GOOGLE_ISSUER: provider.issuer
+		});
+		return { web, provider };
+	} catch (error) {
+		await provider.stop();
+		throw error;
+	}
 }
