@@ -66,7 +66,7 @@ export class SharedWatchers {
 	}
 
 	private publish(message: WatchMessage): void {
-		this.options.link.command
+		this.options.link.publisher
 			.publish(this.options.channel, JSON.stringify(message))
 			.catch((error: unknown) => this.options.log.debug({ err: error }, 'watch not published'));
 	}
