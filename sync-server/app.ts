@@ -23,6 +23,7 @@ import { persistence } from './persistence/extension.ts';
 import { MongoPersistence } from './persistence/mongo-persistence.ts';
 import { RelayJournal, storageIdentity } from './persistence/relay-journal.ts';
 import { readStoredState } from './persistence/stored-state.ts';
+import { feedKindOf } from '../src/lib/order/index.ts';
 import { batchedFindById } from '../src/lib/shared/find-by-id.ts';
 import { connectRedis } from './scale-out/redis-link.ts';
 import { replication } from './scale-out/replication.ts';
@@ -77,10 +78,12 @@ export async function startSyncApp(
 							link: shared.link,
 							channel: `${config.redis!.prefix}watching`,
 							processId: shared.sharedLog.processId,
-							openHere: () => server.watchedHere(),
+							openHere: () => server.watchedHere().filter((name) => feedKindOf(name) !== null),
 							openedElsewhere: (name) => server.joinedElsewhere(name),
 							log
 						}),
+						// only feeds are written lazily while nobody has them open (not orders)
+						tracksWatchers: (name) => feedKindOf(name) !== null,
 						readStored: (name) =>
 							readStoredState(
 								database.db,
