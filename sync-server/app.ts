@@ -84,12 +84,13 @@ export async function startSyncApp(
 						}),
 						// only feeds are written lazily while nobody has them open (not orders)
 						tracksWatchers: (name) => feedKindOf(name) !== null,
-						readStored: (name) =>
+						readStored: (name, tail) =>
 							readStoredState(
 								database.db,
 								database.collections.docSnapshots,
 								name,
-								shared.findSnapshot
+								shared.findSnapshot,
+								tail
 							),
 						log,
 						registry

@@ -207,6 +207,11 @@ export class MongoPersistence {
 		return waiter.promise;
 	}
 
+	/** The highest sequence number of a document's log known to be in the database, if known. */
+	storedSeq(name: string): number | null {
+		return this.logs.get(name)?.lastSeq ?? null;
+	}
+
 	/** Writes what is pending without the batching delay (server writes). */
 	flushSoon(): void {
 		this.commit.flushSoon();

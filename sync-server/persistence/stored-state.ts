@@ -22,11 +22,19 @@ export async function readStoredState(
 	db: Db,
 	snapshots: Collection<DocSnapshotDoc>,
 	name: string,
-	findSnapshot: FindById<DocSnapshotDoc> = (id) => snapshots.findOne({ _id: id })
+	findSnapshot: FindById<DocSnapshotDoc> = (id) => snapshots.findOne({ _id: id }),
+	/**
+	 * How far the log goes, when the storage writer recorded it (read before this is called), or
+	 * null: then the rows are looked for until one is missing.
+	 */
+	tail: number | null = null
 ): Promise<Uint8Array[]> {
 	for (let attempt = 1; ; attempt++) {
 		const snapshot = await findSnapshot(name);
 		const mergedSeq = snapshot?.mergedSeq ?? 0;
+		// a snapshot that has every row: nothing else to read (and no compaction can take a row
+		// this read needs)
+		if (tail !== null && tail <= mergedSeq) return snapshot ? [bytesOf(snapshot.update)] : [];
 		const generations = (await generationNumbers(db)).map((n) => logGeneration(db, n));
 		const rows: Uint8Array[] = [];
 		for (let next = mergedSeq + 1; generations.length > 0; next += WINDOW) {

@@ -22,8 +22,11 @@ export interface ReplicationOptions<P extends Principal> {
 	server: SyncServer<P>;
 	link: RedisLink;
 	sharedLog: SharedLog;
-	/** The document's state in MongoDB, as updates (persistence/stored-state.ts). */
-	readStored: (name: string) => Promise<Uint8Array[]>;
+	/**
+	 * The document's state in MongoDB, as updates (persistence/stored-state.ts); `tail` is how far
+	 * its log goes when the storage writer recorded it.
+	 */
+	readStored: (name: string, tail: number | null) => Promise<Uint8Array[]>;
 	/** Who has which document open on the other processes. */
 	watchers: SharedWatchers;
 	/** The documents whose watchers matter elsewhere (those written lazily while nobody watches). */
@@ -69,7 +72,7 @@ export function replication<P extends Principal>(
 
 	const readAll = async (name: string) => {
 		const pending = await sharedLog.pending(name);
-		const stored = await readStored(name);
+		const stored = await readStored(name, await sharedLog.tail(name));
 		return [...stored, ...pending];
 	};
 

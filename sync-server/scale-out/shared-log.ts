@@ -21,6 +21,8 @@ export interface SharedLogKeys {
 	group: string;
 	writerLease: string;
 	channelPrefix: string;
+	/** Per document: the highest sequence number of its log in MongoDB (see `tail`). */
+	tailPrefix: string;
 }
 
 /** @internal for tests: shared-log.test.ts */
@@ -29,7 +31,8 @@ export function sharedLogKeys(prefix: string): SharedLogKeys {
 		stream: `${prefix}log`,
 		group: 'storage',
 		writerLease: `${prefix}storage-writer`,
-		channelPrefix: `${prefix}doc:`
+		channelPrefix: `${prefix}doc:`,
+		tailPrefix: `${prefix}tail:`
 	};
 }
 
@@ -155,6 +158,17 @@ export class SharedLog {
 			if (raw.length < 1000) return updates;
 			start = `(${String(raw.at(-1)![0])}`;
 		}
+	}
+
+	/**
+	 * How far the document's log in MongoDB goes (the storage writer records it as it deletes the
+	 * entries it stored), or null when unknown (never recorded, or expired). Read after `pending`:
+	 * a row written later holds only updates that were still in the stream then.
+	 */
+	async tail(name: string): Promise<number | null> {
+		const value = await this.redis.get(this.keys.tailPrefix + name);
+		const seq = value === null ? NaN : Number(value);
+		return Number.isSafeInteger(seq) ? seq : null;
 	}
 
 	/** Entries in the stream (not in MongoDB yet): for metrics and tests. */

@@ -17,6 +17,8 @@ import { Lease } from './lease.ts';
 import type { RedisLink } from './redis-link.ts';
 import { parseEntries, type LogEntry, type SharedLog } from './shared-log.ts';
 
+/** How long a document's recorded tail is kept without a write (then its loads read the whole log). */
+const TAIL_TTL_S = 24 * 3600;
 /** Entries pending this long (their store failed) are taken again by the writer. */
 const RECLAIM_MS = 30_000;
 
@@ -47,6 +49,8 @@ export class StorageWriter {
 	private claimedAt = 0;
 	private readonly lastWrite = new Map<string, number>();
 	private readonly toAck: string[] = [];
+	/** Per document stored since the last acknowledgements: how far its log now goes. */
+	private readonly tails = new Map<string, number>();
 	private ackScheduled = false;
 	private readonly leading: Gauge;
 	private readonly stored: Counter;
@@ -217,6 +221,9 @@ export class StorageWriter {
 				() => {
 					this.stored.inc();
 					this.toAck.push(entry.id);
+					const seq = storage.storedSeq(entry.name);
+					if (seq !== null)
+						this.tails.set(entry.name, Math.max(seq, this.tails.get(entry.name) ?? 0));
 					this.scheduleAcks();
 				},
 				(error: unknown) => {
@@ -237,15 +244,18 @@ export class StorageWriter {
 		this.ackScheduled = false;
 		if (this.toAck.length === 0) return;
 		const ids = this.toAck.splice(0);
-		const { stream, group } = this.options.sharedLog.keys;
-		this.options.link.command
+		const { stream, group, tailPrefix } = this.options.sharedLog.keys;
+		// the tails go with the deletes: a load that no longer finds an entry in the stream finds
+		// a tail that covers its row (or none, and reads the whole log)
+		const batch = this.options.link.command
 			.multi()
 			.xack(stream, group, ...ids)
-			.xdel(stream, ...ids)
-			.exec()
-			.catch((error: unknown) => {
-				this.options.log.warn({ err: error }, 'storage writer: acknowledgements not sent');
-			});
+			.xdel(stream, ...ids);
+		for (const [name, seq] of this.tails) batch.set(tailPrefix + name, seq, 'EX', TAIL_TTL_S);
+		this.tails.clear();
+		batch.exec().catch((error: unknown) => {
+			this.options.log.warn({ err: error }, 'storage writer: acknowledgements not sent');
+		});
 	}
 
 	/** Documents not written for a while: flushed, compacted and forgotten (bounded memory). */

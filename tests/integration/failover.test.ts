@@ -187,7 +187,7 @@ async function verify(couriers: Courier[], live: SyncServerHandle[], what: strin
 				await reader.synced();
 				await eventually(
 					() => courier.sent.every((id) => readEvents(reader.doc).some((e) => e.id === id)),
-					15_000,
+					20_000,
 					`${what}: ${courier.docName} complete on ${sync.url}`
 				);
 				present += courier.sent.length;
@@ -207,7 +207,7 @@ async function verify(couriers: Courier[], live: SyncServerHandle[], what: strin
 			}
 			return stored === sent;
 		},
-		30_000,
+		45_000,
 		`${what}: every event in MongoDB`
 	);
 	report.push(`${what}: sent ${sent}, in MongoDB ${stored}`);
@@ -288,7 +288,7 @@ describe('failover harness', () => {
 				15_000,
 				'all sent'
 			);
-			await eventually(async () => (await writerAmong(live)) !== null, 20_000, 'a new writer');
+			await eventually(async () => (await writerAmong(live)) !== null, 30_000, 'a new writer');
 			await verify(couriers, live, 'SIGKILL');
 			syncs = live;
 		} finally {

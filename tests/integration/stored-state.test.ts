@@ -95,4 +95,26 @@ describe('readStoredState', () => {
 		await storeRows('order/race', 1, doc);
 		expect(await read('order/race')).toEqual([...Array(7).keys()]);
 	});
+
+	it('with the log’s tail known: only the snapshot when it covers the tail, the rows up to it otherwise', async () => {
+		const doc = await storeRows('order/tail', 5);
+		await writer.compact('order/tail');
+		await storeRows('order/tail', 1, doc);
+		const read = async (tail: number | null) => {
+			const parts = await readStoredState(
+				database.db,
+				database.collections.docSnapshots,
+				'order/tail',
+				undefined,
+				tail
+			);
+			const copy = new Y.Doc();
+			for (const part of parts) Y.applyUpdate(copy, part);
+			return copy.getArray<number>('n').length;
+		};
+		// a tail the snapshot covers: the row after it is not even looked for
+		expect(await read(5)).toBe(5);
+		expect(await read(6)).toBe(6);
+		expect(await read(null)).toBe(6);
+	});
 });
