@@ -83,6 +83,12 @@ describe('logout privacy', () => {
 		const before = await localState(page);
 		expect(before.cachedPages).toContain(`/partner/orders/${orderId}`);
 		expect(before.keys.some((key) => key.includes(sam.userId))).toBe(true);
+		// writes carried over a refused copy (synced-doc's rebase), under their name and the name
+		// an older version gave them: logging out takes both
+		await page.evaluate((userId) => {
+			localStorage.setItem(`dispatch:rebase/${userId}/order/carried`, '{"events":[]}');
+			localStorage.setItem(`dispatch/rebase/${userId}/order/carried`, '{"events":[]}');
+		}, sam.userId);
 
 		// Everything confirmed (otherwise logging out asks first: the changes would be lost).
 		await expect

@@ -30,11 +30,15 @@ async function wipeLocalData({
 				key === `dispatch:checkout-queue/${keepUserId}` ||
 				key.startsWith(`dispatch:server-sv/${keepUserId}/`) ||
 				key.startsWith(`dispatch:own-clients/${keepUserId}/`) ||
-				key.startsWith(`dispatch:synced/${keepUserId}/`)));
+				key.startsWith(`dispatch:synced/${keepUserId}/`) ||
+				key.startsWith(`dispatch:rebase/${keepUserId}/`)));
 
 	try {
 		for (const key of Object.keys(localStorage)) {
-			if (key.startsWith('dispatch:') && !keepKey(key)) localStorage.removeItem(key);
+			// (`dispatch/…`: writes carried over a refused copy, as an older version named them)
+			if ((key.startsWith('dispatch:') && !keepKey(key)) || key.startsWith('dispatch/')) {
+				localStorage.removeItem(key);
+			}
 		}
 	} catch {
 		/* storage disabled: nothing stored */

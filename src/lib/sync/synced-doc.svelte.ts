@@ -93,7 +93,7 @@ const REFUSAL_CODES: ReadonlySet<number> = new Set([
 	CloseCode.messageTooBig
 ]);
 const isPermanentClose = (code: number) => code >= 4400 && code < 4500;
-const rebaseKey = (userId: string, docName: string) => `dispatch/rebase/${userId}/${docName}`;
+const rebaseKey = (userId: string, docName: string) => `dispatch:rebase/${userId}/${docName}`;
 /** Set once this device's copy has synced with the server (see `syncedBefore`). */
 const syncedKey = (userId: string, docName: string) => `dispatch:synced/${userId}/${docName}`;
 
