@@ -78,12 +78,12 @@ export async function startSyncApp(
 							link: shared.link,
 							channel: `${config.redis!.prefix}watching`,
 							processId: shared.sharedLog.processId,
-							openHere: () => server.watchedHere().filter((name) => feedKindOf(name) !== null),
+							// only feeds are written lazily while nobody has them open (not orders)
+							tracks: (name) => feedKindOf(name) !== null,
+							openHere: () => server.watchedHere(),
 							openedElsewhere: (name) => server.joinedElsewhere(name),
 							log
 						}),
-						// only feeds are written lazily while nobody has them open (not orders)
-						tracksWatchers: (name) => feedKindOf(name) !== null,
 						readStored: (name, tail) =>
 							readStoredState(
 								database.db,

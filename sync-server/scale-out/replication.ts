@@ -29,8 +29,6 @@ export interface ReplicationOptions<P extends Principal> {
 	readStored: (name: string, tail: number | null) => Promise<Uint8Array[]>;
 	/** Who has which document open on the other processes. */
 	watchers: SharedWatchers;
-	/** The documents whose watchers matter elsewhere (those written lazily while nobody watches). */
-	tracksWatchers: (name: string) => boolean;
 	log: Logger;
 	registry: Registry;
 }
@@ -43,7 +41,7 @@ function merge(parts: Uint8Array[]): Uint8Array | null {
 export function replication<P extends Principal>(
 	options: ReplicationOptions<P>
 ): SyncExtension<P> & { resyncAll(): Promise<void> } {
-	const { server, link, sharedLog, readStored, watchers, tracksWatchers, log } = options;
+	const { server, link, sharedLog, readStored, watchers, log } = options;
 	/** Updates heard on the channel of a document while it loads: part of what it loads. */
 	const loading = new Map<string, Uint8Array[]>();
 	const received = new Counter({
@@ -99,14 +97,10 @@ export function replication<P extends Principal>(
 			watchers.stop();
 		},
 		joined(document) {
-			if (document.connections.size === 1 && tracksWatchers(document.name)) {
-				watchers.opened(document.name);
-			}
+			if (document.connections.size === 1) watchers.opened(document.name);
 		},
 		left(document) {
-			if (document.connections.size === 0 && tracksWatchers(document.name)) {
-				watchers.closed(document.name);
-			}
+			if (document.connections.size === 0) watchers.closed(document.name);
 		},
 		watchedElsewhere: (name) => watchers.watched(name),
 		resyncAll,

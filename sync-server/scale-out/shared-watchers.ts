@@ -15,6 +15,8 @@ export interface SharedWatchersOptions {
 	link: RedisLink;
 	channel: string;
 	processId: string;
+	/** The documents whose watchers are told (the others are never asked about). */
+	tracks: (docName: string) => boolean;
 	/** What this process has open now (for the periodic full list). */
 	openHere: () => string[];
 	/** A document nobody elsewhere had open was opened on another process. */
@@ -50,19 +52,26 @@ export class SharedWatchers {
 		return false;
 	}
 
+	/** `docName` got its first socket on this process. */
 	opened(docName: string): void {
-		this.publish({ p: this.options.processId, k: 'open', d: docName });
+		if (this.options.tracks(docName)) {
+			this.publish({ p: this.options.processId, k: 'open', d: docName });
+		}
 	}
 
+	/** `docName` lost its last socket on this process. */
 	closed(docName: string): void {
-		this.publish({ p: this.options.processId, k: 'closed', d: docName });
+		if (this.options.tracks(docName)) {
+			this.publish({ p: this.options.processId, k: 'closed', d: docName });
+		}
 	}
 
 	private refresh(): void {
 		const now = Date.now();
 		for (const [id, other] of this.others)
 			if (now - other.seenAt > FORGET_MS) this.others.delete(id);
-		this.publish({ p: this.options.processId, k: 'all', d: this.options.openHere() });
+		const open = this.options.openHere().filter(this.options.tracks);
+		this.publish({ p: this.options.processId, k: 'all', d: open });
 	}
 
 	private publish(message: WatchMessage): void {
