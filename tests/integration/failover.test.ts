@@ -142,22 +142,38 @@ async function startCourier(partner: TestUser): Promise<Courier> {
 	const docName = `order/${orderId}`;
 	const client = connectProvider({ wsUrl: publicWs(), docName, cookie: partner.cookie });
 	await client.synced();
-	const courier: Courier = {
-		partner,
-		docName,
-		client,
-		sent: [],
-		timer: setInterval(() => {}, 1e9)
-	};
-	clearInterval(courier.timer);
-	courier.timer = setInterval(() => {
-		const step = STEPS[courier.sent.length];
-		if (!step) return clearInterval(courier.timer);
+	const sent: string[] = [];
+	const timer: NodeJS.Timeout = setInterval(() => {
+		const step = STEPS[sent.length];
+		if (!step) return clearInterval(timer);
 		const event = createEvent(actorOf(partner), step);
-		courier.sent.push(event.id);
+		sent.push(event.id);
 		client.doc.getArray('events').push([event]);
 	}, WRITE_EVERY_MS);
+	const courier: Courier = { partner, docName, client, sent, timer };
 	return courier;
+}
+
+/** Runs `scenario` while every partner moves an order on; stops them all afterwards. */
+async function withCouriers(scenario: (couriers: Courier[]) => Promise<void>): Promise<void> {
+	const couriers = await Promise.all(partners.map((partner) => startCourier(partner)));
+	try {
+		await scenario(couriers);
+	} finally {
+		for (const courier of couriers) {
+			clearInterval(courier.timer);
+			courier.client.destroy();
+		}
+	}
+}
+
+/** Waits until every courier has sent all its steps. */
+function allSent(couriers: Courier[], timeoutMs: number): Promise<unknown> {
+	return eventually(
+		() => couriers.every((c) => c.sent.length === STEPS.length),
+		timeoutMs,
+		'all sent'
+	);
 }
 
 async function connectionsOf(sync: SyncServerHandle): Promise<number> {
@@ -252,30 +268,19 @@ describe('failover harness', () => {
 	});
 
 	it('Redis stopped for 10 s under writes: no crash, no lost update, convergence after', async () => {
-		const couriers = await Promise.all(partners.map((partner) => startCourier(partner)));
-		try {
+		await withCouriers(async (couriers) => {
 			await new Promise((resolve) => setTimeout(resolve, WRITE_EVERY_MS));
 			await redis.stop();
 			await new Promise((resolve) => setTimeout(resolve, 10_000));
 			for (const sync of syncs) expect(sync.child.exitCode).toBeNull();
 			await redis.start();
-			await eventually(
-				() => couriers.every((c) => c.sent.length === STEPS.length),
-				10_000,
-				'all sent'
-			);
+			await allSent(couriers, 10_000);
 			await verify(couriers, syncs, 'redis outage');
-		} finally {
-			couriers.forEach((c) => {
-				clearInterval(c.timer);
-				c.client.destroy();
-			});
-		}
+		});
 	}, 120_000);
 
 	it('SIGKILL of the storage writer while partners write: nothing any client sent is lost', async () => {
-		const couriers = await Promise.all(partners.map((partner) => startCourier(partner)));
-		try {
+		await withCouriers(async (couriers) => {
 			const writer = await writerAmong(syncs);
 			expect(writer).not.toBeNull();
 			await new Promise((resolve) => setTimeout(resolve, WRITE_EVERY_MS * 1.5));
@@ -283,25 +288,15 @@ describe('failover harness', () => {
 			await writer!.kill();
 			report.push(`SIGKILL: the storage writer (${writer!.url}) with ${connected} sockets`);
 			const live = syncs.filter((sync) => sync !== writer);
-			await eventually(
-				() => couriers.every((c) => c.sent.length === STEPS.length),
-				15_000,
-				'all sent'
-			);
+			await allSent(couriers, 15_000);
 			await eventually(async () => (await writerAmong(live)) !== null, 30_000, 'a new writer');
 			await verify(couriers, live, 'SIGKILL');
 			syncs = live;
-		} finally {
-			couriers.forEach((c) => {
-				clearInterval(c.timer);
-				c.client.destroy();
-			});
-		}
+		});
 	}, 120_000);
 
 	it('SIGTERM drains a process: its clients are back on another within 2 s', async () => {
-		const couriers = await Promise.all(partners.map((partner) => startCourier(partner)));
-		try {
+		await withCouriers(async (couriers) => {
 			let target = syncs[0]!;
 			for (const sync of syncs)
 				if ((await connectionsOf(sync)) > (await connectionsOf(target))) target = sync;
@@ -330,19 +325,10 @@ describe('failover harness', () => {
 			);
 			expect(closedAt.length).toBeGreaterThan(0);
 			expect(worst).toBeLessThan(2_000);
-			await eventually(
-				() => couriers.every((c) => c.sent.length === STEPS.length),
-				15_000,
-				'all sent'
-			);
+			await allSent(couriers, 15_000);
 			await verify(couriers, live, 'SIGTERM');
 			syncs = live;
-		} finally {
-			couriers.forEach((c) => {
-				clearInterval(c.timer);
-				c.client.destroy();
-			});
-		}
+		});
 	}, 120_000);
 
 	it('the web app answers through nginx all along, and no snapshot ever lost what an earlier one held', async () => {

@@ -79,6 +79,18 @@ async function writerOf(servers: SyncServerHandle[]): Promise<SyncServerHandle[]
 const statusOf = (doc: Y.Doc) =>
 	foldStatus(readEvents(doc), factsOf(readMeta(doc)!, readAssignment(doc)));
 
+/**
+ * Runs `write` while Redis is away, so that each process admits what it gets without having heard
+ * of the other's writes; Redis is back when this resolves.
+ */
+async function whileRedisAway<T>(write: () => T): Promise<T> {
+	await redis.stop();
+	const written = write();
+	await new Promise((resolve) => setTimeout(resolve, 500));
+	await redis.start();
+	return written;
+}
+
 describe('several sync-server processes over Redis', () => {
 	let a: SyncServerHandle;
 	let b: SyncServerHandle;
@@ -162,11 +174,10 @@ describe('several sync-server processes over Redis', () => {
 			await Promise.all([partnerOnA.synced(), adminOnB.synced()]);
 			// both are the next step where each process stands, so each process admits its own
 			// (Redis is away meanwhile, so neither knows of the other's)
-			await redis.stop();
-			partnerOnA.doc.getArray('events').push([createEvent(actorOf(partner), 'preparing')]);
-			adminOnB.doc.getArray('events').push([createEvent(actorOf(admin), 'preparing')]);
-			await new Promise((resolve) => setTimeout(resolve, 300));
-			await redis.start();
+			await whileRedisAway(() => {
+				partnerOnA.doc.getArray('events').push([createEvent(actorOf(partner), 'preparing')]);
+				adminOnB.doc.getArray('events').push([createEvent(actorOf(admin), 'preparing')]);
+			});
 			await eventually(
 				() => readEvents(partnerOnA.doc).length === 3 && readEvents(adminOnB.doc).length === 3,
 				10_000,
@@ -264,11 +275,10 @@ describe('several sync-server processes over Redis', () => {
 		const onB = connectProvider({ wsUrl: b.wsUrl, docName, cookie: partner.cookie, doc: docB });
 		try {
 			await Promise.all([onA.synced(), onB.synced()]);
-			await redis.stop();
-			docA.getArray('events').push([event]);
-			docB.getArray('events').push([event]);
-			await new Promise((resolve) => setTimeout(resolve, 300));
-			await redis.start();
+			await whileRedisAway(() => {
+				docA.getArray('events').push([event]);
+				docB.getArray('events').push([event]);
+			});
 			await eventually(
 				() => readEvents(docA).length >= 3 && readEvents(docB).length >= 3,
 				10_000,
@@ -340,19 +350,20 @@ describe('concurrent writes on two processes', () => {
 				const watcherOnB = connectProvider({ wsUrl: b.wsUrl, docName, cookie: customer.cookie });
 				try {
 					await Promise.all([customerOnA.synced(), watcherOnB.synced()]);
-					await redis.stop();
-					customerOnA.doc.getArray('events').push([createEvent(actorOf(customer), 'cancelled')]);
-					const claim = serviceClient(b).assign(
-						orderId,
-						{
-							partnerId: partner.userId,
-							partnerName: partner.name,
-							claimedAt: new Date().toISOString()
-						},
-						createEvent(actorOf(partner), 'accepted')
-					);
-					await new Promise((resolve) => setTimeout(resolve, 500));
-					await redis.start();
+					const { claim } = await whileRedisAway(() => {
+						customerOnA.doc.getArray('events').push([createEvent(actorOf(customer), 'cancelled')]);
+						return {
+							claim: serviceClient(b).assign(
+								orderId,
+								{
+									partnerId: partner.userId,
+									partnerName: partner.name,
+									claimedAt: new Date().toISOString()
+								},
+								createEvent(actorOf(partner), 'accepted')
+							)
+						};
+					});
 					await claim;
 					await eventually(
 						() =>
@@ -407,11 +418,10 @@ describe('concurrent writes on two processes', () => {
 			const laptop = connectProvider({ wsUrl: b.wsUrl, docName, cookie: customer.cookie });
 			try {
 				await Promise.all([phone.synced(), laptop.synced()]);
-				await redis.stop();
-				writeRating(phone.doc, { stars: 5, comment: 'quick and friendly' });
-				writeRating(laptop.doc, { stars: 1, comment: 'cold food' });
-				await new Promise((resolve) => setTimeout(resolve, 500));
-				await redis.start();
+				await whileRedisAway(() => {
+					writeRating(phone.doc, { stars: 5, comment: 'quick and friendly' });
+					writeRating(laptop.doc, { stars: 1, comment: 'cold food' });
+				});
 				await eventually(
 					() => JSON.stringify(readRating(phone.doc)) === JSON.stringify(readRating(laptop.doc)),
 					15_000,
