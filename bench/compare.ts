@@ -12,7 +12,13 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseDuration, parsePoints, UsageError, type LoadPoint } from './options.ts';
+import {
+	parseCommandLine,
+	parseDuration,
+	parsePoints,
+	UsageError,
+	type LoadPoint
+} from './options.ts';
 import type { PointSummary, ServerRow } from './report.ts';
 import { BENCH_DIR } from './servers.ts';
 import { median } from './stats.ts';
@@ -255,24 +261,14 @@ function summarize(records: RunRecord[]): {
 }
 
 async function main(): Promise<number> {
-	let options: CompareOptions;
-	try {
-		const parsed = parseCompareOptions(process.argv.slice(2));
-		if (parsed === 'help') {
-			console.log(USAGE);
-			return 0;
-		}
-		options = parsed;
-	} catch (error) {
-		if (
-			error instanceof UsageError ||
-			(error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
-		) {
-			console.error(`bench:compare: ${(error as Error).message}\n${USAGE}`);
-			return 2;
-		}
-		throw error;
-	}
+	const parsed = parseCommandLine(
+		parseCompareOptions,
+		process.argv.slice(2),
+		'bench:compare',
+		USAGE
+	);
+	if ('status' in parsed) return parsed.status;
+	const { options } = parsed;
 	const scratch = mkdtempSync(join(tmpdir(), 'dispatch-bench-compare-'));
 	const revisions: Revision[] = [];
 	const cleanUp = () => {

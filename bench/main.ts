@@ -25,11 +25,11 @@ import {
 import { createPopulation } from './fixtures.ts';
 import { NGINX } from './nginx.ts';
 import {
+	parseCommandLine,
 	parseOptions,
 	runsIn,
 	targetLabel,
 	USAGE,
-	UsageError,
 	type BenchOptions
 } from './options.ts';
 import { killAllChildren, setUpPinning, type Child } from './processes.ts';
@@ -182,24 +182,9 @@ async function measureExtras(
 }
 
 async function main(): Promise<number> {
-	let options: BenchOptions;
-	try {
-		const parsed = parseOptions(process.argv.slice(2));
-		if (parsed === 'help') {
-			console.log(USAGE);
-			return 0;
-		}
-		options = parsed;
-	} catch (error) {
-		if (
-			error instanceof UsageError ||
-			(error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
-		) {
-			console.error(`bench: ${(error as Error).message}\n${USAGE}`);
-			return 2;
-		}
-		throw error;
-	}
+	const parsed = parseCommandLine(parseOptions, process.argv.slice(2), 'bench', USAGE);
+	if ('status' in parsed) return parsed.status;
+	const { options } = parsed;
 	const missing = missingTools(options);
 	if (missing.length > 0) {
 		console.error(

@@ -80,6 +80,35 @@ export interface BenchOptions {
 
 export class UsageError extends Error {}
 
+/**
+ * Parses a bench command's flags: the options, or the exit status once `--help` printed the usage
+ * (0) or a bad flag printed why with the usage (2). Anything else is thrown.
+ */
+export function parseCommandLine<T>(
+	parse: (argv: string[]) => T | 'help',
+	argv: string[],
+	command: string,
+	usage: string
+): { options: T } | { status: number } {
+	try {
+		const parsed = parse(argv);
+		if (parsed === 'help') {
+			console.log(usage);
+			return { status: 0 };
+		}
+		return { options: parsed };
+	} catch (error) {
+		if (
+			error instanceof UsageError ||
+			(error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+		) {
+			console.error(`${command}: ${(error as Error).message}\n${usage}`);
+			return { status: 2 };
+		}
+		throw error;
+	}
+}
+
 const USAGE = `usage: npm run bench -- [flags]
   --points "1000x200,3000x600"  load points as <clients>x<docs> (default: both)
   --clients N --docs N          a single load point instead of --points
