@@ -7,6 +7,7 @@ import * as Y from 'yjs';
 import { randomId } from '../../src/lib/shared/ids.ts';
 import {
 	createEvent,
+	eventsArray,
 	factsOf,
 	feedDocName,
 	foldStatus,
@@ -27,14 +28,18 @@ import {
 	connectProvider,
 	createTestUser,
 	eventually,
+	frames,
+	headersFor,
 	insertOrderRow,
+	RawSyncClient,
 	readMetrics,
 	readStored,
 	sampleMeta,
 	serviceClient,
 	startTestSyncServer,
 	type SyncServerHandle,
-	type TestUser
+	type TestUser,
+	withTimeout
 } from '../support/sync-clients.ts';
 
 let database: Database;
@@ -163,6 +168,57 @@ describe('several sync-server processes over Redis', () => {
 		}
 		const stored = await readStored(database, docName);
 		expect(readEvents(stored.doc).map((e) => e.type)).toEqual(['accepted']);
+	});
+
+	it('forged updates built with raw yjs are refused by the process that holds only a replica', async () => {
+		// the order's history was written through A; B knows it only as replica updates
+		const orderId = await assignedOrder(database.collections, a, customer, partner);
+		const docName = `order/${orderId}`;
+		const watcherOnA = connectProvider({ wsUrl: a.wsUrl, docName, cookie: customer.cookie });
+		try {
+			await watcherOnA.synced();
+			const refusedOnB = async (
+				attack: string,
+				doc: Y.Doc,
+				forgeOnceSynced?: (client: RawSyncClient) => void
+			) => {
+				const client = await RawSyncClient.open(`${b.wsUrl}/${docName}`, headersFor(customer), {
+					doc
+				});
+				try {
+					client.requestSync();
+					if (forgeOnceSynced) {
+						await client.until((synced) => eventsArray(synced).length === 1);
+						forgeOnceSynced(client);
+					}
+					expect((await withTimeout(client.closed, 10_000, attack)).code, attack).toBe(4403);
+				} finally {
+					client.close();
+				}
+			};
+			const cancel = () => createEvent(actorOf(customer), 'cancelled');
+			// a fresh document with client id 1 (its cancel would sort before the claim), offered
+			// in the handshake
+			const fresh = new Y.Doc();
+			fresh.clientID = 1;
+			eventsArray(fresh).push([cancel()]);
+			await refusedOnB('fresh doc, small client id, handshake', fresh);
+			// a synced copy with client id 1 inserts a cancel before the first event, sent later
+			const copy = new Y.Doc();
+			copy.clientID = 1;
+			await refusedOnB('insert before the first event, later update', copy, (client) => {
+				const before = Y.encodeStateVector(client.doc);
+				eventsArray(client.doc).insert(0, [cancel()]);
+				client.send(frames.update(Y.encodeStateAsUpdate(client.doc, before)));
+			});
+			// nothing of it anywhere: not on A's room, not in MongoDB
+			await new Promise((resolve) => setTimeout(resolve, 500));
+			expect(readEvents(watcherOnA.doc).map((e) => e.type)).toEqual(['accepted']);
+			const stored = await readStored(database, docName);
+			expect(readEvents(stored.doc).map((e) => e.type)).toEqual(['accepted']);
+		} finally {
+			watcherOnA.destroy();
+		}
 	});
 
 	it('two processes accepting the same step at once: one applies, the same history everywhere', async () => {
