@@ -40,6 +40,7 @@ import {
 	type Pinning
 } from './processes.ts';
 import { newestProfile, summarizeProfile, type ProfileSummary } from './profile.ts';
+import { orderDocName } from '../src/lib/order/schema.ts';
 import { BENCH_DIR } from './servers.ts';
 import { PROCESS_IDS, startTopology, type RunningTopology } from './topology.ts';
 
@@ -192,7 +193,7 @@ export async function measuredRun(
 			// the orders are at rest, as after a restart: the storm loads each slot's first order
 			// from MongoDB, every move to a slot's next order loads that one
 			const seeding = performance.now();
-			await seedOrdersAtRest({
+			const seeded = await seedOrdersAtRest({
 				collections: opened.database.collections,
 				population,
 				runTag,
@@ -214,7 +215,8 @@ export async function measuredRun(
 					source: options.oursSource ?? undefined
 				},
 				peerNodeFlags: options.peerNodeFlags,
-				runTag
+				runTag,
+				atRest: seeded.map((orderId) => orderDocName(orderId))
 			});
 		} else {
 			population = offlinePopulation(point);

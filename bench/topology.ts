@@ -6,6 +6,8 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { sharedLogKeys, TAIL_TTL_S } from '../sync-server/scale-out/shared-log.ts';
 import type { ClientIdentity } from './load/client.ts';
 import type { WireProtocol } from './load/protocol.ts';
 import { startNginx, type RunningNginx } from './nginx.ts';
@@ -43,6 +45,29 @@ export interface TopologyOptions {
 	peerNodeFlags: string[];
 	/** Keys of this run in Redis (`<runTag>:`). */
 	runTag: string;
+	/**
+	 * Ours, sharing through Redis: documents seeded at rest, whose snapshot holds their whole log.
+	 * Their log's tail is recorded in Redis before the processes start, as the storage writer
+	 * records it for every document it stores (the seeding did not go through it).
+	 */
+	atRest?: string[];
+}
+
+async function recordTails(url: string, prefix: string, names: string[]): Promise<void> {
+	const client = new Redis(url, { lazyConnect: true });
+	try {
+		await client.connect();
+		const { tailPrefix } = sharedLogKeys(prefix);
+		for (let i = 0; i < names.length; i += 500) {
+			const batch = client.pipeline();
+			for (const name of names.slice(i, i + 500)) {
+				batch.set(tailPrefix + name, 0, 'EX', TAIL_TTL_S);
+			}
+			await batch.exec();
+		}
+	} finally {
+		client.disconnect();
+	}
 }
 
 /**
@@ -79,6 +104,7 @@ export async function startTopology(options: TopologyOptions): Promise<RunningTo
 				sqliteDir = mkdtempSync(join(tmpdir(), 'dispatch-bench-sqlite-'));
 			}
 			const redisUrl = redis.url;
+			if (options.atRest && ours) await recordTails(redisUrl, `${runTag}:`, options.atRest);
 			if (ours?.profileDir) {
 				for (const id of PROCESS_IDS) mkdirSync(join(ours.profileDir, id), { recursive: true });
 			}

@@ -178,6 +178,7 @@ async function startSharing(
 		link,
 		sharedLog,
 		makeStorage: () => new MongoPersistence(database, { ...config.persistence, log, registry }),
+		readIntervalMs: config.persistence.minFlushIntervalMs,
 		log,
 		registry
 	});

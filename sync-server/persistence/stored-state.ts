@@ -17,7 +17,14 @@ const ATTEMPTS = 5;
 
 const bytesOf = (binary: Binary) => new Uint8Array(binary.value());
 
-/** The snapshot and the log rows after it, as updates (empty for a document never stored). */
+export interface StoredState {
+	/** The snapshot and the log rows after it (none for a document never stored). */
+	updates: Uint8Array[];
+	/** The highest sequence number they cover: the log's tail, as far as this read saw it. */
+	seq: number;
+}
+
+/** The snapshot and the log rows after it, as updates. */
 export async function readStoredState(
 	db: Db,
 	snapshots: Collection<DocSnapshotDoc>,
@@ -28,15 +35,18 @@ export async function readStoredState(
 	 * null: then the rows are looked for until one is missing.
 	 */
 	tail: number | null = null
-): Promise<Uint8Array[]> {
+): Promise<StoredState> {
 	for (let attempt = 1; ; attempt++) {
 		const snapshot = await findSnapshot(name);
 		const mergedSeq = snapshot?.mergedSeq ?? 0;
 		// a snapshot that has every row: nothing else to read (and no compaction can take a row
 		// this read needs)
-		if (tail !== null && tail <= mergedSeq) return snapshot ? [bytesOf(snapshot.update)] : [];
+		if (tail !== null && tail <= mergedSeq) {
+			return { updates: snapshot ? [bytesOf(snapshot.update)] : [], seq: mergedSeq };
+		}
 		const generations = (await generationNumbers(db)).map((n) => logGeneration(db, n));
 		const rows: Uint8Array[] = [];
+		let seq = mergedSeq;
 		for (let next = mergedSeq + 1; generations.length > 0; next += WINDOW) {
 			const ids = Array.from({ length: WINDOW }, (_, i) => rowId(name, next + i));
 			const found = await Promise.all(
@@ -52,13 +62,14 @@ export async function readStoredState(
 			const seqs = new Set<number>();
 			for (const row of found.flat()) {
 				seqs.add(row.seq);
+				seq = Math.max(seq, row.seq);
 				rows.push(bytesOf(row.update));
 			}
 			if (seqs.size < WINDOW) break;
 		}
 		const after = await snapshots.findOne({ _id: name }, { projection: { mergedSeq: 1 } });
 		if ((after?.mergedSeq ?? 0) === mergedSeq) {
-			return snapshot ? [bytesOf(snapshot.update), ...rows] : rows;
+			return { updates: snapshot ? [bytesOf(snapshot.update), ...rows] : rows, seq };
 		}
 		if (attempt >= ATTEMPTS) throw new Error(`${name} kept being compacted while it loaded`);
 	}

@@ -14,6 +14,7 @@ import type { SyncExtension } from '../core/extension.ts';
 import { REPLICA_ORIGIN } from '../core/rooms.ts';
 import type { SyncServer } from '../core/server.ts';
 import type { Principal } from '../core/types.ts';
+import type { StoredState } from '../persistence/stored-state.ts';
 import type { RedisLink } from './redis-link.ts';
 import { decodeMessage, MESSAGE_UPDATE, type SharedLog } from './shared-log.ts';
 import type { SharedWatchers } from './shared-watchers.ts';
@@ -26,12 +27,15 @@ export interface ReplicationOptions<P extends Principal> {
 	 * The document's state in MongoDB, as updates (persistence/stored-state.ts); `tail` is how far
 	 * its log goes when the storage writer recorded it.
 	 */
-	readStored: (name: string, tail: number | null) => Promise<Uint8Array[]>;
+	readStored: (name: string, tail: number | null) => Promise<StoredState>;
 	/** Who has which document open on the other processes. */
 	watchers: SharedWatchers;
 	log: Logger;
 	registry: Registry;
 }
+
+/** How long a channel stays subscribed after its document unloads. */
+const LEAVE_DELAY_MS = 1_000;
 
 function merge(parts: Uint8Array[]): Uint8Array | null {
 	if (parts.length === 0) return null;
@@ -69,9 +73,28 @@ export function replication<P extends Principal>(
 	};
 
 	const readAll = async (name: string) => {
-		const pending = await sharedLog.pending(name);
-		const stored = await readStored(name, await sharedLog.tail(name));
-		return [...stored, ...pending];
+		const unstored = await sharedLog.unstored(name);
+		const stored = await readStored(name, unstored.tail);
+		if (unstored.tail === null && stored.seq > 0) {
+			sharedLog.recordTail(name, stored.seq).catch((error: unknown) => {
+				log.debug({ err: error, doc: name }, 'log tail not recorded');
+			});
+		}
+		return [...stored.updates, ...unstored.updates];
+	};
+
+	// A document's channel is left a while after it unloads, many at once: a document that loads
+	// again meanwhile keeps its subscription (messages for a document not loaded are ignored).
+	const leaving = new Set<string>();
+	let leaveTimer: NodeJS.Timeout | null = null;
+	const leaveChannels = () => {
+		leaveTimer = null;
+		const channels = [...leaving];
+		leaving.clear();
+		if (channels.length === 0) return;
+		link.subscriber.unsubscribe(...channels).catch((error: unknown) => {
+			log.debug({ err: error }, 'channels not left');
+		});
 	};
 
 	const resyncAll = async () => {
@@ -95,6 +118,7 @@ export function replication<P extends Principal>(
 		},
 		stopping() {
 			watchers.stop();
+			if (leaveTimer) clearTimeout(leaveTimer);
 		},
 		joined(document) {
 			if (document.connections.size === 1) watchers.opened(document.name);
@@ -108,6 +132,7 @@ export function replication<P extends Principal>(
 			const heard: Uint8Array[] = [];
 			loading.set(name, heard);
 			const channel = sharedLog.channel(name);
+			leaving.delete(channel);
 			try {
 				await link.subscriber.subscribe(channel);
 				const parts = await readAll(name);
@@ -139,7 +164,8 @@ export function replication<P extends Principal>(
 		},
 		async unload(document) {
 			await document.whenDurable().catch(() => undefined);
-			await link.subscriber.unsubscribe(sharedLog.channel(document.name));
+			leaving.add(sharedLog.channel(document.name));
+			leaveTimer ??= setTimeout(leaveChannels, LEAVE_DELAY_MS).unref();
 		}
 	};
 }

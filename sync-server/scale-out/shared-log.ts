@@ -25,7 +25,7 @@ export interface SharedLogKeys {
 	tailPrefix: string;
 }
 
-/** @internal for tests: shared-log.test.ts */
+/** @internal for tests and the benchmark: shared-log.test.ts, bench/topology.ts */
 export function sharedLogKeys(prefix: string): SharedLogKeys {
 	return {
 		stream: `${prefix}log`,
@@ -98,8 +98,24 @@ export function parseEntries(raw: unknown): LogEntry[] {
 	return entries;
 }
 
+/** Stream entries read at once by a load. */
+const PAGE = 1000;
+/** How long a document's recorded tail is kept without a write (then its loads read the whole log). */
+export const TAIL_TTL_S = 24 * 3600;
+
+function parseTail(value: string | null): number | null {
+	const seq = value === null ? NaN : Number(value);
+	return Number.isSafeInteger(seq) ? seq : null;
+}
+
+interface QueuedAppend extends PromiseWithResolvers<void> {
+	name: string;
+	update: Uint8Array;
+}
+
 export class SharedLog {
 	readonly keys: SharedLogKeys;
+	private readonly queued: QueuedAppend[] = [];
 
 	constructor(
 		private readonly redis: Redis,
@@ -120,23 +136,45 @@ export class SharedLog {
 			: null;
 	}
 
-	/** Appends an accepted update and tells the processes holding the document; resolves once Redis has both. */
-	async append(name: string, update: Uint8Array): Promise<void> {
-		const results = await this.redis
-			.multi()
-			.xadd(
-				this.keys.stream,
-				'*',
-				'd',
-				name,
-				'u',
-				Buffer.from(update.buffer, update.byteOffset, update.length)
-			)
-			.publish(this.channel(name), encodeMessage(MESSAGE_UPDATE, this.processId, update))
-			.exec();
-		const failed = results?.find(([error]) => error !== null);
-		if (!results) throw new Error('redis discarded the append');
-		if (failed) throw failed[0];
+	/**
+	 * Appends an accepted update and tells the processes holding the document; resolves once Redis
+	 * has both. The appends of one turn of the event loop go to Redis as one transaction (one
+	 * write and one round trip for all of them, each update's XADD and PUBLISH still together).
+	 */
+	append(name: string, update: Uint8Array): Promise<void> {
+		const queued = { name, update, ...Promise.withResolvers<void>() };
+		if (this.queued.push(queued) === 1) setImmediate(() => this.sendAppends());
+		return queued.promise;
+	}
+
+	private sendAppends(): void {
+		const batch = this.queued.splice(0);
+		const transaction = this.redis.multi();
+		for (const { name, update } of batch) {
+			transaction
+				.xadd(
+					this.keys.stream,
+					'*',
+					'd',
+					name,
+					'u',
+					Buffer.from(update.buffer, update.byteOffset, update.length)
+				)
+				.publish(this.channel(name), encodeMessage(MESSAGE_UPDATE, this.processId, update));
+		}
+		transaction.exec().then(
+			(results) => {
+				batch.forEach((queued, i) => {
+					if (!results) return queued.reject(new Error('redis discarded the append'));
+					const failed = [results[2 * i], results[2 * i + 1]].find((r) => r?.[0] != null);
+					if (failed) queued.reject(failed[0]);
+					else queued.resolve();
+				});
+			},
+			(error: unknown) => {
+				for (const queued of batch) queued.reject(error);
+			}
+		);
 	}
 
 	/** Tells the processes holding the document of an awareness change (not kept anywhere). */
@@ -147,28 +185,34 @@ export class SharedLog {
 		);
 	}
 
-	/** The document's updates still in the stream (not in MongoDB yet, or just moved there). */
-	async pending(name: string): Promise<Uint8Array[]> {
+	/**
+	 * What a load needs from Redis: the document's updates still in the stream (not in MongoDB
+	 * yet, or just moved there), then how far its log in MongoDB goes (the storage writer records
+	 * it as it deletes the entries it stored; null when unknown: never recorded, or expired). The
+	 * tail is read after the last page of the stream, in the same round trip as that page: a row
+	 * written later holds only updates that were still in the stream then.
+	 */
+	async unstored(name: string): Promise<{ updates: Uint8Array[]; tail: number | null }> {
 		const updates: Uint8Array[] = [];
 		let start = '-';
 		for (;;) {
-			const raw = await this.redis.xrangeBuffer(this.keys.stream, start, '+', 'COUNT', 1000);
-			const entries = parseEntries(raw);
-			for (const entry of entries) if (entry.name === name) updates.push(entry.update);
-			if (raw.length < 1000) return updates;
+			const [raw, tail] = await Promise.all([
+				this.redis.xrangeBuffer(this.keys.stream, start, '+', 'COUNT', PAGE),
+				this.redis.get(this.keys.tailPrefix + name)
+			]);
+			for (const entry of parseEntries(raw)) if (entry.name === name) updates.push(entry.update);
+			if (raw.length < PAGE) return { updates, tail: parseTail(tail) };
 			start = `(${String(raw.at(-1)![0])}`;
 		}
 	}
 
 	/**
-	 * How far the document's log in MongoDB goes (the storage writer records it as it deletes the
-	 * entries it stored), or null when unknown (never recorded, or expired). Read after `pending`:
-	 * a row written later holds only updates that were still in the stream then.
+	 * Records how far the document's log in MongoDB goes, as a load found it, unless the storage
+	 * writer recorded it already (its record is never older than what a load can see): later
+	 * loads then read the snapshot alone when it has every row.
 	 */
-	async tail(name: string): Promise<number | null> {
-		const value = await this.redis.get(this.keys.tailPrefix + name);
-		const seq = value === null ? NaN : Number(value);
-		return Number.isSafeInteger(seq) ? seq : null;
+	async recordTail(name: string, seq: number): Promise<void> {
+		await this.redis.set(this.keys.tailPrefix + name, seq, 'EX', TAIL_TTL_S, 'NX');
 	}
 
 	/** Entries in the stream (not in MongoDB yet): for metrics and tests. */

@@ -3,6 +3,7 @@
 // writes accepted by two processes fold to the same history everywhere, every accepted update is
 // stored once by the single storage writer, and the writer's role moves on when its process goes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
 import * as Y from 'yjs';
 import { randomId } from '../../src/lib/shared/ids.ts';
 import {
@@ -166,6 +167,12 @@ describe('several sync-server processes over Redis', () => {
 				forger.destroy();
 			}
 		}
+		// the claim is durable in the shared log; MongoDB has it once the storage writer moved it
+		await eventually(
+			async () => readEvents((await readStored(database, docName)).doc).length > 0,
+			10_000,
+			'stored'
+		);
 		const stored = await readStored(database, docName);
 		expect(readEvents(stored.doc).map((e) => e.type)).toEqual(['accepted']);
 	});
@@ -347,6 +354,61 @@ describe('several sync-server processes over Redis', () => {
 		} finally {
 			onA.destroy();
 			onB.destroy();
+		}
+	});
+});
+
+describe('loading and leaving a document', () => {
+	let a: SyncServerHandle;
+	let b: SyncServerHandle;
+	let keys: Redis;
+
+	beforeAll(async () => {
+		const env = { SYNC_IDLE_UNLOAD_MS: '200' };
+		[a, b] = await Promise.all([startShared('leave-a', env), startShared('leave-b', env)]);
+		keys = new Redis(redis.url);
+	}, 60_000);
+
+	afterAll(async () => {
+		keys?.disconnect();
+		await Promise.all([a?.stop(), b?.stop()]);
+	});
+
+	const prefix = () => `test-${uri.length}:`;
+	const subscribers = async (docName: string) => {
+		const [, count] = (await keys.pubsub('NUMSUB', `${prefix()}doc:${docName}`)) as [
+			string,
+			number
+		];
+		return count;
+	};
+
+	it('a load that finds no recorded tail records how far it read; the channel is left after the unload, and joined again by the next load', async () => {
+		const orderId = await assignedOrder(database.collections, a, customer, partner);
+		const docName = `order/${orderId}`;
+		const tailKey = `${prefix()}tail:${docName}`;
+		await eventually(async () => (await keys.get(tailKey)) !== null, 10_000, 'tail recorded');
+		// as if it expired: the next load reads the whole log, and records what it found
+		await keys.del(tailKey);
+		const watcher = connectProvider({ wsUrl: b.wsUrl, docName, cookie: customer.cookie });
+		try {
+			await watcher.synced();
+			await eventually(async () => Number(await keys.get(tailKey)) >= 1, 5_000, 'tail again');
+		} finally {
+			watcher.destroy();
+		}
+		// nobody holds it: both processes unload it and leave its channel
+		await eventually(async () => (await subscribers(docName)) === 0, 10_000, 'channel left');
+		const writer = connectProvider({ wsUrl: a.wsUrl, docName, cookie: partner.cookie });
+		const again = connectProvider({ wsUrl: b.wsUrl, docName, cookie: customer.cookie });
+		try {
+			await Promise.all([writer.synced(), again.synced()]);
+			expect(await subscribers(docName)).toBe(2);
+			writer.doc.getArray('events').push([createEvent(actorOf(partner), 'preparing')]);
+			await eventually(() => readEvents(again.doc).length === 2, 5_000, 'B hears A again');
+		} finally {
+			writer.destroy();
+			again.destroy();
 		}
 	});
 });
