@@ -1,5 +1,5 @@
 // For unit tests: an in-memory stand-in for the few collection and database calls the
-// persistence makes (lookups by `_id`, inserts, replaces, whole-collection reads, drops), with a
+// persistence makes (lookups by `_id` or a list of them, inserts, replaces, whole-collection reads, drops), with a
 // log of the calls and failures on demand; and the storage assembled over it (generations, doc
 // logs, snapshots, a compactor) with documents whose updates append to their events.
 import { Binary, type Collection, type Db, type Document } from 'mongodb';
@@ -72,12 +72,18 @@ export class FakeCollection<T extends Row = Row> {
 		this.put({ ...doc, _id: filter._id } as T);
 	}
 
-	find(filter: { doc?: string } = {}): AsyncIterable<T> & { toArray(): Promise<T[]> } {
+	find(
+		filter: { doc?: string; _id?: { $in: string[] } } = {}
+	): AsyncIterable<T> & { toArray(): Promise<T[]> } {
 		this.call('find');
 		const failure = this.take('find');
 		const matching = () => {
 			if (failure) throw failure.error ?? new Error('find failed');
-			return [...this.rows.values()].filter((row) => !filter.doc || row.doc === filter.doc);
+			return [...this.rows.values()].filter(
+				(row) =>
+					(!filter.doc || row.doc === filter.doc) &&
+					(!filter._id || filter._id.$in.includes(row._id))
+			);
 		};
 		return {
 			async *[Symbol.asyncIterator]() {

@@ -72,6 +72,8 @@ describe('GroupCommit', () => {
 		]);
 		expect(generation(1).calls.filter((call) => call === 'insertMany')).toHaveLength(1);
 		expect([...generation(1).rows.keys()]).toEqual(['order/a#1', 'order/b#5']);
+		// where both logs stand (neither document was loaded): one query for both
+		expect(snapshots.calls).toEqual(['find']);
 		expect(await counter('sync_flushes_total')).toBe(1);
 		expect(await counter('sync_log_entries_written_total')).toBe(2);
 

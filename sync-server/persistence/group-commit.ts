@@ -133,8 +133,9 @@ export class GroupCommit {
 			(log) => log.pending.length > 0 && (force || log.retryAt <= now) && (!only || only.has(log))
 		);
 		if (due.length === 0) return;
-		const unsettled = due.filter((log) => !log.seqKnown || log.unverified);
-		if (unsettled.length > 0) await Promise.all(unsettled.map((log) => this.settlePosition(log)));
+		await this.readPositions(due.filter((log) => !log.seqKnown));
+		const unverified = due.filter((log) => log.seqKnown && log.unverified);
+		if (unverified.length > 0) await Promise.all(unverified.map((log) => this.verify(log)));
 		this.rotate(now);
 		const generation = generations.current;
 		const batch = due.filter((log) => log.seqKnown && !log.unverified).map((log) => log.take());
@@ -191,33 +192,44 @@ export class GroupCommit {
 	}
 
 	/**
-	 * Reads where a document's log stands: its snapshot's position (a document stored without
-	 * being loaded), or whether a write with an unknown outcome landed.
+	 * Reads where the logs of documents stored without being loaded stand (their snapshots'
+	 * positions), all in one query.
 	 */
-	private async settlePosition(log: DocLog): Promise<void> {
+	private async readPositions(logs: DocLog[]): Promise<void> {
+		if (logs.length === 0) return;
 		const { generations, snapshots } = this.options;
 		try {
-			if (!log.seqKnown) {
-				const snapshot = await snapshots.findOne(
-					{ _id: log.name },
-					{ projection: { mergedSeq: 1 } }
-				);
-				log.mergedSeq = snapshot?.mergedSeq ?? 0;
+			const found = await snapshots
+				.find({ _id: { $in: logs.map((log) => log.name) } }, { projection: { mergedSeq: 1 } })
+				.toArray();
+			const mergedSeqs = new Map(found.map((snapshot) => [snapshot._id, snapshot.mergedSeq]));
+			for (const log of logs) {
+				log.mergedSeq = mergedSeqs.get(log.name) ?? 0;
 				log.lastSeq = Math.max(log.lastSeq, log.mergedSeq, generations.lastSeq(log.name));
 				log.seqKnown = true;
 			}
-			const unverified = log.unverified;
-			if (unverified) {
-				const found =
-					generations.has(unverified.generation) &&
-					(await unverified.generation.collection.findOne(
-						{ _id: rowId(log.name, unverified.seq) },
-						{ projection: { _id: 1 } }
-					)) !== null;
-				// it may have landed in a generation closed since: it is counted there
-				if (found) this.written(log, unverified.seq, unverified.generation);
-				log.unverified = null;
+		} catch (error) {
+			for (const log of logs) {
+				this.options.metrics.storeFailures.inc();
+				log.failed();
 			}
+			this.options.log.warn({ err: error, docs: logs.length }, 'reading log positions failed');
+		}
+	}
+
+	/** Whether a write with an unknown outcome landed. */
+	private async verify(log: DocLog): Promise<void> {
+		const unverified = log.unverified!;
+		try {
+			const found =
+				this.options.generations.has(unverified.generation) &&
+				(await unverified.generation.collection.findOne(
+					{ _id: rowId(log.name, unverified.seq) },
+					{ projection: { _id: 1 } }
+				)) !== null;
+			// it may have landed in a generation closed since: it is counted there
+			if (found) this.written(log, unverified.seq, unverified.generation);
+			log.unverified = null;
 		} catch (error) {
 			this.options.metrics.storeFailures.inc();
 			log.failed();
