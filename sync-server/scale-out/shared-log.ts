@@ -138,12 +138,15 @@ export class SharedLog {
 
 	/**
 	 * Appends an accepted update and tells the processes holding the document; resolves once Redis
-	 * has both. The appends of one turn of the event loop go to Redis as one transaction (one
-	 * write and one round trip for all of them, each update's XADD and PUBLISH still together).
+	 * has both. The appends of one callback (a message, a batch of projections) go to Redis as one
+	 * transaction: one write and one round trip for all of them, each update's XADD and PUBLISH
+	 * still together.
 	 */
 	append(name: string, update: Uint8Array): Promise<void> {
 		const queued = { name, update, ...Promise.withResolvers<void>() };
-		if (this.queued.push(queued) === 1) setImmediate(() => this.sendAppends());
+		// sent once the current callback and its promise continuations are done (not after the
+		// whole poll phase): the room hears an update only once Redis has it
+		if (this.queued.push(queued) === 1) process.nextTick(() => this.sendAppends());
 		return queued.promise;
 	}
 

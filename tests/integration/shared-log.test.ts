@@ -37,7 +37,7 @@ async function transactions(): Promise<number> {
 const bytes = (...values: number[]) => new Uint8Array(values);
 
 describe('SharedLog', () => {
-	it('appends of one turn go to Redis as one transaction, in order, each announced', async () => {
+	it('appends of one callback go to Redis as one transaction, in order, each announced', async () => {
 		const log = freshLog();
 		const heard: number[] = [];
 		subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => {
@@ -57,7 +57,7 @@ describe('SharedLog', () => {
 		await expect.poll(() => heard.length).toBe(10);
 		expect(heard).toEqual([0, 2, 4, 6, 8, 10, 12, 14, 16, 18]);
 		await subscriber.unsubscribe(log.channel('order/a'));
-		// appends of a later turn go in a transaction of their own
+		// appends of a later callback go in a transaction of their own
 		await log.append('order/a', bytes(99));
 		expect((await transactions()) - before).toBe(2);
 	});
