@@ -4,11 +4,14 @@
 // process holds unchanged (group commit, compaction, retirement), and compaction of a document
 // never runs in two processes at once.
 //
-// It reads the stream as the one consumer of a consumer group: an entry is acknowledged and
-// deleted only once its MongoDB write completed, so the entries a writer had read but not stored
-// when it died stay pending and the next writer claims them (an update stored twice changes
-// nothing). A writer that cannot renew its lease stops writing well before the lease expires and
+// It reads the stream as the one consumer of a consumer group, a consumer per term: an entry is
+// acknowledged and deleted only once its MongoDB write completed, so the entries a writer had read
+// but not stored when it died or stepped down stay pending under its term's consumer, and the
+// writer of the current term takes them over, at its start and every second after (an update
+// stored twice changes nothing). A read an ended term had in flight may still deliver entries,
+// e.g. once Redis is back after an outage that cost the term its lease: those are taken over too. A writer that cannot renew its lease stops writing well before the lease expires and
 // another process can take it. Leaving gracefully, it flushes and hands the lease back at once.
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Registry } from 'prom-client';
 import { Counter, Gauge } from 'prom-client';
@@ -18,6 +21,8 @@ import { Lease } from './lease.ts';
 import type { RedisLink } from './redis-link.ts';
 import { parseEntries, TAIL_TTL_S, type LogEntry, type SharedLog } from './shared-log.ts';
 
+/** How long the writer waits after a failed read of the stream before the next. */
+const RETRY_READ_MS = 250;
 /** Entries pending this long (their store failed) are taken again by the writer. */
 const RECLAIM_MS = 30_000;
 
@@ -51,7 +56,11 @@ export class StorageWriter {
 	private timer: NodeJS.Timeout | null = null;
 	private storage: MongoPersistence | null = null;
 	private term: Promise<void> | null = null;
+	/** The last term's end (its storage closing): the next term starts after it. */
+	private ending: Promise<void> = Promise.resolve();
 	private claimedAt = 0;
+	/** This term's consumer in the group (`<process id>/<random>`). */
+	private consumer = '';
 	private readonly lastWrite = new Map<string, number>();
 	private readonly toAck: string[] = [];
 	/** Per document stored since the last acknowledgements: how far its log now goes. */
@@ -118,6 +127,9 @@ export class StorageWriter {
 		const storage = this.storage;
 		if (!storage || !this.lease.held) return;
 		this.forgetIdle(storage);
+		await this.adoptOrphans(storage).catch((error: unknown) => {
+			this.options.log.warn({ err: error }, 'storage writer: entries of ended terms not taken');
+		});
 		if (Date.now() - this.claimedAt > RECLAIM_MS) {
 			this.claimedAt = Date.now();
 			await this.claimPending(storage, RECLAIM_MS).catch((error: unknown) => {
@@ -129,17 +141,32 @@ export class StorageWriter {
 	private beginTerm(): void {
 		const storage = this.options.makeStorage();
 		this.storage = storage;
+		this.consumer = `${this.options.sharedLog.processId}/${randomBytes(4).toString('hex')}`;
 		this.leading.set(1);
 		this.options.log.info('storage writer: this process writes the shared log to MongoDB');
+		const previous = this.ending;
 		this.term = (async () => {
 			try {
+				// the previous term's storage is closed first: its last rows are in MongoDB before
+				// this term's storage takes its generations over (and retires them)
+				await previous;
 				await storage.open();
 				await this.ensureGroup();
 				this.claimedAt = Date.now();
 				await this.claimPending(storage);
+				await this.adoptOrphans(storage);
 				while (this.storage === storage && this.lease.held) {
 					const started = performance.now();
-					const full = await this.readBatch(storage);
+					let full = false;
+					try {
+						full = await this.readBatch(storage);
+					} catch (error) {
+						// a read that failed (Redis restarting, a connection reset) is tried again;
+						// the term ends only with the lease
+						this.options.log.warn({ err: error }, 'storage writer: reading the shared log failed');
+						await sleep(RETRY_READ_MS);
+						continue;
+					}
 					const wait = this.readIntervalMs - (performance.now() - started);
 					if (!full && wait > 0) await sleep(wait);
 				}
@@ -156,15 +183,19 @@ export class StorageWriter {
 		const storage = this.storage;
 		if (!storage) return;
 		this.storage = null;
-		this.leading.set(0);
-		this.options.log.warn({ why }, 'storage writer: this process stops writing the shared log');
-		await storage.close().catch((error: unknown) => {
-			this.options.log.error({ err: error }, 'storage writer: final flush failed');
-		});
-		this.flushAcks();
-		this.lastWrite.clear();
 		const term = this.term;
 		this.term = null;
+		this.leading.set(0);
+		this.options.log.warn({ why }, 'storage writer: this process stops writing the shared log');
+		const ending = (async () => {
+			await storage.close().catch((error: unknown) => {
+				this.options.log.error({ err: error }, 'storage writer: final flush failed');
+			});
+			this.flushAcks();
+			this.lastWrite.clear();
+		})();
+		this.ending = ending;
+		await ending;
 		if (how.awaitTerm !== false) await term;
 	}
 
@@ -186,7 +217,7 @@ export class StorageWriter {
 				'XAUTOCLAIM',
 				stream,
 				group,
-				this.options.sharedLog.processId,
+				this.consumer,
 				minIdleMs,
 				cursor,
 				'COUNT',
@@ -198,6 +229,44 @@ export class StorageWriter {
 	}
 
 	/** Reads and stores the entries that came since the last read; true if it took a full batch. */
+	/**
+	 * Takes over the entries still pending under other consumers (ended terms, here or in other
+	 * processes: only the lease holder reads) and removes those consumers once they hold none.
+	 */
+	private async adoptOrphans(storage: MongoPersistence): Promise<void> {
+		const { stream, group } = this.options.sharedLog.keys;
+		const redis = this.options.link.command;
+		const consumers = (await redis.xinfo('CONSUMERS', stream, group)) as unknown[][];
+		for (const fields of consumers) {
+			const info = new Map<string, unknown>();
+			for (let i = 0; i + 1 < fields.length; i += 2) info.set(String(fields[i]), fields[i + 1]);
+			const name = String(info.get('name'));
+			if (name === this.consumer || this.storage !== storage) continue;
+			if (Number(info.get('pending')) === 0) {
+				await redis.xgroup('DELCONSUMER', stream, group, name);
+				continue;
+			}
+			const pending = (await redis.xpending(
+				stream,
+				group,
+				'-',
+				'+',
+				this.batch,
+				name
+			)) as unknown[][];
+			const ids = pending.map((entry) => String(entry[0]));
+			if (ids.length === 0) continue;
+			const entries = parseEntries(
+				await redis.callBuffer('XCLAIM', stream, group, this.consumer, 0, ...ids)
+			);
+			// an id pending without its entry was deleted, which happens only once it is stored
+			const found = new Set(entries.map((entry) => entry.id));
+			const gone = ids.filter((id) => !found.has(id));
+			if (gone.length > 0) await redis.xack(stream, group, ...gone);
+			this.write(storage, entries);
+		}
+	}
+
 	private async readBatch(storage: MongoPersistence): Promise<boolean> {
 		const { stream, group } = this.options.sharedLog.keys;
 		let reply: unknown;
@@ -205,7 +274,7 @@ export class StorageWriter {
 			reply = await this.options.link.blocking.xreadgroupBuffer(
 				'GROUP',
 				group,
-				this.options.sharedLog.processId,
+				this.consumer,
 				'COUNT',
 				this.batch,
 				'BLOCK',
@@ -223,6 +292,8 @@ export class StorageWriter {
 			throw error;
 		}
 		if (!Array.isArray(reply)) return false;
+		// the term ended while the read waited: what it brought stays pending for the next writer
+		if (this.storage !== storage) return false;
 		let read = 0;
 		for (const [, raw] of reply as Array<[unknown, unknown]>) {
 			const entries = parseEntries(raw);

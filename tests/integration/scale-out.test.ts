@@ -449,6 +449,54 @@ describe('the storage writer', () => {
 	}, 90_000);
 });
 
+describe('entries of an ended term', () => {
+	it('are taken over by the writer within seconds, not after the 30 s reclaim, and their consumer removed', async () => {
+		const prefix = 'orphans:';
+		const writer = await startTestSyncServer(uri, {
+			REDIS_URL: redis.url,
+			REDIS_PREFIX: prefix,
+			SYNC_PROCESS_ID: 'orphans-writer'
+		});
+		const keys = new Redis(redis.url);
+		try {
+			await eventually(async () => (await writerOf([writer])).length === 1, 15_000, 'writer');
+			// a term that ended after its read delivered an entry (as a read in flight does once
+			// Redis is back after an outage): the entry is pending under that term's consumer
+			const docName = `order/orphan-${randomId()}`;
+			const doc = new Y.Doc();
+			doc.getArray<string>('n').push(['kept']);
+			const stream = `${prefix}log`;
+			// in one transaction, so that the writer's own blocked read does not get it first
+			const [, read] = (await keys
+				.multi()
+				.xadd(stream, '*', 'd', docName, 'u', Buffer.from(Y.encodeStateAsUpdate(doc)))
+				.xreadgroup('GROUP', 'storage', 'ended-process/0000', 'COUNT', 10, 'STREAMS', stream, '>')
+				.exec())!;
+			expect(read![1]).not.toBeNull();
+			const started = Date.now();
+			await eventually(
+				async () =>
+					(await readStored(database, docName)).doc.getArray<string>('n').toArray()[0] === 'kept',
+				10_000,
+				'stored by the writer'
+			);
+			expect(Date.now() - started).toBeLessThan(10_000);
+			await eventually(
+				async () => {
+					const consumers = (await keys.xinfo('CONSUMERS', stream, 'storage')) as unknown[][];
+					return consumers.every((fields) => !fields.includes('ended-process/0000'));
+				},
+				5_000,
+				'consumer removed'
+			);
+			await eventually(async () => (await keys.xlen(stream)) === 0, 5_000, 'stream empty');
+		} finally {
+			keys.disconnect();
+			await writer.stop();
+		}
+	}, 60_000);
+});
+
 describe('concurrent writes on two processes', () => {
 	it('a cancel on one process and a claim on the other at once: the index shows the merged fold', async () => {
 		// Redis is stopped while both are admitted, so neither process knows of the other's; both
