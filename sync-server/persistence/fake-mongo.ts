@@ -1,7 +1,8 @@
 // For unit tests: an in-memory stand-in for the few collection and database calls the
-// persistence makes (lookups by `_id` or a list of them, inserts, replaces, whole-collection reads, drops), with a
-// log of the calls and failures on demand; and the storage assembled over it (generations, doc
-// logs, snapshots, a compactor) with documents whose updates append to their events.
+// persistence makes (lookups by `_id` or a list of them, inserts, replaces, whole-collection
+// reads, drops), with a log of the calls and failures on demand; and the storage assembled over
+// it (generations, doc logs, snapshots, a compactor) with documents whose updates append to
+// their events.
 import { Binary, type Collection, type Db, type Document } from 'mongodb';
 import { Registry } from 'prom-client';
 import * as Y from 'yjs';

@@ -24,8 +24,8 @@ export interface ReplicationOptions<P extends Principal> {
 	link: RedisLink;
 	sharedLog: SharedLog;
 	/**
-	 * The document's state in MongoDB, as updates (persistence/stored-state.ts); `tail` is how far
-	 * its log goes when the storage writer recorded it.
+	 * The document's state in MongoDB, as updates, and how far its log goes as the read saw it
+	 * (persistence/stored-state.ts); `tail` is how far the log goes as recorded in Redis, or null.
 	 */
 	readStored: (name: string, tail: number | null) => Promise<StoredState>;
 	/** Who has which document open on the other processes. */

@@ -9,7 +9,8 @@
 // but not stored when it died or stepped down stay pending under its term's consumer, and the
 // writer of the current term takes them over, at its start and every second after (an update
 // stored twice changes nothing). A read an ended term had in flight may still deliver entries,
-// e.g. once Redis is back after an outage that cost the term its lease: those are taken over too. A writer that cannot renew its lease stops writing well before the lease expires and
+// e.g. once Redis is back after an outage that cost the term its lease: those are taken over
+// too. A writer that cannot renew its lease stops writing well before the lease expires and
 // another process can take it. Leaving gracefully, it flushes and hands the lease back at once.
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -228,7 +229,6 @@ export class StorageWriter {
 		} while (cursor !== '0-0' && this.storage === storage);
 	}
 
-	/** Reads and stores the entries that came since the last read; true if it took a full batch. */
 	/**
 	 * Takes over the entries still pending under other consumers (ended terms, here or in other
 	 * processes: only the lease holder reads) and removes those consumers once they hold none.
@@ -267,6 +267,7 @@ export class StorageWriter {
 		}
 	}
 
+	/** Reads and stores the entries that came since the last read; true if it took a full batch. */
 	private async readBatch(storage: MongoPersistence): Promise<boolean> {
 		const { stream, group } = this.options.sharedLog.keys;
 		let reply: unknown;

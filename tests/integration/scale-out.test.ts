@@ -65,10 +65,13 @@ afterAll(async () => {
 	await dropTestDatabase(database);
 });
 
+/** The key prefix in Redis of the processes `startShared` starts. */
+const sharedPrefix = () => `test-${uri.length}:`;
+
 function startShared(processId: string, env: Record<string, string> = {}) {
 	return startTestSyncServer(uri, {
 		REDIS_URL: redis.url,
-		REDIS_PREFIX: `test-${uri.length}:`,
+		REDIS_PREFIX: sharedPrefix(),
 		SYNC_PROCESS_ID: processId,
 		...env
 	});
@@ -374,9 +377,8 @@ describe('loading and leaving a document', () => {
 		await Promise.all([a?.stop(), b?.stop()]);
 	});
 
-	const prefix = () => `test-${uri.length}:`;
 	const subscribers = async (docName: string) => {
-		const [, count] = (await keys.pubsub('NUMSUB', `${prefix()}doc:${docName}`)) as [
+		const [, count] = (await keys.pubsub('NUMSUB', `${sharedPrefix()}doc:${docName}`)) as [
 			string,
 			number
 		];
@@ -386,7 +388,7 @@ describe('loading and leaving a document', () => {
 	it('a load that finds no recorded tail records how far it read; the channel is left after the unload, and joined again by the next load', async () => {
 		const orderId = await assignedOrder(database.collections, a, customer, partner);
 		const docName = `order/${orderId}`;
-		const tailKey = `${prefix()}tail:${docName}`;
+		const tailKey = `${sharedPrefix()}tail:${docName}`;
 		await eventually(async () => (await keys.get(tailKey)) !== null, 10_000, 'tail recorded');
 		// as if it expired: the next load reads the whole log, and records what it found
 		await keys.del(tailKey);
