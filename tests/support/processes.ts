@@ -55,7 +55,21 @@ export async function startProcess(options: {
 	const exited = new Promise<number | null>((resolve) =>
 		child.once('exit', (code) => resolve(code))
 	);
-	await waitForHttp(url + options.readyPath, child, () => log, options.timeoutMs ?? 30_000);
+	try {
+		await waitForHttp(url + options.readyPath, child, () => log, options.timeoutMs ?? 30_000);
+		// whoever answered, it must be this process that is still running (not one that lost the
+		// port to another server)
+		if (child.exitCode !== null || child.signalCode !== null) {
+			throw new Error(`process exited (${child.exitCode ?? child.signalCode}):\n${log}`);
+		}
+	} catch (error) {
+		// a process that did not come up is not left behind
+		if (child.exitCode === null && child.signalCode === null) {
+			child.kill('SIGKILL');
+			await exited;
+		}
+		throw error;
+	}
 	return {
 		child,
 		port: options.port,
