@@ -175,7 +175,7 @@ async function startSharing(
 ) {
 	const redis = config.redis!;
 	const link = connectRedis(redis.url, log);
-	const sharedLog = new SharedLog(link.publisher, redis.processId, redis.prefix);
+	const sharedLog = new SharedLog(link.publisher, redis.processId, redis.prefix, log);
 	const writer = new StorageWriter({
 		link,
 		sharedLog,

@@ -98,7 +98,19 @@ export function replication<P extends Principal>(
 	};
 
 	const resyncAll = async () => {
-		for (const name of server.loadedNames()) {
+		const names = server.loadedNames();
+		if (names.length === 0) return;
+		// The subscriber subscribed again as it came back, but Redis may run a read sent on another
+		// connection before that: once a subscription of its own is confirmed, whatever is appended
+		// later reaches this process, and whatever was appended earlier is in what it reads next.
+		try {
+			await link.subscriber.subscribe(...names.map((name) => sharedLog.channel(name)));
+		} catch (error) {
+			// (the connection went away again: it is read again when it is back)
+			log.warn({ err: error }, 'could not subscribe again after a Redis outage');
+			return;
+		}
+		for (const name of names) {
 			try {
 				const state = merge(await readAll(name));
 				if (state) server.replicate(name, state);

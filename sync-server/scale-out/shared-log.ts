@@ -7,9 +7,11 @@
 //   have yet is always in the stream;
 // - one channel per document (`<prefix>doc:<name>`): the same updates, and awareness, for the
 //   processes that hold the document.
-// An update goes to both in one MULTI: a process that subscribes to a document's channel and then
-// reads the stream and MongoDB, in that order, misses nothing.
+// An update goes to the stream, then to the channel, on one connection (so in that order): a process
+// that subscribes to a document's channel and then reads the stream and MongoDB, in that order,
+// misses nothing (an update published before it subscribed was appended before it read).
 import type { Redis } from 'ioredis';
+import type { Logger } from '../../src/lib/shared/log.ts';
 
 export const MESSAGE_UPDATE = 0;
 /** @internal for tests: shared-log.test.ts */
@@ -108,6 +110,10 @@ function parseTail(value: string | null): number | null {
 	return Number.isSafeInteger(seq) ? seq : null;
 }
 
+/** Waits before an append that failed is sent again (doubling up to `RETRY_MAX_MS`). */
+const RETRY_FIRST_MS = 100;
+const RETRY_MAX_MS = 2_000;
+
 interface QueuedAppend extends PromiseWithResolvers<void> {
 	name: string;
 	update: Uint8Array;
@@ -116,11 +122,13 @@ interface QueuedAppend extends PromiseWithResolvers<void> {
 export class SharedLog {
 	readonly keys: SharedLogKeys;
 	private readonly queued: QueuedAppend[] = [];
+	private retryMs = RETRY_FIRST_MS;
 
 	constructor(
 		private readonly redis: Redis,
 		readonly processId: string,
-		prefix: string
+		prefix: string,
+		private readonly log?: Logger
 	) {
 		this.keys = sharedLogKeys(prefix);
 	}
@@ -138,23 +146,32 @@ export class SharedLog {
 
 	/**
 	 * Appends an accepted update and tells the processes holding the document; resolves once Redis
-	 * has both. The appends of one callback (a message, a batch of projections) go to Redis as one
-	 * transaction: one write and one round trip for all of them, each update's XADD and PUBLISH
-	 * still together.
+	 * has both. The appends of one callback (a message, a batch of projections) go to Redis in one
+	 * pipeline: one write and one round trip for all of them. An append Redis refuses (or whose
+	 * outcome is unknown) is sent again until it is taken: an update appended twice changes
+	 * nothing, one never appended would be lost.
 	 */
 	append(name: string, update: Uint8Array): Promise<void> {
 		const queued = { name, update, ...Promise.withResolvers<void>() };
+		this.enqueue([queued]);
+		return queued.promise;
+	}
+
+	private enqueue(appends: QueuedAppend[]): void {
 		// sent once the current callback and its promise continuations are done (not after the
 		// whole poll phase): the room hears an update only once Redis has it
-		if (this.queued.push(queued) === 1) process.nextTick(() => this.sendAppends());
-		return queued.promise;
+		const first = this.queued.length === 0;
+		this.queued.push(...appends);
+		if (first) process.nextTick(() => this.sendAppends());
 	}
 
 	private sendAppends(): void {
 		const batch = this.queued.splice(0);
-		const transaction = this.redis.multi();
+		// not a MULTI: a transaction cut by a lost connection can come back as an EXEC without its
+		// MULTI, refused though Redis ran it; the order on the connection is all a load needs
+		const pipeline = this.redis.pipeline();
 		for (const { name, update } of batch) {
-			transaction
+			pipeline
 				.xadd(
 					this.keys.stream,
 					'*',
@@ -165,19 +182,31 @@ export class SharedLog {
 				)
 				.publish(this.channel(name), encodeMessage(MESSAGE_UPDATE, this.processId, update));
 		}
-		transaction.exec().then(
+		pipeline.exec().then(
 			(results) => {
-				batch.forEach((queued, i) => {
-					if (!results) return queued.reject(new Error('redis discarded the append'));
-					const failed = [results[2 * i], results[2 * i + 1]].find((r) => r?.[0] != null);
-					if (failed) queued.reject(failed[0]);
-					else queued.resolve();
+				const failed = batch.filter((_, i) => {
+					const error = results?.[2 * i]?.[0] ?? results?.[2 * i + 1]?.[0];
+					return results === null || error != null;
 				});
+				for (const queued of batch) if (!failed.includes(queued)) queued.resolve();
+				const error = results?.find((result) => result[0] != null)?.[0];
+				this.retry(failed, error ?? new Error('no reply'));
 			},
-			(error: unknown) => {
-				for (const queued of batch) queued.reject(error);
-			}
+			(error: unknown) => this.retry(batch, error)
 		);
+	}
+
+	private retry(appends: QueuedAppend[], error: unknown): void {
+		if (appends.length === 0) {
+			this.retryMs = RETRY_FIRST_MS;
+			return;
+		}
+		this.log?.warn(
+			{ err: error, appends: appends.length, retryMs: this.retryMs },
+			'appends to the shared log failed; sending them again'
+		);
+		setTimeout(() => this.enqueue(appends), this.retryMs).unref();
+		this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
 	}
 
 	/** Tells the processes holding the document of an awareness change (not kept anywhere). */
