@@ -188,6 +188,23 @@ async function writerAmong(live: SyncServerHandle[]): Promise<SyncServerHandle |
 	return null;
 }
 
+/** What each side has of a courier's events, and what the processes logged (for a failure). */
+async function diagnose(
+	courier: Courier,
+	reader: ProviderClient,
+	live: SyncServerHandle[]
+): Promise<string> {
+	const ids = (events: Array<{ id: string }>) => events.map((e) => e.id.slice(0, 8)).join(' ');
+	const stored = await readStored(database, courier.docName).catch(() => null);
+	return [
+		`sent:    ${courier.sent.map((id) => id.slice(0, 8)).join(' ')}`,
+		`courier: ${ids(readEvents(courier.client.doc))}`,
+		`reader:  ${ids(readEvents(reader.doc))}`,
+		`MongoDB: ${stored ? ids(readEvents(stored.doc)) : '(unreadable)'}`,
+		...live.map((sync) => `--- ${sync.url}:\n${sync.output().slice(-4_000)}`)
+	].join('\n');
+}
+
 /** Every sent event on every live replica (a fresh reader on each) and in MongoDB. */
 async function verify(couriers: Courier[], live: SyncServerHandle[], what: string): Promise<void> {
 	const sent = couriers.reduce((sum, c) => sum + c.sent.length, 0);
@@ -205,7 +222,9 @@ async function verify(couriers: Courier[], live: SyncServerHandle[], what: strin
 					() => courier.sent.every((id) => readEvents(reader.doc).some((e) => e.id === id)),
 					20_000,
 					`${what}: ${courier.docName} complete on ${sync.url}`
-				);
+				).catch(async (error: unknown) => {
+					throw new Error(`${String(error)}\n${await diagnose(courier, reader, live)}`);
+				});
 				present += courier.sent.length;
 			} finally {
 				reader.destroy();
