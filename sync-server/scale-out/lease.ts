@@ -32,6 +32,8 @@ export class Lease {
 	private timer: NodeJS.Timeout | null = null;
 	private renewedAt: number | null = null;
 	private busy = false;
+	/** Counts the times the lease was lost: a renewal answered after a loss is not a renewal. */
+	private losses = 0;
 
 	constructor(private readonly options: LeaseOptions) {
 		this.ttlMs = options.ttlMs ?? 10_000;
@@ -54,6 +56,7 @@ export class Lease {
 		if (this.timer) clearInterval(this.timer);
 		this.timer = null;
 		const had = this.renewedAt !== null;
+		this.losses++;
 		this.renewedAt = null;
 		if (!had) return;
 		const { redis, key, holder } = this.options;
@@ -62,21 +65,29 @@ export class Lease {
 
 	/** Gives the role up now (after a failure), so that another process may take it. */
 	async giveUp(): Promise<void> {
+		this.losses++;
 		this.renewedAt = null;
 		const { redis, key, holder } = this.options;
 		await redis.eval(RELEASE, 1, key, holder).catch(() => 0);
 	}
 
 	private async tick(): Promise<void> {
-		if (this.busy || this.timer === null) return;
+		if (this.timer === null) return;
+		// checked even while a renewal is in flight: one sent as Redis went away waits for it to
+		// come back (the client sends it again), and the role must be let go meanwhile
+		if (this.renewedAt !== null && !this.held) this.lose('not renewed in time');
+		if (this.busy) return;
 		this.busy = true;
 		const { redis, key, holder, log } = this.options;
 		try {
 			if (this.renewedAt !== null) {
-				if (!this.held) return this.lose('not renewed in time');
 				if (redis.status !== 'ready') return;
+				const losses = this.losses;
 				const renewed = await redis.eval(RENEW, 1, key, holder, String(this.ttlMs));
-				if (renewed === 1) this.renewedAt = Date.now();
+				if (this.losses !== losses) {
+					// let go while it was on its way: give the key back, to be taken afresh
+					if (renewed === 1) await redis.eval(RELEASE, 1, key, holder);
+				} else if (renewed === 1) this.renewedAt = Date.now();
 				else this.lose('taken by another process');
 				return;
 			}
@@ -94,6 +105,7 @@ export class Lease {
 	}
 
 	private lose(why: string): void {
+		this.losses++;
 		this.renewedAt = null;
 		this.options.log.warn({ lease: this.options.key, why }, 'lease lost');
 		this.options.onLost?.(why);

@@ -156,7 +156,13 @@ export class StorageWriter {
 				this.claimedAt = Date.now();
 				await this.claimPending(storage);
 				await this.adoptOrphans(storage);
-				while (this.storage === storage && this.lease.held) {
+				// the term lasts until the lease says it is lost; while a renewal is late nothing new
+				// is read (the renewal may still come, or the loss: either ends the wait)
+				while (this.storage === storage) {
+					if (!this.lease.held) {
+						await sleep(RETRY_READ_MS);
+						continue;
+					}
 					const started = performance.now();
 					let full = false;
 					try {

@@ -1,6 +1,6 @@
 // The lease behind the storage writer and the presence writer, on a real redis-server: one holder
-// at a time, handed over at once on stop, and let go by a holder cut off from Redis before the
-// key can expire for the others.
+// at a time, handed over at once on stop, and let go by a holder cut off from Redis (or whose
+// renewal Redis holds up) before the key can expire for the others.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/lib/shared/log.ts';
@@ -72,6 +72,25 @@ describe('lease', () => {
 		await eventually(() => one.held, 10_000, 'held again after Redis is back');
 		expect(events[0]).toBe('p1 acquired');
 		expect(events[1]).toMatch(/^p1 lost/);
+		await one.stop();
+	});
+
+	it('a renewal that Redis holds up does not keep the holder from letting go', async () => {
+		const events: string[] = [];
+		const one = lease('t:three', 'p1', events);
+		one.start();
+		await eventually(() => one.held, 5_000, 'p1 holds');
+		// Redis answers nobody for 4 s (and expires nothing meanwhile): the next renewal waits
+		const admin = new Redis(redis.url);
+		clients.push(admin);
+		await admin.client('PAUSE', 4_000, 'ALL');
+		const pausedAt = Date.now();
+		await eventually(() => events.length === 2, 3_000, 'p1 lets go while its renewal waits');
+		expect(events[1]).toBe('p1 lost: not renewed in time');
+		expect(Date.now() - pausedAt).toBeLessThan(2_000);
+		// the renewal answered after the pause is given back, and the lease taken afresh
+		await eventually(() => events.length === 3 && one.held, 10_000, 'held again after the pause');
+		expect(events[2]).toBe('p1 acquired');
 		await one.stop();
 	});
 });

@@ -1,19 +1,51 @@
+import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 // Ports for the servers tests and benches start. Asking the kernel for port 0 hands out a port of
 // its ephemeral range (32768–60999 by default), the range every outgoing connection takes its
 // local port from too: between the check and the server's own bind, a connection to the database
 // could take it (EADDRINUSE, or worse, another server answering the readiness check). So ports
-// are picked below that range, each vitest worker in a block of its own (the main process and
-// other programs in block 0), from a random start in the block so that two runs side by side
-// rarely meet; a port is only handed out once binding it worked.
+// are drawn below that range, and each one is claimed with a file naming the process that took
+// it: two processes (vitest's workers, two runs side by side, a bench) never get the same port,
+// and a claim is taken back once its process is gone.
 const FIRST_PORT = 20_000;
-const BLOCK_SIZE = 1_000;
-const BLOCKS = 12; // 20000–31999
+const LAST_PORT = 32_767;
+const CLAIMS = join(tmpdir(), 'dispatch-ports');
 
-const poolId = Number(process.env.VITEST_POOL_ID ?? 0);
-const block = Number.isSafeInteger(poolId) && poolId > 0 ? poolId % BLOCKS : 0;
-let offset = Math.floor(Math.random() * BLOCK_SIZE);
+function alive(pid: number): boolean {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch (error) {
+		return (error as NodeJS.ErrnoException).code === 'EPERM';
+	}
+}
+
+/** Claims `port` for this process (false if a live process holds it). */
+function claim(port: number): boolean {
+	const file = join(CLAIMS, String(port));
+	try {
+		writeFileSync(file, String(process.pid), { flag: 'wx' });
+		return true;
+	} catch {
+		let holder = 0;
+		try {
+			holder = Number(readFileSync(file, 'utf8')) || 0;
+		} catch {
+			// released meanwhile
+		}
+		if (holder === process.pid || (holder > 0 && alive(holder))) return false;
+	}
+	try {
+		unlinkSync(file);
+		writeFileSync(file, String(process.pid), { flag: 'wx' });
+		return true;
+	} catch {
+		return false;
+	}
+}
 
 function bindable(port: number): Promise<boolean> {
 	return new Promise((resolve) => {
@@ -24,11 +56,12 @@ function bindable(port: number): Promise<boolean> {
 	});
 }
 
-/** A port that was free on 127.0.0.1 a moment ago, outside the kernel's ephemeral range. */
+/** A port no other process was given, free on 127.0.0.1 a moment ago, below the ephemeral range. */
 export async function freePort(): Promise<number> {
-	for (let tries = 0; tries < BLOCK_SIZE; tries++) {
-		const port = FIRST_PORT + block * BLOCK_SIZE + (offset++ % BLOCK_SIZE);
-		if (await bindable(port)) return port;
+	mkdirSync(CLAIMS, { recursive: true });
+	for (let tries = 0; tries < 1_000; tries++) {
+		const port = FIRST_PORT + Math.floor(Math.random() * (LAST_PORT - FIRST_PORT + 1));
+		if (claim(port) && (await bindable(port))) return port;
 	}
-	throw new Error(`no free port in ${FIRST_PORT + block * BLOCK_SIZE}+${BLOCK_SIZE}`);
+	throw new Error(`no free port between ${FIRST_PORT} and ${LAST_PORT}`);
 }
