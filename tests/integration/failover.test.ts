@@ -5,6 +5,7 @@
 // Afterwards every event any client sent is on every surviving replica and in MongoDB, and no
 // document's snapshot ever lost what an earlier one held (one lineage, whoever compacted).
 // Bounded: every wait has a deadline, everything stops in afterAll.
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { createEvent, readEvents, type EventType } from '../../src/lib/order/index.ts';
@@ -65,6 +66,8 @@ beforeAll(async () => {
 			startTestSyncServer(uri, {
 				REDIS_URL: redis.url,
 				SYNC_PROCESS_ID: `failover-${n}`,
+				// (what the storage writer and the Redis link say, for a failure's report)
+				LOG_LEVEL: 'info',
 				// compactions happen all through the run, on whichever process writes
 				SYNC_COMPACT_THRESHOLD: '3'
 			})
@@ -201,8 +204,44 @@ async function diagnose(
 		`courier: ${ids(readEvents(courier.client.doc))}`,
 		`reader:  ${ids(readEvents(reader.doc))}`,
 		`MongoDB: ${stored ? ids(readEvents(stored.doc)) : '(unreadable)'}`,
-		...live.map((sync) => `--- ${sync.url}:\n${sync.output().slice(-4_000)}`)
+		`snapshot: mergedSeq ${stored?.snapshot?.mergedSeq}, rows ${JSON.stringify(
+			stored?.log.map((row) => {
+				const rowDoc = new Y.Doc();
+				Y.applyUpdate(rowDoc, new Uint8Array(row.update.value()));
+				return { seq: row.seq, events: ids(readEvents(rowDoc)) };
+			})
+		)}`,
+		await processes(live)
 	].join('\n');
+}
+
+/** The shared log's state in Redis, each process's writer and backlog metrics, and its output. */
+async function processes(live: SyncServerHandle[]): Promise<string> {
+	const client = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+	const lines: string[] = [];
+	try {
+		const stream = 'dispatch:log';
+		lines.push(`stream length ${await client.xlen(stream)}`);
+		lines.push(`groups ${JSON.stringify(await client.xinfo('GROUPS', stream))}`);
+		lines.push(`consumers ${JSON.stringify(await client.xinfo('CONSUMERS', stream, 'storage'))}`);
+	} catch (error) {
+		lines.push(`redis: ${String(error)}`);
+	} finally {
+		client.disconnect();
+	}
+	for (const sync of live) {
+		const metrics = await readMetrics(sync.url).catch(() => null);
+		lines.push(
+			`--- ${sync.url}: writer ${metrics?.get('sync_storage_writer')}, backlog ${metrics?.get('sync_shared_log_backlog')}`,
+			sync
+				.output()
+				.split('\n')
+				.filter((line) => /redis|writer|lease|term|stream|stor|shared log/i.test(line))
+				.slice(-40)
+				.join('\n')
+		);
+	}
+	return lines.join('\n');
 }
 
 /** Every sent event on every live replica (a fresh reader on each) and in MongoDB. */
@@ -244,7 +283,9 @@ async function verify(couriers: Courier[], live: SyncServerHandle[], what: strin
 		},
 		45_000,
 		`${what}: every event in MongoDB`
-	);
+	).catch(async (error: unknown) => {
+		throw new Error(`${String(error)} (${stored} of ${sent})\n${await processes(live)}`);
+	});
 	report.push(`${what}: sent ${sent}, in MongoDB ${stored}`);
 }
 
