@@ -26,6 +26,18 @@ import { parseEntries, TAIL_TTL_S, type LogEntry, type SharedLog } from './share
 const RETRY_READ_MS = 250;
 /** Entries pending this long (their store failed) are taken again by the writer. */
 const RECLAIM_MS = 30_000;
+/**
+ * Removes a consumer (KEYS[1] stream, ARGV[1] group, ARGV[2] consumer) only if it holds nothing
+ * pending, in one step: a read of an ended term still on its way (resent as Redis came back) may
+ * deliver entries to it at any moment, and removing a consumer drops what it holds from the
+ * group for good.
+ */
+const DELETE_IF_EMPTY = `
+if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) == 0 then
+	return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
+end
+return -1
+`;
 
 export interface StorageWriterOptions {
 	link: RedisLink;
@@ -249,7 +261,7 @@ export class StorageWriter {
 			const name = String(info.get('name'));
 			if (name === this.consumer || this.storage !== storage) continue;
 			if (Number(info.get('pending')) === 0) {
-				await redis.xgroup('DELCONSUMER', stream, group, name);
+				await redis.eval(DELETE_IF_EMPTY, 1, stream, group, name);
 				continue;
 			}
 			const pending = (await redis.xpending(
