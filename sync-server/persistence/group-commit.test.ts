@@ -81,6 +81,45 @@ describe('GroupCommit', () => {
 		expect([...generation(1).rows.keys()]).toEqual(['order/a#1', 'order/b#5', 'order/a#2']);
 	});
 
+	it('numbers a log on after rows a retirement merges while it reads where the log stands', async () => {
+		const { store, snapshots, generations, generation } = setup();
+		// an earlier run left rows 1–3 of order/d in generation 1; its snapshot merged none yet
+		generation(1).exists = true;
+		for (let seq = 1; seq <= 3; seq++) {
+			generation(1).rows.set(`order/d#${seq}`, {
+				_id: `order/d#${seq}`,
+				doc: 'order/d',
+				seq,
+				update: new Binary(appendUpdate('order/d', `d${seq}`))
+			});
+		}
+		snapshots.rows.set('order/d', {
+			_id: 'order/d',
+			update: new Binary(new Uint8Array()),
+			mergedSeq: 0
+		});
+		// the retirement of generation 1 finishes while the snapshot read is on its way
+		const read = snapshots.find.bind(snapshots);
+		snapshots.find = ((...args: Parameters<typeof read>) => {
+			const cursor = read(...args);
+			return {
+				...cursor,
+				toArray: async () => {
+					const found = structuredClone(await cursor.toArray());
+					snapshots.rows.set('order/d', {
+						_id: 'order/d',
+						update: new Binary(new Uint8Array()),
+						mergedSeq: 3
+					});
+					generations.merged('order/d', 3);
+					return found;
+				}
+			};
+		}) as typeof snapshots.find;
+		await store('order/d', appendUpdate('order/d', 'd4'));
+		expect([...generation(2).rows.keys()]).toEqual(['order/d#4']);
+	});
+
 	it('after a failed write, rows that landed settle; the others go back in front and are retried', async () => {
 		const { commit, store, generation, counter } = setup();
 		generation(1).failNext('insertMany', { landed: ['order/a#1'] });

@@ -198,6 +198,12 @@ export class GroupCommit {
 	private async readPositions(logs: DocLog[]): Promise<void> {
 		if (logs.length === 0) return;
 		const { generations, snapshots } = this.options;
+		// Where the generations say each log stands, taken before the snapshots are read: a
+		// retirement may merge a document while the read is on its way (the snapshot read then
+		// predates its new mergedSeq, and the generations no longer know its rows), and a log
+		// numbered from neither would reuse sequence numbers its snapshot already covers, rows
+		// every load then skips.
+		const inGenerations = new Map(logs.map((log) => [log.name, generations.lastSeq(log.name)]));
 		try {
 			const found = await snapshots
 				.find({ _id: { $in: logs.map((log) => log.name) } }, { projection: { mergedSeq: 1 } })
@@ -205,7 +211,12 @@ export class GroupCommit {
 			const mergedSeqs = new Map(found.map((snapshot) => [snapshot._id, snapshot.mergedSeq]));
 			for (const log of logs) {
 				log.mergedSeq = mergedSeqs.get(log.name) ?? 0;
-				log.lastSeq = Math.max(log.lastSeq, log.mergedSeq, generations.lastSeq(log.name));
+				log.lastSeq = Math.max(
+					log.lastSeq,
+					log.mergedSeq,
+					inGenerations.get(log.name) ?? 0,
+					generations.lastSeq(log.name)
+				);
 				log.seqKnown = true;
 			}
 		} catch (error) {
