@@ -211,12 +211,7 @@ export class GroupCommit {
 			const mergedSeqs = new Map(found.map((snapshot) => [snapshot._id, snapshot.mergedSeq]));
 			for (const log of logs) {
 				log.mergedSeq = mergedSeqs.get(log.name) ?? 0;
-				log.lastSeq = Math.max(
-					log.lastSeq,
-					log.mergedSeq,
-					inGenerations.get(log.name) ?? 0,
-					generations.lastSeq(log.name)
-				);
+				log.lastSeq = Math.max(log.lastSeq, log.mergedSeq, inGenerations.get(log.name) ?? 0);
 				log.seqKnown = true;
 			}
 		} catch (error) {

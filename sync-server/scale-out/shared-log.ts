@@ -184,13 +184,19 @@ export class SharedLog {
 		}
 		pipeline.exec().then(
 			(results) => {
-				const failed = batch.filter((_, i) => {
-					const error = results?.[2 * i]?.[0] ?? results?.[2 * i + 1]?.[0];
-					return results === null || error != null;
+				const failed: QueuedAppend[] = [];
+				let firstError: unknown = null;
+				batch.forEach((queued, i) => {
+					// the XADD's reply and the PUBLISH's: an error, or no reply at all, fails the append
+					const replies = [results?.[2 * i], results?.[2 * i + 1]];
+					const error = replies
+						.map((reply) => (reply ? reply[0] : new Error('no reply')))
+						.find((e) => e != null);
+					if (error == null) return queued.resolve();
+					failed.push(queued);
+					firstError ??= error;
 				});
-				for (const queued of batch) if (!failed.includes(queued)) queued.resolve();
-				const error = results?.find((result) => result[0] != null)?.[0];
-				this.retry(failed, error ?? new Error('no reply'));
+				this.retry(failed, firstError);
 			},
 			(error: unknown) => this.retry(batch, error)
 		);

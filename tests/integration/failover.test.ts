@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { createEvent, readEvents, type EventType } from '../../src/lib/order/index.ts';
 import type { Database } from '../../src/lib/shared/db.ts';
+import { sharedLogKeys } from '../../sync-server/scale-out/shared-log.ts';
 import { dropTestDatabase, openTestDatabase } from '../support/database.ts';
 import { nginxMissing, startNginx, type RunningNginx } from '../support/nginx.ts';
 import { freePort } from '../support/ports.ts';
@@ -220,10 +221,11 @@ async function processes(live: SyncServerHandle[]): Promise<string> {
 	const client = new Redis(redis.url, { maxRetriesPerRequest: 1 });
 	const lines: string[] = [];
 	try {
-		const stream = 'dispatch:log';
+		// (the processes run with the default prefix)
+		const { stream, group } = sharedLogKeys('dispatch:');
 		lines.push(`stream length ${await client.xlen(stream)}`);
 		lines.push(`groups ${JSON.stringify(await client.xinfo('GROUPS', stream))}`);
-		lines.push(`consumers ${JSON.stringify(await client.xinfo('CONSUMERS', stream, 'storage'))}`);
+		lines.push(`consumers ${JSON.stringify(await client.xinfo('CONSUMERS', stream, group))}`);
 	} catch (error) {
 		lines.push(`redis: ${String(error)}`);
 	} finally {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import * as Y from 'yjs';
 import { randomId } from '../../src/lib/shared/ids.ts';
+import { sharedLogKeys } from '../../sync-server/scale-out/shared-log.ts';
 import {
 	createEvent,
 	eventsArray,
@@ -67,6 +68,7 @@ afterAll(async () => {
 
 /** The key prefix in Redis of the processes `startShared` starts. */
 const sharedPrefix = () => `test-${uri.length}:`;
+const sharedKeys = () => sharedLogKeys(sharedPrefix());
 
 function startShared(processId: string, env: Record<string, string> = {}) {
 	return startTestSyncServer(uri, {
@@ -378,7 +380,7 @@ describe('loading and leaving a document', () => {
 	});
 
 	const subscribers = async (docName: string) => {
-		const [, count] = (await keys.pubsub('NUMSUB', `${sharedPrefix()}doc:${docName}`)) as [
+		const [, count] = (await keys.pubsub('NUMSUB', sharedKeys().channelPrefix + docName)) as [
 			string,
 			number
 		];
@@ -388,7 +390,7 @@ describe('loading and leaving a document', () => {
 	it('a load that finds no recorded tail records how far it read; the channel is left after the unload, and joined again by the next load', async () => {
 		const orderId = await assignedOrder(database.collections, a, customer, partner);
 		const docName = `order/${orderId}`;
-		const tailKey = `${sharedPrefix()}tail:${docName}`;
+		const tailKey = sharedKeys().tailPrefix + docName;
 		await eventually(async () => (await keys.get(tailKey)) !== null, 10_000, 'tail recorded');
 		// as if it expired: the next load reads the whole log, and records what it found
 		await keys.del(tailKey);
@@ -467,12 +469,12 @@ describe('entries of an ended term', () => {
 			const docName = `order/orphan-${randomId()}`;
 			const doc = new Y.Doc();
 			doc.getArray<string>('n').push(['kept']);
-			const stream = `${prefix}log`;
+			const { stream, group } = sharedLogKeys(prefix);
 			// in one transaction, so that the writer's own blocked read does not get it first
 			const [, read] = (await keys
 				.multi()
 				.xadd(stream, '*', 'd', docName, 'u', Buffer.from(Y.encodeStateAsUpdate(doc)))
-				.xreadgroup('GROUP', 'storage', 'ended-process/0000', 'COUNT', 10, 'STREAMS', stream, '>')
+				.xreadgroup('GROUP', group, 'ended-process/0000', 'COUNT', 10, 'STREAMS', stream, '>')
 				.exec())!;
 			expect(read![1]).not.toBeNull();
 			const started = Date.now();
@@ -485,7 +487,7 @@ describe('entries of an ended term', () => {
 			expect(Date.now() - started).toBeLessThan(10_000);
 			await eventually(
 				async () => {
-					const consumers = (await keys.xinfo('CONSUMERS', stream, 'storage')) as unknown[][];
+					const consumers = (await keys.xinfo('CONSUMERS', stream, group)) as unknown[][];
 					return consumers.every((fields) => !fields.includes('ended-process/0000'));
 				},
 				5_000,

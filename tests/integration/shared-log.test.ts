@@ -1,6 +1,7 @@
-// The shared log against a real redis-server: appends of one turn go out together and keep their
-// order, an append Redis refuses is sent again until it is taken, a load's read of the stream pages through it and takes the tail after the last
-// page, and a tail a load records never overwrites the storage writer's.
+// The shared log against a real redis-server: appends of one turn go out as one pipeline and keep
+// their order, an append Redis refuses is sent again until it is taken, a load's read of the stream
+// pages through it and takes the tail after the last page, and a tail a load records never
+// overwrites the storage writer's.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SharedLog, decodeMessage } from '../../sync-server/scale-out/shared-log.ts';
@@ -37,8 +38,14 @@ async function calls(command: string): Promise<number> {
 const bytes = (...values: number[]) => new Uint8Array(values);
 
 describe('SharedLog', () => {
-	it('appends of one callback go to Redis together, in order, each announced', async () => {
+	it('appends of one callback go to Redis as one pipeline, in order, each announced', async () => {
 		const log = freshLog();
+		let pipelines = 0;
+		const pipeline = client.pipeline.bind(client);
+		client.pipeline = ((...args: Parameters<typeof pipeline>) => {
+			pipelines++;
+			return pipeline(...args);
+		}) as typeof client.pipeline;
 		const heard: number[] = [];
 		subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => {
 			if (channel.toString() === log.channel('order/a'))
@@ -52,6 +59,7 @@ describe('SharedLog', () => {
 			)
 		);
 		// (a pipeline, not a transaction: see SharedLog.sendAppends)
+		expect(pipelines).toBe(1);
 		expect((await calls('xadd')) - xadds).toBe(20);
 		expect(await calls('exec')).toBe(execs);
 		const { updates } = await log.unstored('order/a');
@@ -59,6 +67,10 @@ describe('SharedLog', () => {
 		await expect.poll(() => heard.length).toBe(10);
 		expect(heard).toEqual([0, 2, 4, 6, 8, 10, 12, 14, 16, 18]);
 		await subscriber.unsubscribe(log.channel('order/a'));
+		// appends of a later callback go in a pipeline of their own
+		await log.append('order/a', bytes(99));
+		expect(pipelines).toBe(2);
+		client.pipeline = pipeline;
 	});
 
 	it('an append Redis refuses is sent again until it is taken, and resolves only then', async () => {
