@@ -21,6 +21,7 @@ import { WritePolicy } from './dispatch/write-policy.ts';
 import type { SyncConfig } from './config.ts';
 import { persistence } from './persistence/extension.ts';
 import { MongoPersistence } from './persistence/mongo-persistence.ts';
+import { claimJournalSlots } from './persistence/journal-slots.ts';
 import { RelayJournal, storageIdentity } from './persistence/relay-journal.ts';
 import { readStoredState } from './persistence/stored-state.ts';
 import { feedKindOf } from '../src/lib/order/index.ts';
@@ -48,13 +49,14 @@ export async function startSyncApp(
 	// the event loop delay is sampled every 100 ms, not every 10 (prom-client's default): a timer
 	// waking the loop 100 times a second was half of an idle process's CPU
 	collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 100 });
-	const shared = config.redis ? await startSharing(config, database, log, registry) : null;
-	const storage = shared ? null : await openLocalStorage(config, database, log, registry);
+	// relay on accept: every update is journaled on this process's disk before the room hears it
+	const journal = config.limits.relay === 'accepted' ? await openJournal(config, database) : null;
+	const shared = config.redis ? await startSharing(config, database, log, registry, journal) : null;
+	const storage = shared ? null : await openLocalStorage(config, database, log, registry, journal);
 	const authCache = new AuthCache(config.authCache);
 	const writePolicy = new WritePolicy();
 	const server = new SyncServer<DispatchPrincipal>({
-		// shared: an update is durable once the shared log in Redis has it, and only then relayed
-		limits: shared ? { ...config.limits, relay: 'durable' } : config.limits,
+		limits: config.limits,
 		log,
 		registry,
 		// x-sync-process names the process as Redis and the logs know it (random when alone)
@@ -76,6 +78,7 @@ export async function startSyncApp(
 						server,
 						link: shared.link,
 						sharedLog: shared.sharedLog,
+						journal: journal?.journal,
 						watchers: new SharedWatchers({
 							link: shared.link,
 							channel: `${config.redis!.prefix}watching`,
@@ -139,30 +142,60 @@ export async function startSyncApp(
 				await shared.writer.stop();
 				await shared.link.close();
 			}
+			journal?.close();
 		}
 	};
 }
 
-/** One process alone on its database: the storage in MongoDB, the journal for relay on accept. */
+interface LocalJournal {
+	journal: RelayJournal;
+	/** Stores what processes gone from this disk left in their journals, then forgets them. */
+	replay(store: (name: string, update: Uint8Array) => Promise<void>, log: Logger): Promise<void>;
+	/** After a graceful stop: this process's slot goes, unless its journal still holds updates. */
+	close(): void;
+}
+
+/**
+ * The relay journal in a slot of this process's own under `SYNC_JOURNAL_DIR/<storage identity>`,
+ * and the slots of processes that are gone (journal-slots.ts).
+ */
+async function openJournal(config: SyncConfig, database: Database): Promise<LocalJournal> {
+	const slots = claimJournalSlots(join(config.journalDir, await storageIdentity(database.db)));
+	const journal = new RelayJournal({ dir: slots.own });
+	return {
+		journal,
+		async replay(store, log) {
+			await journal.replay(store, log);
+			for (const dir of slots.orphans) {
+				await new RelayJournal({ dir }).replay(store, log);
+				slots.drop(dir);
+			}
+		},
+		close() {
+			journal.close();
+			slots.release();
+		}
+	};
+}
+
+/** One process alone on its database: the storage in MongoDB. */
 async function openLocalStorage(
 	config: SyncConfig,
 	database: Database,
 	log: Logger,
-	registry: Registry
+	registry: Registry,
+	journal: LocalJournal | null
 ): Promise<MongoPersistence> {
 	const storage = new MongoPersistence(database, {
 		...config.persistence,
-		journal:
-			config.limits.relay === 'accepted'
-				? new RelayJournal({ dir: join(config.journalDir, await storageIdentity(database.db)) })
-				: undefined,
+		journal: journal?.journal,
 		log,
 		registry
 	});
-	// what an earlier run left in the update log, and in the journal, must be stored and known
+	// what an earlier run left in the update log, and in the journals, must be stored and known
 	// before any document loads
 	await storage.open();
-	await storage.replayJournal();
+	await journal?.replay((name, update) => storage.storeReplayed(name, update), log);
 	return storage;
 }
 
@@ -171,11 +204,15 @@ async function startSharing(
 	config: SyncConfig,
 	database: Database,
 	log: Logger,
-	registry: Registry
+	registry: Registry,
+	journal: LocalJournal | null
 ) {
 	const redis = config.redis!;
 	const link = connectRedis(redis.url, log);
 	const sharedLog = new SharedLog(link.publisher, redis.processId, redis.prefix, log);
+	// what processes gone from this disk journaled goes into the shared log before any document
+	// loads (waiting for Redis if it is away)
+	await journal?.replay((name, update) => sharedLog.append(name, update), log);
 	const writer = new StorageWriter({
 		link,
 		sharedLog,

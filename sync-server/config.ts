@@ -141,8 +141,8 @@ export function loadSyncConfig(env: Record<string, string | undefined> = process
 			}
 		},
 		/**
-		 * Where updates relayed before they are stored are journaled (relay on accept only), in a
-		 * folder per database (relay-journal.ts). The default, in the temporary directory, outlives
+		 * Where updates relayed before they are durable are journaled (relay on accept only), in a
+		 * folder per database and a slot per process (relay-journal.ts, journal-slots.ts). The default, in the temporary directory, outlives
 		 * a crash of the process, which is what it is for; a deployment gives it a volume.
 		 */
 		journalDir: e.SYNC_JOURNAL_DIR ?? join(tmpdir(), 'dispatch-sync-journal'),

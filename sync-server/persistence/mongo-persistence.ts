@@ -54,8 +54,8 @@ export interface PersistenceOptions {
 	 */
 	retireEarlierGenerations?: boolean;
 	/**
-	 * With relay on accept: every stored update is first appended here, and what an earlier
-	 * process left in it is stored by `replayJournal()` (relay-journal.ts).
+	 * With relay on accept: every stored update is first appended here (relay-journal.ts); what
+	 * earlier processes left in theirs is stored through `storeReplayed()`.
 	 */
 	journal?: RelayJournal;
 	log: Logger;
@@ -183,14 +183,11 @@ export class MongoPersistence {
 	}
 
 	/**
-	 * Stores what the journal holds from an earlier process, then deletes it. Call after
+	 * Stores an update an earlier process journaled (without journaling it again). Call after
 	 * `open()`, before serving documents.
 	 */
-	async replayJournal(): Promise<void> {
-		await this.options.journal?.replay(
-			(name, update) => this.commit.queue(name, update).promise,
-			this.options.log
-		);
+	storeReplayed(name: string, update: Uint8Array): Promise<void> {
+		return this.commit.queue(name, update).promise;
 	}
 
 	/**

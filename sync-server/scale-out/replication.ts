@@ -1,9 +1,9 @@
 // Documents shared by several sync-server processes (with REDIS_URL): this extension is their
 // storage. A document loads from its channel, the shared log and MongoDB (in that order, so
-// nothing accepted anywhere is missed); an accepted update is durable once the shared log has it
-// (shared-log.ts), and reaches the other processes holding the document through its channel,
-// where it is applied as a replica update: relayed to their sockets, not validated, stored or
-// projected again. Awareness travels the same channels. Pub/sub may drop messages while a
+// nothing accepted anywhere is missed). An accepted update is journaled on this process's disk,
+// relayed to the room, and durable once the shared log has it (shared-log.ts); it reaches the
+// other processes holding the document through its channel, where it is applied as a replica
+// update: relayed to their sockets, not validated, stored or projected again. Awareness travels the same channels. Pub/sub may drop messages while a
 // connection to Redis is down: once it is back, every loaded document is read again.
 import type { Registry } from 'prom-client';
 import { Counter } from 'prom-client';
@@ -14,6 +14,7 @@ import type { SyncExtension } from '../core/extension.ts';
 import { REPLICA_ORIGIN } from '../core/rooms.ts';
 import type { SyncServer } from '../core/server.ts';
 import type { Principal } from '../core/types.ts';
+import type { RelayJournal } from '../persistence/relay-journal.ts';
 import type { StoredState } from '../persistence/stored-state.ts';
 import type { RedisLink } from './redis-link.ts';
 import { decodeMessage, MESSAGE_UPDATE, type SharedLog } from './shared-log.ts';
@@ -28,6 +29,12 @@ export interface ReplicationOptions<P extends Principal> {
 	 * (persistence/stored-state.ts); `tail` is how far the log goes as recorded in Redis, or null.
 	 */
 	readStored: (name: string, tail: number | null) => Promise<StoredState>;
+	/**
+	 * With relay on accept: every accepted update is appended here before the room hears it, and
+	 * settled once the shared log has it (what a process gone from this disk left, its successor
+	 * there appends to the shared log at start).
+	 */
+	journal?: RelayJournal;
 	/** Who has which document open on the other processes. */
 	watchers: SharedWatchers;
 	log: Logger;
@@ -45,7 +52,7 @@ function merge(parts: Uint8Array[]): Uint8Array | null {
 export function replication<P extends Principal>(
 	options: ReplicationOptions<P>
 ): SyncExtension<P> & { resyncAll(): Promise<void> } {
-	const { server, link, sharedLog, readStored, watchers, log } = options;
+	const { server, link, sharedLog, journal, readStored, watchers, log } = options;
 	/** Updates heard on the channel of a document while it loads: part of what it loads. */
 	const loading = new Map<string, Uint8Array[]>();
 	const received = new Counter({
@@ -156,7 +163,13 @@ export function replication<P extends Principal>(
 				loading.delete(name);
 			}
 		},
-		store: (name, update) => sharedLog.append(name, update),
+		store(name, update) {
+			const journaled = journal?.append(name, update);
+			const appended = sharedLog.append(name, update);
+			// (one never appended stays in the journal, for the next start on this disk)
+			if (journaled) appended.then(journaled, () => undefined);
+			return appended;
+		},
 		loaded(document) {
 			document.awareness.on(
 				'update',

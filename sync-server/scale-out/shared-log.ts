@@ -158,8 +158,8 @@ export class SharedLog {
 	}
 
 	private enqueue(appends: QueuedAppend[]): void {
-		// sent once the current callback and its promise continuations are done (not after the
-		// whole poll phase): the room hears an update only once Redis has it
+		// sent once the current callback and its promise continuations are done, not after the
+		// whole poll phase: the sender hears its update back only once Redis has it
 		const first = this.queued.length === 0;
 		this.queued.push(...appends);
 		if (first) process.nextTick(() => this.sendAppends());

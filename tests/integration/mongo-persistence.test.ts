@@ -310,9 +310,13 @@ describe('the relay journal', () => {
 			dead.append(name, appendUpdate(source, 'then died'));
 			expect((await readStored(database, name)).logEntries).toBe(0);
 
-			const { persistence } = open({ journal: new RelayJournal({ dir }) });
+			const journal = new RelayJournal({ dir });
+			const { persistence } = open({ journal });
 			await persistence.open();
-			await persistence.replayJournal();
+			await journal.replay(
+				(doc, update) => persistence.storeReplayed(doc, update),
+				createLogger('persistence-test', 'silent')
+			);
 			expect(readdirSync(dir)).toEqual([]); // replayed: the segments are gone
 			const loaded = new Y.Doc();
 			Y.applyUpdate(loaded, (await persistence.load(name))!);

@@ -635,9 +635,10 @@ describe('Redis going away', () => {
 				await Promise.all([writer.synced(), watcherA.synced(), watcherB.synced()]);
 				await redis.stop();
 				writer.doc.getArray('events').push([createEvent(actorOf(partner), 'preparing')]);
+				// accepted and journaled: its room on A hears it at once
+				await eventually(() => readEvents(watcherA.doc).length === 2, 5_000, 'A relays it');
 				await new Promise((resolve) => setTimeout(resolve, 3_000));
-				// accepted, but not durable while Redis is away: nobody else has heard it yet
-				expect(readEvents(watcherA.doc)).toHaveLength(1);
+				// not in the shared log while Redis is away: B has not heard it, nor confirmed it
 				expect(readEvents(watcherB.doc)).toHaveLength(1);
 				expect(a.child.exitCode).toBeNull();
 				expect(b.child.exitCode).toBeNull();
@@ -661,6 +662,45 @@ describe('Redis going away', () => {
 			}
 		} finally {
 			await Promise.all([a.stop(), b.stop()]);
+		}
+	}, 90_000);
+
+	it('a process killed while Redis is away: the next one on its disk appends what it journaled', async () => {
+		const [a, b] = await Promise.all([startShared('journal-a'), startShared('journal-b')]);
+		let successor: SyncServerHandle | null = null;
+		try {
+			const orderId = await assignedOrder(database.collections, a, customer, partner);
+			const docName = `order/${orderId}`;
+			const writer = connectProvider({ wsUrl: a.wsUrl, docName, cookie: partner.cookie });
+			const watcherA = connectProvider({ wsUrl: a.wsUrl, docName, cookie: customer.cookie });
+			const watcherB = connectProvider({ wsUrl: b.wsUrl, docName, cookie: customer.cookie });
+			try {
+				await Promise.all([writer.synced(), watcherA.synced(), watcherB.synced()]);
+				await redis.stop();
+				writer.doc.getArray('events').push([createEvent(actorOf(partner), 'preparing')]);
+				await eventually(() => readEvents(watcherA.doc).length === 2, 5_000, 'A relays it');
+				// A dies with the update relayed but in no shared log; its clients go with it (the
+				// writer cannot send it again: only A's journal has it)
+				await a.kill();
+				writer.destroy();
+				watcherA.destroy();
+				await redis.start();
+				// another process started on A's disk takes over A's journal before it serves
+				successor = await startShared('journal-a2', { LOG_LEVEL: 'info' });
+				await eventually(() => readEvents(watcherB.doc).length === 2, 15_000, 'B hears it');
+				await eventually(
+					async () => readEvents((await readStored(database, docName)).doc).length === 2,
+					20_000,
+					'stored'
+				);
+				expect(successor.output()).toContain('journal replayed');
+			} finally {
+				writer.destroy();
+				watcherA.destroy();
+				watcherB.destroy();
+			}
+		} finally {
+			await Promise.all([a.stop(), b.stop(), successor?.stop()]);
 		}
 	}, 90_000);
 });
