@@ -24,11 +24,11 @@ function deadPid(): number {
 	return Number(child.stdout.trim());
 }
 
-/** A slot as a process that is gone left it: its owner file, and a journal holding `names`. */
-function leftBehind(slot: string, owner: string, names: string[]): string {
+/** A slot as a process that is gone left it: its owner marker, and a journal holding `names`. */
+function leftBehind(slot: string, pid: number, start: string, names: string[]): string {
 	const dir = join(root, slot);
 	mkdirSync(dir, { recursive: true });
-	writeFileSync(join(dir, 'owner'), owner);
+	writeFileSync(join(dir, `owner.${pid}.${start}.0123abcd`), '');
 	const journal = new RelayJournal({ dir });
 	for (const name of names) journal.append(name, new Uint8Array([1, 2, 3]));
 	return dir;
@@ -47,9 +47,9 @@ describe('claimJournalSlots', () => {
 	});
 
 	it('takes over the slots of processes that are gone, with what their journals hold', () => {
-		const gone = leftBehind('slot-0', `${deadPid()} 4242`, ['order/a']);
+		const gone = leftBehind('slot-0', deadPid(), '4242', ['order/a']);
 		// the pid of this process, but another start time: a pid used again, not the owner
-		const reused = leftBehind('slot-3', `${process.pid} 1`, ['order/b', 'order/c']);
+		const reused = leftBehind('slot-3', process.pid, '1', ['order/b', 'order/c']);
 		const slots = claimJournalSlots(root);
 		expect(slots.own).toBe(gone);
 		expect(slots.orphans).toEqual([reused]);
@@ -77,9 +77,12 @@ describe('claimJournalSlots', () => {
 	});
 
 	it('lets exactly one of several processes starting at once take a slot that was left', async () => {
-		const stale = leftBehind('slot-0', `${deadPid()} 4242`, ['order/x']);
+		const stale = leftBehind('slot-0', deadPid(), '4242', ['order/x']);
+		// every child claims at the same moment, once all have loaded
+		const startAt = Date.now() + 3_000;
 		const script = `
 			const { claimJournalSlots } = await import(${JSON.stringify(join(import.meta.dirname, 'journal-slots.ts'))});
+			while (Date.now() < ${startAt});
 			const slots = claimJournalSlots(${JSON.stringify(root)});
 			console.log(JSON.stringify({ own: slots.own, orphans: slots.orphans }));
 			await new Promise((resolve) => setTimeout(resolve, 1500)); // alive while the others claim
