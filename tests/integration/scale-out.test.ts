@@ -622,21 +622,40 @@ describe('concurrent writes on two processes', () => {
 	}, 90_000);
 });
 
+/**
+ * An order whose partner writes on `a`, with a customer watching on `a` and another on `b`: once
+ * all three are synced, Redis stops and the partner sends `preparing`, which `a`'s room hears at
+ * once (accepted and journaled).
+ */
+async function preparingWhileRedisAway(a: SyncServerHandle, b: SyncServerHandle) {
+	const orderId = await assignedOrder(database.collections, a, customer, partner);
+	const docName = `order/${orderId}`;
+	const writer = connectProvider({ wsUrl: a.wsUrl, docName, cookie: partner.cookie });
+	const watcherA = connectProvider({ wsUrl: a.wsUrl, docName, cookie: customer.cookie });
+	const watcherB = connectProvider({ wsUrl: b.wsUrl, docName, cookie: customer.cookie });
+	const close = () => {
+		writer.destroy();
+		watcherA.destroy();
+		watcherB.destroy();
+	};
+	try {
+		await Promise.all([writer.synced(), watcherA.synced(), watcherB.synced()]);
+		await redis.stop();
+		writer.doc.getArray('events').push([createEvent(actorOf(partner), 'preparing')]);
+		await eventually(() => readEvents(watcherA.doc).length === 2, 5_000, 'A relays it');
+	} catch (error) {
+		close();
+		throw error;
+	}
+	return { docName, writer, watcherA, watcherB, close };
+}
+
 describe('Redis going away', () => {
 	it('under writes: no crash, nothing lost, the replicas converge once it is back', async () => {
 		const [a, b] = await Promise.all([startShared('outage-a'), startShared('outage-b')]);
 		try {
-			const orderId = await assignedOrder(database.collections, a, customer, partner);
-			const docName = `order/${orderId}`;
-			const writer = connectProvider({ wsUrl: a.wsUrl, docName, cookie: partner.cookie });
-			const watcherA = connectProvider({ wsUrl: a.wsUrl, docName, cookie: customer.cookie });
-			const watcherB = connectProvider({ wsUrl: b.wsUrl, docName, cookie: customer.cookie });
+			const { docName, writer, watcherA, watcherB, close } = await preparingWhileRedisAway(a, b);
 			try {
-				await Promise.all([writer.synced(), watcherA.synced(), watcherB.synced()]);
-				await redis.stop();
-				writer.doc.getArray('events').push([createEvent(actorOf(partner), 'preparing')]);
-				// accepted and journaled: its room on A hears it at once
-				await eventually(() => readEvents(watcherA.doc).length === 2, 5_000, 'A relays it');
 				await new Promise((resolve) => setTimeout(resolve, 3_000));
 				// not in the shared log while Redis is away: B has not heard it, nor confirmed it
 				expect(readEvents(watcherB.doc)).toHaveLength(1);
@@ -656,9 +675,7 @@ describe('Redis going away', () => {
 					'stored'
 				);
 			} finally {
-				writer.destroy();
-				watcherA.destroy();
-				watcherB.destroy();
+				close();
 			}
 		} finally {
 			await Promise.all([a.stop(), b.stop()]);
@@ -669,16 +686,8 @@ describe('Redis going away', () => {
 		const [a, b] = await Promise.all([startShared('journal-a'), startShared('journal-b')]);
 		let successor: SyncServerHandle | null = null;
 		try {
-			const orderId = await assignedOrder(database.collections, a, customer, partner);
-			const docName = `order/${orderId}`;
-			const writer = connectProvider({ wsUrl: a.wsUrl, docName, cookie: partner.cookie });
-			const watcherA = connectProvider({ wsUrl: a.wsUrl, docName, cookie: customer.cookie });
-			const watcherB = connectProvider({ wsUrl: b.wsUrl, docName, cookie: customer.cookie });
+			const { docName, writer, watcherA, watcherB, close } = await preparingWhileRedisAway(a, b);
 			try {
-				await Promise.all([writer.synced(), watcherA.synced(), watcherB.synced()]);
-				await redis.stop();
-				writer.doc.getArray('events').push([createEvent(actorOf(partner), 'preparing')]);
-				await eventually(() => readEvents(watcherA.doc).length === 2, 5_000, 'A relays it');
 				// A dies with the update relayed but in no shared log; its clients go with it (the
 				// writer cannot send it again: only A's journal has it)
 				await a.kill();
@@ -695,9 +704,7 @@ describe('Redis going away', () => {
 				);
 				expect(successor.output()).toContain('journal replayed');
 			} finally {
-				writer.destroy();
-				watcherA.destroy();
-				watcherB.destroy();
+				close();
 			}
 		} finally {
 			await Promise.all([a.stop(), b.stop(), successor?.stop()]);
