@@ -142,8 +142,9 @@ export function loadSyncConfig(env: Record<string, string | undefined> = process
 		},
 		/**
 		 * Where updates relayed before they are durable are journaled (relay on accept only), in a
-		 * folder per database and a slot per process (relay-journal.ts, journal-slots.ts). The default, in the temporary directory, outlives
-		 * a crash of the process, which is what it is for; a deployment gives it a volume.
+		 * folder per database and a slot per process (relay-journal.ts, journal-slots.ts). The
+		 * default, in the temporary directory, outlives a crash of the process, which is what it is
+		 * for; a deployment keeps it where a restart finds it again.
 		 */
 		journalDir: e.SYNC_JOURNAL_DIR ?? join(tmpdir(), 'dispatch-sync-journal'),
 		persistence: {
