@@ -3,7 +3,7 @@
 // refused until the window ends; a success clears the account's counter. The app runs as if
 // behind a proxy (ADDRESS_HEADER / XFF_DEPTH, adapter-node's settings), so each request can come
 // from the address the test chooses.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { waitAfter } from '../../src/lib/server/auth/login-limits.ts';
 import { FREE_FAILURES_PER_ACCOUNT, loginLimitsOf } from '../../src/lib/server/auth/flows.ts';
 import { hashPassword } from '../../src/lib/server/auth/password.ts';
@@ -86,7 +86,18 @@ function expectRateLimited(reply: Reply, atLeastSeconds = 1, atMostSeconds = WIN
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** What every test's attempts fit in: the longest (30 wrong passwords, with waits) takes ~30 s. */
+const TEST_SPAN_MS = 50_000;
+
 describe('login limits that spare honest users', () => {
+	// Windows are fixed (multiples of their length since the epoch): a test whose attempts crossed
+	// into the next window would see its counts start over. Each starts with its span left.
+	beforeEach(async () => {
+		const windowMs = WINDOW_SECONDS * 1000;
+		const left = windowMs - (Date.now() % windowMs);
+		if (left < TEST_SPAN_MS) await sleep(left + 100);
+	});
+
 	it('200 different users log in correctly from one address within a minute, and all succeed', async () => {
 		const emails = await accounts(200, 'depot');
 		const depot = fromNewIp();
