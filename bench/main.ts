@@ -79,7 +79,7 @@ function missingTools(options: BenchOptions): string[] {
 	const needs = new Set<string>();
 	for (const { topology } of targetsOf(options)) {
 		if (topology === 'shared' || topology === 'split') needs.add('redis-server');
-		if (topology === 'shared' || topology === 'proxied') needs.add('nginx');
+		if (topology !== 'single' && topology !== 'split') needs.add('nginx');
 	}
 	const found = (command: string) => {
 		try {

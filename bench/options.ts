@@ -13,8 +13,11 @@ export type ServerName = (typeof SERVER_NAMES)[number];
  * - `split`: the same two processes and Redis, clients connecting directly, each document's
  *   writer on one process and its watchers on the other (the worst case: every delivery crosses
  *   Redis).
+ * - `pair`: two processes sharing nothing, behind the same nginx: not a deployment (a document
+ *   whose sockets land on both diverges), but what a second process costs on this machine with
+ *   no Redis hop, for the shared topology to be read against.
  */
-const TOPOLOGIES = ['single', 'proxied', 'shared', 'split'] as const;
+const TOPOLOGIES = ['single', 'proxied', 'shared', 'split', 'pair'] as const;
 export type Topology = (typeof TOPOLOGIES)[number];
 
 /** Servers that can run as two processes sharing documents through Redis. */
@@ -121,7 +124,9 @@ const USAGE = `usage: npm run bench -- [flags]
   --topology single,shared,split  deployments to run each server in (default single): single
                                 (one process), proxied (one behind nginx), shared (two processes
                                 + Redis behind nginx, hash on the document), split (two + Redis,
-                                each document's writer and watchers on different processes)
+                                each document's writer and watchers on different processes), pair
+                                (two processes sharing nothing behind nginx: a reference, not a
+                                deployment)
   --lifecycle-orders 50         ours: delivered orders for cold load and storage (0 = skip)
   --no-pwa                      skip the PWA measurements (they need a built web app)
   --profile                     run ours under --cpu-prof and print its top frames

@@ -226,7 +226,12 @@ export function summarizePoint(
 	}
 	const scaleOut: ScaleOutDelta[] = [];
 	for (const row of rows.filter((r) => r.topology !== 'single')) {
-		const bases: Topology[] = row.topology === 'shared' ? ['single', 'proxied'] : ['single'];
+		const bases: Topology[] =
+			row.topology === 'shared'
+				? ['single', 'proxied', 'pair']
+				: row.topology === 'pair'
+					? ['single', 'proxied']
+					: ['single'];
 		for (const base of bases) {
 			const baseRow = rows.find((r) => r.server === row.server && r.topology === base);
 			if (!baseRow) continue;

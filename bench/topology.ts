@@ -98,6 +98,18 @@ export async function startTopology(options: TopologyOptions): Promise<RunningTo
 	try {
 		if (topology === 'single' || topology === 'proxied') {
 			servers.push(await startServer(server, core, ours, peerNodeFlags));
+		} else if (topology === 'pair') {
+			for (const id of PROCESS_IDS) {
+				if (ours?.profileDir) mkdirSync(join(ours.profileDir, id), { recursive: true });
+				servers.push(
+					await startServer(
+						server,
+						core,
+						ours && { ...ours, profileDir: ours.profileDir && join(ours.profileDir, id) },
+						peerNodeFlags
+					)
+				);
+			}
 		} else {
 			redis = await startRedis(core);
 			if (server === 'hocuspocus-sqlite') {
@@ -131,7 +143,7 @@ export async function startTopology(options: TopologyOptions): Promise<RunningTo
 			const failed = started.find((result) => result.status === 'rejected');
 			if (failed) throw (failed as PromiseRejectedResult).reason;
 		}
-		if (topology === 'proxied' || topology === 'shared') {
+		if (topology === 'proxied' || topology === 'shared' || topology === 'pair') {
 			nginx = await startNginx(
 				servers.map((s) => new URL(s.httpUrl).host),
 				core

@@ -214,8 +214,8 @@ describe('bench:smoke', () => {
 	);
 
 	it(
-		'runs ours and Hocuspocus as two processes sharing documents through Redis, behind nginx and split',
-		{ timeout: 180_000 },
+		'runs ours and Hocuspocus as two processes sharing documents through Redis, behind nginx and split, and as a pair sharing nothing',
+		{ timeout: 240_000 },
 		async () => {
 			const started = Date.now();
 			const { code, stdout, stderr } = await runBench(
@@ -228,11 +228,11 @@ describe('bench:smoke', () => {
 					'--servers',
 					'ours,hocuspocus-sqlite',
 					'--topology',
-					'single,shared,split',
+					'single,shared,split,pair',
 					'--out',
 					TOPOLOGY_OUT
 				],
-				150_000
+				210_000
 			);
 			expect(code, `${stdout}\n${stderr}`).toBe(0);
 			const report = JSON.parse(readFileSync(TOPOLOGY_OUT, 'utf8')) as TopologyReport;
@@ -241,9 +241,11 @@ describe('bench:smoke', () => {
 				'ours',
 				'ours@shared',
 				'ours@split',
+				'ours@pair',
 				'hocuspocus-sqlite',
 				'hocuspocus-sqlite@shared',
-				'hocuspocus-sqlite@split'
+				'hocuspocus-sqlite@split',
+				'hocuspocus-sqlite@pair'
 			];
 			expect(summary!.rows.map((row) => row.label)).toEqual(labels);
 			for (const label of labels) expect(stdout).toMatch(new RegExp(`^${label} +\\d`, 'm'));
@@ -264,7 +266,9 @@ describe('bench:smoke', () => {
 						? [server]
 						: row.topology === 'shared'
 							? [`${server}-a`, `${server}-b`, 'redis-server', 'nginx']
-							: [`${server}-a`, `${server}-b`, 'redis-server']
+							: row.topology === 'pair'
+								? [`${server}-a`, `${server}-b`, 'nginx']
+								: [`${server}-a`, `${server}-b`, 'redis-server']
 				);
 				const sum = Object.values(parts).reduce((a, b) => a + b, 0);
 				expect(sum).toBeCloseTo(row.cpuUsPerUpdate, 3);
@@ -280,9 +284,13 @@ describe('bench:smoke', () => {
 			expect(byLabel.get('ours')!.replicaShare).toBeNull();
 			expect(summary!.scaleOut.map((d) => `${d.server}@${d.topology} over ${d.base}`)).toEqual([
 				'ours@shared over single',
+				'ours@shared over pair',
 				'ours@split over single',
+				'ours@pair over single',
 				'hocuspocus-sqlite@shared over single',
-				'hocuspocus-sqlite@split over single'
+				'hocuspocus-sqlite@shared over pair',
+				'hocuspocus-sqlite@split over single',
+				'hocuspocus-sqlite@pair over single'
 			]);
 			for (const delta of summary!.scaleOut) {
 				expect(Number.isFinite(delta.p50AddedMs) && Number.isFinite(delta.cpuRatio)).toBe(true);
@@ -292,7 +300,8 @@ describe('bench:smoke', () => {
 			expect(summary!.ratios.map((r) => `${r.ours}/${r.peer}`)).toEqual([
 				'ours/hocuspocus-sqlite',
 				'ours@shared/hocuspocus-sqlite@shared',
-				'ours@split/hocuspocus-sqlite@split'
+				'ours@split/hocuspocus-sqlite@split',
+				'ours@pair/hocuspocus-sqlite@pair'
 			]);
 
 			const logOf = (label: string) => {
@@ -309,6 +318,11 @@ describe('bench:smoke', () => {
 			expect(oursShared).toMatch(/hash \$dispatch_doc consistent;/);
 			const syncServers = /upstream dispatch_sync \{[^}]*\}/.exec(oursShared)?.[0] ?? '';
 			expect(syncServers.match(/^\s*server 127\.0\.0\.1:\d+ /gm), oursShared).toHaveLength(2);
+			// the pair: the same nginx over two processes that share nothing
+			const oursPair = logOf('ours-pair');
+			const pairServers = /upstream dispatch_sync \{[^}]*\}/.exec(oursPair)?.[0] ?? '';
+			expect(pairServers.match(/^\s*server 127\.0\.0\.1:\d+ /gm), oursPair).toHaveLength(2);
+			expect(byLabel.get('ours@pair')!.replicaShare, 'the pair shares nothing').toBe(0);
 			// both Hocuspocus processes shared through Redis and stored into the one SQLite file
 			const hocuspocusShared = logOf('hocuspocus-sqlite-shared');
 			expect(
