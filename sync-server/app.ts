@@ -3,7 +3,7 @@
 // may write, where documents are stored, what is derived from orders, the web app's service
 // channel, revocation, and the operability endpoints.
 import { join } from 'node:path';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
 import type { Database } from '../src/lib/shared/db.ts';
 import type { Logger } from '../src/lib/shared/log.ts';
 import { SyncServer } from './core/server.ts';
@@ -53,7 +53,15 @@ export async function startSyncApp(
 	const journal = config.limits.relay === 'accepted' ? await openJournal(config, database) : null;
 	const shared = config.redis ? await startSharing(config, database, log, registry, journal) : null;
 	const storage = shared ? null : await openLocalStorage(config, database, log, registry, journal);
-	const authCache = new AuthCache(config.authCache);
+	const authCacheLookups = new Counter({
+		name: 'sync_auth_cache_lookups_total',
+		help: "Upgrades' lookups of sessions, users and order facts: answered from memory (hit) or read from the database (miss)",
+		labelNames: ['cache', 'outcome'] as const,
+		registers: [registry]
+	});
+	const authCache = new AuthCache(config.sessionCache, (cache, outcome) =>
+		authCacheLookups.inc({ cache, outcome })
+	);
 	const writePolicy = new WritePolicy();
 	const server = new SyncServer<DispatchPrincipal>({
 		limits: config.limits,
@@ -70,7 +78,10 @@ export async function startSyncApp(
 			roomPolicy({
 				collections: database.collections,
 				quotas: new Quotas(config.quotas),
-				facts: new TtlCache(config.authCache)
+				facts: new TtlCache({
+					...config.orderFactsCache,
+					counted: (outcome) => authCacheLookups.inc({ cache: 'order_facts', outcome })
+				})
 			}),
 			writePolicy,
 			shared

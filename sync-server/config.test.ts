@@ -29,6 +29,18 @@ describe('loadSyncConfig', () => {
 		expect(() => loadSyncConfig({ REDIS_URL: 'cache:6379' })).toThrow(/REDIS_URL/);
 	});
 
+	it('keeps sessions longer than order facts, and bounds both', () => {
+		const config = loadSyncConfig({});
+		expect(config.sessionCache.ttlMs).toBe(30_000);
+		expect(config.orderFactsCache.ttlMs).toBe(2_000);
+		const set = loadSyncConfig({ SYNC_SESSION_CACHE_MS: '0', SYNC_AUTH_CACHE_MS: '500' });
+		expect([set.sessionCache.ttlMs, set.orderFactsCache.ttlMs]).toEqual([0, 500]);
+		expect(() => loadSyncConfig({ SYNC_SESSION_CACHE_MS: '600001' })).toThrow(
+			/SYNC_SESSION_CACHE_MS: must be at most 600000/
+		);
+		expect(() => loadSyncConfig({ SYNC_AUTH_CACHE_MS: '10001' })).toThrow(/SYNC_AUTH_CACHE_MS/);
+	});
+
 	it('names every bad variable', () => {
 		let error: unknown;
 		try {

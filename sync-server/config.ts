@@ -68,6 +68,9 @@ function schema(production: boolean) {
 		SYNC_LOG_GENERATION_ROWS: positiveInt(20_000),
 		SYNC_LOG_GENERATION_AGE_MS: positiveInt(60_000),
 		SYNC_AUTH_CONCURRENCY: positiveInt(64),
+		SYNC_SESSION_CACHE_MS: nonNegativeInt(30_000).pipe(
+			z.number().max(600_000, 'must be at most 600000')
+		),
 		SYNC_AUTH_CACHE_MS: nonNegativeInt(2_000).pipe(z.number().max(10_000, 'must be at most 10000')),
 		SYNC_AUTH_CACHE_ENTRIES: positiveInt(20_000),
 		SYNC_LOAD_CONCURRENCY: positiveInt(8),
@@ -163,8 +166,14 @@ export function loadSyncConfig(env: Record<string, string | undefined> = process
 		feedLazyMs: e.SYNC_FEED_LAZY_MS,
 		revocationIntervalMs: e.SYNC_REVOCATION_INTERVAL_MS,
 		revocationFullSweepMs: e.SYNC_REVOCATION_FULL_SWEEP_MS,
-		/** How long a validated session, its user and an order's people are reused by upgrades (0: off). */
-		authCache: { ttlMs: e.SYNC_AUTH_CACHE_MS, maxEntries: e.SYNC_AUTH_CACHE_ENTRIES },
+		/**
+		 * How long a validated session and its user are reused by upgrades (0: off). Logouts reach
+		 * it through the revocation poll and changes behind the web app's back through the full
+		 * sweep, which re-check cached sessions too: its lifetime only saves lookups.
+		 */
+		sessionCache: { ttlMs: e.SYNC_SESSION_CACHE_MS, maxEntries: e.SYNC_AUTH_CACHE_ENTRIES },
+		/** How long an order's people are reused by upgrades (0: off): a rolled-back claim's bound. */
+		orderFactsCache: { ttlMs: e.SYNC_AUTH_CACHE_MS, maxEntries: e.SYNC_AUTH_CACHE_ENTRIES },
 		shutdownTimeoutMs: e.SYNC_SHUTDOWN_TIMEOUT_MS
 	};
 }

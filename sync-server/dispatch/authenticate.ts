@@ -10,20 +10,32 @@ import { TtlCache } from './ttl-cache.ts';
 import { sha256Hex } from '../../src/lib/shared/sha256.ts';
 
 /**
- * Validated sessions and their users, kept for a few seconds so that the sockets one browser
- * opens together (a feed and its orders) or a reconnect storm do not each cost the database two
- * lookups. Only successful validations are kept. Sessions are keyed by the SHA-256 of the whole
- * token, so a cached entry is only ever found with the right secret. The revocation sweep forgets
- * every session it ends (and its user), so after a logout a new upgrade is refused at the latest
- * `ttlMs` later, or as soon as the sweep noticed, whichever comes first.
+ * Validated sessions and their users, kept so that the sockets one person opens (a feed and its
+ * orders, one order after another, a reconnect after a lost signal) do not each cost the database
+ * two lookups; with several processes each keeps its own, and nginx's hash on the document name
+ * spreads one person's sockets over them. Only successful validations are kept. Sessions are
+ * keyed by the SHA-256 of the whole token, so a cached entry is only ever found with the right
+ * secret. The lifetime is not what ends a session here: the revocation poll re-checks the cached
+ * sessions a logout names and the full sweep every cached session (revocation.ts), and both
+ * forget the ones they end (and their users), so a new upgrade is refused as soon as an open
+ * socket would be closed.
  */
 export class AuthCache {
 	readonly sessions: TtlCache<string, DispatchPrincipal & { sessionExpiresAt: number }>;
 	readonly users: TtlCache<string, UserDoc>;
 
-	constructor(options: { ttlMs: number; maxEntries: number; now?: () => number }) {
-		this.sessions = new TtlCache(options);
-		this.users = new TtlCache(options);
+	constructor(
+		options: { ttlMs: number; maxEntries: number; now?: () => number },
+		counted?: (cache: 'sessions' | 'users', outcome: 'hit' | 'miss') => void
+	) {
+		this.sessions = new TtlCache({
+			...options,
+			counted: counted && ((outcome) => counted('sessions', outcome))
+		});
+		this.users = new TtlCache({
+			...options,
+			counted: counted && ((outcome) => counted('users', outcome))
+		});
 	}
 
 	/** The sweep found these sessions ended (logged out, expired, user deleted or role changed). */

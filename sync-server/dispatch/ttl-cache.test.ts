@@ -19,6 +19,24 @@ describe('TtlCache', () => {
 		expect(await cache.get('a', load)).toBe(2);
 	});
 
+	it('counts what it answered from memory (or a lookup in flight) and what it looked up', async () => {
+		const time = clock();
+		const outcomes: string[] = [];
+		const cache = new TtlCache<string, number>({
+			ttlMs: 100,
+			maxEntries: 10,
+			now: time.now,
+			counted: (outcome) => outcomes.push(outcome)
+		});
+		const load = async () => 7;
+		await Promise.all([cache.get('a', load), cache.get('a', load)]);
+		await cache.get('a', load);
+		time.advance(100);
+		await cache.get('a', load);
+		await cache.get('b', async () => null);
+		expect(outcomes).toEqual(['miss', 'hit', 'hit', 'miss', 'miss']);
+	});
+
 	it('caps an entry at the expiry the value itself carries', async () => {
 		const time = clock();
 		const cache = new TtlCache<string, { until: number }>({

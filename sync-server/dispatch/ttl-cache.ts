@@ -15,6 +15,8 @@ export class TtlCache<K, V> {
 			ttlMs: number;
 			maxEntries: number;
 			now?: () => number;
+			/** Told of every `get`: answered from memory (or a lookup in flight), or looked up. */
+			counted?: (outcome: 'hit' | 'miss') => void;
 		}
 	) {}
 
@@ -47,8 +49,9 @@ export class TtlCache<K, V> {
 		expiresAt?: (value: V) => number
 	): Promise<V | null> {
 		const cached = this.peek(key);
+		const pending = cached === undefined ? this.inFlight.get(key) : undefined;
+		this.options.counted?.(cached !== undefined || pending ? 'hit' : 'miss');
 		if (cached !== undefined) return cached;
-		const pending = this.inFlight.get(key);
 		if (pending) return pending;
 		const started = this.now();
 		const epoch = this.epoch;

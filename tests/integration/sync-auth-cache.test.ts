@@ -1,6 +1,7 @@
-// The upgrade's short-lived caches (validated sessions and their users, an order's people) on a
-// real server and database: they never outlive a revocation by more than the cache's lifetime,
-// never let a wrong secret in, and never refuse anyone because of what they remember.
+// The upgrade's caches (validated sessions and their users, an order's people) on a real server
+// and database: a session cache far longer than any bound here still never lets an ended session
+// in later than the revocation poll or the full sweep would close its sockets; they never let a
+// wrong secret in, and never refuse anyone because of what they remember.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invalidateSession, SESSION_COOKIE } from '../../src/lib/shared/session.ts';
 import type { Database } from '../../src/lib/shared/db.ts';
@@ -11,6 +12,7 @@ import {
 	createTestUser,
 	eventually,
 	insertOrderRow,
+	readMetrics,
 	startTestSyncServer,
 	type SyncServerHandle,
 	TEST_ORIGIN,
@@ -18,10 +20,18 @@ import {
 	tryUpgrade
 } from '../support/sync-clients.ts';
 
-/** The cache lifetime the server runs with; the sweep runs every second (test default). */
-const CACHE_MS = 2_000;
-/** What a revocation may take to reach new upgrades: the cache's lifetime plus one sweep. */
-const BOUND_MS = CACHE_MS + 1_000;
+/** Longer than this whole file takes: every bound below comes from the sweeps, not from it. */
+const SESSION_CACHE_MS = 120_000;
+/** An order's people: what bounds a rolled-back claim. */
+const FACTS_CACHE_MS = 2_000;
+/** The revocation log is polled every second (the test servers' default). */
+const POLL_MS = 1_000;
+const FULL_SWEEP_MS = 3_000;
+/** A logout (noted in the revocation log) reaches new upgrades within a poll. */
+const LOGOUT_BOUND_MS = 2 * POLL_MS + 500;
+/** A change behind the web app's back (a role edited by hand) within a full sweep. */
+const SWEEP_BOUND_MS = FULL_SWEEP_MS + POLL_MS + 500;
+const FACTS_BOUND_MS = FACTS_CACHE_MS + POLL_MS;
 
 let database: Database;
 let server: SyncServerHandle;
@@ -29,7 +39,11 @@ let server: SyncServerHandle;
 beforeAll(async () => {
 	const opened = await openTestDatabase('sync_auth_cache');
 	database = opened.database;
-	server = await startTestSyncServer(opened.uri, { SYNC_AUTH_CACHE_MS: String(CACHE_MS) });
+	server = await startTestSyncServer(opened.uri, {
+		SYNC_SESSION_CACHE_MS: String(SESSION_CACHE_MS),
+		SYNC_AUTH_CACHE_MS: String(FACTS_CACHE_MS),
+		SYNC_REVOCATION_FULL_SWEEP_MS: String(FULL_SWEEP_MS)
+	});
 });
 
 afterAll(async () => {
@@ -37,15 +51,25 @@ afterAll(async () => {
 	await dropTestDatabase(database);
 });
 
+const sessionHits = async () =>
+	(await readMetrics(server.url)).get(
+		'sync_auth_cache_lookups_total{cache="sessions",outcome="hit"}'
+	) ?? 0;
+
 const upgrade = (docName: string, cookie: string) =>
 	tryUpgrade(`${server.wsUrl}/${docName}`, { cookie, origin: TEST_ORIGIN });
 
 /** Upgrades until the status is `status`; returns how long that took. */
-async function untilStatus(docName: string, user: TestUser, status: number): Promise<number> {
+async function untilStatus(
+	docName: string,
+	user: TestUser,
+	status: number,
+	boundMs: number
+): Promise<number> {
 	const started = Date.now();
 	await eventually(
 		async () => (await upgrade(docName, user.cookie)).status === status,
-		BOUND_MS + 5_000,
+		boundMs + 5_000,
 		`upgrade ${docName} answered ${status}`
 	);
 	return Date.now() - started;
@@ -58,14 +82,17 @@ describe('session cache', () => {
 		const open = connectProvider({ wsUrl: server.wsUrl, docName: feed, cookie: user.cookie });
 		await open.synced();
 		// the session is cached now: these are answered from memory
+		const hitsBefore = await sessionHits();
 		expect((await upgrade(feed, user.cookie)).status).toBe(101);
-		const closed = open.nextClose(BOUND_MS + 5_000);
+		expect((await upgrade(feed, user.cookie)).status).toBe(101);
+		expect(await sessionHits()).toBeGreaterThanOrEqual(hitsBefore + 2);
+		const closed = open.nextClose(LOGOUT_BOUND_MS + 5_000);
 		await invalidateSession(database.collections, user.sessionId);
 		const started = Date.now();
-		const refusedAfter = await untilStatus(feed, user, 401);
-		expect(refusedAfter).toBeLessThan(BOUND_MS);
+		const refusedAfter = await untilStatus(feed, user, 401, LOGOUT_BOUND_MS);
+		expect(refusedAfter).toBeLessThan(LOGOUT_BOUND_MS);
 		expect(await closed).toEqual({ code: 4401, reason: 'session ended' });
-		expect(Date.now() - started).toBeLessThan(BOUND_MS);
+		expect(Date.now() - started).toBeLessThan(LOGOUT_BOUND_MS);
 		// and from then on, every time
 		for (let i = 0; i < 3; i++) expect((await upgrade(feed, user.cookie)).status).toBe(401);
 		open.destroy();
@@ -87,8 +114,8 @@ describe('session cache', () => {
 			{ _id: user.userId },
 			{ $set: { role: 'customer' } }
 		);
-		// as a customer now: feed/open is not theirs
-		expect(await untilStatus('feed/open', user, 403)).toBeLessThan(BOUND_MS);
+		// as a customer now: feed/open is not theirs (the full sweep re-checks cached sessions)
+		expect(await untilStatus('feed/open', user, 403, SWEEP_BOUND_MS)).toBeLessThan(SWEEP_BOUND_MS);
 	});
 });
 
@@ -128,7 +155,7 @@ describe('order facts cache', () => {
 		await insertOrderRow(c, orderId, customer.userId, partner.userId);
 		expect((await upgrade(docName, partner.cookie)).status).toBe(101);
 		await c.orders.updateOne({ _id: orderId }, { $set: { partnerId: null } });
-		expect(await untilStatus(docName, partner, 403)).toBeLessThan(BOUND_MS);
+		expect(await untilStatus(docName, partner, 403, FACTS_BOUND_MS)).toBeLessThan(FACTS_BOUND_MS);
 		// the customer is not affected
 		expect((await upgrade(docName, customer.cookie)).status).toBe(101);
 	});
