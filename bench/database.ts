@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Db } from 'mongodb';
 import { connectDatabase, type Database } from '../src/lib/shared/db.ts';
 import { freePort } from '../tests/support/ports.ts';
 
@@ -96,4 +97,24 @@ export async function mapLimit<T, R>(
 	});
 	await Promise.all(workers);
 	return results;
+}
+
+/**
+ * Every collection of `from`, documents only, into the empty `to` (the sync-server creates the
+ * indexes as it starts): a second database as the first was seeded, for the `pair` topology.
+ */
+export async function copyDatabase(from: Db, to: Db): Promise<void> {
+	for (const { name } of await from.listCollections({}, { nameOnly: true }).toArray()) {
+		const source = from.collection(name);
+		const target = to.collection(name);
+		let batch: Record<string, unknown>[] = [];
+		for await (const doc of source.find({})) {
+			batch.push(doc);
+			if (batch.length === 1000) {
+				await target.insertMany(batch);
+				batch = [];
+			}
+		}
+		if (batch.length > 0) await target.insertMany(batch);
+	}
 }

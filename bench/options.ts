@@ -13,9 +13,9 @@ export type ServerName = (typeof SERVER_NAMES)[number];
  * - `split`: the same two processes and Redis, clients connecting directly, each document's
  *   writer on one process and its watchers on the other (the worst case: every delivery crosses
  *   Redis).
- * - `pair`: two processes sharing nothing, behind the same nginx: not a deployment (a document
- *   whose sockets land on both diverges), but what a second process costs on this machine with
- *   no Redis hop, for the shared topology to be read against.
+ * - `pair`: two processes sharing nothing (no Redis, a database each, seeded alike) behind the
+ *   same nginx: not a deployment, but what a second process costs on this machine without the
+ *   Redis hop, for the shared topology to be read against.
  */
 const TOPOLOGIES = ['single', 'proxied', 'shared', 'split', 'pair'] as const;
 export type Topology = (typeof TOPOLOGIES)[number];

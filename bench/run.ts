@@ -4,7 +4,13 @@
 // topology from /proc around it, and stops everything again.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { databaseUri, openDatabase, startScratchFerret, type ScratchFerret } from './database.ts';
+import {
+	copyDatabase,
+	databaseUri,
+	openDatabase,
+	startScratchFerret,
+	type ScratchFerret
+} from './database.ts';
 import {
 	createPopulation,
 	identitiesFor,
@@ -166,6 +172,7 @@ export async function measuredRun(
 	const label = targetLabel(server, topology);
 	let running: RunningTopology | null = null;
 	let opened: Awaited<ReturnType<typeof openDatabase>> | null = null;
+	let secondDb: Awaited<ReturnType<typeof openDatabase>> | null = null;
 	// A FerretDB of its own for every run: one that has served earlier runs (their databases
 	// created and dropped) makes the next storm cost twice as much, on both sides (performance.md,
 	// "Why it is built this way").
@@ -202,12 +209,20 @@ export async function measuredRun(
 			ctx.log(
 				`    seeded ${point.docs} × ${queue} orders at rest in ${((performance.now() - seeding) / 1000).toFixed(1)} s`
 			);
+			// the pair's second process runs on a database of its own, seeded the same: two
+			// deployments that share nothing (on one database each would take the other's log for
+			// one a dead process left)
+			if (topology === 'pair') {
+				secondDb = await openDatabase(ferret.baseUri, `bench_${runTag}_b`);
+				await copyDatabase(opened.database.db, secondDb.database.db);
+			}
 			running = await startTopology({
 				server,
 				topology,
 				core: pinning.serverCore,
 				ours: {
 					mongoUri: databaseUri(ferret.baseUri, `bench_${runTag}`),
+					secondMongoUri: secondDb?.uri,
 					profileDir,
 					env: options.oursEnv,
 					nodeFlags: options.oursNodeFlags ?? undefined,
@@ -400,9 +415,10 @@ export async function measuredRun(
 		};
 	} finally {
 		await running?.stop();
-		if (opened) {
-			await opened.database.db.dropDatabase().catch(() => undefined);
-			await opened.database.close().catch(() => undefined);
+		for (const db of [opened, secondDb]) {
+			if (!db) continue;
+			await db.database.db.dropDatabase().catch(() => undefined);
+			await db.database.close().catch(() => undefined);
 		}
 		ferret?.stop();
 	}

@@ -138,6 +138,8 @@ export interface OursOptions {
 	mongoUri: string;
 	allowedOrigins?: string[];
 	env?: Record<string, string>;
+	/** The `pair` topology's second process: its own database, seeded as the first. */
+	secondMongoUri?: string;
 	/** Directory for a --cpu-prof profile (written when the process exits). */
 	profileDir?: string;
 	port?: number;

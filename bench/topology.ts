@@ -99,13 +99,19 @@ export async function startTopology(options: TopologyOptions): Promise<RunningTo
 		if (topology === 'single' || topology === 'proxied') {
 			servers.push(await startServer(server, core, ours, peerNodeFlags));
 		} else if (topology === 'pair') {
-			for (const id of PROCESS_IDS) {
+			for (const [i, id] of PROCESS_IDS.entries()) {
 				if (ours?.profileDir) mkdirSync(join(ours.profileDir, id), { recursive: true });
+				const mongoUri = i === 0 ? ours?.mongoUri : ours?.secondMongoUri;
+				if (ours && !mongoUri) throw new Error('the pair needs a second database');
 				servers.push(
 					await startServer(
 						server,
 						core,
-						ours && { ...ours, profileDir: ours.profileDir && join(ours.profileDir, id) },
+						ours && {
+							...ours,
+							mongoUri: mongoUri!,
+							profileDir: ours.profileDir && join(ours.profileDir, id)
+						},
 						peerNodeFlags
 					)
 				);
