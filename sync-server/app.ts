@@ -23,7 +23,7 @@ import { persistence } from './persistence/extension.ts';
 import { MongoPersistence } from './persistence/mongo-persistence.ts';
 import { claimJournalSlots } from './persistence/journal-slots.ts';
 import { RelayJournal, storageIdentity } from './persistence/relay-journal.ts';
-import { readStoredState } from './persistence/stored-state.ts';
+import { StoredStateReader } from './persistence/stored-state.ts';
 import { feedKindOf } from '../src/lib/order/index.ts';
 import { batchedFindById } from '../src/lib/shared/find-by-id.ts';
 import { connectRedis } from './scale-out/redis-link.ts';
@@ -100,14 +100,7 @@ export async function startSyncApp(
 							openedElsewhere: (name) => server.joinedElsewhere(name),
 							log
 						}),
-						readStored: (name, tail) =>
-							readStoredState(
-								database.db,
-								database.collections.docSnapshots,
-								name,
-								shared.findSnapshot,
-								tail
-							),
+						readStored: (name, tail) => shared.storedState.read(name, tail),
 						log,
 						registry
 					})
@@ -240,6 +233,10 @@ async function startSharing(
 	});
 	log.info({ processId: redis.processId }, 'sharing documents with other processes through Redis');
 	// snapshot lookups of loads, batched (a reconnect storm loads hundreds of documents at once)
-	const findSnapshot = batchedFindById(database.collections.docSnapshots);
-	return { link, sharedLog, writer, presence, findSnapshot };
+	const storedState = new StoredStateReader(
+		database.db,
+		database.collections.docSnapshots,
+		batchedFindById(database.collections.docSnapshots)
+	);
+	return { link, sharedLog, writer, presence, storedState };
 }

@@ -2,10 +2,16 @@
 // share documents and do not write the log themselves (scale-out/replication.ts). Only lookups
 // by `_id` (cheap on MongoDB and on FerretDB, where any other query reads its whole collection):
 // the snapshot, then the rows after it, whose sequence numbers run on without a gap from the
-// snapshot's `mergedSeq` (`<doc>#<seq>`), asked of every generation a window at a time. A
-// compaction in between (rows merged, their generation dropped) shows as a new `mergedSeq` when
-// the snapshot is looked at again: then it is all read again. What a write has not finished
-// yet is still in the shared log, which the caller reads first.
+// snapshot's `mergedSeq` (`<doc>#<seq>`). What a write has not finished yet is still in the
+// shared log, which the caller reads first.
+//
+// With the log's tail known (the storage writer records it in Redis), the rows up to it are
+// asked of the generations as last listed, and if every one of them is there the read is done: a
+// snapshot plus every row up to the tail is the whole stored state, whatever a compaction did
+// meanwhile. Otherwise (no tail, a generation opened since the listing, rows merged and their
+// generation dropped while this read) it takes the long way: the generations listed afresh, the
+// rows asked a window at a time until one is missing, and the snapshot looked at again, all of
+// it read again if a compaction moved its `mergedSeq`.
 import type { Binary, Collection, Db } from 'mongodb';
 import { logGeneration, type DocSnapshotDoc } from '../../src/lib/shared/db.ts';
 import type { FindById } from '../../src/lib/shared/find-by-id.ts';
@@ -24,53 +30,105 @@ export interface StoredState {
 	seq: number;
 }
 
-/** The snapshot and the log rows after it, as updates. */
-export async function readStoredState(
-	db: Db,
-	snapshots: Collection<DocSnapshotDoc>,
-	name: string,
-	findSnapshot: FindById<DocSnapshotDoc> = (id) => snapshots.findOne({ _id: id }),
+/** How long a listing of the log generations is used by reads that know the tail. */
+const GENERATIONS_TTL_MS = 10_000;
+/** More rows than this between snapshot and tail: the long way, a window at a time. */
+const MAX_ROWS_AT_ONCE = 256;
+
+export class StoredStateReader {
+	private listed: { numbers: Promise<number[]>; at: number } | null = null;
+
+	constructor(
+		private readonly db: Db,
+		private readonly snapshots: Collection<DocSnapshotDoc>,
+		private readonly findSnapshot: FindById<DocSnapshotDoc> = (id) => snapshots.findOne({ _id: id })
+	) {}
+
 	/**
-	 * How far the log goes, when the storage writer recorded it (read before this is called), or
-	 * null: then the rows are looked for until one is missing.
+	 * The snapshot and the log rows after it, as updates. `tail`: how far the log goes, when the
+	 * storage writer recorded it (read before this is called), or null: then the rows are looked
+	 * for until one is missing.
 	 */
-	tail: number | null = null
-): Promise<StoredState> {
-	for (let attempt = 1; ; attempt++) {
-		const snapshot = await findSnapshot(name);
-		const mergedSeq = snapshot?.mergedSeq ?? 0;
-		// a snapshot that has every row: nothing else to read (and no compaction can take a row
-		// this read needs)
-		if (tail !== null && tail <= mergedSeq) {
-			return { updates: snapshot ? [bytesOf(snapshot.update)] : [], seq: mergedSeq };
-		}
-		const generations = (await generationNumbers(db)).map((n) => logGeneration(db, n));
-		const rows: Uint8Array[] = [];
-		let seq = mergedSeq;
-		for (let next = mergedSeq + 1; generations.length > 0; next += WINDOW) {
-			const ids = Array.from({ length: WINDOW }, (_, i) => rowId(name, next + i));
-			const found = await Promise.all(
-				generations.map((generation) =>
-					generation
-						.find({ _id: { $in: ids } })
-						.toArray()
-						// dropped (drained) after it was listed: FerretDB fails the read where MongoDB
-						// answers nothing; the snapshot's check below tells whether that mattered
-						.catch(() => [])
-				)
-			);
-			const seqs = new Set<number>();
-			for (const row of found.flat()) {
-				seqs.add(row.seq);
-				seq = Math.max(seq, row.seq);
-				rows.push(bytesOf(row.update));
+	async read(name: string, tail: number | null = null): Promise<StoredState> {
+		if (tail !== null) {
+			const snapshot = await this.findSnapshot(name);
+			const mergedSeq = snapshot?.mergedSeq ?? 0;
+			const head = snapshot ? [bytesOf(snapshot.update)] : [];
+			// a snapshot that has every row: nothing else to read
+			if (tail <= mergedSeq) return { updates: head, seq: mergedSeq };
+			if (tail - mergedSeq <= MAX_ROWS_AT_ONCE) {
+				const rows = await this.rowsUpTo(name, mergedSeq, tail);
+				if (rows) return { updates: [...head, ...rows], seq: tail };
+				this.listed = null;
 			}
-			if (seqs.size < WINDOW) break;
 		}
-		const after = await snapshots.findOne({ _id: name }, { projection: { mergedSeq: 1 } });
-		if ((after?.mergedSeq ?? 0) === mergedSeq) {
-			return { updates: snapshot ? [bytesOf(snapshot.update), ...rows] : rows, seq };
+		return this.readTheLongWay(name);
+	}
+
+	/** Every row after `mergedSeq` up to `tail`, in order, or null if one is not where it was. */
+	private async rowsUpTo(name: string, mergedSeq: number, tail: number) {
+		const ids = Array.from({ length: tail - mergedSeq }, (_, i) => rowId(name, mergedSeq + 1 + i));
+		const numbers = await this.generationNumbers();
+		const found = await Promise.all(
+			numbers.map((n) =>
+				logGeneration(this.db, n)
+					.find({ _id: { $in: ids } })
+					.toArray()
+					// dropped since the listing: FerretDB fails the read where MongoDB answers nothing
+					.catch(() => [])
+			)
+		);
+		const bySeq = new Map<number, Binary>();
+		for (const row of found.flat()) bySeq.set(row.seq, row.update);
+		if (bySeq.size !== ids.length) return null;
+		return [...bySeq.entries()].sort(([a], [b]) => a - b).map(([, update]) => bytesOf(update));
+	}
+
+	private generationNumbers(): Promise<number[]> {
+		const now = Date.now();
+		if (!this.listed || now - this.listed.at >= GENERATIONS_TTL_MS) {
+			const numbers = generationNumbers(this.db);
+			this.listed = { numbers, at: now };
+			numbers.catch(() => (this.listed = null));
 		}
-		if (attempt >= ATTEMPTS) throw new Error(`${name} kept being compacted while it loaded`);
+		return this.listed.numbers;
+	}
+
+	private async readTheLongWay(name: string): Promise<StoredState> {
+		const { db, snapshots } = this;
+		for (let attempt = 1; ; attempt++) {
+			const snapshot = await this.findSnapshot(name);
+			const mergedSeq = snapshot?.mergedSeq ?? 0;
+			const numbers = await generationNumbers(db);
+			this.listed = { numbers: Promise.resolve(numbers), at: Date.now() };
+			const generations = numbers.map((n) => logGeneration(db, n));
+			const rows: Uint8Array[] = [];
+			let seq = mergedSeq;
+			for (let next = mergedSeq + 1; generations.length > 0; next += WINDOW) {
+				const ids = Array.from({ length: WINDOW }, (_, i) => rowId(name, next + i));
+				const found = await Promise.all(
+					generations.map((generation) =>
+						generation
+							.find({ _id: { $in: ids } })
+							.toArray()
+							// dropped (drained) after it was listed: FerretDB fails the read where MongoDB
+							// answers nothing; the snapshot's check below tells whether that mattered
+							.catch(() => [])
+					)
+				);
+				const seqs = new Set<number>();
+				for (const row of found.flat()) {
+					seqs.add(row.seq);
+					seq = Math.max(seq, row.seq);
+					rows.push(bytesOf(row.update));
+				}
+				if (seqs.size < WINDOW) break;
+			}
+			const after = await snapshots.findOne({ _id: name }, { projection: { mergedSeq: 1 } });
+			if ((after?.mergedSeq ?? 0) === mergedSeq) {
+				return { updates: snapshot ? [bytesOf(snapshot.update), ...rows] : rows, seq };
+			}
+			if (attempt >= ATTEMPTS) throw new Error(`${name} kept being compacted while it loaded`);
+		}
 	}
 }
