@@ -11,7 +11,12 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_MENU } from '../../src/lib/catalog/demo-menu.ts';
-import { launchBrowser, screenshot, VIEWPORTS } from '../support/browser.ts';
+import {
+	describePagesOnFailure,
+	launchBrowser,
+	screenshot,
+	VIEWPORTS
+} from '../support/browser.ts';
 import {
 	connection,
 	openPath,
@@ -48,6 +53,12 @@ beforeAll(async () => {
 	sam = await person(stack, 'partner', 'Sam Rider');
 	ada = await person(stack, 'admin', 'Ada Admin');
 });
+
+describePagesOnFailure(() => ({
+	customer: customerPage,
+	partner: partnerPage,
+	admin: adminPage
+}));
 
 afterAll(async () => {
 	for (const context of contexts) await context.close().catch(() => undefined);
