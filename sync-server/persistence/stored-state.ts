@@ -50,8 +50,9 @@ export class StoredStateReader {
 	 * for until one is missing.
 	 */
 	async read(name: string, tail: number | null = null): Promise<StoredState> {
+		let snapshot: DocSnapshotDoc | null | undefined;
 		if (tail !== null) {
-			const snapshot = await this.findSnapshot(name);
+			snapshot = await this.findSnapshot(name);
 			const mergedSeq = snapshot?.mergedSeq ?? 0;
 			const head = snapshot ? [bytesOf(snapshot.update)] : [];
 			// a snapshot that has every row: nothing else to read
@@ -59,29 +60,35 @@ export class StoredStateReader {
 			if (tail - mergedSeq <= MAX_ROWS_AT_ONCE) {
 				const rows = await this.rowsUpTo(name, mergedSeq, tail);
 				if (rows) return { updates: [...head, ...rows], seq: tail };
-				this.listed = null;
 			}
 		}
-		return this.readTheLongWay(name);
+		return this.readTheLongWay(name, snapshot);
 	}
 
 	/** Every row after `mergedSeq` up to `tail`, in order, or null if one is not where it was. */
 	private async rowsUpTo(name: string, mergedSeq: number, tail: number) {
 		const ids = Array.from({ length: tail - mergedSeq }, (_, i) => rowId(name, mergedSeq + 1 + i));
-		const numbers = await this.generationNumbers();
+		const bySeq = new Map<number, Binary>();
+		for (const row of await this.findRows(await this.generationNumbers(), ids)) {
+			bySeq.set(row.seq, row.update);
+		}
+		if (bySeq.size !== ids.length) return null;
+		return [...bySeq.entries()].sort(([a], [b]) => a - b).map(([, update]) => bytesOf(update));
+	}
+
+	/** The rows with these ids in any of these generations. */
+	private async findRows(generations: number[], ids: string[]) {
 		const found = await Promise.all(
-			numbers.map((n) =>
+			generations.map((n) =>
 				logGeneration(this.db, n)
 					.find({ _id: { $in: ids } })
 					.toArray()
-					// dropped since the listing: FerretDB fails the read where MongoDB answers nothing
+					// dropped (drained) after it was listed: FerretDB fails the read where MongoDB
+					// answers nothing; the caller's check of what it found tells whether that mattered
 					.catch(() => [])
 			)
 		);
-		const bySeq = new Map<number, Binary>();
-		for (const row of found.flat()) bySeq.set(row.seq, row.update);
-		if (bySeq.size !== ids.length) return null;
-		return [...bySeq.entries()].sort(([a], [b]) => a - b).map(([, update]) => bytesOf(update));
+		return found.flat();
 	}
 
 	private generationNumbers(): Promise<number[]> {
@@ -94,37 +101,29 @@ export class StoredStateReader {
 		return this.listed.numbers;
 	}
 
-	private async readTheLongWay(name: string): Promise<StoredState> {
-		const { db, snapshots } = this;
+	/** `first`: the snapshot as the caller just read it, if it did (used by the first attempt). */
+	private async readTheLongWay(
+		name: string,
+		first: DocSnapshotDoc | null | undefined
+	): Promise<StoredState> {
 		for (let attempt = 1; ; attempt++) {
-			const snapshot = await this.findSnapshot(name);
+			const snapshot = attempt === 1 && first !== undefined ? first : await this.findSnapshot(name);
 			const mergedSeq = snapshot?.mergedSeq ?? 0;
-			const numbers = await generationNumbers(db);
+			const numbers = await generationNumbers(this.db);
 			this.listed = { numbers: Promise.resolve(numbers), at: Date.now() };
-			const generations = numbers.map((n) => logGeneration(db, n));
 			const rows: Uint8Array[] = [];
 			let seq = mergedSeq;
-			for (let next = mergedSeq + 1; generations.length > 0; next += WINDOW) {
+			for (let next = mergedSeq + 1; numbers.length > 0; next += WINDOW) {
 				const ids = Array.from({ length: WINDOW }, (_, i) => rowId(name, next + i));
-				const found = await Promise.all(
-					generations.map((generation) =>
-						generation
-							.find({ _id: { $in: ids } })
-							.toArray()
-							// dropped (drained) after it was listed: FerretDB fails the read where MongoDB
-							// answers nothing; the snapshot's check below tells whether that mattered
-							.catch(() => [])
-					)
-				);
 				const seqs = new Set<number>();
-				for (const row of found.flat()) {
+				for (const row of await this.findRows(numbers, ids)) {
 					seqs.add(row.seq);
 					seq = Math.max(seq, row.seq);
 					rows.push(bytesOf(row.update));
 				}
 				if (seqs.size < WINDOW) break;
 			}
-			const after = await snapshots.findOne({ _id: name }, { projection: { mergedSeq: 1 } });
+			const after = await this.snapshots.findOne({ _id: name }, { projection: { mergedSeq: 1 } });
 			if ((after?.mergedSeq ?? 0) === mergedSeq) {
 				return { updates: snapshot ? [bytesOf(snapshot.update), ...rows] : rows, seq };
 			}
