@@ -3,8 +3,9 @@
 // nothing accepted anywhere is missed). An accepted update is journaled on this process's disk,
 // relayed to the room, and durable once the shared log has it (shared-log.ts); it reaches the
 // other processes holding the document through its channel, where it is applied as a replica
-// update: relayed to their sockets, not validated, stored or projected again. Awareness travels the same channels. Pub/sub may drop messages while a
-// connection to Redis is down: once it is back, every loaded document is read again.
+// update: relayed to their sockets, not validated, stored or projected again. Awareness travels
+// the same channels. Pub/sub may drop messages while a connection to Redis is down: once it is
+// back, every loaded document is read again.
 import type { Registry } from 'prom-client';
 import { Counter } from 'prom-client';
 import { encodeAwarenessUpdate } from 'y-protocols/awareness';
