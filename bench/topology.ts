@@ -98,52 +98,41 @@ export async function startTopology(options: TopologyOptions): Promise<RunningTo
 	try {
 		if (topology === 'single' || topology === 'proxied') {
 			servers.push(await startServer(server, core, ours, peerNodeFlags));
-		} else if (topology === 'pair') {
-			for (const [i, id] of PROCESS_IDS.entries()) {
-				if (ours?.profileDir) mkdirSync(join(ours.profileDir, id), { recursive: true });
-				const mongoUri = i === 0 ? ours?.mongoUri : ours?.secondMongoUri;
-				if (ours && !mongoUri) throw new Error('the pair needs a second database');
-				servers.push(
-					await startServer(
-						server,
-						core,
-						ours && {
-							...ours,
-							mongoUri: mongoUri!,
-							profileDir: ours.profileDir && join(ours.profileDir, id)
-						},
-						peerNodeFlags
-					)
-				);
-			}
 		} else {
-			redis = await startRedis(core);
-			if (server === 'hocuspocus-sqlite') {
-				sqliteDir = mkdtempSync(join(tmpdir(), 'dispatch-bench-sqlite-'));
+			// pair: the same two processes without Redis, the second on a database of its own
+			const sharing = topology !== 'pair';
+			if (sharing) {
+				redis = await startRedis(core);
+				if (server === 'hocuspocus-sqlite') {
+					sqliteDir = mkdtempSync(join(tmpdir(), 'dispatch-bench-sqlite-'));
+				}
+				if (options.atRest && ours) await recordTails(redis.url, `${runTag}:`, options.atRest);
+			} else if (ours && !ours.secondMongoUri) {
+				throw new Error('the pair needs a second database');
 			}
-			const redisUrl = redis.url;
-			if (options.atRest && ours) await recordTails(redisUrl, `${runTag}:`, options.atRest);
-			if (ours?.profileDir) {
-				for (const id of PROCESS_IDS) mkdirSync(join(ours.profileDir, id), { recursive: true });
-			}
+			const redisUrl = redis?.url;
 			const started = await Promise.allSettled(
-				PROCESS_IDS.map((processId) =>
-					startServer(
+				PROCESS_IDS.map((processId, i) => {
+					if (ours?.profileDir) mkdirSync(join(ours.profileDir, processId), { recursive: true });
+					return startServer(
 						server,
 						core,
 						ours && {
 							...ours,
+							mongoUri: !sharing && i > 0 ? ours.secondMongoUri! : ours.mongoUri,
 							profileDir: ours.profileDir && join(ours.profileDir, processId)
 						},
 						peerNodeFlags,
-						{
-							redisUrl,
-							prefix: `${runTag}:`,
-							processId: `bench-${processId}`,
-							sqliteFile: sqliteDir ? join(sqliteDir, 'hocuspocus.sqlite') : undefined
-						}
-					)
-				)
+						redisUrl
+							? {
+									redisUrl,
+									prefix: `${runTag}:`,
+									processId: `bench-${processId}`,
+									sqliteFile: sqliteDir ? join(sqliteDir, 'hocuspocus.sqlite') : undefined
+								}
+							: undefined
+					);
+				})
 			);
 			for (const result of started) if (result.status === 'fulfilled') servers.push(result.value);
 			const failed = started.find((result) => result.status === 'rejected');
