@@ -141,14 +141,23 @@ export function sleep(ms: number): Promise<void> {
 	return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** CPU time (user + system) the process has used so far, in milliseconds. */
-export function cpuTimeMs(pid: number): number {
-	const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/** User + system CPU, ms, from a `/proc/<pid>/stat` or `/proc/<pid>/task/<tid>/stat` text. */
+function statCpuMs(stat: string): number {
 	// the command name may contain spaces; the fields after it are space separated
 	const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 	const utime = Number(fields[11]);
 	const stime = Number(fields[12]);
 	return ((utime + stime) * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** CPU time (user + system) the process has used so far, in milliseconds (all its threads). */
+export function cpuTimeMs(pid: number): number {
+	return statCpuMs(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+}
+
+/** CPU time so far of the process's main thread alone (the event loop, in Node), ms. */
+function mainThreadCpuTimeMs(pid: number): number {
+	return statCpuMs(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8'));
 }
 
 /** Resident set size of the process, in bytes. */
@@ -223,17 +232,20 @@ export function groupPids(pgid: number): number[] {
 
 /**
  * CPU time (user + system) of every process in group `pgid` so far, ms: nginx's master and
- * workers, say. A process that exits in between takes its time with it, so read a group whose
+ * workers, say; and of their main threads alone (in a Node process the rest is V8's compiler and
+ * GC helper threads and libuv's pool). A process that exits in between takes its time with it, so read a group whose
  * members live through the measured span.
  */
-export function groupCpuTimeMs(pgid: number): number {
-	let sum = 0;
+export function groupCpuTimeMs(pgid: number): { all: number; mainThreads: number } {
+	let all = 0;
+	let mainThreads = 0;
 	for (const pid of groupPids(pgid)) {
 		try {
-			sum += cpuTimeMs(pid);
+			all += cpuTimeMs(pid);
+			mainThreads += mainThreadCpuTimeMs(pid);
 		} catch {
 			// exited meanwhile
 		}
 	}
-	return sum;
+	return { all, mainThreads };
 }

@@ -57,6 +57,8 @@ export interface ServerRow {
 	stormDbCpuS: number | null;
 	/** CPU per update of each process of the topology (medians; they need not add up exactly). */
 	cpuPartsUsPerUpdate: Record<string, number>;
+	/** Of the CPU per update, the threads other than the processes' main threads (run.ts). */
+	helperThreadsCpuUsPerUpdate: number;
 	/** Ours only. */
 	dbCpuUsPerUpdate: number | null;
 	persistP99Ms: number | null;
@@ -178,6 +180,7 @@ function rowFor(server: ServerName, topology: Topology, runs: RunResult[]): Serv
 		cpuPartsUsPerUpdate: Object.fromEntries(
 			partNames.map((name) => [name, pick((r) => r.measures!.cpuPartsUsPerUpdate[name] ?? NaN)])
 		),
+		helperThreadsCpuUsPerUpdate: pick((r) => r.measures!.helperThreadsCpuUsPerUpdate ?? NaN),
 		dbCpuUsPerUpdate: nullable((r) => r.measures!.dbCpuUsPerUpdate),
 		persistP99Ms: nullable((r) => r.measures!.persist?.p99Ms),
 		persistWithin100ms: nullable((r) => r.measures!.persist?.within),
@@ -426,6 +429,11 @@ export function formatPoint(
 					.join('; ')
 		);
 	}
+	lines.push(
+		"of the CPU column, threads other than each process's main thread (in Node: V8's compiler " +
+			"and GC helpers, libuv's pool; each process runs its own), µs/update: " +
+			summary.rows.map((r) => `${r.label} ${fmt(r.helperThreadsCpuUsPerUpdate, 0)}`).join(', ')
+	);
 	for (const d of summary.scaleOut) {
 		const signed = (ms: number) => `${ms >= 0 ? '+' : ''}${fmt(ms, 2)}`;
 		const base = targetLabel(d.server, d.base);

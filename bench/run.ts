@@ -59,6 +59,11 @@ interface ServerMeasures {
 	cpuUsPerUpdate: number;
 	/** The same per process of the topology (`ours`, or `ours-a`, `ours-b`, `redis-server`, `nginx`). */
 	cpuPartsUsPerUpdate: Record<string, number>;
+	/**
+	 * Of `cpuUsPerUpdate`, what threads other than the processes' main threads spent: in a Node
+	 * process V8's compiler and GC helpers and libuv's pool (each process runs its own).
+	 */
+	helperThreadsCpuUsPerUpdate: number;
 	/** Ours: FerretDB's CPU per update during the window (the database is part of our cost). */
 	dbCpuUsPerUpdate: number | null;
 	/** CPU of the server, and (ours) of FerretDB, from the storm's first connect to its last sync, ms. */
@@ -130,8 +135,18 @@ function runTagFor(server: ServerName, topology: Topology, rep: number): string 
 /** CPU time so far of each part of the topology (every process of its group), ms. */
 function partsCpuMs(topology: RunningTopology): Record<string, number> {
 	const cpu: Record<string, number> = {};
-	for (const part of topology.parts) cpu[part.name] = groupCpuTimeMs(part.child.pid);
+	for (const part of topology.parts) cpu[part.name] = groupCpuTimeMs(part.child.pid).all;
 	return cpu;
+}
+
+/** CPU time so far of every thread of the topology's processes but their main threads, ms. */
+function helperThreadsCpuMs(topology: RunningTopology): number {
+	let sum = 0;
+	for (const part of topology.parts) {
+		const { all, mainThreads } = groupCpuTimeMs(part.child.pid);
+		sum += all - mainThreads;
+	}
+	return sum;
 }
 
 function sumOf(values: Record<string, number>): number {
@@ -268,6 +283,8 @@ export async function measuredRun(
 		let cpuStart: Record<string, number> = {};
 		const cpuParts: Record<string, number> = {};
 		let cpuMs = NaN;
+		let helpersStart = 0;
+		let helpersMs = NaN;
 		let stormCpuMs = NaN;
 		let stormDbCpuMs: number | null = null;
 		let dbCpuStart = 0;
@@ -312,6 +329,7 @@ export async function measuredRun(
 				async windowStart() {
 					if (server === 'ours') metricsBefore = await readAllMetrics();
 					cpuStart = partsCpuMs(deployment);
+					helpersStart = helperThreadsCpuMs(deployment);
 					if (ferretPid !== null) dbCpuStart = cpuTimeMs(ferretPid);
 				},
 				async beforeIdleWave() {
@@ -328,6 +346,7 @@ export async function measuredRun(
 						cpuParts[name] = cpuEnd[name]! - (cpuStart[name] ?? NaN);
 					}
 					cpuMs = sumOf(cpuParts);
+					helpersMs = helperThreadsCpuMs(deployment) - helpersStart;
 					if (ferretPid !== null) dbCpuMs = cpuTimeMs(ferretPid) - dbCpuStart;
 					if (metricsBefore) {
 						// the window's last updates are still in their batching window: wait them out
@@ -349,6 +368,7 @@ export async function measuredRun(
 		const measures: ServerMeasures = {
 			cpuMs,
 			cpuUsPerUpdate: (cpuMs * 1000) / updates,
+			helperThreadsCpuUsPerUpdate: (helpersMs * 1000) / updates,
 			cpuPartsUsPerUpdate: Object.fromEntries(
 				Object.entries(cpuParts).map(([name, ms]) => [name, (ms * 1000) / updates])
 			),

@@ -272,6 +272,9 @@ describe('bench:smoke', () => {
 				);
 				const sum = Object.values(parts).reduce((a, b) => a + b, 0);
 				expect(sum).toBeCloseTo(row.cpuUsPerUpdate, 3);
+				// the threads besides the main ones (V8's compiler, GC helpers) are part of it
+				expect(row.helperThreadsCpuUsPerUpdate, row.label).toBeGreaterThanOrEqual(0);
+				expect(row.helperThreadsCpuUsPerUpdate, row.label).toBeLessThanOrEqual(row.cpuUsPerUpdate);
 			}
 			const byLabel = new Map(summary!.rows.map((row) => [row.label, row]));
 			// a legal workload on two processes: neither refused anything
