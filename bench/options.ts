@@ -23,9 +23,17 @@ export type Topology = (typeof TOPOLOGIES)[number];
 /** Servers that can run as two processes sharing documents through Redis. */
 const SCALE_OUT_SERVERS: readonly ServerName[] = ['ours', 'hocuspocus', 'hocuspocus-sqlite'];
 
-/** Whether `server` runs in `topology` (the y-websocket-server peers have no Redis option). */
+/**
+ * Whether `server` runs in `topology`: every server alone, behind nginx and as a pair sharing
+ * nothing; the y-websocket-server peers have no Redis option for the others.
+ */
 export function runsIn(server: ServerName, topology: Topology): boolean {
-	return topology === 'single' || topology === 'proxied' || SCALE_OUT_SERVERS.includes(server);
+	return (
+		topology === 'single' ||
+		topology === 'proxied' ||
+		topology === 'pair' ||
+		SCALE_OUT_SERVERS.includes(server)
+	);
 }
 
 /** A server in a topology: `ours`, `ours@shared`, `hocuspocus-sqlite@split`. */

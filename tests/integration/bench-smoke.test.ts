@@ -214,7 +214,7 @@ describe('bench:smoke', () => {
 	);
 
 	it(
-		'runs ours and Hocuspocus as two processes sharing documents through Redis, behind nginx and split, and as a pair sharing nothing',
+		'runs ours and Hocuspocus as two processes sharing documents through Redis, behind nginx and split, and as a pair sharing nothing (bare ywss too)',
 		{ timeout: 240_000 },
 		async () => {
 			const started = Date.now();
@@ -226,7 +226,7 @@ describe('bench:smoke', () => {
 					'--lifecycle-orders',
 					'0',
 					'--servers',
-					'ours,hocuspocus-sqlite',
+					'ours,hocuspocus-sqlite,ywss',
 					'--topology',
 					'single,shared,split,pair',
 					'--out',
@@ -245,7 +245,10 @@ describe('bench:smoke', () => {
 				'hocuspocus-sqlite',
 				'hocuspocus-sqlite@shared',
 				'hocuspocus-sqlite@split',
-				'hocuspocus-sqlite@pair'
+				'hocuspocus-sqlite@pair',
+				// no Redis option: alone and as a pair only
+				'ywss',
+				'ywss@pair'
 			];
 			expect(summary!.rows.map((row) => row.label)).toEqual(labels);
 			for (const label of labels) expect(stdout).toMatch(new RegExp(`^${label} +\\d`, 'm'));
@@ -293,7 +296,8 @@ describe('bench:smoke', () => {
 				'hocuspocus-sqlite@shared over single',
 				'hocuspocus-sqlite@shared over pair',
 				'hocuspocus-sqlite@split over single',
-				'hocuspocus-sqlite@pair over single'
+				'hocuspocus-sqlite@pair over single',
+				'ywss@pair over single'
 			]);
 			for (const delta of summary!.scaleOut) {
 				expect(Number.isFinite(delta.p50AddedMs) && Number.isFinite(delta.cpuRatio)).toBe(true);
@@ -302,9 +306,11 @@ describe('bench:smoke', () => {
 			expect(stdout).toMatch(/ours@shared CPU per update ≤ 1\.3× ours: (met|MISSED)/);
 			expect(summary!.ratios.map((r) => `${r.ours}/${r.peer}`)).toEqual([
 				'ours/hocuspocus-sqlite',
+				'ours/ywss',
 				'ours@shared/hocuspocus-sqlite@shared',
 				'ours@split/hocuspocus-sqlite@split',
-				'ours@pair/hocuspocus-sqlite@pair'
+				'ours@pair/hocuspocus-sqlite@pair',
+				'ours@pair/ywss@pair'
 			]);
 
 			const logOf = (label: string) => {
