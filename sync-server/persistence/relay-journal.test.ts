@@ -113,7 +113,7 @@ describe('RelayJournal', () => {
 	});
 
 	it('empties the current segment once everything in it is stored', () => {
-		const journal = new RelayJournal({ dir });
+		const journal = new RelayJournal({ dir, emptyEveryMs: 0 });
 		const settle = [journal.append('order/a', bytes(1)), journal.append('order/a', bytes(2))];
 		settle[0]!();
 		expect(readFileSync(join(dir, files()[0]!)).length).toBeGreaterThan(0);
@@ -125,6 +125,33 @@ describe('RelayJournal', () => {
 		expect(new RelayJournal({ dir }).leftovers().records).toEqual([
 			{ name: 'order/b', update: bytes(3) }
 		]);
+	});
+
+	it('empties the current segment at most once per emptyEveryMs, as soon as all is stored', async () => {
+		const journal = new RelayJournal({ dir, emptyEveryMs: 60 });
+		const size = () => readFileSync(join(dir, files()[0]!)).length;
+		const frame = (update: Uint8Array) => encodeFrame('order/a', update).length;
+		// stored as fast as they come (the shared log): not a truncate each
+		for (let i = 0; i < 3; i++) journal.append('order/a', bytes(i))();
+		expect(size()).toBe(3 * frame(bytes(0)));
+		// (a crash now would store them again at the next start: the same updates)
+		expect(new RelayJournal({ dir }).leftovers().records).toHaveLength(3);
+		await new Promise((resolve) => setTimeout(resolve, 100));
+		expect(size()).toBe(0);
+
+		// due while an update is not stored yet: emptied by the store that leaves none
+		journal.append('order/a', bytes(7))();
+		const settleB = journal.append('order/b', bytes(8));
+		await new Promise((resolve) => setTimeout(resolve, 100));
+		expect(size()).toBe(frame(bytes(7)) + encodeFrame('order/b', bytes(8)).length);
+		expect(new RelayJournal({ dir }).leftovers().records.map((r) => r.name)).toEqual([
+			'order/a',
+			'order/b'
+		]);
+		settleB();
+		expect(size()).toBe(0);
+		journal.close();
+		expect(existsSync(dir)).toBe(false);
 	});
 
 	it('moves on to a new segment when one is full and deletes each once it is all stored', () => {

@@ -10,7 +10,10 @@
 // `journal-<n>.log` of frames `[u32 length][u32 crc32][u16 name length][name][update]`; a torn
 // last frame (a crash in the middle of a write) fails its checksum and ends the replay of that
 // segment. A segment is deleted once every update in it is in MongoDB; the current one is
-// emptied whenever that is true of all it holds.
+// emptied when that is true of all it holds, at most once per `emptyEveryMs`: where updates are
+// stored within a millisecond (the shared log) emptying it at every store was a truncate per
+// update. So a crash may leave up to that much of stored updates in the journal, which the next
+// start stores again: an update stored twice is the same update.
 import {
 	closeSync,
 	ftruncateSync,
@@ -61,6 +64,8 @@ export interface JournalOptions {
 	dir: string;
 	/** A segment that grows past this is closed and a new one started (default 4 MiB). */
 	segmentBytes?: number;
+	/** The current segment is emptied at most this often, ms (default 100; 0: at every chance). */
+	emptyEveryMs?: number;
 }
 
 interface Segment {
@@ -119,6 +124,10 @@ export function readSegment(bytes: Buffer): { records: JournalRecord[]; damaged:
 export class RelayJournal {
 	private readonly dir: string;
 	private readonly segmentBytes: number;
+	private readonly emptyEveryMs: number;
+	/** Set once `emptyEveryMs` has passed since the current segment was last emptied. */
+	private emptyDue = false;
+	private emptyTimer: NodeJS.Timeout | null = null;
 	private readonly sealed = new Map<number, Segment>();
 	private current: Segment | null = null;
 	private nextSeq: number;
@@ -129,6 +138,7 @@ export class RelayJournal {
 	constructor(options: JournalOptions) {
 		this.dir = options.dir;
 		this.segmentBytes = options.segmentBytes ?? 4 * 1024 * 1024;
+		this.emptyEveryMs = options.emptyEveryMs ?? 100;
 		mkdirSync(this.dir, { recursive: true, mode: 0o700 });
 		const seqs = readdirSync(this.dir)
 			.map((file) => SEGMENT.exec(file))
@@ -205,6 +215,7 @@ export class RelayJournal {
 	close(): void {
 		if (this.closed) return;
 		this.closed = true;
+		if (this.emptyTimer) clearTimeout(this.emptyTimer);
 		for (const segment of [...this.sealed.values(), ...(this.current ? [this.current] : [])]) {
 			closeSync(segment.fd);
 			if (segment.outstanding === 0) rmSync(segment.path, { force: true });
@@ -221,14 +232,30 @@ export class RelayJournal {
 	private settle(segment: Segment): void {
 		if (this.closed) return;
 		if (segment === this.current) {
-			// everything in it is stored: start it over rather than let it grow
-			ftruncateSync(segment.fd, 0);
-			segment.bytes = 0;
+			// everything in it is stored: start it over rather than let it grow, now if it is time
+			if (this.emptyDue || this.emptyEveryMs === 0) this.emptyCurrent();
+			else this.emptyTimer ??= setTimeout(() => this.emptyWhenDue(), this.emptyEveryMs).unref();
 			return;
 		}
 		closeSync(segment.fd);
 		rmSync(segment.path, { force: true });
 		this.sealed.delete(segment.seq);
+	}
+
+	private emptyWhenDue(): void {
+		this.emptyTimer = null;
+		this.emptyDue = true;
+		// (with updates not stored yet, the next store that leaves none empties it)
+		if (this.current?.outstanding === 0) this.emptyCurrent();
+	}
+
+	private emptyCurrent(): void {
+		const segment = this.current;
+		if (this.closed || segment === null || segment.outstanding > 0) return;
+		this.emptyDue = false;
+		if (segment.bytes === 0) return;
+		ftruncateSync(segment.fd, 0);
+		segment.bytes = 0;
 	}
 
 	private startSegment(): Segment {
