@@ -155,11 +155,6 @@ export function cpuTimeMs(pid: number): number {
 	return statCpuMs(readFileSync(`/proc/${pid}/stat`, 'utf8'));
 }
 
-/** CPU time so far of the process's main thread alone (the event loop, in Node), ms. */
-function mainThreadCpuTimeMs(pid: number): number {
-	return statCpuMs(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8'));
-}
-
 /** Resident set size of the process, in bytes. */
 function rssBytes(pid: number): number {
 	const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -232,20 +227,44 @@ export function groupPids(pgid: number): number[] {
 
 /**
  * CPU time (user + system) of every process in group `pgid` so far, ms: nginx's master and
- * workers, say; and of their main threads alone (in a Node process the rest is V8's compiler and
- * GC helper threads and libuv's pool). A process that exits in between takes its time with it, so read a group whose
+ * workers, say. A process that exits in between takes its time with it, so read a group whose
  * members live through the measured span.
  */
-export function groupCpuTimeMs(pgid: number): { all: number; mainThreads: number } {
-	let all = 0;
-	let mainThreads = 0;
+export function groupCpuTimeMs(pgid: number): number {
+	let sum = 0;
 	for (const pid of groupPids(pgid)) {
 		try {
-			all += cpuTimeMs(pid);
-			mainThreads += mainThreadCpuTimeMs(pid);
+			sum += cpuTimeMs(pid);
 		} catch {
 			// exited meanwhile
 		}
 	}
-	return { all, mainThreads };
+	return sum;
+}
+
+/**
+ * CPU time so far of each thread but the main one of every process in group `pgid`, ms, by
+ * thread id: in a Node process V8's compiler and GC helper threads and libuv's pool. Read thread
+ * by thread (the difference between a process's total and its main thread's is not: the kernel
+ * scales the two to the scheduler's runtime apart, and a small window can come out below zero).
+ */
+export function groupHelperThreadsCpuMs(pgid: number): Map<number, number> {
+	const byThread = new Map<number, number>();
+	for (const pid of groupPids(pgid)) {
+		let threads: string[];
+		try {
+			threads = readdirSync(`/proc/${pid}/task`);
+		} catch {
+			continue; // exited meanwhile
+		}
+		for (const tid of threads) {
+			if (Number(tid) === pid) continue;
+			try {
+				byThread.set(Number(tid), statCpuMs(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')));
+			} catch {
+				// exited meanwhile
+			}
+		}
+	}
+	return byThread;
 }

@@ -40,6 +40,7 @@ import {
 import {
 	cpuTimeMs,
 	groupCpuTimeMs,
+	groupHelperThreadsCpuMs,
 	groupPids,
 	settledRssBytes,
 	sleep,
@@ -135,17 +136,23 @@ function runTagFor(server: ServerName, topology: Topology, rep: number): string 
 /** CPU time so far of each part of the topology (every process of its group), ms. */
 function partsCpuMs(topology: RunningTopology): Record<string, number> {
 	const cpu: Record<string, number> = {};
-	for (const part of topology.parts) cpu[part.name] = groupCpuTimeMs(part.child.pid).all;
+	for (const part of topology.parts) cpu[part.name] = groupCpuTimeMs(part.child.pid);
 	return cpu;
 }
 
-/** CPU time so far of every thread of the topology's processes but their main threads, ms. */
-function helperThreadsCpuMs(topology: RunningTopology): number {
-	let sum = 0;
+/** CPU time so far of every thread of the topology's processes but their main threads, by id. */
+function helperThreadsCpuMs(topology: RunningTopology): Map<number, number> {
+	const byThread = new Map<number, number>();
 	for (const part of topology.parts) {
-		const { all, mainThreads } = groupCpuTimeMs(part.child.pid);
-		sum += all - mainThreads;
+		for (const [tid, ms] of groupHelperThreadsCpuMs(part.child.pid)) byThread.set(tid, ms);
 	}
+	return byThread;
+}
+
+/** What each thread spent between two readings (one that ended between them is not counted). */
+function threadsCpuSinceMs(start: Map<number, number>, end: Map<number, number>): number {
+	let sum = 0;
+	for (const [tid, ms] of end) sum += Math.max(0, ms - (start.get(tid) ?? 0));
 	return sum;
 }
 
@@ -283,7 +290,7 @@ export async function measuredRun(
 		let cpuStart: Record<string, number> = {};
 		const cpuParts: Record<string, number> = {};
 		let cpuMs = NaN;
-		let helpersStart = 0;
+		let helpersStart = new Map<number, number>();
 		let helpersMs = NaN;
 		let stormCpuMs = NaN;
 		let stormDbCpuMs: number | null = null;
@@ -346,7 +353,7 @@ export async function measuredRun(
 						cpuParts[name] = cpuEnd[name]! - (cpuStart[name] ?? NaN);
 					}
 					cpuMs = sumOf(cpuParts);
-					helpersMs = helperThreadsCpuMs(deployment) - helpersStart;
+					helpersMs = threadsCpuSinceMs(helpersStart, helperThreadsCpuMs(deployment));
 					if (ferretPid !== null) dbCpuMs = cpuTimeMs(ferretPid) - dbCpuStart;
 					if (metricsBefore) {
 						// the window's last updates are still in their batching window: wait them out
