@@ -11,7 +11,7 @@
 // last frame (a crash in the middle of a write) fails its checksum and ends the replay of that
 // segment. A segment is deleted once every update in it is in MongoDB; the current one is
 // emptied when that is true of all it holds, at most once per `emptyEveryMs`: where updates are
-// stored within a millisecond (the shared log) emptying it at every store was a truncate per
+// stored within a millisecond (the shared log) emptying it at every store would be a truncate per
 // update. So a crash may leave up to that much of stored updates in the journal, which the next
 // start stores again: an update stored twice is the same update.
 import {
@@ -246,7 +246,7 @@ export class RelayJournal {
 		this.emptyTimer = null;
 		this.emptyDue = true;
 		// (with updates not stored yet, the next store that leaves none empties it)
-		if (this.current?.outstanding === 0) this.emptyCurrent();
+		this.emptyCurrent();
 	}
 
 	private emptyCurrent(): void {
