@@ -45,7 +45,6 @@ export function revocation(options: RevocationOptions): SyncExtension<DispatchPr
 		projection: { expiresAt: 1, userId: 1 }
 	});
 	const readRole = batchedFindById(collections.users, { projection: { role: 1 } });
-	let running = false;
 	let lastFullAt = Date.now();
 	let lastPrunedAt = 0;
 	let pollSince = new Date(Date.now() - CLOCK_MARGIN_MS);
@@ -156,23 +155,26 @@ export function revocation(options: RevocationOptions): SyncExtension<DispatchPr
 	}
 
 	let timer: NodeJS.Timeout | null = null;
+	/** The sweep in flight: a stop waits for it, so it never meets a closed database client. */
+	let sweep: Promise<void> | null = null;
 	return {
 		name: 'revocation',
 		start() {
 			timer = setInterval(() => {
-				if (running) return;
-				running = true;
+				if (sweep) return;
 				const full = Date.now() - lastFullAt >= options.fullSweepMs;
-				(full ? fullSweep().then(() => (lastFullAt = Date.now())) : poll())
+				sweep = (full ? fullSweep().then(() => void (lastFullAt = Date.now())) : poll())
 					.catch((error: unknown) =>
 						options.log.warn({ err: error }, 'session sweep failed; skipped')
 					)
-					.finally(() => (running = false));
+					.finally(() => (sweep = null));
 			}, options.intervalMs);
 			timer.unref();
 		},
-		stopping() {
+		async stopping() {
 			if (timer) clearInterval(timer);
+			timer = null;
+			await sweep;
 		}
 	};
 }

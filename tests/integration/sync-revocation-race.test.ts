@@ -2,7 +2,9 @@
 // socket (the document still loading): the socket that opens afterwards is closed (4401) by the
 // next polls, not left open until the full sweep. The real core, authentication, upgrade cache and
 // revocation on FerretDB; the documents live in memory, and the test decides when one finishes
-// loading.
+// loading. And a stop that comes while a poll is in flight waits for it (the process closes its
+// database client right after).
+import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/lib/shared/db.ts';
@@ -160,5 +162,35 @@ describe('a logout racing an upgrade of the same session', () => {
 		await new Promise((resolve) => setTimeout(resolve, 5 * POLL_MS));
 		expect(fresh.isOpen).toBe(true);
 		fresh.close();
+	});
+});
+
+describe('a stop while a poll is in flight', () => {
+	it('waits for the poll, so closing the database client right after logs no failed sweep', async () => {
+		const warnings: string[] = [];
+		const log = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(line) });
+		const idle = new SyncServer<DispatchPrincipal>({
+			limits: LIMITS,
+			log,
+			registry: new Registry(),
+			extensions: () => []
+		});
+		// a poll every millisecond: one is nearly always in flight when the stop comes
+		for (let round = 0; round < 10; round++) {
+			const { database: own } = await openTestDatabase('sync_revocation_race');
+			const sweeps = revocation({
+				server: idle,
+				collections: own.collections,
+				intervalMs: 1,
+				fullSweepMs: 600_000,
+				log
+			});
+			sweeps.start?.();
+			await new Promise((resolve) => setTimeout(resolve, 20 + round * 3));
+			await sweeps.stopping?.();
+			await own.close();
+			await new Promise((resolve) => setTimeout(resolve, 20));
+		}
+		expect(warnings).toEqual([]);
 	});
 });
