@@ -29,7 +29,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { percentiles } from '../stats.ts';
 import { listenOverflows, sleep } from '../processes.ts';
-import { BenchClient, type ClientIdentity } from './client.ts';
+import { BenchClient, type ClientIdentity, type ClientState } from './client.ts';
 import type { WireProtocol } from './protocol.ts';
 
 /** What the writer appends to each order, in order: the steps after the claim's `accepted`. */
@@ -137,6 +137,8 @@ interface WindowResult {
 	expected: number;
 	delivered: number;
 	drops: number;
+	/** Up to 20 of the drops, each with what its receiver was doing: to tell a lost update from the bench. */
+	dropSamples: DropSample[];
 	/** Receivers registered per event sent (at most clients per doc − 1). */
 	receiversPerEvent: number;
 	/** Orders whose `delivered` was sent in the window. */
@@ -174,8 +176,30 @@ function isPolicyClose(code: number): boolean {
 	return code === 1008 || (code >= 4400 && code <= 4499);
 }
 
+/** One (event, receiver) pair that never arrived, and the receiver's state at the end. */
+export interface DropSample {
+	type: string;
+	slot: number;
+	/** The order (queue position) the event was sent on; the receiver's and the writer's now. */
+	order: number;
+	receiverOrder: number;
+	writerOrder: number;
+	/** The receiver's connection state at the end, and whether it is still the seat's. */
+	state: ClientState;
+	current: boolean;
+	/** Why the receiver left that order, if it did. */
+	leftBy: 'delivered' | 'sweep' | 'caught-up' | null;
+	/** Its sync to the order, ms before the send (positive: synced before). */
+	syncedBeforeSendMs: number;
+	/** Updates the server relayed to that connection. */
+	updatesReceived: number;
+}
+
 interface Sent {
 	sentAt: number;
+	type: string;
+	slot: number;
+	order: number;
 	/** The connections expected to receive it: the slot's watchers synced to that order. */
 	receivers: Set<BenchClient>;
 	received: number;
@@ -203,7 +227,7 @@ interface Slot {
 	watchers: Seat[];
 	/** Index into ORDER_STEPS of the writer's next event on its current order. */
 	step: number;
-	/** When the writer synced its current order (watchers further behind are swept on). */
+	/** When the writer synced its current order, NaN while it moves (watchers further behind are swept on). */
 	writerSyncedAt: number;
 	stopped: boolean;
 }
@@ -222,6 +246,9 @@ export async function runLoad(workload: Workload, hooks: RunHooks = {}): Promise
 	const bySecond = new Map<number, number[]>();
 	let windowStartedAt = NaN;
 	const closes: Record<string, number> = {};
+	/** Each connection's seat, and why a connection left its order (for the drop samples). */
+	const seatOf = new WeakMap<BenchClient, Seat>();
+	const leftBy = new WeakMap<BenchClient, NonNullable<DropSample['leftBy']>>();
 	const failures: Record<string, number> = {};
 	const switchFailures: Record<string, number> = {};
 	const switchTimes: number[] = [];
@@ -290,7 +317,9 @@ export async function runLoad(workload: Workload, hooks: RunHooks = {}): Promise
 				} else {
 					// the writer is already past this order: it finished while we connected
 					const writer = seat.slot.writer;
-					if (writer && writer.order > seat.order) later(0, () => moveOn(seat, writer.order));
+					if (writer && writer.order > seat.order) {
+						later(0, () => moveOn(seat, writer.order, 'caught-up'));
+					}
 				}
 			},
 			failed(_conn, reason) {
@@ -334,15 +363,16 @@ export async function runLoad(workload: Workload, hooks: RunHooks = {}): Promise
 				// the order is done: the watcher moves to the slot's next one (after this message)
 				if (event.type === 'delivered' && !seat.writer && seat.conn === receiver) {
 					const next = seat.order + 1;
-					later(0, () => moveOn(seat, next));
+					later(0, () => moveOn(seat, next, 'delivered'));
 				}
 			}
 		});
+		seatOf.set(conn, seat);
 		return conn;
 	};
 
 	/** Leaves the seat's order and opens order `k` of its slot (if the queue has it). */
-	const moveOn = (seat: Seat, k: number) => {
+	const moveOn = (seat: Seat, k: number, why?: NonNullable<DropSample['leftBy']>) => {
 		if (!running || seat.done || seat.order >= k) return;
 		if (k >= workload.ordersPerSlot) {
 			seat.done = true;
@@ -351,6 +381,9 @@ export async function runLoad(workload: Workload, hooks: RunHooks = {}): Promise
 			return;
 		}
 		const old = seat.conn;
+		if (why) leftBy.set(old, why);
+		// the sweep counts from the writer's sync to its new order, not from its sync to this one
+		if (seat.writer) seat.slot.writerSyncedAt = NaN;
 		updates += old.updatesSent;
 		updateBytes += old.updateBytesSent;
 		old.leave();
@@ -407,7 +440,14 @@ export async function runLoad(workload: Workload, hooks: RunHooks = {}): Promise
 			for (const watcher of slot.watchers) {
 				if (watcher.order === writer.order && watcher.conn.isSynced) receivers.add(watcher.conn);
 			}
-			registry.set(id, { sentAt, receivers, received: 0 });
+			registry.set(id, {
+				sentAt,
+				type,
+				slot: slot.index,
+				order: writer.order,
+				receivers,
+				received: 0
+			});
 			receiversRegistered += receivers.size;
 			sent++;
 			if (type === 'delivered') ordersDelivered++;
@@ -529,7 +569,7 @@ export async function runLoad(workload: Workload, hooks: RunHooks = {}): Promise
 				for (const watcher of slot.watchers) {
 					if (watcher.order < writer.order && !watcher.done) {
 						lagged++;
-						moveOn(watcher, writer.order);
+						moveOn(watcher, writer.order, 'sweep');
 					}
 				}
 			}
@@ -563,6 +603,25 @@ export async function runLoad(workload: Workload, hooks: RunHooks = {}): Promise
 		while (performance.now() < graceEnds && delivered() < expected) await sleep(50);
 		const got = delivered();
 		counting = false;
+		const dropSamples: DropSample[] = [];
+		for (const entry of registry.values()) {
+			for (const receiver of entry.receivers) {
+				if (dropSamples.length >= 20) break;
+				const seat = seatOf.get(receiver)!;
+				dropSamples.push({
+					type: entry.type,
+					slot: entry.slot,
+					order: entry.order,
+					receiverOrder: seat.order,
+					writerOrder: seat.slot.writer?.order ?? -1,
+					state: receiver.state,
+					current: seat.conn === receiver,
+					leftBy: leftBy.get(receiver) ?? null,
+					syncedBeforeSendMs: entry.sentAt - receiver.syncedAt,
+					updatesReceived: receiver.updatesReceived
+				});
+			}
+		}
 		running = false;
 
 		const [p50, p95, p99, max] = percentiles(latencies, [50, 95, 99, 100]);
@@ -581,6 +640,7 @@ export async function runLoad(workload: Workload, hooks: RunHooks = {}): Promise
 				expected,
 				delivered: got,
 				drops: expected - got,
+				dropSamples,
 				receiversPerEvent: receiversRegistered / Math.max(1, sent),
 				ordersDelivered,
 				latencyMs: { p50: p50!, p95: p95!, p99: p99!, max: max!, samples: latencies.length },
