@@ -272,6 +272,24 @@ describe('failure limits, called directly', () => {
 		}
 	});
 
+	it('counts failures within any window: a burst after a multiple of the window gets nothing more', async () => {
+		const key = uniqueEmail('direct-slide');
+		const capOnly = { ...limit, bucket: 'direct-slide', freeFailures: Infinity };
+		const windowMs = limit.windowSeconds * 1000;
+		const bucketEnd = (Math.floor(Date.now() / windowMs) + 2) * windowMs;
+		const burst = (at: number) =>
+			Promise.all(
+				Array.from({ length: 20 }, () =>
+					beginAttempt(app.database.collections, capOnly, key, new Date(at))
+				)
+			);
+		expect((await burst(bucketEnd - 1_000)).filter((a) => a.allowed)).toHaveLength(6);
+		const after = await burst(bucketEnd + 1_000);
+		expect(after.filter((a) => a.allowed)).toHaveLength(0);
+		for (const a of after)
+			expect(a).toMatchObject({ reason: 'limit', retryAfterMs: windowMs - 2_000 });
+	});
+
 	it('without waits, lets exactly the limit in', async () => {
 		const key = uniqueEmail('direct-cap');
 		const capOnly = { ...limit, bucket: 'direct-cap', freeFailures: Infinity };
@@ -285,21 +303,50 @@ describe('failure limits, called directly', () => {
 
 describe('rate limit slots, called directly', () => {
 	const WINDOW = 60;
+	const WINDOW_MS = WINDOW * 1000;
 
-	it('allows exactly the limit of many concurrent hits, in every window', async () => {
+	it('allows exactly the limit of many concurrent hits within any window, then again as they leave it', async () => {
 		const key = uniqueEmail('direct');
-		const hit = (now: Date) =>
-			hitRateLimit(app.database.collections, 'direct', key, 7, WINDOW, now);
-		const windowStart = Math.floor(Date.now() / 60_000) * 60_000;
-		for (const start of [windowStart, windowStart + 60_000]) {
+		const hit = (now: number) =>
+			hitRateLimit(app.database.collections, 'direct', key, 7, WINDOW, new Date(now));
+		const burst = (now: number) => Promise.all(Array.from({ length: 40 }, () => hit(now)));
+		// the first burst 1 s before a multiple of the window, so the next ones cross it
+		const bucketEnd = (Math.floor(Date.now() / WINDOW_MS) + 2) * WINDOW_MS;
+		const start = bucketEnd - 1_000;
+		expect((await burst(start)).filter((r) => r.allowed)).toHaveLength(7);
+		// 2 s later, past the multiple, still within the window of the first burst: all refused,
+		// told to come back when the first hits leave the window (59 s on)
+		const refused = await burst(start + 2_000);
+		expect(refused.filter((r) => r.allowed)).toHaveLength(0);
+		for (const r of refused) expect(r).toEqual({ allowed: false, retryAfterSeconds: 58 });
+		// a window after the first burst, its hits have left: exactly the limit again
+		expect((await burst(start + WINDOW_MS)).filter((r) => r.allowed)).toHaveLength(7);
+	});
+
+	it('of hits on either side of a multiple of the window, counts no slot twice', async () => {
+		const key = uniqueEmail('straddle');
+		const bucketEnd = (Math.floor(Date.now() / WINDOW_MS) + 2) * WINDOW_MS;
+		// each pair reads the same free slots, one just before and one just after the multiple, so
+		// their inserts (different buckets) cannot collide: the check after the insert decides
+		for (let round = 0; round < 5; round++) {
 			const results = await Promise.all(
-				Array.from({ length: 40 }, (_, i) => hit(new Date(start + i * 100)))
+				Array.from({ length: 12 }, (_, i) =>
+					hitRateLimit(
+						app.database.collections,
+						'straddle',
+						`${key}-${round}`,
+						3,
+						WINDOW,
+						new Date(bucketEnd + (i % 2 === 0 ? -1 : 1))
+					)
+				)
 			);
-			expect(results.filter((r) => r.allowed)).toHaveLength(7);
-			for (const r of results) {
-				expect(r.retryAfterSeconds).toBeGreaterThan(0);
-				expect(r.retryAfterSeconds).toBeLessThanOrEqual(WINDOW);
-			}
+			expect(results.filter((r) => r.allowed).length, `round ${round}`).toBeLessThanOrEqual(3);
+			const rows = await app.database.collections.rateLimitSlots
+				.find({ key: `straddle:${key}-${round}` })
+				.toArray();
+			expect(rows.length).toBe(results.filter((r) => r.allowed).length);
+			expect(new Set(rows.map((r) => r.slot)).size).toBe(rows.length);
 		}
 	});
 
@@ -316,27 +363,27 @@ describe('rate limit slots, called directly', () => {
 		expect((await hit()).allowed).toBe(false);
 	});
 
-	it('prunes slots of ended windows in bounded batches, and only those', async () => {
+	it('prunes rows that stopped counting in bounded batches, and only those', async () => {
 		// Rows written directly, all far in the past, so that pruning as of `pruneAt` can touch
-		// nothing the other tests wrote (their windows end around now) and no background prune
+		// nothing the other tests wrote (they count until around now) and no background prune
 		// triggered by a hit can interfere.
 		const key = `prune:${uniqueEmail('prune')}`;
 		const longAgo = Date.now() - 3_600_000;
-		const slot = (windowStart: number, n: number) => ({
-			_id: `${key}:${windowStart}:${n}`,
+		const slot = (at: number, n: number) => ({
+			_id: `${key}:${n}:${Math.floor(at / WINDOW_MS) * WINDOW_MS}`,
 			key,
-			windowStart: new Date(windowStart),
 			slot: n,
-			expiresAt: new Date(windowStart + WINDOW * 1000)
+			at: new Date(at),
+			expiresAt: new Date(at + WINDOW_MS)
 		});
 		await app.database.collections.rateLimitSlots.insertMany([
 			slot(longAgo, 1),
 			slot(longAgo, 2),
 			slot(longAgo, 3),
-			slot(longAgo + 10 * WINDOW * 1000, 1)
+			slot(longAgo + 10 * WINDOW_MS, 1)
 		]);
 		const slots = () => app.database.collections.rateLimitSlots.countDocuments({ key });
-		const pruneAt = new Date(longAgo + 2 * WINDOW * 1000);
+		const pruneAt = new Date(longAgo + 2 * WINDOW_MS);
 
 		expect(await pruneRateLimitSlots(app.database.collections, pruneAt, 2)).toBe(2);
 		expect(await slots()).toBe(2);

@@ -172,18 +172,19 @@ export interface AuthTokenUseDoc {
 }
 
 /**
- * One counted attempt in a fixed rate-limit window: slot `n` of at most `limit`, taken by a unique
- * insert, so concurrent attempts never share a slot and the window never holds more than `limit`.
- * Mail requests count every request (rate-limit.ts); logins count only failures (login-limits.ts).
+ * One counted attempt of a sliding rate-limit window: slot `n` of at most `limit`, held until
+ * `expiresAt` (a window after the attempt), taken by a unique insert (rate-limit.ts). Mail
+ * requests count every request; logins count only failures (login-limits.ts).
  */
 export interface RateLimitSlotDoc {
-	_id: string; // `${key}:${windowStart ms}:${slot}`
+	_id: string; // `${key}:${slot}:${bucket ms}`
 	key: string; // `${bucket}:${key}`, e.g. `login-email:ann@example.com`
-	windowStart: Date;
 	slot: number;
-	expiresAt: Date; // the window's end; rows past it are pruned
-	/** Failed-login limits: when the attempt took the slot, and when it failed (login-limits.ts). */
-	at?: Date;
+	/** When the attempt took the slot. */
+	at: Date;
+	/** When it stops counting; rows past it are pruned. */
+	expiresAt: Date;
+	/** Logins: when the attempt failed (login-limits.ts). */
 	failedAt?: Date;
 }
 
@@ -396,13 +397,16 @@ async function ensureIndexes(c: Collections): Promise<void> {
 		c.orders.createIndex({ partnerId: 1, status: 1 }),
 		c.orderRequests.createIndex({ customerId: 1, createdAt: -1 }),
 		c.authTokens.createIndex({ userId: 1, kind: 1 }),
-		c.rateLimitSlots.createIndex({ key: 1, windowStart: 1 }),
+		c.rateLimitSlots.createIndex({ key: 1, expiresAt: 1 }),
 		c.rateLimitSlots.createIndex({ expiresAt: 1 }),
 		c.userIdentities.createIndex({ userId: 1, provider: 1 }, { unique: true }),
 		c.oidcFlows.createIndex({ expiresAt: 1 }),
 		c.oidcPending.createIndex({ expiresAt: 1 }),
 		c.outbox.createIndex({ to: 1, createdAt: -1 })
 	]);
+	// a database whose rate limits were counted in fixed windows has an index on (key, windowStart),
+	// which now only costs writes
+	await c.rateLimitSlots.dropIndex('key_1_windowStart_1').catch(() => undefined);
 }
 
 export async function connectDatabase(

@@ -13,10 +13,9 @@ import {
 	beginAttempt,
 	clearFailures,
 	releaseAttempt,
-	type FailureLimit,
-	type Refusal
+	type FailureLimit
 } from './login-limits.ts';
-import { hitRateLimit } from './rate-limit.ts';
+import { hitRateLimit, type Refusal } from './rate-limit.ts';
 import { invalidateUserSessions } from '../../shared/session.ts';
 import { consumeAuthToken, issueAuthToken, retireAuthTokens } from './tokens.ts';
 
@@ -26,7 +25,7 @@ export interface AuthServices {
 	/** Public URL of the web app, for links in mails. */
 	origin: string;
 	log: Logger;
-	/** Failed logins per address and per account in a window; the first wait of an account. */
+	/** Failed logins per address and per account within any window; the first wait of an account. */
 	loginLimits: { perIp: number; perEmail: number; windowSeconds: number; delayMs: number };
 	/** Mails (reset, verification) per address and per email in a window. */
 	mailLimits: { perIp: number; perEmail: number; windowSeconds: number };
@@ -153,9 +152,8 @@ export async function limitMailRequests(s: AuthServices, email: string, clientAd
 		hitRateLimit(s.collections, 'mail-ip', clientAddress, perIp, windowSeconds),
 		hitRateLimit(s.collections, 'mail-email', normalizeEmail(email), perEmail, windowSeconds)
 	]);
-	if (!byIp.allowed || !byEmail.allowed) {
-		throw tooManyAttempts(Math.max(byIp.retryAfterSeconds, byEmail.retryAfterSeconds));
-	}
+	const waits = [byIp, byEmail].flatMap((hit) => (hit.allowed ? [] : [hit.retryAfterSeconds]));
+	if (waits.length > 0) throw tooManyAttempts(Math.max(...waits));
 }
 
 /** Confirms the email the token was sent to. Returns the user, or null for a bad/used/expired token. */
