@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EventSources, FakeDb, fakeStorage, logRow } from './fake-mongo.ts';
+import { EventSources, FakeDb, fakeStorage, logRow } from '../../tests/support/fake-mongo.ts';
 
 /** Storage with rows in it as the group commit leaves them, and a compactor over it. */
 async function setup() {

@@ -5,7 +5,7 @@ import * as Y from 'yjs';
 import type { DocSnapshotDoc } from '../../src/lib/shared/db.ts';
 import { createLogger } from '../../src/lib/shared/log.ts';
 import { DocLogs } from './doc-logs.ts';
-import { FakeDb } from './fake-mongo.ts';
+import { FakeDb } from '../../tests/support/fake-mongo.ts';
 import { GroupCommit } from './group-commit.ts';
 import { LogGenerations, type Generation } from './log-generations.ts';
 import { createPersistenceMetrics } from './persistence-metrics.ts';

@@ -1,7 +1,7 @@
 import { Binary } from 'mongodb';
 import { Counter, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { FakeDb } from './fake-mongo.ts';
+import { FakeDb } from '../../tests/support/fake-mongo.ts';
 import {
 	LogGenerations,
 	MissingRowError,

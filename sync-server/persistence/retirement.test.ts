@@ -1,7 +1,7 @@
 import { Binary } from 'mongodb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
-import { EventSources, FakeDb, fakeStorage, logRow } from './fake-mongo.ts';
+import { EventSources, FakeDb, fakeStorage, logRow } from '../../tests/support/fake-mongo.ts';
 import { Retirement } from './retirement.ts';
 
 afterEach(() => {

@@ -1,17 +1,18 @@
-// For unit tests: an in-memory stand-in for the few collection and database calls the
-// persistence makes (lookups by `_id` or a list of them, inserts, replaces, whole-collection
-// reads, drops), with a log of the calls and failures on demand; and the storage assembled over
-// it (generations, doc logs, snapshots, a compactor) with documents whose updates append to
-// their events.
+// For the persistence's unit tests (sync-server/persistence/*.test.ts), which need the database
+// to fail in ways a real one cannot be made to on demand: an in-memory stand-in for the few
+// collection and database calls the persistence makes (lookups by `_id` or a list of them,
+// inserts, replaces, whole-collection reads, drops), with a log of the calls and failures on
+// demand; and the storage assembled over it (generations, doc logs, snapshots, a compactor) with
+// documents whose updates append to their events.
 import { Binary, type Collection, type Db, type Document } from 'mongodb';
 import { Registry } from 'prom-client';
 import * as Y from 'yjs';
 import type { DocSnapshotDoc } from '../../src/lib/shared/db.ts';
 import { createLogger } from '../../src/lib/shared/log.ts';
-import { Compactor } from './compaction.ts';
-import { DocLogs } from './doc-logs.ts';
-import { LogGenerations, rowId } from './log-generations.ts';
-import { createPersistenceMetrics } from './persistence-metrics.ts';
+import { Compactor } from '../../sync-server/persistence/compaction.ts';
+import { DocLogs } from '../../sync-server/persistence/doc-logs.ts';
+import { LogGenerations, rowId } from '../../sync-server/persistence/log-generations.ts';
+import { createPersistenceMetrics } from '../../sync-server/persistence/persistence-metrics.ts';
 
 type Row = { _id: string } & Record<string, unknown>;
 
