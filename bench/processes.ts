@@ -155,6 +155,18 @@ export function cpuTimeMs(pid: number): number {
 	return statCpuMs(readFileSync(`/proc/${pid}/stat`, 'utf8'));
 }
 
+/**
+ * How often the process's main thread has blocked and been woken so far (its voluntary context
+ * switches; /proc/<pid>/status counts the main thread's alone): in Node, each time the event loop
+ * had nothing to do and an event woke it.
+ */
+export function mainThreadWakeups(pid: number): number {
+	const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+	const match = /^voluntary_ctxt_switches:\s+(\d+)/m.exec(status);
+	if (!match) throw new Error(`no voluntary_ctxt_switches for pid ${pid}`);
+	return Number(match[1]);
+}
+
 /** Resident set size of the process, in bytes. */
 function rssBytes(pid: number): number {
 	const status = readFileSync(`/proc/${pid}/status`, 'utf8');

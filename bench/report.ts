@@ -59,6 +59,8 @@ export interface ServerRow {
 	cpuPartsUsPerUpdate: Record<string, number>;
 	/** Of the CPU per update, the threads other than the processes' main threads (run.ts). */
 	helperThreadsCpuUsPerUpdate: number;
+	/** The server processes' main threads woken from waiting, per update (run.ts). */
+	wakeupsPerUpdate: number;
 	/** Ours only. */
 	dbCpuUsPerUpdate: number | null;
 	persistP99Ms: number | null;
@@ -181,6 +183,7 @@ function rowFor(server: ServerName, topology: Topology, runs: RunResult[]): Serv
 			partNames.map((name) => [name, pick((r) => r.measures!.cpuPartsUsPerUpdate[name] ?? NaN)])
 		),
 		helperThreadsCpuUsPerUpdate: pick((r) => r.measures!.helperThreadsCpuUsPerUpdate ?? NaN),
+		wakeupsPerUpdate: pick((r) => r.measures!.wakeupsPerUpdate ?? NaN),
 		dbCpuUsPerUpdate: nullable((r) => r.measures!.dbCpuUsPerUpdate),
 		persistP99Ms: nullable((r) => r.measures!.persist?.p99Ms),
 		persistWithin100ms: nullable((r) => r.measures!.persist?.within),
@@ -433,6 +436,11 @@ export function formatPoint(
 		"of the CPU column, threads other than each process's main thread (in Node: V8's compiler " +
 			"and GC helpers, libuv's pool; each process runs its own), µs/update: " +
 			summary.rows.map((r) => `${r.label} ${fmt(r.helperThreadsCpuUsPerUpdate, 0)}`).join(', ')
+	);
+	lines.push(
+		"wake-ups of the server processes' main threads per update (voluntary context switches: " +
+			'each time an event loop had nothing to do and an event woke it): ' +
+			summary.rows.map((r) => `${r.label} ${fmt(r.wakeupsPerUpdate, 2)}`).join(', ')
 	);
 	for (const d of summary.scaleOut) {
 		const signed = (ms: number) => `${ms >= 0 ? '+' : ''}${fmt(ms, 2)}`;

@@ -41,6 +41,7 @@ import {
 	cpuTimeMs,
 	groupCpuTimeMs,
 	groupHelperThreadsCpuMs,
+	mainThreadWakeups,
 	groupPids,
 	settledRssBytes,
 	sleep,
@@ -65,6 +66,12 @@ interface ServerMeasures {
 	 * process V8's compiler and GC helpers and libuv's pool (each process runs its own).
 	 */
 	helperThreadsCpuUsPerUpdate: number;
+	/**
+	 * Times the server processes' main threads were woken from waiting (voluntary context
+	 * switches) during the window, per update: one busy event loop handles several events per
+	 * wake-up, and two processes sharing the load each handle fewer.
+	 */
+	wakeupsPerUpdate: number;
 	/** Ours: FerretDB's CPU per update during the window (the database is part of our cost). */
 	dbCpuUsPerUpdate: number | null;
 	/** CPU of the server, and (ours) of FerretDB, from the storm's first connect to its last sync, ms. */
@@ -147,6 +154,11 @@ function helperThreadsCpuMs(topology: RunningTopology): Map<number, number> {
 		for (const [tid, ms] of groupHelperThreadsCpuMs(part.child.pid)) byThread.set(tid, ms);
 	}
 	return byThread;
+}
+
+/** How often the main threads of the topology's server processes have been woken so far. */
+function serverWakeups(topology: RunningTopology): number {
+	return topology.servers.reduce((sum, server) => sum + mainThreadWakeups(server.pid), 0);
 }
 
 /** What each thread spent between two readings (one that ended between them is not counted). */
@@ -292,6 +304,8 @@ export async function measuredRun(
 		let cpuMs = NaN;
 		let helpersStart = new Map<number, number>();
 		let helpersMs = NaN;
+		let wakeupsStart = 0;
+		let wakeups = NaN;
 		let stormCpuMs = NaN;
 		let stormDbCpuMs: number | null = null;
 		let dbCpuStart = 0;
@@ -337,6 +351,7 @@ export async function measuredRun(
 					if (server === 'ours') metricsBefore = await readAllMetrics();
 					cpuStart = partsCpuMs(deployment);
 					helpersStart = helperThreadsCpuMs(deployment);
+					wakeupsStart = serverWakeups(deployment);
 					if (ferretPid !== null) dbCpuStart = cpuTimeMs(ferretPid);
 				},
 				async beforeIdleWave() {
@@ -354,6 +369,7 @@ export async function measuredRun(
 					}
 					cpuMs = sumOf(cpuParts);
 					helpersMs = threadsCpuSinceMs(helpersStart, helperThreadsCpuMs(deployment));
+					wakeups = serverWakeups(deployment) - wakeupsStart;
 					if (ferretPid !== null) dbCpuMs = cpuTimeMs(ferretPid) - dbCpuStart;
 					if (metricsBefore) {
 						// the window's last updates are still in their batching window: wait them out
@@ -376,6 +392,7 @@ export async function measuredRun(
 			cpuMs,
 			cpuUsPerUpdate: (cpuMs * 1000) / updates,
 			helperThreadsCpuUsPerUpdate: (helpersMs * 1000) / updates,
+			wakeupsPerUpdate: wakeups / updates,
 			cpuPartsUsPerUpdate: Object.fromEntries(
 				Object.entries(cpuParts).map(([name, ms]) => [name, (ms * 1000) / updates])
 			),

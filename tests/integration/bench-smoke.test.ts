@@ -292,6 +292,8 @@ describe('bench:smoke', () => {
 				// the threads besides the main ones (V8's compiler, GC helpers) are part of it
 				expect(row.helperThreadsCpuUsPerUpdate, row.label).toBeGreaterThanOrEqual(0);
 				expect(row.helperThreadsCpuUsPerUpdate, row.label).toBeLessThanOrEqual(row.cpuUsPerUpdate);
+				// each sync process's event loop waited and was woken during the window
+				expect(row.wakeupsPerUpdate, row.label).toBeGreaterThan(0);
 			}
 			const byLabel = new Map(summary!.rows.map((row) => [row.label, row]));
 			// a legal workload on two processes: neither refused anything
