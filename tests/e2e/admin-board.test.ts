@@ -101,13 +101,14 @@ const indexRow = (orderId: string) => stack.database.collections.orders.findOne(
  * A pending order placed `minutes` ago, made as the web app makes one (its index row, then its
  * document's meta through the service channel), with the time of then.
  */
-async function placedAgo(minutes: number, city: string): Promise<string> {
+async function placedAgo(minutes: number, city: string, currency?: string): Promise<string> {
 	const orderId = randomId();
 	const product = DEMO_MENU.find((p) => p.available)!;
 	const meta: OrderMeta = {
 		orderId,
 		items: [{ productId: product.id, name: product.name, quantity: 1, unitPrice: product.price }],
 		total: product.price,
+		...(currency ? { currency } : {}),
 		address: { street: '3 Broad Street', city, postcode: 'OX1 3AS' },
 		phone: '+44 1865 000001',
 		paymentMethod: 'cod',
@@ -239,10 +240,10 @@ describe('live board', () => {
 
 describe('a busy board', () => {
 	it('filters by search, city, partner and age, marks late orders, and sorts the partners', async () => {
-		// two pending orders that have waited long (placed 40 min ago), two fresh ones in another
-		// city, one of them claimed
+		// two pending orders that have waited long (placed 40 min ago; one in euros, as placed
+		// when the shop's CURRENCY was EUR), two fresh ones in another city, one of them claimed
 		const late = await placedAgo(40, 'Oxford');
-		const lateToo = await placedAgo(40, 'Oxford');
+		const lateToo = await placedAgo(40, 'Oxford', 'EUR');
 		const fresh = await placeOrder(customer, { city: 'Norwich' });
 		const claimed = await placeOrder(customer, { city: 'Norwich' });
 		expect((await priya.api('POST', `/api/orders/${claimed}/claim`)).status).toBe(200);
@@ -253,6 +254,9 @@ describe('a busy board', () => {
 		expect(await onBoard(page, late).getAttribute('data-late')).toBe('');
 		expect(await onBoard(page, fresh).getAttribute('data-late')).toBeNull();
 		await column(page, 'Pending').getByText('2 late').waitFor();
+		// each order's amounts in its own currency
+		expect(await onBoard(page, lateToo).textContent()).toContain('€');
+		expect(await onBoard(page, late).textContent()).toContain('$');
 
 		// Search: by city or reference, live as one types; the URL keeps it
 		const search = page.getByRole('searchbox', { name: 'Search' });
@@ -308,6 +312,7 @@ describe('a busy board', () => {
 			''
 		);
 		await noJs.getByRole('region', { name: /^Pending 2 late/ }).waitFor();
+		expect(await noJs.locator(`article[data-order-id="${lateToo}"]`).textContent()).toContain('€');
 		await noJs
 			.getByText(/Late · waiting 4\d min/)
 			.first()

@@ -163,7 +163,7 @@ describe('payment methods and what checkout remembers', () => {
 });
 
 describe('creating an order', () => {
-	it('prices on the server (client prices ignored), 201 {id, docName}, meta visible to the customer', async () => {
+	it('prices on the server in the shop’s currency (client prices ignored), 201 {id, docName}, meta visible to the customer', async () => {
 		const reply = await customer.api.post(
 			'/api/orders',
 			orderBody({
@@ -173,6 +173,7 @@ describe('creating an order', () => {
 					{ productId: P1.id, quantity: 1 }
 				],
 				total: 3,
+				currency: 'EUR',
 				address: { ...address, notes: '  Ring twice  ' },
 				customerId: 'somebodyelse'
 			})
@@ -191,7 +192,9 @@ describe('creating an order', () => {
 			total: expectedTotal,
 			itemCount: 4,
 			city: 'London',
-			paymentMethod: 'cod'
+			paymentMethod: 'cod',
+			// the shop's CURRENCY (USD here), whatever the body said
+			currency: 'USD'
 		});
 
 		const client = await openDoc(stack, customer, docName);
@@ -201,6 +204,7 @@ describe('creating an order', () => {
 			expect(meta!.orderId).toBe(id);
 			expect(meta!.customerId).toBe(customer.userId);
 			expect(meta!.total).toBe(expectedTotal);
+			expect(meta!.currency).toBe('USD');
 			// duplicates merged, catalog names and prices
 			expect(meta!.items).toEqual([
 				{ productId: P1.id, name: P1.name, quantity: 3, unitPrice: P1.price },
@@ -215,7 +219,12 @@ describe('creating an order', () => {
 
 		const fetched = await customer.api.get(`/api/orders/${id}`);
 		expect(fetched.status, fetched.text).toBe(200);
-		expect(fetched.json.order).toMatchObject({ id, status: 'pending', total: expectedTotal });
+		expect(fetched.json.order).toMatchObject({
+			id,
+			status: 'pending',
+			total: expectedTotal,
+			currency: 'USD'
+		});
 	});
 
 	it('only customers may order; signed-out callers get 401', async () => {

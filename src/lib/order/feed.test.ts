@@ -46,6 +46,20 @@ describe('feedEntryFor', () => {
 		expect(feedEntryFor(view, 'admin')).toBe(open);
 	});
 
+	it('carries the order’s currency when the order records one', () => {
+		const doc = new Y.Doc();
+		writeMeta(doc, sampleMeta({ currency: 'INR' }));
+		const view = readOrder(doc)!;
+		for (const feed of ['admin', 'open', 'partner', 'customer'] as const) {
+			expect(feedEntryFor(view, feed).currency).toBe('INR');
+		}
+		// and the entry, written into a feed and read back, keeps it
+		const feedDoc = new Y.Doc();
+		writeFeedEntry(feedDoc, feedEntryFor(view, 'admin'));
+		expect(readFeed(replicaOf(feedDoc))[0]!.currency).toBe('INR');
+		expect('currency' in feedEntryFor(readOrder(serverDoc())!, 'admin')).toBe(false);
+	});
+
 	it('builds each entry once per view; a changed order gives a new one', async () => {
 		const { readOrderCached } = await import('./order-cache.ts');
 		const doc = serverDoc({ claimed: true });

@@ -3,7 +3,7 @@
 import * as Y from 'yjs';
 import { z } from 'zod';
 import { ID_PATTERN, ORDER_LIMITS, type OrderAddress, type OrderView } from './schema.ts';
-import { orderAddressSchema } from './parse.ts';
+import { currencyCode, orderAddressSchema } from './parse.ts';
 import { isLaterTime, ORDER_STATUSES, type OrderStatus } from './status.ts';
 
 const FEED_ROOT = 'orders';
@@ -14,6 +14,8 @@ export interface FeedEntry {
 	id: string;
 	status: OrderStatus;
 	total: number;
+	/** The order's currency (OrderMeta.currency), when it records one. */
+	currency?: string;
 	itemCount: number;
 	items: Array<{ name: string; quantity: number }>;
 	city: string;
@@ -87,6 +89,7 @@ function buildFeedEntry(view: OrderView, feed: FeedKind): FeedEntry {
 		id: meta.orderId,
 		status: view.status,
 		total: meta.total,
+		...(meta.currency === undefined ? {} : { currency: meta.currency }),
 		itemCount: meta.items.reduce((sum, item) => sum + item.quantity, 0),
 		items: meta.items.map((item) => ({ name: item.name, quantity: item.quantity })),
 		city: meta.address.city,
@@ -128,6 +131,7 @@ const feedEntrySchema = z.object({
 	id,
 	status: z.enum(ORDER_STATUSES),
 	total: z.number().int().min(0),
+	currency: currencyCode.optional(),
 	itemCount: z.number().int().min(0),
 	items: z.array(
 		z.object({ name: z.string().max(ORDER_LIMITS.itemName), quantity: z.number().int().min(0) })

@@ -105,6 +105,7 @@ export function writeMeta(doc: Y.Doc, meta: OrderMeta, origin?: unknown): void {
 			unitPrice
 		})),
 		total: meta.total,
+		...(meta.currency === undefined ? {} : { currency: meta.currency }),
 		address: cleanAddress(meta.address),
 		phone: meta.phone,
 		paymentMethod: meta.paymentMethod,

@@ -100,6 +100,19 @@ describe('readers and writers', () => {
 		expect(readMeta(doc)!.address).toEqual({ street: 's', city: 'c', postcode: 'p' });
 	});
 
+	it('keeps the order’s currency; meta stored without one reads without it; a malformed code is damaged meta', () => {
+		const doc = new Y.Doc();
+		writeMeta(doc, sampleMeta({ currency: 'EUR' }));
+		expect(doc.getMap('meta').get('currency')).toBe('EUR');
+		expect(readMeta(replicaOf(doc))!.currency).toBe('EUR');
+		const stored = new Y.Doc();
+		writeMeta(stored, sampleMeta());
+		expect(stored.getMap('meta').has('currency')).toBe(false);
+		expect(readMeta(stored)!.currency).toBeUndefined();
+		doc.getMap('meta').set('currency', 'euro');
+		expect(readMeta(doc)).toBeNull();
+	});
+
 	it('skips events that are not valid when reading', () => {
 		const doc = serverDoc({ claimed: true });
 		eventsArray(doc).push([

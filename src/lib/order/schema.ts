@@ -50,6 +50,11 @@ export interface OrderMeta {
 	items: OrderItem[];
 	/** Integer minor units. */
 	total: number;
+	/**
+	 * ISO 4217 code of every amount of the order: the shop's currency when it was placed. Absent
+	 * from orders stored before orders carried it; those are in the shop's currency.
+	 */
+	currency?: string;
 	address: OrderAddress;
 	phone: string;
 	paymentMethod: PaymentMethod;

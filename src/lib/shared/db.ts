@@ -106,6 +106,8 @@ export interface OrderIndexDoc {
 	status: OrderStatus;
 	/** Integer minor units, delivery fee included. */
 	total: number;
+	/** The order's currency (OrderMeta.currency), when it records one. */
+	currency?: string;
 	itemCount: number;
 	city: string;
 	createdAt: Date;

@@ -52,6 +52,17 @@ describe('mergeHistory', () => {
 		expect(rows[1]?.partnerName).toBe('Sam');
 	});
 
+	it('keeps each order’s currency, from the feed or the index', () => {
+		const rows = mergeHistory(
+			[{ ...feedEntry('b', '2025-01-02T10:00:00Z', 'delivered'), currency: 'EUR' }],
+			[{ ...indexRow('a', '2025-01-01T10:00:00Z'), currency: 'INR' }]
+		);
+		expect(rows.map((r) => [r.id, r.currency])).toEqual([
+			['b', 'EUR'],
+			['a', 'INR']
+		]);
+	});
+
 	it('splits active from finished orders', () => {
 		const rows = mergeHistory(
 			[

@@ -7,7 +7,11 @@ import type { OrderSummary } from '$lib/server/orders/types';
 export type IndexRow = Pick<
 	OrderSummary,
 	'id' | 'status' | 'total' | 'itemCount' | 'items' | 'createdAt' | 'partnerName'
-> & { rating: { stars: number } | null };
+> & {
+	rating: { stars: number } | null;
+	/** The order's currency (absent from rows cached before the API gave it). */
+	currency?: string;
+};
 
 /** A row of the list: the rating is its stars, once rated. */
 export type HistoryRow = Omit<IndexRow, 'rating'> & { rating: number | null };
@@ -17,6 +21,7 @@ function fromFeed(entry: FeedEntry): HistoryRow {
 		id: entry.id,
 		status: entry.status,
 		total: entry.total,
+		currency: entry.currency,
 		itemCount: entry.itemCount,
 		items: entry.items,
 		createdAt: entry.createdAt,
@@ -30,6 +35,7 @@ function fromIndex(row: IndexRow): HistoryRow {
 		id: row.id,
 		status: row.status,
 		total: row.total,
+		currency: row.currency,
 		itemCount: row.itemCount,
 		items: row.items,
 		createdAt: row.createdAt,

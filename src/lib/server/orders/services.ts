@@ -20,6 +20,7 @@ export function orderServices(): OrderServiceContext {
 		log,
 		requireEmailVerification: config.requireEmailVerification,
 		deliveryFee: DELIVERY_FEE,
+		currency: config.currency,
 		paymentMethods: config.paymentMethods
 	};
 }

@@ -1,4 +1,5 @@
 // The JSON shape of an `orders` index row, shared by the API and the pages.
+import { shopCurrency } from '../../catalog/money.ts';
 import { orderDocName } from '../../order/index.ts';
 import type { OrderIndexDoc } from '../../shared/db.ts';
 import type { OrderSummary } from './types.ts';
@@ -15,6 +16,7 @@ export function toOrderSummary(row: OrderIndexDoc): OrderSummary {
 		partnerName: row.partnerName ?? null,
 		status: row.status,
 		total: row.total,
+		currency: row.currency ?? shopCurrency(),
 		itemCount: row.itemCount,
 		items: row.items ?? [],
 		city: row.city,

@@ -15,6 +15,8 @@ export interface OrderServiceContext {
 	requireEmailVerification: boolean;
 	/** Delivery fee in minor units added to every order (0 = free delivery). */
 	deliveryFee: number;
+	/** The shop's currency (ISO 4217), recorded in every order placed. */
+	currency: string;
 	/** The payment methods the shop takes (PAYMENT_METHODS); others are refused. */
 	paymentMethods: readonly PaymentMethod[];
 }
@@ -41,11 +43,15 @@ type WithIsoTimes<Row> = {
  * An order as the JSON API and the pages show it: the `orders` index row with ISO times, its
  * `id` and document name, and every field present (null or empty where the row has none).
  */
-export type OrderSummary = WithIsoTimes<Omit<OrderIndexDoc, '_id' | 'items' | 'paymentMethod'>> & {
+export type OrderSummary = WithIsoTimes<
+	Omit<OrderIndexDoc, '_id' | 'items' | 'paymentMethod' | 'currency'>
+> & {
 	id: string;
 	docName: string;
 	items: NonNullable<OrderIndexDoc['items']>;
 	paymentMethod: PaymentMethod | null;
+	/** ISO 4217: the order's own, or the shop's for an order stored without one. */
+	currency: string;
 };
 
 export interface CreatedOrder {
