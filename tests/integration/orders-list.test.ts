@@ -182,6 +182,7 @@ describe('the board’s finished orders and numbers', () => {
 			delivered: 0,
 			cancelled: 1,
 			revenue: 0,
+			revenueByCurrency: { USD: 0 },
 			averageDeliveryMs: null
 		});
 		const later = encodeURIComponent(new Date(Date.now() + 60_000).toISOString());

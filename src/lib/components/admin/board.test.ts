@@ -10,6 +10,7 @@ import {
 	itemsSummary,
 	NO_FILTER,
 	parseBoardFilter,
+	revenueText,
 	partnersByReadiness,
 	UNASSIGNED,
 	type BoardFilter
@@ -165,5 +166,16 @@ describe('itemsSummary', () => {
 		const items = ['A', 'B', 'C', 'D', 'E'].map((name, i) => ({ name, quantity: i + 1 }));
 		expect(itemsSummary(items.slice(0, 2))).toBe('1× A, 2× B');
 		expect(itemsSummary(items)).toBe('1× A, 2× B, 3× C +2 more');
+	});
+});
+
+describe('revenueText', () => {
+	it('shows the shop’s currency first, then each other one orders were delivered in', () => {
+		expect(revenueText({ USD: 3950 }, 'USD')).toBe('$39.50');
+		expect(revenueText({ USD: 0 }, 'USD')).toBe('$0.00');
+		expect(revenueText({ EUR: 1250, USD: 3950, GBP: 500 }, 'USD')).toBe('$39.50 + €12.50 + £5.00');
+		// the shop's is always shown; another with nothing delivered is not
+		expect(revenueText({ EUR: 1250 }, 'USD')).toBe('$0.00 + €12.50');
+		expect(revenueText({ USD: 3950, EUR: 0 }, 'USD')).toBe('$39.50');
 	});
 });

@@ -8,6 +8,7 @@ import {
 	type OrderStatus,
 	type PartnerEntry
 } from '$lib/order';
+import { formatMoney } from '$lib/catalog/money';
 import { orderRef } from '$lib/sync/messages';
 
 /** The board's columns, in lifecycle order: every status of an order still under way. */
@@ -179,13 +180,26 @@ export function partnersByReadiness(
 		);
 }
 
+/**
+ * The day's revenue for its tile: the shop's currency first, then any other currency orders were
+ * delivered in (orders keep the currency they were placed in): "$39.50 + €12.50".
+ */
+export function revenueText(byCurrency: Record<string, number>, shop: string): string {
+	return Object.entries({ [shop]: 0, ...byCurrency })
+		.filter(([code, amount]) => code === shop || amount > 0)
+		.sort(([a], [b]) => (a === shop ? -1 : b === shop ? 1 : a.localeCompare(b)))
+		.map(([code, amount]) => formatMoney(amount, code))
+		.join(' + ');
+}
+
 /** What the board's "Today" tiles show; null while not known yet. */
 export interface BoardNumbers {
 	placed: number | null;
 	active: number;
 	delivered: number | null;
 	cancelled: number | null;
-	revenue: number | null;
+	/** By currency (ISO 4217 → minor units). */
+	revenue: Record<string, number> | null;
 	averageDeliveryMs: number | null;
 	/** Active orders with at least one conflicting event. */
 	conflicted: number;

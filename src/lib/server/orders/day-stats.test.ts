@@ -39,7 +39,8 @@ describe('dayStatsOf', () => {
 				}
 			],
 			from,
-			null
+			null,
+			'USD'
 		);
 		expect(stats).toEqual({
 			from: from.toISOString(),
@@ -48,8 +49,29 @@ describe('dayStatsOf', () => {
 			delivered: 2,
 			cancelled: 1,
 			revenue: 1500,
+			revenueByCurrency: { USD: 1500 },
 			averageDeliveryMs: 30 * 60_000
 		});
+	});
+
+	it('sums the revenue per currency the orders were placed in; rows without one are the shop’s', () => {
+		const delivered = (total: number, currency?: string) => ({
+			status: 'delivered' as const,
+			total,
+			...(currency ? { currency } : {}),
+			createdAt: at('2025-03-10T09:00:00Z'),
+			deliveredAt: at('2025-03-10T09:30:00Z'),
+			cancelledAt: null
+		});
+		const stats = dayStatsOf(
+			[delivered(1000), delivered(250, 'EUR'), delivered(500, 'USD'), delivered(300, 'EUR')],
+			from,
+			null,
+			'USD'
+		);
+		expect(stats.revenue).toBe(1500);
+		expect(stats.revenueByCurrency).toEqual({ USD: 1500, EUR: 550 });
+		expect(dayStatsOf([], from, null, 'INR').revenueByCurrency).toEqual({ INR: 0 });
 	});
 
 	it('leaves out what happened after `to`, and has no mean time before the first delivery', () => {

@@ -4,6 +4,7 @@
 // these come from the `orders` index: one read of the rows active since `from` (every order placed
 // or finished since then was last active since then), a reduce in code, and a short cache, so a
 // board that refreshes whenever orders finish, or several boards, cost one read every few seconds.
+import { shopCurrency } from '../../catalog/money.ts';
 import { ApiError, validationError } from '../http.ts';
 import type { OrderIndexDoc } from '../../shared/db.ts';
 import { ORDER_STATS_QUERY_KEYS, orderStatsQuerySchema } from './schemas.ts';
@@ -18,8 +19,13 @@ export interface OrderDayStats {
 	delivered: number;
 	/** Orders cancelled in the span. */
 	cancelled: number;
-	/** Sum of the totals of the orders delivered in the span (minor units). */
+	/** Sum of the totals of the orders delivered in the span in the shop's currency (minor units). */
 	revenue: number;
+	/**
+	 * The same for every currency orders were delivered in (ISO 4217 → minor units), the shop's
+	 * always among them: orders keep the currency they were placed in.
+	 */
+	revenueByCurrency: Record<string, number>;
 	/** Mean time from placing to delivery of those, ms; null before the first. */
 	averageDeliveryMs: number | null;
 }
@@ -32,7 +38,10 @@ export interface OrderDayStats {
 const CACHE_MS = 1_000;
 const cache = new Map<string, { at: number; stats: Promise<OrderDayStats> }>();
 
-type Row = Pick<OrderIndexDoc, 'status' | 'total' | 'createdAt' | 'deliveredAt' | 'cancelledAt'>;
+type Row = Pick<
+	OrderIndexDoc,
+	'status' | 'total' | 'currency' | 'createdAt' | 'deliveredAt' | 'cancelledAt'
+>;
 
 function within(at: Date | null | undefined, from: number, to: number): boolean {
 	if (!(at instanceof Date)) return false;
@@ -44,7 +53,12 @@ function within(at: Date | null | undefined, from: number, to: number): boolean 
  * Reduces the index rows active since `from` to the span's numbers.
  * @internal for tests: day-stats.test.ts
  */
-export function dayStatsOf(rows: readonly Row[], from: Date, to: Date | null): OrderDayStats {
+export function dayStatsOf(
+	rows: readonly Row[],
+	from: Date,
+	to: Date | null,
+	currency = shopCurrency()
+): OrderDayStats {
 	const start = from.getTime();
 	const end = to?.getTime() ?? Infinity;
 	const stats: OrderDayStats = {
@@ -54,6 +68,7 @@ export function dayStatsOf(rows: readonly Row[], from: Date, to: Date | null): O
 		delivered: 0,
 		cancelled: 0,
 		revenue: 0,
+		revenueByCurrency: { [currency]: 0 },
 		averageDeliveryMs: null
 	};
 	let deliveryMs = 0;
@@ -61,11 +76,14 @@ export function dayStatsOf(rows: readonly Row[], from: Date, to: Date | null): O
 		if (within(row.createdAt, start, end)) stats.placed++;
 		if (row.status === 'delivered' && within(row.deliveredAt, start, end)) {
 			stats.delivered++;
-			stats.revenue += row.total;
+			const rowCurrency = row.currency ?? currency;
+			stats.revenueByCurrency[rowCurrency] =
+				(stats.revenueByCurrency[rowCurrency] ?? 0) + row.total;
 			deliveryMs += Math.max(0, row.deliveredAt!.getTime() - row.createdAt.getTime());
 		}
 		if (row.status === 'cancelled' && within(row.cancelledAt, start, end)) stats.cancelled++;
 	}
+	stats.revenue = stats.revenueByCurrency[currency]!;
 	if (stats.delivered > 0) stats.averageDeliveryMs = Math.round(deliveryMs / stats.delivered);
 	return stats;
 }
@@ -99,7 +117,16 @@ export async function orderDayStats(
 		const stats = service.collections.orders
 			.find(
 				{ updatedAt: { $gte: from } },
-				{ projection: { status: 1, total: 1, createdAt: 1, deliveredAt: 1, cancelledAt: 1 } }
+				{
+					projection: {
+						status: 1,
+						total: 1,
+						currency: 1,
+						createdAt: 1,
+						deliveredAt: 1,
+						cancelledAt: 1
+					}
+				}
 			)
 			.toArray()
 			.then((rows) => dayStatsOf(rows as Row[], from, to ?? null));

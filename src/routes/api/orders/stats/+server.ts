@@ -5,7 +5,8 @@ import { listQueryFromSearchParams, orderDayStats, orderServices } from '$lib/se
 
 /**
  * GET ?from&to (ISO; `to` optional) → {stats: {placed, delivered, cancelled, revenue,
- * averageDeliveryMs, from, to}} for orders placed or finished in the span (admins only).
+ * revenueByCurrency, averageDeliveryMs, from, to}} for orders placed or finished in the span
+ * (admins only).
  */
 export const GET: RequestHandler = async ({ url, locals }) => {
 	const user = requireUser(locals, ['admin']);
