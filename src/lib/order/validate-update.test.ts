@@ -282,6 +282,11 @@ describe('forged writes are rejected', () => {
 			attempt('admin', (d) => metaMap(d).set('extra', 1)),
 			'meta is written by the server only'
 		);
+		// an order stored without a currency reads as the shop's: nobody but the server gives it one
+		expectRejected(
+			attempt('customer', (d) => metaMap(d).set('currency', 'EUR')),
+			'meta is written by the server only'
+		);
 		expectRejected(
 			attempt('customer', (d) => metaMap(d).delete('phone')),
 			'deletes are not allowed'
