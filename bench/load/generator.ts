@@ -604,9 +604,9 @@ export async function runLoad(workload: Workload, hooks: RunHooks = {}): Promise
 		const got = delivered();
 		counting = false;
 		const dropSamples: DropSample[] = [];
-		for (const entry of registry.values()) {
+		samples: for (const entry of registry.values()) {
 			for (const receiver of entry.receivers) {
-				if (dropSamples.length >= 20) break;
+				if (dropSamples.length >= 20) break samples;
 				const seat = seatOf.get(receiver)!;
 				dropSamples.push({
 					type: entry.type,

@@ -3,7 +3,7 @@
 import * as Y from 'yjs';
 import { z } from 'zod';
 import { ID_PATTERN, ORDER_LIMITS, type OrderAddress, type OrderView } from './schema.ts';
-import { currencyCode, orderAddressSchema } from './parse.ts';
+import { currencyCodeSchema, orderAddressSchema } from './parse.ts';
 import { isLaterTime, ORDER_STATUSES, type OrderStatus } from './status.ts';
 
 const FEED_ROOT = 'orders';
@@ -131,7 +131,7 @@ const feedEntrySchema = z.object({
 	id,
 	status: z.enum(ORDER_STATUSES),
 	total: z.number().int().min(0),
-	currency: currencyCode.optional(),
+	currency: currencyCodeSchema.optional(),
 	itemCount: z.number().int().min(0),
 	items: z.array(
 		z.object({ name: z.string().max(ORDER_LIMITS.itemName), quantity: z.number().int().min(0) })

@@ -21,7 +21,7 @@ const id = z.string().regex(ID_PATTERN);
 const isoTime = z.iso.datetime({ offset: true });
 const money = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 /** An ISO 4217 code, the form of one (whether the runtime knows it is the config's concern). */
-export const currencyCode = z.string().regex(/^[A-Z]{3}$/);
+export const currencyCodeSchema = z.string().regex(/^[A-Z]{3}$/);
 
 /**
  * Values decoded from a Yjs update are built by assignment, so a `__proto__` key can give an
@@ -81,7 +81,7 @@ export const orderMetaSchema = z.object({
 	orderId: id,
 	items: z.array(orderItemSchema).min(1).max(L.maxLines),
 	total: money,
-	currency: currencyCode.optional(),
+	currency: currencyCodeSchema.optional(),
 	address: orderAddressSchema,
 	phone: z.string().min(1).max(L.phone),
 	paymentMethod: z.enum(PAYMENT_METHODS),
