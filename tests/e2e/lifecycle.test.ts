@@ -164,6 +164,9 @@ describe('an order from placing to rating', () => {
 
 		await samPage.getByRole('button', { name: 'Out for delivery' }).click();
 		await customerSees('out_for_delivery');
+		// paid by card at the door (chosen at checkout): no cash to collect
+		await samPage.getByText('Payment: Card on delivery').waitFor();
+		expect(await samPage.getByText('Cash on delivery').count()).toBe(0);
 		await card(boardColumn(adminPage, 'Out for delivery'), orderId).waitFor();
 		await screenshot(samPage, 'lifecycle-partner-out-phone');
 		await screenshot(customerPage, 'lifecycle-customer-on-the-way-desktop');
@@ -252,6 +255,12 @@ describe('cancelling', () => {
 		await samPage.getByText('This order was cancelled').waitFor();
 		await samPage.getByText('“Restaurant closed early”').first().waitFor();
 		expect(await samPage.getByRole('button', { name: 'Start preparing' }).count()).toBe(0);
+		// no cash to collect for a cancelled order, on the partner's page and the admin's
+		await samPage
+			.getByText('Cash on delivery: nothing to collect, the order was cancelled.')
+			.waitFor();
+		expect(await samPage.getByText('from the customer').count()).toBe(0);
+		await adminPage.getByText('Cash on delivery: nothing to collect').waitFor();
 		await customerSees('cancelled');
 		await screenshot(samPage, 'lifecycle-partner-cancelled-phone');
 		await screenshot(adminPage, 'lifecycle-admin-cancelled-desktop');

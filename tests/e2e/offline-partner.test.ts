@@ -126,6 +126,11 @@ describe('a partner with no network', () => {
 		await page.getByText('12 Baker Street').waitFor();
 		await moveToDelivered(page);
 		await page.getByTestId('pending-changes').filter({ hasText: '3 changes not synced' }).waitFor();
+		// the partner's own steps, not yet sent: not shown as done
+		const badge = page.locator('h1 [data-status="delivered"][data-unsent]');
+		expect((await badge.textContent())?.trim()).toBe('Delivered · not sent yet');
+		await page.getByTestId('delivered-unsent').waitFor();
+		expect(await page.getByText('Nothing left to do for this order').count()).toBe(0);
 		await screenshot(page, 'offline-partner-delivered-offline-phone');
 		expect((await indexRow(orderId))?.status).toBe('accepted');
 
@@ -159,6 +164,10 @@ describe('a partner with no network', () => {
 			.toBe('0');
 		await expect.poll(() => connection(page).getAttribute('data-state')).toBe('online');
 		await screenshot(page, 'offline-partner-synced-phone');
+		// the order, now sent: done, nothing marked as waiting
+		await openPath(page, stack, `/partner/orders/${orderId}`);
+		await page.getByText('Nothing left to do for this order').waitFor();
+		expect(await page.locator('h1 [data-unsent]').count()).toBe(0);
 		await context.close();
 	});
 
@@ -190,6 +199,13 @@ describe('a partner with no network', () => {
 		const partnerStatus = await page.locator('h1 [data-status]').getAttribute('data-status');
 		const adminStatus = await adminPage.locator('h1 [data-status]').getAttribute('data-status');
 		expect(partnerStatus).toBe(adminStatus);
+		if (partnerStatus === 'cancelled') {
+			// the three refused steps, said once with their one reason
+			const alert = page.getByRole('alert').filter({ hasText: 'Conflict.' });
+			expect(await alert.textContent()).toContain(
+				'Your “Start preparing”, “Out for delivery”, and “Mark delivered” did not apply: the order was already cancelled, which is final.'
+			);
+		}
 		const stored = await eventually(
 			() => indexRow(orderId),
 			(row) => row?.status === adminStatus && (row?.conflicts ?? 0) > 0,

@@ -12,6 +12,10 @@ export const FINAL_STATUSES = ['delivered', 'cancelled'] as const;
 export const ORDER_STATUSES = [...NON_FINAL_STATUSES, ...FINAL_STATUSES] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
+export function isOrderStatus(value: string): value is OrderStatus {
+	return (ORDER_STATUSES as readonly string[]).includes(value);
+}
+
 export function isFinalStatus(status: OrderStatus): boolean {
 	return (FINAL_STATUSES as readonly OrderStatus[]).includes(status);
 }
@@ -140,26 +144,28 @@ const TRANSITIONS_TO: ReadonlyMap<EventType, readonly Transition[]> = (() => {
 	return byType;
 })();
 
-function notAllowed(status: OrderStatus, event: OrderEvent, why: string): string {
-	return `${status} → ${event.type} is not allowed: ${why}`;
+/** "out for delivery": a status as it reads inside a sentence. */
+function inWords(status: OrderStatus): string {
+	return STATUS_LABELS[status].toLowerCase();
 }
 
-/** Why `event` cannot move the order from `status`, or null if it can. */
+/**
+ * Why `event` cannot move the order from `status`, or null if it can: a clause for people ("the
+ * order was already cancelled, which is final"), shown after "did not apply:" on every page.
+ */
 function conflictReason(status: OrderStatus, event: OrderEvent, facts: OrderFacts): string | null {
-	if (isFinalStatus(status)) return notAllowed(status, event, `${status} is final`);
-	if (status === event.type) return notAllowed(status, event, `the order is already ${status}`);
+	if (isFinalStatus(status)) return `the order was already ${inWords(status)}, which is final`;
+	if (status === event.type) return `the order was already ${inWords(status)}`;
 	const rows = (TRANSITIONS_TO.get(event.type) ?? []).filter((row) => row.from.includes(status));
-	if (rows.length === 0) return notAllowed(status, event, 'not a step of the order lifecycle');
+	if (rows.length === 0) {
+		return `an order that is ${inWords(status)} cannot be moved to ${inWords(event.type)}`;
+	}
 	const author: Actor = { userId: event.by, role: event.role };
 	if (rows.some((row) => row.who.some((authority) => hasAuthority(author, authority, facts)))) {
 		return null;
 	}
 	const who = [...new Set(rows.flatMap((row) => row.who))];
-	return notAllowed(
-		status,
-		event,
-		`only ${describeAuthorities(who)} may do this (written by ${article(event.role)})`
-	);
+	return `only ${describeAuthorities(who)} may do this, not ${article(event.role)}`;
 }
 
 /** The order's lifecycle, in order: each step is taken from the one before it. */

@@ -8,6 +8,9 @@ import { foldStatus, ORDER_STATUSES, type OrderFacts, type OrderStatus } from '.
 import { PEOPLE, type Person } from './test-fixtures.ts';
 
 const PERSONS = Object.keys(PEOPLE) as Person[];
+/** Every form a conflict's reason takes (status.ts, conflictReason). */
+const CONFLICT_REASON =
+	/^(the order was already [a-z ]+(, which is final)?|an order that is [a-z ]+ cannot be moved to [a-z ]+|only .+ may do this, not an? (customer|partner|admin))$/;
 const ASSIGNED: OrderFacts = { customerId: 'cust1', partnerId: 'part1' };
 const UNASSIGNED: OrderFacts = { customerId: 'cust1', partnerId: null };
 
@@ -70,7 +73,7 @@ describe('foldStatus: each table row for each person', () => {
 					expect(fold.conflicts).toEqual([]);
 				} else {
 					expect(last.applied).toBe(false);
-					expect(last.conflict).toMatch(new RegExp(`^${row.from} → ${row.to} is not allowed: `));
+					expect(last.conflict).toMatch(CONFLICT_REASON);
 					expect(last.statusAfter).toBe(row.from);
 					expect(fold.status).toBe(row.from);
 					expect(fold.conflicts).toEqual([last]);
@@ -90,7 +93,7 @@ describe('foldStatus: moves that are in no row', () => {
 					const fold = foldStatus([...pathTo(from), createEvent(PEOPLE[person], to)], ASSIGNED);
 					expect(fold.status).toBe(from);
 					expect(fold.conflicts).toHaveLength(1);
-					expect(fold.conflicts[0]!.conflict).toMatch(/ is not allowed: /);
+					expect(fold.conflicts[0]!.conflict).toMatch(CONFLICT_REASON);
 				}
 			});
 		}

@@ -73,7 +73,8 @@ export class LiveDoc {
 function follow(
 	live: LiveDoc,
 	params: () => { userId: string; docName: string } | null,
-	read: (doc: Y.Doc | null) => void
+	read: (doc: Y.Doc | null) => void,
+	showsErrors = false
 ): void {
 	$effect(() => {
 		const current = params();
@@ -83,7 +84,7 @@ function follow(
 				read(null);
 				return;
 			}
-			const handle = openDoc(current.docName, { userId: current.userId });
+			const handle = openDoc(current.docName, { userId: current.userId, showsErrors });
 			live.handle = handle;
 			read(handle.doc);
 			const stop = handle.observe(read);
@@ -131,7 +132,8 @@ export function useOrder(
 		},
 		(doc) => {
 			live.view = doc === null ? null : readOrder(doc);
-		}
+		},
+		true // every order page shows `live.error` where the order is
 	);
 	return live;
 }

@@ -117,6 +117,8 @@ class SharedDoc {
 	doc: Y.Doc = $state.raw(new Y.Doc());
 
 	private refs = 0;
+	/** Open handles whose page shows `error` itself: a refusal is toasted only without one. */
+	errorViewers = 0;
 	private readonly listeners = new Set<Listener>();
 	private persistence: IndexeddbPersistence | null = null;
 	private provider: WebsocketProvider | null = null;
@@ -446,7 +448,7 @@ class SharedDoc {
 			const message = droppedMessage(this.docName, result.dropped);
 			const reason = result.dropped.map((d) => d.reason).join('; ');
 			this.error = { kind: 'refused', message, reason };
-			showToast(message, { kind: 'error' });
+			if (this.errorViewers === 0) showToast(message, { kind: 'error' });
 		} else if (!this.rebased) {
 			// nothing of the person's was refused or re-sent: the refusal was about something else
 			this.tellRefused(this.carriedReason);
@@ -456,7 +458,7 @@ class SharedDoc {
 	private tellRefused(reason: string): void {
 		const message = refusalMessage(this.docName, reason);
 		this.error = { kind: 'refused', message, reason };
-		showToast(message, { kind: 'error' });
+		if (this.errorViewers === 0) showToast(message, { kind: 'error' });
 	}
 
 	private stopProvider(): void {
@@ -492,9 +494,13 @@ class Lease implements DocHandle {
 	#released = false;
 	#stops = new Set<() => void>();
 
-	constructor(shared: SharedDoc) {
+	#showsErrors: boolean;
+
+	constructor(shared: SharedDoc, showsErrors: boolean) {
 		this.#shared = shared;
+		this.#showsErrors = showsErrors;
 		shared.acquire();
+		if (showsErrors) shared.errorViewers++;
 	}
 
 	get docName() {
@@ -544,6 +550,7 @@ class Lease implements DocHandle {
 		this.#released = true;
 		for (const stop of this.#stops) stop();
 		this.#stops.clear();
+		if (this.#showsErrors) this.#shared.errorViewers--;
 		this.#shared.releaseRef();
 	}
 }
@@ -580,7 +587,14 @@ export function connectionSummary(): ConnectionSummary {
  * Opens a document for `userId` (browser only). Handles for the same user and document share one
  * Y.Doc, one IndexedDB copy and one socket; call `release()` when done (e.g. an effect's cleanup).
  */
-export function openDoc(docName: string, options: { userId: string }): DocHandle {
+export function openDoc(
+	docName: string,
+	options: {
+		userId: string;
+		/** The caller shows the handle's `error` on its page: refusals need no toast then. */
+		showsErrors?: boolean;
+	}
+): DocHandle {
 	if (!browser) throw new Error('openDoc works in the browser only');
 	if (parseDocName(docName) === null) throw new Error(`not a document name: ${docName}`);
 	if (!ID_PATTERN.test(options.userId)) throw new Error('openDoc needs the signed-in user id');
@@ -590,5 +604,5 @@ export function openDoc(docName: string, options: { userId: string }): DocHandle
 		shared = new SharedDoc(key, options.userId, docName);
 		registry.set(key, shared);
 	}
-	return new Lease(shared);
+	return new Lease(shared, options.showsErrors === true);
 }
