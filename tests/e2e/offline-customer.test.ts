@@ -16,7 +16,7 @@ import {
 	whenControlled,
 	type OfflineStack
 } from '../support/offline-stack.ts';
-import { person, placeOrder, type Person } from '../support/live-stack.ts';
+import { headerRowGap, person, placeOrder, type Person } from '../support/live-stack.ts';
 
 let stack: OfflineStack;
 let browser: Browser;
@@ -62,6 +62,8 @@ describe('ordering offline', () => {
 		const queued = page.getByTestId('order-queued');
 		await queued.getByText('Your order will be sent when you’re back online').waitFor();
 		await connection(page).getByText('1 change not synced').waitFor();
+		// "Offline | 1 unsent", the cart, the account and log out fit on the logo's row
+		expect(await headerRowGap(page)).toBeLessThan(4);
 		await screenshot(page, 'offline-checkout-queued-phone');
 		expect(await customersOrders()).toEqual([]);
 
@@ -101,7 +103,11 @@ describe('ordering offline', () => {
 		await page.getByRole('button', { name: 'Yes, cancel order' }).click();
 		// written on the device: shown at once as a request, counted as not synced
 		await heading('Cancellation waiting to be sent').waitFor();
+		const badge = page.locator('main .status-card [data-status="cancelled"][data-unsent]');
+		expect((await badge.textContent())?.trim()).toBe('Cancelled · not sent yet');
 		await connection(page).getByText('1 change not synced').waitFor();
+		// "Offline | 1 unsent", the cart, the account and log out fit on the logo's row
+		expect(await headerRowGap(page)).toBeLessThan(4);
 		await screenshot(page, 'offline-customer-cancel-pending-phone');
 
 		// meanwhile a partner claims the order
@@ -111,6 +117,8 @@ describe('ordering offline', () => {
 		const problem = page.getByRole('alert').filter({ hasText: 'could not be applied' });
 		await problem.waitFor({ timeout: 20_000 });
 		await problem.getByText(/a partner had already accepted the order/).waitFor();
+		// said once, where the order is: no toast repeating it
+		expect(await page.locator('.toaster .toast').count()).toBe(0);
 		await heading('Sam Rider accepted your order').waitFor();
 		await expect.poll(() => connection(page).getAttribute('data-pending')).toBe('0');
 		await screenshot(page, 'offline-customer-cancel-refused-phone');

@@ -8,6 +8,7 @@ import { DEMO_MENU } from '../../src/lib/catalog/demo-menu.ts';
 import { appendEvent, createEvent, orderDocName } from '../../src/lib/order/index.ts';
 import { launchBrowser, screenshot, VIEWPORTS } from '../support/browser.ts';
 import {
+	headerRowGap,
 	horizontalOverflow,
 	nodeClient,
 	person,
@@ -69,7 +70,23 @@ afterAll(async () => {
 	await stack?.stop();
 });
 
-async function shoot(who: Person | null, path: () => string, name: string) {
+/** --c-danger (app.css): what every destructive button's text must be, whatever loaded last. */
+const DANGER_TEXT = 'rgb(180, 35, 24)';
+
+/** The text colour of each destructive button (cancel, remove) on the page. */
+function destructiveColors(page: Page): Promise<string[]> {
+	return page
+		.locator('.btn.destructive')
+		.evaluateAll((buttons) => buttons.map((button) => getComputedStyle(button).color));
+}
+
+/** `destructive`: the page has a destructive button (checked red like any other). */
+async function shoot(
+	who: Person | null,
+	path: () => string,
+	name: string,
+	{ destructive = false } = {}
+) {
 	for (const [size, viewport] of Object.entries(VIEWPORTS)) {
 		let page: Page;
 		if (who) {
@@ -88,6 +105,10 @@ async function shoot(who: Person | null, path: () => string, name: string) {
 		if ((await badge.count()) > 0) await badge.first().filter({ hasText: 'Live' }).waitFor();
 		await page.waitForTimeout(300);
 		expect(await horizontalOverflow(page), `${name} at ${size}`).toBe(0);
+		expect(await headerRowGap(page), `${name} at ${size}: the header's first row`).toBeLessThan(4);
+		const colors = await destructiveColors(page);
+		if (destructive) expect(colors.length, `${name}: destructive buttons`).toBeGreaterThan(0);
+		for (const color of colors) expect(color, name).toBe(DANGER_TEXT);
 		await screenshot(page, `pages-${name}-${size}`);
 		await page.context().close();
 	}
@@ -119,12 +140,15 @@ describe('every main page, phone and desktop', () => {
 				await page.locator('html[data-hydrated]').waitFor({ state: 'attached' });
 				await page.waitForTimeout(300);
 				expect(await horizontalOverflow(page), `${name} at ${size}`).toBe(0);
+				const colors = await destructiveColors(page);
+				if (name === 'cart') expect(colors.length, 'the cart’s Remove').toBeGreaterThan(0);
+				for (const color of colors) expect(color, name).toBe(DANGER_TEXT);
 				await screenshot(page, `pages-${name}-${size}`);
 			}
 			await context.close();
 		}
 		await shoot(customer, () => '/orders', 'orders');
-		await shoot(customer, () => `/orders/${orders.open}`, 'order-pending');
+		await shoot(customer, () => `/orders/${orders.open}`, 'order-pending', { destructive: true });
 		await shoot(customer, () => `/orders/${orders.out}`, 'order-on-the-way');
 		await shoot(customer, () => `/orders/${orders.delivered}`, 'order-delivered');
 	});

@@ -169,6 +169,20 @@ export async function eventually<T>(
 /** The short reference the apps show for an order. */
 export const ref = (orderId: string) => `#${orderId.slice(0, 6).toUpperCase()}`;
 
+/**
+ * How far apart (px) the header's logo and its tools (connection state, cart, account, log out)
+ * sit vertically: about 0 while they share a row, a row's height once the tools wrap under it.
+ */
+export function headerRowGap(page: Page): Promise<number> {
+	return page.evaluate(() => {
+		const middle = (selector: string) => {
+			const box = document.querySelector(`.site-header ${selector}`)!.getBoundingClientRect();
+			return box.top + box.height / 2;
+		};
+		return Math.abs(middle('.tools') - middle('.brand'));
+	});
+}
+
 /** No sideways scrolling at this width. */
 export function horizontalOverflow(page: Page): Promise<number> {
 	return page.evaluate(
