@@ -222,6 +222,10 @@ describe('live board', () => {
 			.filter({ has: page.getByRole('link', { name: ref(conflicted), exact: true }) })
 			.getByText('⚠ Conflict')
 			.waitFor();
+		// the count reads as words do: "Finished today (2)"
+		await expect
+			.poll(async () => (await page.locator('#finished-title').innerText()).trim())
+			.toMatch(/^Finished today \(\d+\)$/);
 		expect(await horizontalOverflow(page)).toBe(0);
 		await screenshot(page, 'admin-board-desktop');
 
@@ -317,6 +321,8 @@ describe('a busy board', () => {
 			.getByText(/Late · waiting 4\d min/)
 			.first()
 			.waitFor();
+		// no count the page does not know (the day's numbers need JavaScript here)
+		expect((await noJs.locator('#finished-title').innerText()).trim()).toBe('Finished today');
 		await screenshot(noJs, 'admin-board-filtered-nojs-desktop');
 
 		// Partners: the ready ones first, the least loaded first
@@ -340,7 +346,9 @@ describe('order detail', () => {
 		await open(page, stack, `/admin/orders/${conflicted}`);
 		const history = page.getByRole('list', { name: 'Event history' });
 		await history.getByText('Conflict', { exact: true }).waitFor();
-		await history.getByText('cancelled → preparing is not allowed: cancelled is final').waitFor();
+		await history
+			.getByText('Not applied: the order was already cancelled, which is final')
+			.waitFor();
 		expect(await history.getByRole('listitem').count()).toBe(4); // placed, accepted, cancelled, preparing
 		await page.getByText('1 event conflicts.').waitFor();
 		await page.getByText('Sam Rider').first().waitFor();
@@ -473,8 +481,19 @@ describe('order history', () => {
 		expect(bad?.status()).toBe(200);
 		await page.getByRole('alert').filter({ hasText: 'Cursor is not valid' }).waitFor();
 		await page.goto(`${stack.web.url}/admin/orders?status=lost`);
-		await page.getByRole('alert').filter({ hasText: 'Status must be one or more of' }).waitFor();
+		await page
+			.getByRole('alert')
+			.filter({ hasText: '“lost” is not an order status. Choose one of: pending, accepted' })
+			.waitFor();
+		expect(await page.getByLabel('Status').inputValue()).toBe(''); // "All statuses", not blank
+		expect(await page.locator('#status-filter option:checked').textContent()).toBe('All statuses');
 		await screenshot(page, 'admin-history-error-desktop');
+		// several statuses, as the API takes them: listed, not a 500
+		const several = await page.goto(`${stack.web.url}/admin/orders?status=cancelled,delivered`);
+		expect(several?.status()).toBe(200);
+		await page
+			.getByRole('table', { name: 'Orders, cancelled or delivered, newest first' })
+			.waitFor();
 	});
 
 	it('keeps everyone but admins out', async () => {

@@ -13,6 +13,7 @@ import {
 	revenueText,
 	partnersByReadiness,
 	UNASSIGNED,
+	withoutFinished,
 	type BoardFilter
 } from './board.ts';
 
@@ -177,5 +178,32 @@ describe('revenueText', () => {
 		// the shop's is always shown; another with nothing delivered is not
 		expect(revenueText({ EUR: 1250 }, 'USD')).toBe('$0.00 + €12.50');
 		expect(revenueText({ USD: 3950, EUR: 0 }, 'USD')).toBe('$39.50');
+	});
+});
+
+describe('withoutFinished', () => {
+	it('drops the live orders the index lists as delivered or cancelled, keeps the rest', () => {
+		const stale = entry('accepted', 0);
+		const cancelledLate = entry('preparing', 1);
+		const active = entry('pending', 2);
+		const shown = withoutFinished(
+			[stale, cancelledLate, active],
+			[
+				{ id: stale.id, status: 'delivered' },
+				{ id: cancelledLate.id, status: 'cancelled' },
+				{ id: 'elsewhere', status: 'delivered' }
+			]
+		);
+		expect(shown.map((e) => e.id)).toEqual([active.id]);
+	});
+
+	it('keeps an order the index has at a non-final status (the feed may be ahead of it)', () => {
+		const moving = entry('out_for_delivery', 0);
+		expect(withoutFinished([moving], [{ id: moving.id, status: 'preparing' }])).toEqual([moving]);
+	});
+
+	it('returns the same list when nothing is finished', () => {
+		const list = [entry('pending', 0)];
+		expect(withoutFinished(list, [])).toBe(list);
 	});
 });

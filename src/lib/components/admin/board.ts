@@ -205,6 +205,22 @@ export interface BoardNumbers {
 	conflicted: number;
 }
 
+/**
+ * The board's live orders without those the order index already lists as finished. The two come
+ * from different places (the admin feed, the index) and the feed may take a moment to hear of a
+ * delivery or cancel (e.g. when a partner's offline steps arrive); a finished order never becomes
+ * active again, so the index's word wins.
+ */
+export function withoutFinished(
+	entries: readonly FeedEntry[],
+	finished: ReadonlyArray<{ id: string; status: OrderStatus }>
+): readonly FeedEntry[] {
+	const done = new Set<string>();
+	for (const order of finished) if (isFinalStatus(order.status)) done.add(order.id);
+	if (done.size === 0) return entries;
+	return entries.filter((entry) => !done.has(entry.id));
+}
+
 /** The active side of the numbers, from the board's live orders. */
 export function activeCounts(entries: readonly FeedEntry[]): {
 	active: number;

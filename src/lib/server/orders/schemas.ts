@@ -7,7 +7,7 @@ import {
 	ORDER_LIMITS,
 	PAYMENT_METHODS
 } from '../../order/schema.ts';
-import { ORDER_STATUSES, type OrderStatus } from '../../order/status.ts';
+import { isOrderStatus, ORDER_STATUSES, type OrderStatus } from '../../order/status.ts';
 import { noInvisibleChars, phoneSchema, requiredString } from '../validation/text.ts';
 
 const MAX_CANCEL_REASON = 500;
@@ -114,10 +114,6 @@ const userId = (label: string) =>
 		.string()
 		.regex(/^[a-z0-9]{1,64}$/, `${label} must be a user id (lower-case letters and digits).`);
 
-function isStatus(value: string): value is OrderStatus {
-	return (ORDER_STATUSES as readonly string[]).includes(value);
-}
-
 /** The query parameters GET /api/orders understands; any other is a 400 naming it. */
 export const LIST_QUERY_KEYS = [
 	'status',
@@ -150,7 +146,7 @@ export const listOrdersQuerySchema = z
 			.string()
 			.transform((s) => s.split(',').map((part) => part.trim()))
 			.refine(
-				(parts) => parts.length > 0 && parts.every((part) => isStatus(part)),
+				(parts) => parts.length > 0 && parts.every((part) => isOrderStatus(part)),
 				`Status must be one or more of: ${ORDER_STATUSES.join(', ')} (comma-separated).`
 			)
 			.transform((parts) => parts as OrderStatus[])
