@@ -73,7 +73,10 @@ export function feeds(options: {
 			projection.loaded(document);
 			board.loaded(document);
 		},
-		joined: (document) => projection.joined(document.name),
+		joined: (document) => {
+			projection.joined(document.name);
+			board.joined(document);
+		},
 		// (sharing documents: a feed opened on another process gets what this one owes it)
 		joinedElsewhere: (name) => projection.joined(name),
 		// (before the document is flushed: it writes what the feeds still owe from it)

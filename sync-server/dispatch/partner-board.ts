@@ -10,7 +10,9 @@
 // (POST /internal/partners/<id>, e.g. the availability toggle). A partner's stats change with
 // every delivery and rating; those refreshes are gathered for STATS_COALESCE_MS and done for all
 // the partners concerned with one read of the index (on FerretDB every such query reads the whole
-// `orders` collection, so one per delivery saturated the database under load).
+// `orders` collection, so one per delivery saturated the database under load). An admin opening
+// the board gets every partner re-read (at most every JOIN_REFRESH_MS), so the numbers are right
+// when someone looks whatever a gathered refresh missed; refreshes read and write one at a time.
 import {
 	feedDocName,
 	partnersMap,
@@ -35,6 +37,8 @@ import type { DispatchPrincipal } from './principal.ts';
 const ADMIN_FEED = feedDocName('admin');
 /** How long stats refreshes are gathered before one read serves them all. */
 const STATS_COALESCE_MS = 1_000;
+/** An admin opening the board re-reads every partner unless that was done this recently. */
+const JOIN_REFRESH_MS = 5_000;
 
 /** Presence across the processes sharing documents (scale-out/shared-presence.ts). */
 export interface PresenceExchange {
@@ -73,6 +77,13 @@ export class PartnerBoard {
 	private statsTimer: NodeJS.Timeout | null = null;
 	private statsRefresh: Promise<void> | null = null;
 	private readonly statsReads: Counter;
+	/**
+	 * Reads of the index and the writes of what they read, one after another: a refresh that read
+	 * before another wrote can never write over it with older numbers.
+	 */
+	private refreshes: Promise<void> = Promise.resolve();
+	/** When the last full refresh started reading (Date.now()). */
+	private lastFullRefresh = -Infinity;
 
 	constructor(private readonly options: PartnerBoardOptions) {
 		this.statsReads = new Counter({
@@ -124,7 +135,11 @@ export class PartnerBoard {
 		this.statsTimer.unref();
 	}
 
-	private async refreshStats(): Promise<void> {
+	private refreshStats(): Promise<void> {
+		return this.serially(() => this.readAndWriteStats());
+	}
+
+	private async readAndWriteStats(): Promise<void> {
 		const ids = [...this.statsDirty];
 		this.statsDirty.clear();
 		if (!this.watched()) return;
@@ -150,22 +165,45 @@ export class PartnerBoard {
 		if (document.name === ADMIN_FEED) void this.refreshAll();
 	}
 
+	/**
+	 * The core's `joined` hook: an admin opening the board gets every partner re-read (unless that
+	 * was just done), so whatever the gathered refreshes missed is right when someone looks.
+	 */
+	joined(document: SyncDocument): void {
+		if (document.name !== ADMIN_FEED) return;
+		if (Date.now() - this.lastFullRefresh >= JOIN_REFRESH_MS) void this.refreshAll();
+	}
+
 	/** Re-reads one partner's account and stats (or removes the entry if it is not a partner). */
-	async refreshPartner(partnerId: string): Promise<void> {
-		if (!this.watched()) return; // written in full the next time feed/admin loads
-		const user = await this.options.collections.users.findOne({ _id: partnerId });
-		if (user === null || user.role !== 'partner') {
-			await this.write([], [partnerId]);
-			return;
-		}
-		await this.write([await this.entryFor(user)]);
+	refreshPartner(partnerId: string): Promise<void> {
+		if (!this.watched()) return Promise.resolve(); // written in full the next time feed/admin loads
+		return this.serially(async () => {
+			const user = await this.options.collections.users.findOne({ _id: partnerId });
+			if (user === null || user.role !== 'partner') {
+				await this.write([], [partnerId]);
+				return;
+			}
+			await this.write([await this.entryFor(user)]);
+		});
+	}
+
+	/** Runs `task` once every refresh queued before it has written (whether it failed or not). */
+	private serially(task: () => Promise<void>): Promise<void> {
+		const run = this.refreshes.then(task);
+		this.refreshes = run.catch(() => undefined);
+		return run;
 	}
 
 	private watched(): boolean {
 		return !this.stopped && this.options.server.isLoaded(ADMIN_FEED);
 	}
 
-	private async refreshAll(): Promise<void> {
+	private refreshAll(): Promise<void> {
+		return this.serially(() => this.readAndWriteAll());
+	}
+
+	private async readAndWriteAll(): Promise<void> {
+		this.lastFullRefresh = Date.now();
 		try {
 			const [users, stats] = await Promise.all([
 				this.options.collections.users.find({ role: 'partner' }).toArray(),

@@ -80,12 +80,18 @@ function destructiveColors(page: Page): Promise<string[]> {
 		.evaluateAll((buttons) => buttons.map((button) => getComputedStyle(button).color));
 }
 
-/** `destructive`: the page has a destructive button (checked red like any other). */
+/**
+ * `destructive`: the page has a destructive button (checked red like any other); `shows`: what
+ * the page must say before it is taken.
+ */
 async function shoot(
 	who: Person | null,
 	path: () => string,
 	name: string,
-	{ destructive = false } = {}
+	{
+		destructive = false,
+		shows
+	}: { destructive?: boolean; shows?: (page: Page) => Promise<void> } = {}
 ) {
 	for (const [size, viewport] of Object.entries(VIEWPORTS)) {
 		let page: Page;
@@ -105,6 +111,7 @@ async function shoot(
 		if ((await badge.count()) > 0) await badge.first().filter({ hasText: 'Live' }).waitFor();
 		await page.waitForTimeout(300);
 		expect(await horizontalOverflow(page), `${name} at ${size}`).toBe(0);
+		await shows?.(page);
 		expect(await headerRowGap(page), `${name} at ${size}: the header's first row`).toBeLessThan(4);
 		const colors = await destructiveColors(page);
 		if (destructive) expect(colors.length, `${name}: destructive buttons`).toBeGreaterThan(0);
@@ -162,7 +169,14 @@ describe('every main page, phone and desktop', () => {
 	});
 
 	it('the admin app', async () => {
-		await shoot(ada, () => '/admin', 'admin-board');
+		await shoot(ada, () => '/admin', 'admin-board', {
+			// Sam's numbers as the index has them: three under way, one delivered
+			shows: async (page) => {
+				const samRow = page.locator(`li[data-partner-id="${sam.userId}"]`);
+				await samRow.getByText('3 active').waitFor({ timeout: 5_000 });
+				await samRow.getByText('1 delivered').waitFor({ timeout: 5_000 });
+			}
+		});
 		await shoot(ada, () => `/admin/orders/${orders.out}`, 'admin-order');
 		await shoot(ada, () => '/admin/orders', 'admin-history');
 	});

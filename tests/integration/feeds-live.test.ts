@@ -389,4 +389,58 @@ describe('reconciliation', () => {
 			partnerId: partner.userId
 		});
 	});
+
+	it('counts the deliveries made while no admin had the board open', async () => {
+		// nobody has a socket on anything: feed/admin unloads (SYNC_IDLE_UNLOAD_MS here)
+		for (const client of [...open]) close(client);
+		await new Promise((resolve) => setTimeout(resolve, 1_000));
+		const orderId = await placeOrder(customer);
+		expect((await claim(partner, orderId)).status).toBe(200);
+		const phone = await watch(partner, orderDocName(orderId));
+		for (const type of ['preparing', 'out_for_delivery', 'delivered'] as const) {
+			appendEvent(phone.doc, createEvent({ userId: partner.userId, role: 'partner' }, type));
+		}
+		await eventually(
+			async () => (await indexRow(orderId))?.status === 'delivered',
+			10_000,
+			'delivered in the index'
+		);
+		close(phone);
+		const delivered = await stack.database.collections.orders.countDocuments({
+			partnerId: partner.userId,
+			status: 'delivered'
+		});
+		// past the stats' gathering window, and the feed's lazy writes of the order's changes
+		await new Promise((resolve) => setTimeout(resolve, 2_000));
+		const board = await watch(admin, feedDocName('admin'));
+		await until(
+			board.doc,
+			() => partnerOn(board.doc, partner.userId)?.deliveredCount === delivered,
+			`the board to count ${delivered} deliveries`
+		);
+	});
+
+	it('re-reads the partners when an admin opens a board that stayed loaded', async () => {
+		const first = await watch(admin, feedDocName('admin'));
+		const counted = () => partnerOn(first.doc, partner.userId)?.deliveredCount;
+		await until(first.doc, () => counted() !== undefined, 'the partner on the board');
+		const before = counted()!;
+		// a delivery the gathered refreshes never heard of (written to the index directly)
+		const row = await stack.database.collections.orders.findOne({ partnerId: partner.userId });
+		await stack.database.collections.orders.insertOne({
+			...row!,
+			_id: `unheard${Date.now().toString(36)}`,
+			status: 'delivered'
+		});
+		// the board loaded with the first admin's socket re-read everyone then: wait that out
+		await new Promise((resolve) => setTimeout(resolve, 5_500));
+		expect(counted()).toBe(before);
+		const second = await watch(admin, feedDocName('admin'));
+		await until(
+			second.doc,
+			() => partnerOn(second.doc, partner.userId)?.deliveredCount === before + 1,
+			'the second admin to see it'
+		);
+		await until(first.doc, () => counted() === before + 1, 'the first admin too');
+	});
 });
