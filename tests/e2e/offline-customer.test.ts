@@ -105,6 +105,7 @@ describe('ordering offline', () => {
 		await heading('Cancellation waiting to be sent').waitFor();
 		const badge = page.locator('main .status-card [data-status="cancelled"][data-unsent]');
 		expect((await badge.textContent())?.trim()).toBe('Cancelled · not sent yet');
+		await page.locator('main .status-card li.cancelled').getByText('Not sent yet').waitFor();
 		await connection(page).getByText('1 change not synced').waitFor();
 		// "Offline | 1 unsent", the cart, the account and log out fit on the logo's row
 		expect(await headerRowGap(page)).toBeLessThan(4);
@@ -121,6 +122,7 @@ describe('ordering offline', () => {
 		expect(await page.locator('.toaster .toast').count()).toBe(0);
 		await heading('Sam Rider accepted your order').waitFor();
 		await expect.poll(() => connection(page).getAttribute('data-pending')).toBe('0');
+		expect(await page.getByText('Not sent yet').count()).toBe(0);
 		await screenshot(page, 'offline-customer-cancel-refused-phone');
 		const row = await stack.database.collections.orders.findOne({ _id: orderId });
 		expect(row?.status).toBe('accepted');
