@@ -71,6 +71,14 @@ describe('ordering offline', () => {
 		await page.reload();
 		await page.locator('html[data-hydrated]').waitFor({ state: 'attached' });
 		await queued.waitFor();
+		// The queued order can still be changed: the form shows it, the button says so, and
+		// updates it (still one order).
+		expect(await page.getByLabel('Street and number').inputValue()).toBe('221B Baker Street');
+		expect(await page.getByLabel('City').inputValue()).toBe('London');
+		await page.getByLabel('City').fill('Bath');
+		await page.getByRole('button', { name: /^Update the order/ }).click();
+		await queued.waitFor();
+		expect(await page.getByRole('button', { name: /^Place order/ }).count()).toBe(0);
 
 		await context.setOffline(false);
 		await page.waitForURL(/\/orders\/[a-z0-9]+$/, { timeout: 20_000 });
@@ -80,6 +88,7 @@ describe('ordering offline', () => {
 		const orders = await customersOrders();
 		expect(orders.map((order) => order._id)).toEqual([orderId]);
 		expect(orders[0]?.total).toBeGreaterThan(0);
+		expect(orders[0]?.city).toBe('Bath');
 		// The cart did its job.
 		expect(await page.evaluate(() => localStorage.getItem('dispatch:cart'))).not.toContain(
 			MARGHERITA.id

@@ -32,9 +32,11 @@ describe('formatClock', () => {
 	it('shows only the time today and adds the day otherwise', () => {
 		const today = new Date(NOW);
 		today.setHours(9, 5, 0, 0);
-		expect(formatClock(today.toISOString(), NOW)).toMatch(/^09:05( AM)?$/);
+		expect(formatClock(today.toISOString(), NOW)).toMatch(/^9:05( AM)?$/);
+		// no leading zero on the hour: "9:05 AM", not "09:05 AM"
+		expect(formatClock(today.toISOString(), NOW, 'en-US')).toBe('9:05 AM');
 		const earlier = new Date(today.getTime() - 3 * 86_400_000);
-		expect(formatClock(earlier.toISOString(), NOW)).toMatch(/^[A-Z][a-z]{2} \d{1,2}, 09:05/);
+		expect(formatClock(earlier.toISOString(), NOW)).toMatch(/^[A-Z][a-z]{2} \d{1,2}, 9:05/);
 	});
 });
 

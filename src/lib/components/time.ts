@@ -40,7 +40,7 @@ function sameDay(a: Date, b: Date): boolean {
 export function formatClock(iso: string, now: number = Date.now(), locale = LOCALE): string {
 	const date = new Date(iso);
 	if (Number.isNaN(date.getTime())) return '';
-	const time = date.toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' });
+	const time = date.toLocaleTimeString(locale, { hour: 'numeric', minute: '2-digit' });
 	if (sameDay(date, new Date(now))) return time;
 	const day = date.toLocaleDateString(locale, { month: 'short', day: 'numeric' });
 	return `${day}, ${time}`;

@@ -50,6 +50,11 @@ class CheckoutQueue {
 		return this.orders.some((order) => order.key === key);
 	}
 
+	/** What the order queued under `key` holds (the checkout shows it to be edited), if any. */
+	bodyOf(key: string): QueuedOrderBody | null {
+		return this.orders.find((order) => order.key === key)?.body ?? null;
+	}
+
 	add(order: QueuedOrder): void {
 		if (this.userId === null) return;
 		this.orders = [...this.orders.filter((o) => o.key !== order.key), order];

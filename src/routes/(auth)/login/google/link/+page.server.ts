@@ -57,11 +57,9 @@ export const actions: Actions = {
 			const failure = apiErrorFailure(err, {});
 			const message =
 				failure.status === 401 ? 'That is not the password of this account.' : failure.data.message;
-			return fail(failure.status, {
-				values: {},
-				errors: { password: message },
-				message
-			});
+			// said once, above the form, as the login page says it
+			const errors: { password?: string } = {};
+			return fail(failure.status, { values: {}, errors, message });
 		}
 		if (user._id !== pending.userId || user.role === 'admin') {
 			clearPendingCookie(cookies, config.secureCookies);
