@@ -156,6 +156,43 @@ describe('open orders', () => {
 		await screenshot(page, 'partner-open-taken-desktop');
 	});
 
+	it('says a claim needs a connection when offline, and claims once back online', async () => {
+		const orderId = await placeOrder(customer, { city: 'Ely' });
+		const page = await pageFor(sam, VIEWPORTS.phone);
+		await open(page, stack, '/partner');
+		const offered = card(page, orderId);
+		await offered.waitFor();
+		await page.context().setOffline(true);
+		await offered.getByRole('button', { name: 'Claim' }).click();
+		const alert = page
+			.locator('main')
+			.getByRole('alert')
+			.filter({ hasText: 'claiming needs a connection' });
+		await alert.waitFor();
+		expect(await alert.evaluate((el) => el === document.activeElement)).toBe(true);
+		expect(page.url()).toBe(`${stack.web.url}/partner`); // no error page
+		await offered.waitFor(); // the card stays
+		expect((await indexRow(orderId))?.partnerId).toBeNull();
+		await screenshot(page, 'partner-open-offline-claim-phone');
+
+		await page.context().setOffline(false);
+		// the connection drops while the claim is on its way: said the same way, no error page
+		let dropped = 0;
+		await page.route(/\/partner\?\/claim/, (route) => {
+			dropped++;
+			return route.abort('internetdisconnected');
+		});
+		await offered.getByRole('button', { name: 'Claim' }).click();
+		await expect.poll(() => dropped).toBe(1);
+		await alert.waitFor();
+		await offered.waitFor();
+		expect(page.url()).toBe(`${stack.web.url}/partner`);
+		await page.unroute(/\/partner\?\/claim/);
+		await offered.getByRole('button', { name: 'Claim' }).click();
+		await page.waitForURL(new RegExp(`/partner/orders/${orderId}$`));
+		expect((await indexRow(orderId))?.partnerId).toBe(sam.userId);
+	});
+
 	it('claims without JavaScript too, with the same message when it is taken', async () => {
 		const mine = await placeOrder(customer, { city: 'Derby' });
 		const theirs = await placeOrder(customer, { city: 'Hull' });
