@@ -155,10 +155,14 @@ describe('cart', () => {
 		);
 
 		await page.getByRole('button', { name: `Add one more ${COLA.name}` }).click();
-		await page
-			.getByRole('button', { name: `Remove ${FRIES.name} from cart` })
-			.last()
-			.click();
+		// one way to remove a line here: its Remove button ("−" stops at 1)
+		expect(await page.getByRole('button', { name: `Remove ${FRIES.name} from cart` }).count()).toBe(
+			1
+		);
+		expect(await page.getByRole('button', { name: `Remove one ${FRIES.name}` }).isDisabled()).toBe(
+			true
+		);
+		await page.getByRole('button', { name: `Remove ${FRIES.name} from cart` }).click();
 		await announced(page, `Removed ${FRIES.name} from your cart`);
 		await expect(lines.count()).resolves.toBe(2);
 		await page.waitForFunction(

@@ -47,6 +47,7 @@ describe('timelineRows', () => {
 			['Preparing', 'Sam (partner)', false]
 		]);
 		expect(rows[2]!.note).toBe('Restaurant closed');
+		expect(rows.map((r) => r.cancel)).toEqual([false, false, true, false]);
 		expect(rows[3]!.conflict).toBe('the order was already cancelled, which is final');
 		expect(rows[3]!.by).toBe('sam');
 	});

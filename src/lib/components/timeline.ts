@@ -14,6 +14,8 @@ export interface TimelineRow {
 	conflict: string | null;
 	/** The event's author, to tell "your step" from others' (null for the Placed row). */
 	by: string | null;
+	/** A cancel that applied: the order ends here (drawn as the customer's page draws it). */
+	cancel: boolean;
 }
 
 /** Who wrote an event, named from what the document knows (customer and assigned partner). */
@@ -38,7 +40,8 @@ export function timelineRows(view: OrderView): TimelineRow[] {
 			note: null,
 			applied: true,
 			conflict: null,
-			by: null
+			by: null,
+			cancel: false
 		}
 	];
 	for (const step of view.fold.steps) {
@@ -50,7 +53,8 @@ export function timelineRows(view: OrderView): TimelineRow[] {
 			note: step.event.note ?? null,
 			applied: step.applied,
 			conflict: step.conflict,
-			by: step.event.by
+			by: step.event.by,
+			cancel: step.applied && step.event.type === 'cancelled'
 		});
 	}
 	return rows;
