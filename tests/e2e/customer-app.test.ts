@@ -428,6 +428,7 @@ describe('checkout and the live order page', () => {
 		const rating = page.getByRole('region', { name: 'Rate your delivery' });
 		await rating.getByRole('button', { name: 'Send rating' }).click();
 		await rating.getByText('Choose how many stars to give.').waitFor();
+		expect(await rating.getByText('Choose 1 to 5 stars').count()).toBe(0); // said once
 		await screenshot(page, 'customer-order-delivered-desktop');
 		await rating.getByRole('radio', { name: '4 stars, Very good' }).check();
 		await rating.getByLabel('Comment').fill('Warm and quick, thanks Sam!');
