@@ -130,6 +130,9 @@ describe('a partner with no network', () => {
 		const badge = page.locator('h1 [data-status="delivered"][data-unsent]');
 		expect((await badge.textContent())?.trim()).toBe('Delivered · not sent yet');
 		await page.getByTestId('delivered-unsent').waitFor();
+		// each of the three steps is marked in the timeline
+		const timeline = page.getByRole('list', { name: 'Order history' });
+		expect(await timeline.getByText('Not sent yet').count()).toBe(3);
 		expect(await page.getByText('Nothing left to do for this order').count()).toBe(0);
 		await screenshot(page, 'offline-partner-delivered-offline-phone');
 		expect((await indexRow(orderId))?.status).toBe('accepted');
@@ -168,6 +171,7 @@ describe('a partner with no network', () => {
 		await openPath(page, stack, `/partner/orders/${orderId}`);
 		await page.getByText('Nothing left to do for this order').waitFor();
 		expect(await page.locator('h1 [data-unsent]').count()).toBe(0);
+		expect(await page.getByText('Not sent yet').count()).toBe(0);
 		await context.close();
 	});
 

@@ -21,6 +21,8 @@ import {
 	type SyncProblem
 } from './synced-doc.svelte';
 
+const NONE: ReadonlySet<string> = new Set();
+
 /** What every live view shares: the handle and its connection state. */
 export class LiveDoc {
 	handle: DocHandle | null = $state.raw(null);
@@ -39,6 +41,10 @@ export class LiveDoc {
 	}
 	get error(): SyncProblem | null {
 		return this.handle?.error ?? null;
+	}
+	/** The person's steps in this order still on this device only, by event id. */
+	get unsentEvents(): ReadonlySet<string> {
+		return this.handle?.unsentEvents ?? NONE;
 	}
 	/**
 	 * The document is the best copy this page can show: synced with the server now, or, while the

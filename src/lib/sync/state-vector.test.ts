@@ -7,7 +7,8 @@ import {
 	encodeSyncStep1Frame,
 	extendByUpdate,
 	readServerSyncMessage,
-	unconfirmedChanges
+	unconfirmedChanges,
+	unconfirmedElementIds
 } from './state-vector.ts';
 
 function pushEvents(doc: Y.Doc, count: number) {
@@ -166,5 +167,32 @@ describe('sync step 1 frames', () => {
 		const frame = decoding.createDecoder(new Uint8Array([0, 2, update.length, ...update]));
 		decoding.readVarUint(frame);
 		expect(readServerSyncMessage(frame)).toEqual({ step: 'content', update });
+	});
+});
+
+describe('the person’s unconfirmed events, by id', () => {
+	it('names the events written beyond the server’s clock, also inside a merged struct', () => {
+		const doc = new Y.Doc();
+		const events = doc.getArray<{ id: string }>('events');
+		pushEvents(doc, 5); // e0..e4, merged into fewer structs
+		const own = new Set([doc.clientID]);
+		const all = unconfirmedElementIds(doc, events, new Map(), own);
+		expect([...all]).toEqual(['e0', 'e1', 'e2', 'e3', 'e4']);
+		// the server holds the first three
+		const server = new Map([[doc.clientID, 3]]);
+		expect([...unconfirmedElementIds(doc, events, server, own)]).toEqual(['e3', 'e4']);
+		expect(unconfirmedElementIds(doc, events, stateVectorOf(doc), own).size).toBe(0);
+	});
+
+	it('ignores other writers’ events and other roots', () => {
+		const server = new Y.Doc();
+		server.getArray<{ id: string }>('events').push([{ id: 'theirs' }]);
+		const doc = new Y.Doc();
+		receive(doc, server);
+		doc.getMap('rating').set('stars', 4);
+		const events = doc.getArray<{ id: string }>('events');
+		events.push([{ id: 'mine' }]);
+		const ids = unconfirmedElementIds(doc, events, new Map(), new Set([doc.clientID]));
+		expect([...ids]).toEqual(['mine']);
 	});
 });

@@ -20,6 +20,41 @@ import { MessageType, SyncMessageType } from '../../../sync-server/core/protocol
 export type StateVector = Map<number, number>;
 
 /**
+ * The ids of the elements of `array` (order events: objects with an `id`) that the `own` client
+ * ids wrote beyond the server's clock for them: the person's steps still on this device only.
+ */
+export function unconfirmedElementIds<T>(
+	doc: Y.Doc,
+	array: Y.Array<T>,
+	server: StateVector,
+	own: Iterable<number>
+): Set<string> {
+	const ids = new Set<string>();
+	for (const client of own) {
+		const structs = doc.store.clients.get(client);
+		if (structs === undefined || structs.length === 0) continue;
+		const confirmed = server.get(client) ?? 0;
+		const last = structs[structs.length - 1]!;
+		if (last.id.clock + last.length <= confirmed) continue;
+		for (
+			let i = Y.findIndexSS(structs, Math.max(confirmed, structs[0]!.id.clock));
+			i < structs.length;
+			i++
+		) {
+			const struct = structs[i]!;
+			if (!(struct instanceof Y.Item) || struct.parent !== array || struct.deleted) continue;
+			const values = struct.content.getContent();
+			// merged pushes: one struct, one clock per value
+			for (let k = Math.max(0, confirmed - struct.id.clock); k < values.length; k++) {
+				const id = (values[k] as { id?: unknown } | null)?.id;
+				if (typeof id === 'string') ids.add(id);
+			}
+		}
+	}
+	return ids;
+}
+
+/**
  * The person's changes in `doc` the server has not confirmed: the content of the `own` client ids
  * beyond the server's clock for them. Each array element is one change (an order event); map
  * entries written one after the other into the same map are one change (a rating's stars and

@@ -7,7 +7,7 @@ import { SvelteSet } from 'svelte/reactivity';
 import * as Y from 'yjs';
 import { browser } from '$app/environment';
 import { showToast } from '$lib/components/toast.svelte';
-import { ID_PATTERN, parseDocName } from '$lib/order';
+import { eventsArray, ID_PATTERN, parseDocName } from '$lib/order';
 // the sync protocol's close codes, declared once beside the server that sends them
 import { CloseCode } from '../../../sync-server/core/close-codes';
 import { MessageType } from '../../../sync-server/core/protocol';
@@ -33,6 +33,7 @@ import {
 	extendByUpdate,
 	readServerSyncMessage,
 	unconfirmedChanges,
+	unconfirmedElementIds,
 	type StateVector
 } from './state-vector';
 
@@ -75,6 +76,8 @@ export interface DocHandle {
 	 * it is right offline too). Never counts anyone else's content: 0 on a feed.
 	 */
 	readonly pending: number;
+	/** An order's events among `pending`, by id (its steps still on this device only). */
+	readonly unsentEvents: ReadonlySet<string>;
 	/** Calls `listener` after every change of the content, and when the document is replaced. */
 	observe(listener: (doc: Y.Doc) => void): () => void;
 	/** Clears `error` (e.g. when the person dismisses the message). */
@@ -114,9 +117,12 @@ class SharedDoc {
 	syncedBefore = $state(false);
 	error: SyncProblem | null = $state(null);
 	pending = $state(0);
+	unsentEvents: ReadonlySet<string> = $state.raw(new Set());
 	doc: Y.Doc = $state.raw(new Y.Doc());
 
 	private refs = 0;
+	/** An order document (its events can be unsent); feeds are read-only to clients. */
+	private readonly isOrder: boolean;
 	/** Open handles whose page shows `error` itself: a refusal is toasted only without one. */
 	errorViewers = 0;
 	private readonly listeners = new Set<Listener>();
@@ -151,6 +157,7 @@ class SharedDoc {
 		readonly userId: string,
 		readonly docName: string
 	) {
+		this.isOrder = parseDocName(docName)?.kind === 'order';
 		this.serverVector = loadServerVector(userId, docName);
 		this.ownClients = loadOwnClients(userId, docName);
 		this.syncedBefore = readStored(syncedKey(userId, docName)) !== null;
@@ -206,6 +213,14 @@ class SharedDoc {
 		if (!this.loadedLocal) return;
 		this.pending = unconfirmedChanges(this.doc, this.serverVector, this.ownClients);
 		pendingChanges.set(this.userId, this.docName, this.pending);
+		if (this.isOrder && (this.pending > 0 || this.unsentEvents.size > 0)) {
+			this.unsentEvents = unconfirmedElementIds(
+				this.doc,
+				eventsArray(this.doc),
+				this.serverVector,
+				this.ownClients
+			);
+		}
 		if (this.pending === 0 && this.synced) this.rebased = false;
 		this.forgetConfirmedClients();
 	}
@@ -529,6 +544,9 @@ class Lease implements DocHandle {
 	}
 	get pending() {
 		return this.#shared.pending;
+	}
+	get unsentEvents() {
+		return this.#shared.unsentEvents;
 	}
 
 	observe(listener: Listener): () => void {
