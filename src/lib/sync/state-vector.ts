@@ -20,16 +20,14 @@ import { MessageType, SyncMessageType } from '../../../sync-server/core/protocol
 export type StateVector = Map<number, number>;
 
 /**
- * The ids of the elements of `array` (order events: objects with an `id`) that the `own` client
- * ids wrote beyond the server's clock for them: the person's steps still on this device only.
+ * Every struct of the `own` client ids that holds content beyond the server's clock for its
+ * client, with that clock (a struct may straddle it: only its part from `confirmed` on is new).
  */
-export function unconfirmedElementIds<T>(
+function* unconfirmedStructs(
 	doc: Y.Doc,
-	array: Y.Array<T>,
 	server: StateVector,
 	own: Iterable<number>
-): Set<string> {
-	const ids = new Set<string>();
+): Generator<{ client: number; struct: Y.Item | Y.GC | Y.Skip; confirmed: number }> {
 	for (const client of own) {
 		const structs = doc.store.clients.get(client);
 		if (structs === undefined || structs.length === 0) continue;
@@ -41,14 +39,29 @@ export function unconfirmedElementIds<T>(
 			i < structs.length;
 			i++
 		) {
-			const struct = structs[i]!;
-			if (!(struct instanceof Y.Item) || struct.parent !== array || struct.deleted) continue;
-			const values = struct.content.getContent();
-			// merged pushes: one struct, one clock per value
-			for (let k = Math.max(0, confirmed - struct.id.clock); k < values.length; k++) {
-				const id = (values[k] as { id?: unknown } | null)?.id;
-				if (typeof id === 'string') ids.add(id);
-			}
+			yield { client, struct: structs[i]!, confirmed };
+		}
+	}
+}
+
+/**
+ * The ids of the elements of `array` (order events: objects with an `id`) that the `own` client
+ * ids wrote beyond the server's clock for them: the person's steps still on this device only.
+ */
+export function unconfirmedElementIds<T>(
+	doc: Y.Doc,
+	array: Y.Array<T>,
+	server: StateVector,
+	own: Iterable<number>
+): Set<string> {
+	const ids = new Set<string>();
+	for (const { struct, confirmed } of unconfirmedStructs(doc, server, own)) {
+		if (!(struct instanceof Y.Item) || struct.parent !== array || struct.deleted) continue;
+		const values = struct.content.getContent();
+		// merged pushes: one struct, one clock per value
+		for (let k = Math.max(0, confirmed - struct.id.clock); k < values.length; k++) {
+			const id = (values[k] as { id?: unknown } | null)?.id;
+			if (typeof id === 'string') ids.add(id);
 		}
 	}
 	return ids;
@@ -62,31 +75,26 @@ export function unconfirmedElementIds<T>(
  */
 export function unconfirmedChanges(doc: Y.Doc, server: StateVector, own: Iterable<number>): number {
 	let count = 0;
-	for (const client of own) {
-		const structs = doc.store.clients.get(client);
-		if (structs === undefined || structs.length === 0) continue;
-		const confirmed = server.get(client) ?? 0;
-		const last = structs[structs.length - 1]!;
-		if (last.id.clock + last.length <= confirmed) continue;
-		let lastMap: unknown = null;
-		let lastEnd = -1;
-		for (
-			let i = Y.findIndexSS(structs, Math.max(confirmed, structs[0]!.id.clock));
-			i < structs.length;
-			i++
-		) {
-			const struct = structs[i]!;
-			const start = Math.max(struct.id.clock, confirmed);
-			const end = struct.id.clock + struct.length;
-			if (struct instanceof Y.Item && struct.parentSub !== null) {
-				if (struct.parent !== lastMap || start !== lastEnd) count++;
-				lastMap = struct.parent;
-			} else {
-				count += end - start;
-				lastMap = null;
-			}
-			lastEnd = end;
+	let lastClient: number | null = null;
+	let lastMap: unknown = null;
+	let lastEnd = -1;
+	for (const { client, struct, confirmed } of unconfirmedStructs(doc, server, own)) {
+		if (client !== lastClient) {
+			// runs of map entries are counted within one client's structs
+			lastClient = client;
+			lastMap = null;
+			lastEnd = -1;
 		}
+		const start = Math.max(struct.id.clock, confirmed);
+		const end = struct.id.clock + struct.length;
+		if (struct instanceof Y.Item && struct.parentSub !== null) {
+			if (struct.parent !== lastMap || start !== lastEnd) count++;
+			lastMap = struct.parent;
+		} else {
+			count += end - start;
+			lastMap = null;
+		}
+		lastEnd = end;
 	}
 	return count;
 }
