@@ -46,10 +46,6 @@ class CheckoutQueue {
 		this.orders = userId === null ? [] : this.read(userId);
 	}
 
-	has(key: string): boolean {
-		return this.orders.some((order) => order.key === key);
-	}
-
 	/** What the order queued under `key` holds (the checkout shows it to be edited), if any. */
 	bodyOf(key: string): QueuedOrderBody | null {
 		return this.orders.find((order) => order.key === key)?.body ?? null;
