@@ -8,6 +8,7 @@ import { DEMO_MENU } from '../../src/lib/catalog/demo-menu.ts';
 import { appendEvent, createEvent, orderDocName } from '../../src/lib/order/index.ts';
 import { launchBrowser, screenshot, VIEWPORTS } from '../support/browser.ts';
 import {
+	contentOffsetFromHeader,
 	headerRowGap,
 	horizontalOverflow,
 	nodeClient,
@@ -113,6 +114,17 @@ async function shoot(
 		expect(await horizontalOverflow(page), `${name} at ${size}`).toBe(0);
 		await shows?.(page);
 		expect(await headerRowGap(page), `${name} at ${size}: the header's first row`).toBeLessThan(4);
+		const offset = await contentOffsetFromHeader(page);
+		if (offset) {
+			expect(
+				offset.left,
+				`${name} at ${size}: content's left edge under the header's`
+			).toBeLessThan(1);
+			expect(
+				offset.right,
+				`${name} at ${size}: content's right edge under the header's`
+			).toBeLessThan(1);
+		}
 		const colors = await destructiveColors(page);
 		if (destructive) expect(colors.length, `${name}: destructive buttons`).toBeGreaterThan(0);
 		for (const color of colors) expect(color, name).toBe(DANGER_TEXT);

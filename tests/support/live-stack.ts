@@ -183,6 +183,23 @@ export function headerRowGap(page: Page): Promise<number> {
 	});
 }
 
+/**
+ * How far (px) the page's content starts from where the header's does, left and right: 0 when
+ * they line up. Null for pages whose content is deliberately narrow and centred (`.narrow`: the
+ * sign-in forms).
+ */
+export function contentOffsetFromHeader(
+	page: Page
+): Promise<{ left: number; right: number } | null> {
+	return page.evaluate(() => {
+		const content = document.querySelector('#main > .container, #main > * > .container');
+		if (!content || content.classList.contains('narrow')) return null;
+		const bar = document.querySelector('.site-header .bar')!.getBoundingClientRect();
+		const box = content.getBoundingClientRect();
+		return { left: Math.abs(box.left - bar.left), right: Math.abs(box.right - bar.right) };
+	});
+}
+
 /** No sideways scrolling at this width. */
 export function horizontalOverflow(page: Page): Promise<number> {
 	return page.evaluate(
