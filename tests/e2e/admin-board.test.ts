@@ -187,10 +187,11 @@ describe('live board', () => {
 		// Partners: Sam has a socket open (his phone), Priya has none; the rating follows.
 		const samRow = page.locator(`li[data-partner-id="${sam.userId}"]`);
 		await samRow.getByText('Online', { exact: true }).waitFor();
-		await page
-			.locator(`li[data-partner-id="${priya.userId}"]`)
-			.getByText('Offline', { exact: true })
-			.waitFor();
+		const priyaRow = page.locator(`li[data-partner-id="${priya.userId}"]`);
+		await priyaRow.getByText('Offline', { exact: true }).waitFor();
+		// availability in the words of the summary above the list, and for later when offline
+		expect(await samRow.locator('.availability').innerText()).toBe('taking orders');
+		expect(await priyaRow.locator('.availability').innerText()).toBe('available when back');
 		const customersPhone = await device(customer, accepted);
 		await until(
 			customersPhone.doc,
@@ -301,6 +302,17 @@ describe('a busy board', () => {
 			.toEqual([fresh]);
 		await page.getByRole('link', { name: 'Clear filters' }).click();
 		await onBoard(page, late).waitFor();
+		// with no filter set, the filter row ends where the columns end (no empty actions box)
+		const [filtersEnd, columnsEnd] = await page.evaluate(() => [
+			Math.max(
+				...[...document.querySelector('.filter-bar')!.children]
+					.map((field) => field.getBoundingClientRect())
+					.filter((box) => box.width > 0)
+					.map((box) => box.right)
+			),
+			document.querySelector('.columns')!.getBoundingClientRect().right
+		]);
+		expect(Math.abs(filtersEnd! - columnsEnd!)).toBeLessThan(1);
 
 		// the server's first render (no JavaScript): late there too, filterable by age
 		const noJs = await pageFor(ada, VIEWPORTS.desktop, { javaScriptEnabled: false });
@@ -316,6 +328,8 @@ describe('a busy board', () => {
 			''
 		);
 		await noJs.getByRole('region', { name: /^Pending 2 late/ }).waitFor();
+		// without JavaScript the filters are applied with a button
+		await noJs.getByRole('button', { name: 'Apply' }).waitFor();
 		expect(await noJs.locator(`article[data-order-id="${lateToo}"]`).textContent()).toContain('€');
 		await noJs
 			.getByText(/Late · waiting 4\d min/)
@@ -362,6 +376,10 @@ describe('order detail', () => {
 		await history.getByText('Out for delivery').waitFor();
 		expect(await history.getByRole('listitem').count()).toBe(4);
 		expect(await history.getByText('Conflict', { exact: true }).count()).toBe(0);
+		// what is owed, not the partner's instruction to collect it
+		expect(await page.locator('.payment').innerText()).toMatch(
+			/^Cash on delivery: \$\d+\.\d\d to collect when delivered\.$/
+		);
 		await screenshot(page, 'admin-order-desktop');
 
 		await page.getByLabel('Reason').fill('Customer called to cancel');

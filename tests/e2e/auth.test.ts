@@ -76,7 +76,7 @@ describe('accounts in the browser', () => {
 			await page.getByLabel('Phone').fill('phone?');
 			await page.getByLabel('Vehicle').selectOption('car');
 			await page.getByRole('button', { name: 'Create account' }).click();
-			await page.getByText('Phone must be a phone number').waitFor();
+			await page.getByText('Phone must have 7 to 15 digits').waitFor();
 			await screenshot(page, `auth-register-errors-${label}`);
 		}
 	});
@@ -160,7 +160,7 @@ describe('accounts in the browser', () => {
 		await page.getByLabel('Vehicle').selectOption('bicycle');
 		await page.getByRole('button', { name: 'Create account' }).click();
 
-		await page.getByText('Phone must be a phone number').waitFor();
+		await page.getByText('Phone must have 7 to 15 digits').waitFor();
 		await expect.poll(() => focusedName(page), { timeout: 5_000 }).toBe('partner.phone');
 		expect(await page.getByLabel('Phone').getAttribute('aria-invalid')).toBe('true');
 		// What was typed is kept (except the password, which is never sent back).

@@ -237,7 +237,7 @@ describe('checkout and the live order page', () => {
 		await page.getByText('Street is required.').waitFor();
 		await page.getByText('City is required.').waitFor();
 		await page.getByText('Postcode is required.').waitFor();
-		await page.getByText(/Phone must be a phone number/).waitFor();
+		await page.getByText(/Phone must have 7 to 15 digits/).waitFor();
 		for (const label of ['Street and number', 'City', 'Postcode', 'Phone']) {
 			await expect(page.getByLabel(label).getAttribute('aria-invalid')).resolves.toBe('true');
 		}
@@ -421,8 +421,10 @@ describe('checkout and the live order page', () => {
 		await partnerSteps(orderId, ['out_for_delivery']);
 		await statusHeading(page, 'Sam Rider is on the way').waitFor();
 		await partnerSteps(orderId, ['delivered']);
-		await statusHeading(page, 'Delivered').waitFor();
+		await statusHeading(page, 'Sam Rider delivered your order').waitFor();
 		await expect(progress.locator('li.done').count()).resolves.toBe(5);
+		// paid by card at the door (chosen at checkout): said as done once delivered
+		expect(await page.locator('.payment').innerText()).toBe('Paid by card on delivery.');
 
 		// Rating: a radio group drawn as stars, plus a comment.
 		const rating = page.getByRole('region', { name: 'Rate your delivery' });
@@ -573,7 +575,7 @@ describe('checkout and the live order page', () => {
 		await open(page, stack, `/orders/${id}`);
 		const problem = page
 			.getByRole('alert')
-			.filter({ hasText: `Your change to order ${ref(id)} could not be applied` });
+			.filter({ hasText: `on order ${ref(id)} did not apply` });
 		await problem.getByText(/customers may only cancel their order while it is pending/).waitFor();
 		// said once, where the order is: no toast repeating it
 		expect(await page.locator('.toaster .toast').count()).toBe(0);
@@ -587,7 +589,7 @@ describe('checkout and the live order page', () => {
 		await page.getByText('Live', { exact: true }).waitFor();
 		await statusHeading(page, 'Waiting for a delivery partner').waitFor();
 		await page.waitForTimeout(500);
-		expect(await page.getByText('could not be applied').count()).toBe(0);
+		expect(await page.getByText('did not apply').count()).toBe(0);
 	});
 });
 

@@ -113,7 +113,7 @@ describe('an order from placing to rating', () => {
 	it('is placed through checkout and appears on the board and both open lists without a reload', async () => {
 		orderId = await checkout(customerPage, 'Camden');
 		await customerSees('pending');
-		await customerPage.getByText('Not assigned yet').waitFor();
+		await customerPage.getByText('No partner yet').waitFor();
 
 		await card(boardColumn(adminPage, 'Pending'), orderId).waitFor();
 		await stat(adminPage, 'Placed').filter({ hasText: /^1$/ }).waitFor();
@@ -165,7 +165,9 @@ describe('an order from placing to rating', () => {
 		await samPage.getByRole('button', { name: 'Out for delivery' }).click();
 		await customerSees('out_for_delivery');
 		// paid by card at the door (chosen at checkout): no cash to collect
-		await samPage.getByText('Payment: Card on delivery').waitFor();
+		await expect
+			.poll(() => samPage.locator('.payment').innerText())
+			.toMatch(/^Card on delivery: collect \$\d+\.\d\d by card from the customer\.$/);
 		expect(await samPage.getByText('Cash on delivery').count()).toBe(0);
 		await card(boardColumn(adminPage, 'Out for delivery'), orderId).waitFor();
 		await screenshot(samPage, 'lifecycle-partner-out-phone');

@@ -16,7 +16,7 @@ import {
 	whenControlled,
 	type OfflineStack
 } from '../support/offline-stack.ts';
-import { headerRowGap, person, placeOrder, type Person } from '../support/live-stack.ts';
+import { headerRowGap, person, placeOrder, ref, type Person } from '../support/live-stack.ts';
 
 let stack: OfflineStack;
 let browser: Browser;
@@ -124,7 +124,9 @@ describe('ordering offline', () => {
 		expect((await partner.api('POST', `/api/orders/${orderId}/claim`)).status).toBe(200);
 
 		await goOnline(stack, context);
-		const problem = page.getByRole('alert').filter({ hasText: 'could not be applied' });
+		const problem = page
+			.getByRole('alert')
+			.filter({ hasText: `Your “Cancel order” on order ${ref(orderId)} did not apply` });
 		await problem.waitFor({ timeout: 20_000 });
 		await problem.getByText(/a partner had already accepted the order/).waitFor();
 		// said once, where the order is: no toast repeating it
@@ -142,7 +144,7 @@ describe('ordering offline', () => {
 		await heading('Sam Rider accepted your order').waitFor();
 		await page.getByText('Live', { exact: true }).waitFor();
 		await page.waitForTimeout(500);
-		expect(await page.getByText('could not be applied').count()).toBe(0);
+		expect(await page.getByText('did not apply').count()).toBe(0);
 		await context.close();
 	});
 });

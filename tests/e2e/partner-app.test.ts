@@ -163,32 +163,41 @@ describe('open orders', () => {
 		const offered = card(page, orderId);
 		await offered.waitFor();
 		await page.context().setOffline(true);
-		await offered.getByRole('button', { name: 'Claim' }).click();
+		// offline the claim cannot be made at all (it is the server's to decide), and the page says so
+		const waiting = offered.getByRole('button', { name: 'Claim when online' });
+		await waiting.waitFor();
+		expect(await waiting.isDisabled()).toBe(true);
+		await page
+			.locator('main')
+			.getByRole('status')
+			.filter({ hasText: 'Claiming needs a connection' })
+			.waitFor();
+		expect(page.url()).toBe(`${stack.web.url}/partner`);
+		expect((await indexRow(orderId))?.partnerId).toBeNull();
+		await screenshot(page, 'partner-open-offline-claim-phone');
+
+		await page.context().setOffline(false);
+		const claim = offered.getByRole('button', { name: 'Claim', exact: true });
+		await expect.poll(() => claim.isEnabled()).toBe(true);
+		expect(await page.getByText('Claiming needs a connection').count()).toBe(0);
+		// the connection drops while the claim is on its way: said as offline, no error page
+		let dropped = 0;
+		await page.route(/\/partner\?\/claim/, (route) => {
+			dropped++;
+			return route.abort('internetdisconnected');
+		});
+		await claim.click();
+		await expect.poll(() => dropped).toBe(1);
 		const alert = page
 			.locator('main')
 			.getByRole('alert')
 			.filter({ hasText: 'claiming needs a connection' });
 		await alert.waitFor();
 		expect(await alert.evaluate((el) => el === document.activeElement)).toBe(true);
-		expect(page.url()).toBe(`${stack.web.url}/partner`); // no error page
 		await offered.waitFor(); // the card stays
-		expect((await indexRow(orderId))?.partnerId).toBeNull();
-		await screenshot(page, 'partner-open-offline-claim-phone');
-
-		await page.context().setOffline(false);
-		// the connection drops while the claim is on its way: said the same way, no error page
-		let dropped = 0;
-		await page.route(/\/partner\?\/claim/, (route) => {
-			dropped++;
-			return route.abort('internetdisconnected');
-		});
-		await offered.getByRole('button', { name: 'Claim' }).click();
-		await expect.poll(() => dropped).toBe(1);
-		await alert.waitFor();
-		await offered.waitFor();
 		expect(page.url()).toBe(`${stack.web.url}/partner`);
 		await page.unroute(/\/partner\?\/claim/);
-		await offered.getByRole('button', { name: 'Claim' }).click();
+		await claim.click();
 		await page.waitForURL(new RegExp(`/partner/orders/${orderId}$`));
 		expect((await indexRow(orderId))?.partnerId).toBe(sam.userId);
 	});

@@ -133,13 +133,20 @@ async function shoot(
 	}
 }
 
+/** The account page names the address once, in its Email card (with whether it is confirmed). */
+async function emailShownOnce(page: Page) {
+	const shown = await page.locator('main .email').allTextContents();
+	expect(shown).toHaveLength(1);
+	await page.locator('#verification .email').waitFor();
+}
+
 describe('every main page, phone and desktop', () => {
 	it('the shop and the account pages', async () => {
 		await shoot(null, () => '/', 'shop-visitor');
 		await shoot(null, () => '/login', 'login');
 		await shoot(null, () => '/register', 'register');
 		await shoot(customer, () => '/', 'shop');
-		await shoot(customer, () => '/account', 'account-customer');
+		await shoot(customer, () => '/account', 'account-customer', { shows: emailShownOnce });
 	});
 
 	it('the customer’s cart, checkout and orders', async () => {
@@ -166,7 +173,31 @@ describe('every main page, phone and desktop', () => {
 			}
 			await context.close();
 		}
-		await shoot(customer, () => '/orders', 'orders');
+		await shoot(customer, () => '/orders', 'orders', {
+			shows: async (page) => {
+				// "$39.50 · 5 min ago · with Sam": no line of a card's facts starts with a "·"
+				const rows = await page.locator('.meta-row').evaluateAll((clips) =>
+					clips.map((clip) => {
+						const edge = clip.getBoundingClientRect().left;
+						return [...clip.querySelectorAll('.meta > span')].map((item) => {
+							const separator = parseFloat(getComputedStyle(item, '::before').width);
+							const box = item.getBoundingClientRect();
+							return { text: item.textContent!.trim(), left: box.left, separator, edge };
+						});
+					})
+				);
+				expect(rows.length).toBeGreaterThan(0);
+				for (const items of rows) {
+					for (const { text, left, separator, edge } of items) {
+						// an item's separator is visible only if it lies right of the clip's edge
+						const separatorShown = left + separator > edge + 1;
+						const startsLine = left < edge + 1;
+						expect(separatorShown && startsLine, `"${text}" starts a line with "·"`).toBe(false);
+						expect(left + separator >= edge - 1, `"${text}" drawn left of the card`).toBe(true);
+					}
+				}
+			}
+		});
 		await shoot(customer, () => `/orders/${orders.open}`, 'order-pending', { destructive: true });
 		await shoot(customer, () => `/orders/${orders.out}`, 'order-on-the-way');
 		await shoot(customer, () => `/orders/${orders.delivered}`, 'order-delivered');
@@ -177,7 +208,7 @@ describe('every main page, phone and desktop', () => {
 		await shoot(sam, () => '/partner/orders', 'partner-deliveries');
 		await shoot(sam, () => `/partner/orders/${orders.accepted}`, 'partner-order');
 		await shoot(sam, () => '/partner/profile', 'partner-profile');
-		await shoot(sam, () => '/account', 'account-partner');
+		await shoot(sam, () => '/account', 'account-partner', { shows: emailShownOnce });
 	});
 
 	it('the admin app', async () => {

@@ -326,6 +326,13 @@ describe('screenshots', () => {
 				() => document.documentElement.scrollWidth - document.documentElement.clientWidth
 			);
 			expect(overflow).toBe(0);
+			// every dish's description is there in full, at every width (ingredients matter)
+			const clipped = await page
+				.locator(`${CARD} .description`)
+				.evaluateAll((texts) =>
+					texts.filter((t) => t.scrollHeight > t.clientHeight + 1).map((t) => t.textContent)
+				);
+			expect(clipped).toEqual([]);
 			await screenshot(page, `shop-${name}`);
 		});
 	}

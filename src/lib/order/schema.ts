@@ -41,6 +41,13 @@ export const PAYMENT_LABELS: Record<PaymentMethod, string> = {
 	upi: 'UPI on delivery'
 };
 
+/** How the customer pays the partner, inside a sentence: "Paid by card on delivery." */
+export const PAYMENT_HOW: Record<PaymentMethod, string> = {
+	cod: 'in cash',
+	card: 'by card',
+	upi: 'by UPI'
+};
+
 /** What a delivery partner rides or drives. */
 export const VEHICLES = ['bicycle', 'motorbike', 'car', 'van'] as const;
 export type Vehicle = (typeof VEHICLES)[number];

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { describeDoc, orderRef, refusalMessage, sessionEndedMessage } from './messages.ts';
+import {
+	describeDoc,
+	droppedMessage,
+	orderRef,
+	refusalMessage,
+	sessionEndedMessage
+} from './messages.ts';
 
 describe('sync messages', () => {
 	it('names orders by their short reference and feeds by what they are', () => {
@@ -14,13 +20,31 @@ describe('sync messages', () => {
 		expect(
 			refusalMessage('order/k3f9qzabcdef', 'only the assigned partner may write delivered')
 		).toBe(
-			'Your change to order #K3F9QZ was refused: only the assigned partner may write delivered. It was reloaded from the server.'
+			'Your change to order #K3F9QZ was not accepted: only the assigned partner may write delivered. What you see now is what the server has.'
 		);
 		expect(refusalMessage('order/k3f9qzabcdef', '  ')).toContain(
-			'was refused: the server did not accept it.'
+			'was not accepted: the server did not accept it.'
 		);
 		expect(refusalMessage('order/k3f9qzabcdef', 'rate limit.')).toContain(
-			'refused: rate limit. It'
+			'not accepted: rate limit. What'
+		);
+	});
+
+	it('names each change that did not apply, with its reason', () => {
+		expect(
+			droppedMessage('order/k3f9qzabcdef', [
+				{ what: 'Cancel order', reason: 'a partner had already accepted the order' }
+			])
+		).toBe(
+			'Your “Cancel order” on order #K3F9QZ did not apply: a partner had already accepted the order.'
+		);
+		expect(
+			droppedMessage('order/k3f9qzabcdef', [
+				{ what: 'Cancel order', reason: 'a partner had already accepted the order.' },
+				{ what: 'Rating', reason: 'the order is not delivered yet' }
+			])
+		).toBe(
+			'Your changes to order #K3F9QZ did not apply: “Cancel order”, because a partner had already accepted the order; “Rating”, because the order is not delivered yet.'
 		);
 	});
 

@@ -31,23 +31,27 @@ function cleanReason(reason: string): string {
 	return trimmed === '' ? 'the server did not accept it' : trimmed;
 }
 
-/** After a refusal (close 4403/4413/1009): the local copy was dropped and reloaded from the server. */
+/** After a refusal (close 4403/4413/1009): the local copy was dropped and the server's shown. */
 export function refusalMessage(docName: string, reason: string): string {
-	return `Your change to ${describeDoc(docName)} was refused: ${cleanReason(reason)}. It was reloaded from the server.`;
+	return `Your change to ${describeDoc(docName)} was not accepted: ${cleanReason(reason)}. What you see now is what the server has.`;
 }
 
 /**
  * After a refusal, the person's own changes that the order no longer admits were not written
- * again: "Your “Cancel order” on order #K3F9QZ was not applied: a partner had already accepted the
+ * again: "Your “Cancel order” on order #K3F9QZ did not apply: a partner had already accepted the
  * order."
  */
 export function droppedMessage(
 	docName: string,
 	dropped: ReadonlyArray<{ what: string; reason: string }>
 ): string {
-	const parts = dropped.map(({ what, reason }) => `“${what}”: ${cleanReason(reason)}`);
-	const noun = dropped.length === 1 ? 'change' : 'changes';
-	return `Your ${noun} to ${describeDoc(docName)} could not be applied (${parts.join('; ')}). The order was reloaded from the server.`;
+	const doc = describeDoc(docName);
+	if (dropped.length === 1) {
+		const [{ what, reason }] = dropped as [{ what: string; reason: string }];
+		return `Your “${what}” on ${doc} did not apply: ${cleanReason(reason)}.`;
+	}
+	const parts = dropped.map(({ what, reason }) => `“${what}”, because ${cleanReason(reason)}`);
+	return `Your changes to ${doc} did not apply: ${parts.join('; ')}.`;
 }
 
 /** After a 44xx close (the session ended or access was withdrawn): no automatic reconnect. */

@@ -26,7 +26,7 @@ export interface OwnWrites {
 }
 
 interface DroppedWrite {
-	/** What it was, for people ("Mark delivered", "your rating"). */
+	/** What it was, for people ("Mark delivered", "Rating"). */
 	what: string;
 	reason: string;
 }
@@ -91,7 +91,7 @@ export function reapplyWrites(doc: Y.Doc, userId: string, writes: OwnWrites): Re
 			result.ratingReapplied = true;
 		} else {
 			result.dropped.push({
-				what: 'your rating',
+				what: 'Rating',
 				reason: view.rating !== null ? 'the order was already rated' : 'the order is not delivered'
 			});
 		}

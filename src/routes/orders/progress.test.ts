@@ -124,5 +124,8 @@ describe('headline', () => {
 		expect(headline('out_for_delivery', 'Sam').title).toBe('Sam is on the way');
 		expect(headline('accepted', null).title).toBe('Your delivery partner accepted your order');
 		expect(headline('cancelled', null, 'you').detail).toBe('Cancelled by you.');
+		// not the status badge's word again
+		expect(headline('delivered', 'Sam').title).toBe('Sam delivered your order');
+		expect(headline('delivered', null).title).toBe('Your order was delivered');
 	});
 });

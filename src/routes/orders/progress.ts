@@ -99,7 +99,10 @@ export function headline(
 		case 'out_for_delivery':
 			return { title: `${partner} is on the way`, detail: 'Keep your phone close.' };
 		case 'delivered':
-			return { title: 'Delivered', detail: 'Enjoy your meal!' };
+			return {
+				title: partnerName ? `${partnerName} delivered your order` : 'Your order was delivered',
+				detail: 'Enjoy your meal!'
+			};
 		case 'cancelled':
 			return {
 				title: 'Order cancelled',

@@ -44,5 +44,5 @@ export const phoneSchema = requiredString('Phone')
 	.check(noInvisibleChars('Phone'))
 	.refine(
 		(s) => /^\+?[0-9][0-9 ()-]*$/.test(s) && /^\d{7,15}$/.test(s.replace(/\D/g, '')),
-		'Phone must be a phone number with 7 to 15 digits (spaces, dashes, brackets and a leading + are fine).'
+		'Phone must have 7 to 15 digits (spaces, dashes, brackets and a leading + are fine).'
 	);
