@@ -115,7 +115,7 @@ export function measureHotPath(options: HotPathOptions): HotPathResult {
 		const verdict = validateClientUpdate(
 			order.server,
 			update,
-			{ actor: writer.actor, clientOwners: order.owners },
+			{ actor: writer.actor, clientOwners: order.owners, now: Date.now() },
 			decoded
 		);
 		if (!verdict.ok) throw new Error(`update ${i} refused: ${verdict.reason}`);

@@ -28,6 +28,8 @@ export class Connection<P extends Principal = Principal> {
 	/** Whether this socket sent an awareness message yet (its first one names its own client). */
 	sentAwareness = false;
 	readonly rate: TokenBucket;
+	/** Presence bytes this socket may still have relayed (made at its first awareness state). */
+	awarenessBytes: TokenBucket | null = null;
 	/** Set by pong or any message; the keep-alive sweep terminates sockets that stay silent. */
 	alive = true;
 	closed = false;

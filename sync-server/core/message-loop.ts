@@ -16,6 +16,7 @@ import {
 	type AwarenessEntry
 } from './protocol.ts';
 import type { CoreParts, Principal } from './types.ts';
+import { TokenBucket } from './token-bucket.ts';
 
 /** A sanity bound on one awareness message (stock clients relay the whole room's presence). */
 const MAX_AWARENESS_ENTRIES = 10_000;
@@ -173,6 +174,24 @@ export class MessageLoop<P extends Principal> {
 			accepted.push(entry);
 		}
 		if (accepted.length === 0) return;
+		const { maxAwarenessStateBytes, awarenessBytesPerSecond } = this.options.limits;
+		let bytes = 0;
+		for (const entry of accepted) {
+			if (entry.size > maxAwarenessStateBytes) {
+				conn.reject('awareness_rejected', CloseCode.policyViolation, 'presence state too large');
+				return;
+			}
+			bytes += entry.size;
+		}
+		conn.awarenessBytes ??= new TokenBucket(4 * awarenessBytesPerSecond, awarenessBytesPerSecond);
+		if (!conn.awarenessBytes.takeMany(bytes)) {
+			conn.reject(
+				'awareness_rejected',
+				CloseCode.policyViolation,
+				'presence updates too large or too frequent'
+			);
+			return;
+		}
 		for (const entry of accepted) {
 			if (entry.state !== null && this.options.hooks.stampsAwareness) {
 				entry.state = this.options.hooks.stampAwareness(

@@ -87,6 +87,8 @@ export interface AwarenessEntry {
 	clock: number;
 	/** The parsed JSON state; null means "this client left". */
 	state: unknown;
+	/** The state's size as sent (JSON, in UTF-16 code units). */
+	size: number;
 }
 
 /** Decodes an awareness update fully (so it can be checked before it is applied). */
@@ -113,13 +115,15 @@ export function decodeAwarenessUpdate(update: Uint8Array, maxEntries: number): A
 		if (state !== null && (typeof state !== 'object' || Array.isArray(state))) {
 			throw malformed('awareness state (not an object)');
 		}
-		entries.push({ clientId, clock, state });
+		entries.push({ clientId, clock, state, size: json.length });
 	}
 	expectEnd(decoder, 'awareness update');
 	return entries;
 }
 
-export function encodeAwarenessEntries(entries: AwarenessEntry[]): Uint8Array {
+export function encodeAwarenessEntries(
+	entries: ReadonlyArray<Omit<AwarenessEntry, 'size'>>
+): Uint8Array {
 	const encoder = encoding.createEncoder();
 	encoding.writeVarUint(encoder, entries.length);
 	for (const entry of entries) {

@@ -17,6 +17,8 @@ export function testLimits(overrides: Partial<SyncLimits> = {}): SyncLimits {
 		messageBurst: 100,
 		maxBufferedBytes: 1_000_000,
 		maxAwarenessClientsPerConnection: 4,
+		maxAwarenessStateBytes: 2048,
+		awarenessBytesPerSecond: 8192,
 		authConcurrency: 4,
 		loadConcurrency: 4,
 		maxPendingUpgrades: 100,

@@ -19,11 +19,16 @@ export class TokenBucket {
 
 	/** Takes one token; false when the bucket is empty (the caller is over its rate). */
 	take(now: number = performance.now()): boolean {
+		return this.takeMany(1, now);
+	}
+
+	/** Takes `count` tokens (e.g. bytes), or none and false when fewer are left. */
+	takeMany(count: number, now: number = performance.now()): boolean {
 		const elapsed = Math.max(0, now - this.last) / 1000;
 		this.last = Math.max(this.last, now);
 		this.tokens = Math.min(this.capacity, this.tokens + elapsed * this.refillPerSecond);
-		if (this.tokens < 1) return false;
-		this.tokens -= 1;
+		if (this.tokens < count) return false;
+		this.tokens -= count;
 		return true;
 	}
 }

@@ -50,6 +50,13 @@ export interface SyncLimits {
 	maxBufferedBytes: number;
 	/** Awareness clients one socket may speak for. */
 	maxAwarenessClientsPerConnection: number;
+	/** The largest presence state (JSON) one awareness client may have. */
+	maxAwarenessStateBytes: number;
+	/**
+	 * Presence a socket may have relayed to its room, in state bytes per second (four times as
+	 * much at once): presence goes to every socket in the room, so it is bounded in bytes too.
+	 */
+	awarenessBytesPerSecond: number;
 	authConcurrency: number;
 	loadConcurrency: number;
 	/** Upgrades waiting for auth or load beyond this are refused with 503. */

@@ -49,7 +49,7 @@ export class WritePolicy implements SyncExtension<DispatchPrincipal> {
 		const result = validateClientUpdate(
 			document.doc,
 			update,
-			{ actor: connection.principal.actor, clientOwners: owners },
+			{ actor: connection.principal.actor, clientOwners: owners, now: Date.now() },
 			decoded
 		);
 		if (!result.ok) {

@@ -176,8 +176,61 @@ describe('limits', () => {
 		watcher.destroy();
 	});
 
+	it('bounds presence in bytes: a state over 2 KiB, or more than 32 KiB at once, closes the sender', async () => {
+		const watcher = connectProvider({ wsUrl: server.wsUrl, docName, cookie: admin.cookie });
+		await watcher.synced();
+		const presence = (clientId: number, clock: number, state: object) => {
+			const update = encoding.createEncoder();
+			encoding.writeVarUint(update, 1);
+			encoding.writeVarUint(update, clientId);
+			encoding.writeVarUint(update, clock);
+			encoding.writeVarString(update, JSON.stringify(state));
+			return frames.awareness(encoding.toUint8Array(update));
+		};
+		const seen = (clientId: number) => watcher.provider.awareness.getStates().get(clientId);
+
+		// one state just over the limit
+		const large = await open(customer);
+		large.send(presence(7001, 1, { pad: 'x'.repeat(2100) }));
+		expect(await closeOf(large)).toEqual({ code: 1008, reason: 'presence state too large' });
+
+		// states under the limit, but too many bytes of them too fast (a flood of a partner's phone)
+		let relayed = 0;
+		watcher.provider.awareness.on('update', ({ added, updated }: Record<string, number[]>) => {
+			if ([...added!, ...updated!].includes(7002)) relayed++;
+		});
+		const flood = await open(customer);
+		const state = { pad: 'x'.repeat(1500) };
+		const closed = closeOf(flood);
+		for (let clock = 1; clock <= 60 && flood.isOpen; clock++)
+			flood.send(presence(7002, clock, state));
+		expect(await closed).toEqual({
+			code: 1008,
+			reason: 'presence updates too large or too frequent'
+		});
+		// what was relayed before it was closed fits the burst: 21 states of 1.5 KiB in 32 KiB
+		await new Promise((resolve) => setTimeout(resolve, 300));
+		expect(relayed).toBeGreaterThan(0);
+		expect(relayed).toBeLessThanOrEqual(22);
+		expect(seen(7001)).toBeUndefined();
+		// an honest presence right after: still relayed
+		observer.provider.awareness.setLocalStateField('here', true);
+		await eventually(
+			() => (seen(observer.doc.clientID) as { here?: boolean } | undefined)?.here === true,
+			5_000,
+			'honest presence'
+		);
+		expect(observer.closes).toEqual([]);
+		watcher.destroy();
+	});
+
 	it('disconnects a client that cannot keep up with what it is sent', async () => {
-		const slowServer = await startTestSyncServer(uri, { SYNC_MAX_BUFFERED_BYTES: '65536' });
+		// (presence is how this fills the slow socket's queue: its limits raised for that)
+		const slowServer = await startTestSyncServer(uri, {
+			SYNC_MAX_BUFFERED_BYTES: '65536',
+			SYNC_MAX_PRESENCE_BYTES: '1000000',
+			SYNC_PRESENCE_BYTES_PER_SECOND: '100000000'
+		});
 		try {
 			const headers = headersFor(customer);
 			const url = `${slowServer.wsUrl}/${docName}`;

@@ -41,6 +41,8 @@ const LIMITS = {
 	messageBurst: 100,
 	maxBufferedBytes: 1_000_000,
 	maxAwarenessClientsPerConnection: 4,
+	maxAwarenessStateBytes: 2048,
+	awarenessBytesPerSecond: 8192,
 	authConcurrency: 8,
 	loadConcurrency: 8,
 	maxPendingUpgrades: 100,

@@ -193,6 +193,26 @@ const forgeries: Forgery[] = [
 		reason: /nested/
 	},
 	{
+		name: 'a delivery dated in 2099 (every list and statistic would read it)',
+		user: () => partner,
+		assigned: true,
+		forge: (doc) =>
+			doc
+				.getArray('events')
+				.push([createEvent(actorOf(partner), 'preparing', undefined, new Date('2099-12-31'))]),
+		reason: /ahead of the server’s clock/
+	},
+	{
+		name: "a customer's cancel dated before the order was placed",
+		user: () => customer,
+		assigned: false,
+		forge: (doc) =>
+			doc
+				.getArray('events')
+				.push([createEvent(actorOf(customer), 'cancelled', undefined, new Date(0))]),
+		reason: /before the order was placed/
+	},
+	{
 		name: 'a partner rates the order',
 		user: () => partner,
 		assigned: true,

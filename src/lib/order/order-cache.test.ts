@@ -364,11 +364,13 @@ describe('write validation through the cache', () => {
 						const cold = replicaOf(warm);
 						const fresh = validateClientUpdate(cold, update, {
 							actor: person,
-							clientOwners: collectClientOwners(cold)
+							clientOwners: collectClientOwners(cold),
+							now: Date.now()
 						});
 						const cached = validateClientUpdate(warm, update, {
 							actor: person,
-							clientOwners: owners
+							clientOwners: owners,
+							now: Date.now()
 						});
 						expect(cached).toEqual(fresh);
 						if (cached.ok) {

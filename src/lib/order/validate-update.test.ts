@@ -29,6 +29,7 @@ import {
 } from './test-fixtures.ts';
 import { collectClientOwners, type ClientOwners } from './client-owners.ts';
 import {
+	CLOCK_SKEW_MS,
 	validateClientUpdate,
 	validateFeedUpdate,
 	type ValidationResult
@@ -39,7 +40,8 @@ const DELIVERED = ['preparing', 'out_for_delivery', 'delivered'] as const;
 function validate(server: Y.Doc, update: Uint8Array, actor: Actor, owners?: ClientOwners) {
 	return validateClientUpdate(server, update, {
 		actor,
-		clientOwners: owners ?? collectClientOwners(server)
+		clientOwners: owners ?? collectClientOwners(server),
+		now: Date.now()
 	});
 }
 
@@ -825,6 +827,40 @@ describe('forged writes are rejected', () => {
 				'malformed update'
 			);
 		});
+	});
+});
+
+describe("an event's time", () => {
+	const HOUR = 3_600_000;
+	/** The partner's next step written at `at`, validated against a server whose clock reads `now`. */
+	function stepAt(at: Date, now: number, type: 'preparing' | 'cancelled' = 'preparing') {
+		const server = serverDoc({ claimed: true });
+		const who = type === 'cancelled' ? 'admin' : 'partner';
+		const writer = replicaOf(server);
+		const update = captureUpdate(writer, (d) => appendEvent(d, eventBy(who, type, at)));
+		return validateClientUpdate(server, update, {
+			actor: PEOPLE[who],
+			clientOwners: collectClientOwners(server),
+			now
+		});
+	}
+	const createdAt = Date.parse(sampleMeta().createdAt);
+
+	it('keeps the time the device gave it: hours later (offline steps), or a clock a little off', () => {
+		const now = createdAt + 6 * HOUR;
+		expect(stepAt(new Date(createdAt + HOUR), now).ok).toBe(true);
+		expect(stepAt(new Date(now + CLOCK_SKEW_MS - 1_000), now).ok).toBe(true);
+		expect(stepAt(new Date(createdAt - CLOCK_SKEW_MS + 1_000), now).ok).toBe(true);
+	});
+
+	it('refuses a time ahead of the server’s clock, or before the order was placed', () => {
+		const now = createdAt + 6 * HOUR;
+		expectRejected(stepAt(new Date('2099-12-31T00:00:00Z'), now), /ahead of the server’s clock/);
+		expectRejected(stepAt(new Date(now + CLOCK_SKEW_MS + 1_000), now), /ahead of the server/);
+		expectRejected(stepAt(new Date('2000-01-01T00:00:00Z'), now), /before the order was placed/);
+		expectRejected(stepAt(new Date(createdAt - CLOCK_SKEW_MS - 1_000), now), /before the order/);
+		// a request too (an admin's cancel), not only the partner's facts from the field
+		expectRejected(stepAt(new Date(0), now, 'cancelled'), /before the order was placed/);
 	});
 });
 

@@ -47,6 +47,30 @@ export type ValidationResult =
 export interface ValidationContext {
 	actor: Actor;
 	clientOwners: ClientOwners;
+	/** The server's clock (ms): an event's `at` is checked against it (`eventTimeProblem`). */
+	now: number;
+}
+
+/**
+ * How far a device's clock may be from the server's. An event keeps the time its author's device
+ * gave it (a partner's offline steps keep when they happened), within this of what is possible.
+ */
+export const CLOCK_SKEW_MS = 15 * 60_000;
+
+/**
+ * Why an event's time cannot be true, or null: later than the server's clock, or earlier than
+ * the order's creation (which the server wrote), each beyond `CLOCK_SKEW_MS`. Times outside these
+ * bounds would put deliveries before orders or in the future, in every list and statistic.
+ */
+function eventTimeProblem(at: string, createdAt: string, now: number): string | null {
+	const time = Date.parse(at);
+	if (time > now + CLOCK_SKEW_MS) {
+		return 'the event’s time is ahead of the server’s clock (check this device’s date and time)';
+	}
+	if (time < Date.parse(createdAt) - CLOCK_SKEW_MS) {
+		return 'the event’s time is before the order was placed (check this device’s date and time)';
+	}
+	return null;
 }
 
 // The usual verdicts, shared (nothing changes a result): most updates add nothing new to own.
@@ -107,7 +131,7 @@ export function validateClientUpdate(
 function validateDecoded(
 	doc: Y.Doc,
 	{ structs, ds }: DecodedUpdate,
-	{ actor, clientOwners }: ValidationContext
+	{ actor, clientOwners, now }: ValidationContext
 ): ValidationResult {
 	const found = findNewParts(doc, structs, clientOwners, actor.userId);
 	if (isRejection(found)) return found;
@@ -165,7 +189,7 @@ function validateDecoded(
 		}
 	}
 	if (eventParts !== null) {
-		const refusal = admitEvents(doc, order, actor, eventParts);
+		const refusal = admitEvents(doc, order, actor, eventParts, now);
 		if (refusal !== null) return refusal;
 	}
 	if (ratingKeys !== null) {
@@ -192,7 +216,8 @@ function admitEvents(
 	doc: Y.Doc,
 	order: OrderState,
 	actor: Actor,
-	parts: readonly NewPart[]
+	parts: readonly NewPart[],
+	now: number
 ): Rejection | null {
 	const view = order.order;
 	if (view === null) return forbid('the order does not exist yet');
@@ -208,6 +233,8 @@ function admitEvents(
 			if (event.by !== actor.userId) return forbid('event author is not the sender');
 			if (event.role !== actor.role) return forbid('event role is not the sender role');
 			if (order.hasEventId(event.id)) return forbid('duplicate event id');
+			const timing = eventTimeProblem(event.at, view.meta.createdAt, now);
+			if (timing !== null) return forbid(timing);
 			const admission = admitEvent(position, facts, actor, event.type);
 			if (!admission.ok) return forbid(admission.reason);
 			order.addEventId(event.id);

@@ -65,7 +65,8 @@ class World {
 	receive(update: Uint8Array, actor: Actor): boolean {
 		const result = validateClientUpdate(this.server, update, {
 			actor,
-			clientOwners: this.owners
+			clientOwners: this.owners,
+			now: Date.now()
 		});
 		if (result.ok) {
 			for (const [client, owner] of result.newOwners) this.owners.set(client, owner);

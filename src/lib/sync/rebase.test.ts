@@ -24,7 +24,8 @@ import { hasWrites, ownWrites, parseWrites, reapplyWrites, serializeWrites } fro
 function send(server: Y.Doc, update: Uint8Array, person: Person) {
 	const result = validateClientUpdate(server, update, {
 		actor: PEOPLE[person],
-		clientOwners: collectClientOwners(server)
+		clientOwners: collectClientOwners(server),
+		now: Date.now()
 	});
 	if (result.ok) Y.applyUpdate(server, update);
 	return result;
