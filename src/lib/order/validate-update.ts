@@ -54,6 +54,7 @@ export interface ValidationContext {
 /**
  * How far a device's clock may be from the server's. An event keeps the time its author's device
  * gave it (a partner's offline steps keep when they happened), within this of what is possible.
+ * @internal for tests: validate-update.test.ts
  */
 export const CLOCK_SKEW_MS = 15 * 60_000;
 
