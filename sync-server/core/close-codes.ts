@@ -37,6 +37,7 @@ export type RejectionKind =
 	| 'unauthenticated'
 	| 'forbidden_origin'
 	| 'forbidden_room'
+	| 'invalid_room'
 	| 'room_quota'
 	| 'connection_quota'
 	| 'server_busy'

@@ -216,10 +216,7 @@ export class SyncServer<P extends Principal> {
 			return this.refuseUpgrade(socket, new Refusal(503, 'server_busy', 'server shutting down'));
 		const docName = this.docNameOf(req);
 		if (docName === null) {
-			return this.refuseUpgrade(
-				socket,
-				new Refusal(400, 'forbidden_room', 'invalid document name')
-			);
+			return this.refuseUpgrade(socket, new Refusal(400, 'invalid_room', 'invalid document name'));
 		}
 		if (this.pendingUpgrades >= this.limits.maxPendingUpgrades) {
 			return this.refuseUpgrade(socket, new Refusal(503, 'server_busy', 'server busy, try again'));

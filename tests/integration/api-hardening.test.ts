@@ -98,6 +98,24 @@ describe('every API error is JSON in the documented shape', () => {
 		expect((await orderRow(orderId))?.status).toBe('pending');
 	});
 
+	it('a cancel with a body that is not JSON: 415, as for order creation, and the order is untouched', async () => {
+		const orderId = await placeOrder(customer);
+		const xml = await customer.api.request('POST', `/api/orders/${orderId}/cancel`, {
+			body: JSON.stringify({ reason: 'via xml' }),
+			headers: { 'content-type': 'application/xml' }
+		});
+		expectApiError(xml, 415, 'unsupported_content_type');
+		const list = await customer.api.request('POST', `/api/orders/${orderId}/cancel`, {
+			body: '[]',
+			headers: JSON_TYPE
+		});
+		expectApiError(list, 400, 'invalid_json');
+		expect((await orderRow(orderId))?.status).toBe('pending');
+		// no body at all (of any type) still cancels without a reason
+		const bare = await customer.api.request('POST', `/api/orders/${orderId}/cancel`);
+		expect(bare.status).toBe(200);
+	});
+
 	it('a chunked body over the limit: 413 JSON on cancel and on order creation', async () => {
 		const orderId = await placeOrder(customer);
 		expectApiError(

@@ -34,7 +34,7 @@ export interface OrderStack {
 
 export async function startOrderStack(
 	label: string,
-	options: { syncEnv?: Record<string, string> } = {}
+	options: { syncEnv?: Record<string, string>; webEnv?: Record<string, string> } = {}
 ): Promise<OrderStack> {
 	const { uri, database } = await openTestDatabase(label);
 	await seedCatalog(database.collections);
@@ -43,7 +43,8 @@ export async function startOrderStack(
 		MONGODB_URI: uri,
 		SYNC_SECRET: TEST_SECRET,
 		SYNC_INTERNAL_URL: sync.url,
-		SYNC_URL: sync.wsUrl
+		SYNC_URL: sync.wsUrl,
+		...options.webEnv
 	});
 	let syncStopped = false;
 	const stack: OrderStack = {

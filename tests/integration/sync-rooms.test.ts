@@ -183,6 +183,14 @@ describe('room policy per role', () => {
 		for (const name of ['order/doesnotexist', ...invalid]) {
 			expect([name, (await upgrade(name, admin)).status]).toEqual([name, 403]);
 		}
+		// not a name at all (spaces, a control character): 400, said as such
+		for (const name of ['order%20x', 'order%01x']) {
+			const outcome = await upgrade(name, admin);
+			expect([name, outcome.status]).toEqual([name, 400]);
+			expect(JSON.parse(outcome.body)).toEqual({
+				error: { code: 'invalid_room', message: 'invalid document name' }
+			});
+		}
 	});
 });
 

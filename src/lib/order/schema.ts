@@ -138,6 +138,25 @@ export const EVENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export const MAX_NOTE_LENGTH = 500;
 export const MAX_COMMENT_LENGTH = 1000;
 
+/**
+ * Text-direction controls (U+061C, U+200E/F, U+202A–E, U+2066–9): invisible, they reorder how what
+ * follows them is shown, so one person's note could read differently to the next ("Trojan
+ * Source"). New notes and comments may not carry them (the write validator, the API); other
+ * invisible characters stay allowed in free text, where the zero-width joiners hold emoji and
+ * scripts together.
+ */
+const TEXT_DIRECTION_CHARS = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/gu;
+
+export function hasTextDirectionChars(text: string): boolean {
+	TEXT_DIRECTION_CHARS.lastIndex = 0;
+	return TEXT_DIRECTION_CHARS.test(text);
+}
+
+/** `text` without its text-direction controls (what a form writes when someone pastes them). */
+export function withoutTextDirectionChars(text: string): string {
+	return text.replace(TEXT_DIRECTION_CHARS, '');
+}
+
 /** Bounds of an order's fields; order creation must validate against the same numbers. */
 export const ORDER_LIMITS = {
 	maxLines: 100,

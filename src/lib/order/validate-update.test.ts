@@ -484,6 +484,15 @@ describe('forged writes are rejected', () => {
 			expectRejected(attempt('customer', rate), 'only a delivered order can be rated');
 		});
 
+		it('with text-direction characters in its comment (emoji joiners are fine)', () => {
+			const rateWith = (comment: string) => (d: Y.Doc) => writeRating(d, { stars: 5, comment });
+			expectRejected(
+				attempt('customer', rateWith('good \u202e doog'), delivered),
+				'the comment has text-direction characters'
+			);
+			expect(attempt('customer', rateWith('Lovely 👨\u200d👩\u200d👧'), delivered).ok).toBe(true);
+		});
+
 		it('overwriting a rating, or rating twice from two devices', () => {
 			const server = serverDoc(delivered);
 			const owners = collectClientOwners(server);
@@ -827,6 +836,19 @@ describe('forged writes are rejected', () => {
 				'malformed update'
 			);
 		});
+	});
+});
+
+describe("an event's note", () => {
+	it('may not carry text-direction characters', () => {
+		const server = serverDoc({ claimed: true });
+		const admin = replicaOf(server);
+		const cancel = { ...eventBy('admin', 'cancelled'), note: 'closed \u2066early\u2069' };
+		const update = captureUpdate(admin, (d) => appendEvent(d, cancel));
+		expectRejected(
+			validate(server, update, PEOPLE.admin),
+			'the note has text-direction characters'
+		);
 	});
 });
 

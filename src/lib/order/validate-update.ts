@@ -18,6 +18,7 @@ import {
 	type OrderView
 } from './schema.ts';
 import { commentSchema, starsSchema } from './parse.ts';
+import { hasTextDirectionChars } from './schema.ts';
 import { eventsArray, factsOf, ratingMap } from './order-doc.ts';
 import { foldEvent, type FoldPosition } from './status.ts';
 import {
@@ -182,6 +183,9 @@ function validateDecoded(
 				if (!schema.safeParse(value).success) {
 					return forbid(key === 'stars' ? 'stars must be 1 to 5' : 'comment is too long');
 				}
+				if (typeof value === 'string' && hasTextDirectionChars(value)) {
+					return forbid('the comment has text-direction characters');
+				}
 				(ratingKeys ??= new Set()).add(key);
 				break;
 			}
@@ -234,6 +238,9 @@ function admitEvents(
 			if (event.by !== actor.userId) return forbid('event author is not the sender');
 			if (event.role !== actor.role) return forbid('event role is not the sender role');
 			if (order.hasEventId(event.id)) return forbid('duplicate event id');
+			if (event.note !== undefined && hasTextDirectionChars(event.note)) {
+				return forbid('the note has text-direction characters');
+			}
 			const timing = eventTimeProblem(event.at, view.meta.createdAt, now);
 			if (timing !== null) return forbid(timing);
 			const admission = admitEvent(position, facts, actor, event.type);

@@ -69,6 +69,23 @@ describe('readJsonBody', () => {
 		expect([err.status, err.code]).toEqual([status, code]);
 	});
 
+	it('with an optional body: empty is {} whatever its type; a body sent must be a JSON object', async () => {
+		const optional = z.object({ reason: z.string().optional() });
+		const read = (request: Request) => readJsonBody(request, optional, { optional: true });
+		expect(await read(post('', 'text/plain'))).toEqual({});
+		expect(await read(new Request('http://x.test', { method: 'POST' }))).toEqual({});
+		expect(await read(post('{"reason":"late"}'))).toEqual({ reason: 'late' });
+		const refused = async (request: Request) => {
+			const err = await read(request).catch((error: unknown) => error);
+			return [(err as ApiError).status, (err as ApiError).code];
+		};
+		expect(await refused(post('{"reason":"via xml"}', 'application/xml'))).toEqual([
+			415,
+			'unsupported_content_type'
+		]);
+		expect(await refused(post('[]'))).toEqual([400, 'invalid_json']);
+	});
+
 	it('refuses a chunked body as soon as it passes the limit; throws a bounded rest away', async () => {
 		let pulled = 0;
 		const chunk = new TextEncoder().encode(' '.repeat(16 * 1024));

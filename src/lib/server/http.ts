@@ -190,23 +190,32 @@ export function isJsonContentType(type: string | null): boolean {
 	return /^application\/([\w.+-]+\+)?json\b/i.test((type ?? '').trim());
 }
 
+const notJson = () =>
+	new ApiError(
+		415,
+		'unsupported_content_type',
+		'Send the body as JSON with the header Content-Type: application/json'
+	);
+
 /**
  * Reads and validates a JSON request body. Throws an ApiError: 415 for a content type other than
  * JSON, 413 for a body over MAX_JSON_BODY_BYTES, 400 for malformed JSON or a schema failure
- * (naming the first bad field and why).
+ * (naming the first bad field and why). With `optional`, an empty body (of any type) is `{}`.
  */
 export async function readJsonBody<S extends z.ZodType>(
 	request: Request,
-	schema: S
+	schema: S,
+	options: { optional?: boolean } = {}
 ): Promise<z.output<S>> {
-	if (!isJsonContentType(request.headers.get('content-type'))) {
-		throw new ApiError(
-			415,
-			'unsupported_content_type',
-			'Send the body as JSON with the header Content-Type: application/json'
-		);
-	}
+	const json = isJsonContentType(request.headers.get('content-type'));
+	if (!json && !options.optional) throw notJson();
 	const text = await readBodyText(request);
+	if (options.optional && text.trim() === '') {
+		const empty = schema.safeParse({});
+		if (!empty.success) throw validationError(empty.error);
+		return empty.data;
+	}
+	if (!json) throw notJson();
 	let data: unknown;
 	try {
 		data = JSON.parse(text);

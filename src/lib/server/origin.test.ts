@@ -55,6 +55,18 @@ describe('crossSiteRefusal', () => {
 		}
 	});
 
+	it('tells an API client with a form content type to send JSON', () => {
+		const curlDefault = { 'content-type': 'application/x-www-form-urlencoded' };
+		expect(crossSiteRefusal(request('POST', curlDefault), OWN)).toMatch(
+			/Content-Type: application\/json/
+		);
+		const page = new Request('https://shop.example.com/partner?/claim', {
+			method: 'POST',
+			headers: curlDefault
+		});
+		expect(crossSiteRefusal(page, OWN)).toBe('A form submission must come from this site.');
+	});
+
 	it('leaves reads alone', () => {
 		for (const method of ['GET', 'HEAD', 'OPTIONS']) {
 			expect(

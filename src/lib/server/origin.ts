@@ -32,6 +32,11 @@ export function crossSiteRefusal(request: Request, ownOrigins: readonly string[]
 	if (origin !== null) {
 		return ownOrigins.includes(origin) ? null : `Requests from ${origin} are not accepted here.`;
 	}
-	if (isFormContentType(request)) return 'A form submission must come from this site.';
+	if (isFormContentType(request)) {
+		// a JSON client that left curl's default form type on is told what it most likely meant
+		return new URL(request.url).pathname.startsWith('/api/')
+			? 'A form submission must come from this site; to call the API, send JSON with Content-Type: application/json.'
+			: 'A form submission must come from this site.';
+	}
 	return null;
 }

@@ -30,6 +30,10 @@ describe('requireUser', () => {
 	it('throws 403 forbidden for a role not in the list', () => {
 		const err = thrown(() => requireUser({ user: user('customer') }, ['partner', 'admin']));
 		expect([err.status, err.code]).toEqual([403, 'forbidden']);
+		expect(err.message).toBe('This needs a partner or admin account.');
+		expect(thrown(() => requireUser({ user: user('customer') }, ['admin'])).message).toBe(
+			'This needs an admin account.'
+		);
 	});
 
 	it('returns the user when signed in with an allowed role', () => {

@@ -15,7 +15,12 @@ export function requireUser(
 	const user = locals.user;
 	if (!user) throw new ApiError(401, 'unauthenticated', 'Sign in to do this.');
 	if (roles && !roles.includes(user.role)) {
-		throw new ApiError(403, 'forbidden', `This needs a ${roles.join(' or ')} account.`);
+		const names = roles.join(' or ');
+		throw new ApiError(
+			403,
+			'forbidden',
+			`This needs ${/^[aeiou]/.test(names) ? 'an' : 'a'} ${names} account.`
+		);
 	}
 	return user;
 }

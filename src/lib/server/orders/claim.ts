@@ -106,12 +106,16 @@ export async function claimOrder(
 		await service.sync.assign(orderId, assignment, event);
 	} catch (error) {
 		await rollBack(service, orderId, user.id);
-		service.log.error({ err: error, orderId, partnerId: user.id }, 'claim rolled back');
-		if (error instanceof SyncServiceError && error.code === 'already_assigned')
-			throw alreadyTaken();
-		// the document moved on first (a customer's cancel made offline reached it): say so
-		if (error instanceof SyncServiceError && error.code === 'not_admitted')
-			throw notClaimable(error.message.replace(/^the order is /, ''));
+		// the document moved on first (another claim, or a customer's cancel made offline reached
+		// it): a race the product expects, answered with 409, not a fault of the system
+		const lostRace =
+			error instanceof SyncServiceError &&
+			(error.code === 'already_assigned' || error.code === 'not_admitted');
+		const fields = { orderId, partnerId: user.id };
+		if (lostRace) service.log.info({ ...fields, reason: error.message }, 'claim rolled back');
+		else service.log.error({ ...fields, err: error }, 'claim rolled back');
+		if (lostRace && error.code === 'already_assigned') throw alreadyTaken();
+		if (lostRace) throw notClaimable(error.message.replace(/^the order is /, ''));
 		if (isSyncFailure(error)) throw syncUnavailable();
 		throw error;
 	}

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { createOrderSchema, listOrdersQuerySchema, listQueryFromSearchParams } from './schemas.ts';
+import {
+	cancelOrderSchema,
+	createOrderSchema,
+	listOrdersQuerySchema,
+	listQueryFromSearchParams,
+	orderStatsQuerySchema
+} from './schemas.ts';
 
 const body = {
 	items: [{ productId: 'margherita', quantity: 2, unitPrice: 1, name: 'cheap' }],
@@ -24,6 +30,38 @@ describe('createOrderSchema', () => {
 		});
 		expect(result.success).toBe(false);
 		expect(result.error!.issues[0]!.path).toEqual(['items', 0, 'quantity']);
+	});
+});
+
+describe('cancelOrderSchema', () => {
+	it('takes free text with emoji, and refuses text-direction controls', () => {
+		expect(cancelOrderSchema.parse({ reason: 'Closed early 👨\u200d🍳' }).reason).toBe(
+			'Closed early 👨\u200d🍳'
+		);
+		const result = cancelOrderSchema.safeParse({ reason: 'a\u202eb' });
+		expect(result.error?.issues[0]?.message).toBe(
+			'Reason must not contain text-direction characters (bidi controls).'
+		);
+	});
+});
+
+describe('query parameters', () => {
+	const message = (
+		schema: typeof orderStatsQuerySchema | typeof listOrdersQuerySchema,
+		query: string
+	) =>
+		schema.safeParse(listQueryFromSearchParams(new URLSearchParams(query))).error?.issues[0]
+			?.message;
+
+	it('say which one is missing or given twice, in words', () => {
+		expect(message(orderStatsQuerySchema, '')).toBe('From is required.');
+		expect(message(orderStatsQuerySchema, 'from=2026-01-01&from=2026-01-02')).toBe(
+			'From must be given once.'
+		);
+		expect(message(listOrdersQuerySchema, 'status=pending&status=delivered')).toBe(
+			'Status must be given once.'
+		);
+		expect(message(listOrdersQuerySchema, 'limit=5&limit=6')).toBe('Limit must be given once.');
 	});
 });
 

@@ -2,6 +2,7 @@
 // message is a sentence naming its field, so it reads well under an input and in an API error.
 import { z } from 'zod';
 import {
+	hasTextDirectionChars,
 	MAX_LINE_QUANTITY,
 	MAX_ORDER_LINES,
 	ORDER_LIMITS,
@@ -21,15 +22,21 @@ const IDEMPOTENCY_KEY = /^[A-Za-z0-9_-]{8,64}$/;
 const CONTROL_CHARS = /[\u0000-\u0008\u000b-\u001f\u007f]/;
 
 /**
- * A trimmed text field with a length cap and no control characters. `visible` (names, addresses)
- * also refuses invisible and text-direction characters (validation/text.ts).
+ * A trimmed text field with a length cap and no control or text-direction characters. `visible`
+ * (names, addresses) also refuses every other invisible character (validation/text.ts); free text
+ * (a cancel's reason) keeps those, as emoji need the zero-width joiner.
  */
 function text(label: string, max: number, options: { required: boolean; visible?: boolean }) {
 	const base = requiredString(label)
 		.trim()
 		.max(max, `${label} must be at most ${max} characters.`)
 		.refine((s) => !CONTROL_CHARS.test(s), `${label} must not contain control characters.`);
-	const checked = options.visible ? base.check(noInvisibleChars(label)) : base;
+	const checked = options.visible
+		? base.check(noInvisibleChars(label))
+		: base.refine(
+				(s) => !hasTextDirectionChars(s),
+				`${label} must not contain text-direction characters (bidi controls).`
+			);
 	return options.required ? checked.pipe(z.string().min(1, `${label} is required.`)) : checked;
 }
 
@@ -98,9 +105,22 @@ export const availabilitySchema = z.object({
 	available: z.boolean({ error: 'Available must be true or false.' })
 });
 
+/**
+ * A query parameter's string, whose errors name it: missing (where required), or given more than
+ * once (`?from=a&from=b` arrives as a list).
+ */
+const queryParam = (label: string) =>
+	z.string({
+		error: (issue) =>
+			issue.input === undefined
+				? `${label} is required.`
+				: Array.isArray(issue.input)
+					? `${label} must be given once.`
+					: `${label} must be a string.`
+	});
+
 const isoDate = (label: string) =>
-	z
-		.string()
+	queryParam(label)
 		.refine(
 			(s) =>
 				/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})?)?$/.test(s) &&
@@ -110,9 +130,10 @@ const isoDate = (label: string) =>
 		.transform((s) => new Date(s));
 
 const userId = (label: string) =>
-	z
-		.string()
-		.regex(/^[a-z0-9]{1,64}$/, `${label} must be a user id (lower-case letters and digits).`);
+	queryParam(label).regex(
+		/^[a-z0-9]{1,64}$/,
+		`${label} must be a user id (lower-case letters and digits).`
+	);
 
 /** The query parameters GET /api/orders understands; any other is a 400 naming it. */
 export const LIST_QUERY_KEYS = [
@@ -142,8 +163,7 @@ export type ListSort = (typeof LIST_SORTS)[number];
  */
 export const listOrdersQuerySchema = z
 	.object({
-		status: z
-			.string()
+		status: queryParam('Status')
 			.transform((s) => s.split(',').map((part) => part.trim()))
 			.refine(
 				(parts) => parts.length > 0 && parts.every((part) => isOrderStatus(part)),
@@ -153,8 +173,7 @@ export const listOrdersQuerySchema = z
 			.optional(),
 		partnerId: userId('Partner id').optional(),
 		customerId: userId('Customer id').optional(),
-		city: z
-			.string()
+		city: queryParam('City')
 			.trim()
 			.min(1, 'City must not be empty.')
 			.max(ORDER_LIMITS.city, `City must be at most ${ORDER_LIMITS.city} characters.`)
@@ -166,8 +185,7 @@ export const listOrdersQuerySchema = z
 		sort: z
 			.enum(LIST_SORTS, { error: () => `Sort must be one of: ${LIST_SORTS.join(', ')}.` })
 			.optional(),
-		limit: z
-			.string()
+		limit: queryParam('Limit')
 			.regex(/^\d{1,3}$/, `Limit must be a whole number from 1 to ${LIST_LIMIT_MAX}.`)
 			.transform(Number)
 			.pipe(
@@ -177,7 +195,7 @@ export const listOrdersQuerySchema = z
 					.max(LIST_LIMIT_MAX, `Limit must be at most ${LIST_LIMIT_MAX}.`)
 			)
 			.optional(),
-		cursor: z.string().max(200, 'Cursor is not valid.').optional()
+		cursor: queryParam('Cursor').max(200, 'Cursor is not valid.').optional()
 	})
 	.superRefine((query, ctx) => {
 		if (query.from && query.to && query.from.getTime() >= query.to.getTime()) {

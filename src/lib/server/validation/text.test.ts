@@ -105,3 +105,19 @@ describe('the fields that use it', () => {
 		expect(issue?.message).toMatch(/^Phone must not contain invisible/);
 	});
 });
+
+describe('lone surrogates', () => {
+	it('are refused with the field named, not stored as U+FFFD', () => {
+		const result = createOrderSchema.safeParse({
+			items: [{ productId: 'margherita', quantity: 1 }],
+			address: { street: '1 Main St', city: '\ud800x', postcode: '12345' },
+			phone: '+1 555 010 0100',
+			paymentMethod: 'cod'
+		});
+		const issue = result.error?.issues[0];
+		expect(issue?.path).toEqual(['address', 'city']);
+		expect(issue?.message).toBe('City must be valid text (it holds half of a character pair).');
+		// a pair is a character like any other
+		expect(nameSchema.safeParse('Ana 😀').success).toBe(true);
+	});
+});

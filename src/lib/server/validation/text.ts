@@ -26,14 +26,27 @@ export function noInvisibleChars(label: string) {
 	);
 }
 
-/** A string field whose type and presence errors name the field. */
+/** Half of a UTF-16 surrogate pair on its own: JSON can carry one, UTF-8 (and so BSON) cannot. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/**
+ * A string field whose type and presence errors name the field. Lone surrogates are refused here
+ * rather than stored as U+FFFD, which would change the text without saying so.
+ */
 export function requiredString(label: string) {
-	return z.string({
-		error: (issue) =>
-			issue.input === undefined || issue.input === null
-				? `${label} is required.`
-				: `${label} must be a string.`
-	});
+	return z
+		.string({
+			error: (issue) =>
+				issue.input === undefined || issue.input === null
+					? `${label} is required.`
+					: `${label} must be a string.`
+		})
+		.check(
+			z.refine(
+				(value) => !LONE_SURROGATE.test(value),
+				`${label} must be valid text (it holds half of a character pair).`
+			)
+		);
 }
 
 /** A phone number: 7 to 15 digits, with the spaces, dashes, brackets and leading + people type. */

@@ -1,22 +1,14 @@
 import type { RequestHandler } from './$types';
 import { requireUser } from '$lib/server/auth/guards';
-import { ApiError, apiJson, readBodyText } from '$lib/server/http';
-import { cancelOrder, orderServices } from '$lib/server/orders';
+import { apiJson, readJsonBody } from '$lib/server/http';
+import { cancelOrder, cancelOrderSchema, orderServices } from '$lib/server/orders';
 
-/** The body is optional: an empty POST cancels without a reason. Over the limit: 413. */
-async function optionalJsonBody(request: Request): Promise<unknown> {
-	const text = await readBodyText(request);
-	if (text.trim() === '') return {};
-	try {
-		return JSON.parse(text) as unknown;
-	} catch {
-		throw new ApiError(400, 'invalid_json', 'The request body is not valid JSON.');
-	}
-}
-
-/** POST [{reason?}] → 200 {order}: the placing customer while pending, an admin while not final. */
+/**
+ * POST [{reason?}] → 200 {order}: the placing customer while pending, an admin while not final.
+ * The body is optional (an empty POST cancels without a reason); one that is sent is JSON.
+ */
 export const POST: RequestHandler = async ({ params, request, locals }) => {
 	const user = requireUser(locals);
-	const body = await optionalJsonBody(request);
+	const body = await readJsonBody(request, cancelOrderSchema, { optional: true });
 	return apiJson({ order: await cancelOrder(orderServices(), user, params.id, body) });
 };
