@@ -155,6 +155,7 @@ function isPayloadTooLarge(error: unknown): boolean {
  * The request body as text, read at most `limit` bytes far: a 413 ApiError beyond that (whether
  * the body declared its length or came chunked), a 400 when it cannot be read. The rest of an
  * oversized body is thrown away in the background (`discardRest`).
+ * @internal for tests: http.test.ts (routes read bodies through `readJsonBody`)
  */
 export async function readBodyText(request: Request, limit = MAX_JSON_BODY_BYTES): Promise<string> {
 	if (!request.body) return '';
