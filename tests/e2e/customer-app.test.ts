@@ -428,6 +428,10 @@ describe('checkout and the live order page', () => {
 
 		// Rating: a radio group drawn as stars, plus a comment.
 		const rating = page.getByRole('region', { name: 'Rate your delivery' });
+		// before a choice the line under the stars is a muted hint, not bold like a verdict
+		const word = rating.locator('.word');
+		expect(await word.innerText()).toBe('Choose 1 to 5 stars');
+		expect(await word.evaluate((el) => getComputedStyle(el).fontWeight)).toBe('400');
 		await rating.getByRole('button', { name: 'Send rating' }).click();
 		await rating.getByText('Choose how many stars to give.').waitFor();
 		expect(await rating.getByText('Choose 1 to 5 stars').count()).toBe(0); // said once

@@ -205,10 +205,12 @@ describe('a partner with no network', () => {
 		expect(partnerStatus).toBe(adminStatus);
 		if (partnerStatus === 'cancelled') {
 			// the three refused steps, said once with their one reason
-			const alert = page.getByRole('alert').filter({ hasText: 'Conflict.' });
-			expect(await alert.textContent()).toContain(
-				'Your “Start preparing”, “Out for delivery”, and “Mark delivered” did not apply: the order was already cancelled, which is final.'
+			const alert = page.getByRole('alert').filter({ hasText: 'did not apply' });
+			expect(await alert.innerText()).toMatch(
+				/^This order was cancelled by an admin(: “[^”]*”)?\. Don’t deliver it\. Your “Start preparing”, “Out for delivery”, and “Mark delivered” did not apply: the order was already cancelled, which is final\.$/
 			);
+			// said once: not again in the card below it
+			expect(await page.getByText('This order was cancelled').count()).toBe(1);
 		}
 		const stored = await eventually(
 			() => indexRow(orderId),

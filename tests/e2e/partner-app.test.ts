@@ -316,9 +316,12 @@ describe('an order of mine', () => {
 			'cancel'
 		);
 		appendEvent(otherDevice.doc, createEvent({ userId: sam.userId, role: 'partner' }, 'preparing'));
-		const alert = page.locator('main').getByRole('alert').filter({ hasText: 'Conflict.' });
+		const alert = page.locator('main').getByRole('alert').filter({ hasText: 'did not apply' });
 		await alert.waitFor();
-		await expect(alert.textContent()).resolves.toContain('Your “Start preparing” did not apply');
+		expect(await alert.innerText()).toBe(
+			'This order was cancelled by an admin: “Kitchen closed early”. Don’t deliver it. Your “Start preparing” did not apply: the order was already cancelled, which is final.'
+		);
+		expect(await page.getByText('This order was cancelled').count()).toBe(1);
 		await page.getByText('Your step did not apply:').waitFor();
 		await page.getByRole('heading', { level: 1 }).filter({ hasText: 'Cancelled' }).waitFor();
 		await screenshot(page, 'partner-order-conflict-phone');
