@@ -273,7 +273,9 @@ describe('checkout and the live order page', () => {
 		const row = await stack.database.collections.orders.findOne({ _id: orderId });
 		expect(row?.status).toBe('pending');
 		expect(row?.paymentMethod).toBe('card');
-		await page.getByText('Card on delivery').waitFor();
+		expect(await page.locator('.payment').innerText()).toBe(
+			'Card on delivery: you pay by card when it arrives.'
+		);
 		expect(row?.total).toBe(2 * MARGHERITA.price + COLA.price);
 		expect(row?.items).toEqual([
 			{ name: MARGHERITA.name, quantity: 2 },

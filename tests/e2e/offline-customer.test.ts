@@ -118,6 +118,10 @@ describe('ordering offline', () => {
 		await connection(page).getByText('1 change not synced').waitFor();
 		// "Offline | 1 unsent", the cart, the account and log out fit on the logo's row
 		expect(await headerRowGap(page)).toBeLessThan(4);
+		// not "nothing to pay" yet: the cancel may still be refused
+		expect(await page.locator('.payment').innerText()).toBe(
+			'Nothing to pay once the cancellation goes through.'
+		);
 		await screenshot(page, 'offline-customer-cancel-pending-phone');
 
 		// meanwhile a partner claims the order

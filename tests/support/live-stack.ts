@@ -200,6 +200,31 @@ export function contentOffsetFromHeader(
 	});
 }
 
+/**
+ * The facts of every "·"-separated row (app.css `.dot-row`) whose separator shows at the start of
+ * a line or is drawn outside its row: none on a good page.
+ */
+export function misplacedSeparators(page: Page): Promise<string[]> {
+	return page.evaluate(() => {
+		const misplaced: string[] = [];
+		for (const row of document.querySelectorAll('.dot-row')) {
+			const edge = row.getBoundingClientRect().left;
+			for (const item of row.querySelectorAll(':scope > .dots > *')) {
+				const box = item.getBoundingClientRect();
+				if (box.width === 0) continue;
+				const dot = parseFloat(getComputedStyle(item, '::before').width);
+				// an item's "·" is visible only if it lies right of the row's (clipping) edge
+				const startsLine = box.left < edge + 1;
+				const dotShown = box.left + dot > edge + 1;
+				if ((startsLine && dotShown) || box.left + dot < edge - 1) {
+					misplaced.push(item.textContent!.trim());
+				}
+			}
+		}
+		return misplaced;
+	});
+}
+
 /** No sideways scrolling at this width. */
 export function horizontalOverflow(page: Page): Promise<number> {
 	return page.evaluate(
