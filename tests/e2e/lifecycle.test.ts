@@ -257,6 +257,8 @@ describe('cancelling', () => {
 		await samPage.getByText('This order was cancelled').waitFor();
 		await samPage.getByText('“Restaurant closed early”').first().waitFor();
 		expect(await samPage.getByRole('button', { name: 'Start preparing' }).count()).toBe(0);
+		// the claim's "It's yours" is no longer true: not left on screen beside the cancel
+		expect(await samPage.locator('.toaster .toast', { hasText: 'Order claimed' }).count()).toBe(0);
 		// no cash to collect for a cancelled order, on the partner's page and the admin's
 		await samPage
 			.getByText('Cash on delivery: nothing to collect, the order was cancelled.')

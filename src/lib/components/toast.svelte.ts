@@ -18,6 +18,11 @@ export function dismissToast(id: number): void {
 	if (index !== -1) toasts.splice(index, 1);
 }
 
+/** Clears every toast but errors: what they said may no longer be true (the page moved on). */
+export function dismissPassingToasts(): void {
+	for (let i = toasts.length - 1; i >= 0; i--) if (toasts[i]!.kind !== 'error') toasts.splice(i, 1);
+}
+
 /** Shows a toast; errors stay until dismissed, the rest fade after `durationMs`. */
 export function showToast(
 	message: string,
