@@ -328,8 +328,16 @@ describe('a busy board', () => {
 			''
 		);
 		await noJs.getByRole('region', { name: /^Pending 2 late/ }).waitFor();
-		// without JavaScript the filters are applied with a button
-		await noJs.getByRole('button', { name: 'Apply' }).waitFor();
+		// without JavaScript the filters are applied with a button, as tall as the fields beside it
+		const apply = noJs.getByRole('button', { name: 'Apply' });
+		const [applyBox, selectBox] = [
+			await apply.boundingBox(),
+			await noJs.getByLabel('City', { exact: true }).boundingBox()
+		];
+		expect(Math.abs(applyBox!.height - selectBox!.height)).toBeLessThan(1);
+		expect(
+			Math.abs(applyBox!.y + applyBox!.height - (selectBox!.y + selectBox!.height))
+		).toBeLessThan(1);
 		expect(await noJs.locator(`article[data-order-id="${lateToo}"]`).textContent()).toContain('€');
 		await noJs
 			.getByText(/Late · waiting 4\d min/)
