@@ -59,10 +59,16 @@ describe('awareness updates', () => {
 	it('round-trip', () => {
 		const entries = [
 			{ clientId: 12, clock: 3, state: { user: { name: 'x' } } },
-			{ clientId: 13, clock: 1, state: null }
+			{ clientId: 13, clock: 1, state: null },
+			// sized in bytes, not characters: what the limits count is what the room is sent
+			{ clientId: 14, clock: 1, state: { name: 'Zoë 東京' } }
 		];
 		expect(decodeAwarenessUpdate(encodeAwarenessEntries(entries), 4)).toEqual(
-			entries.map((entry) => ({ ...entry, size: JSON.stringify(entry.state).length }))
+			// (each state's JSON is under 128 bytes: one byte of length prefix)
+			entries.map((entry) => ({
+				...entry,
+				size: Buffer.byteLength(JSON.stringify(entry.state)) + 1
+			}))
 		);
 	});
 

@@ -87,7 +87,7 @@ export interface AwarenessEntry {
 	clock: number;
 	/** The parsed JSON state; null means "this client left". */
 	state: unknown;
-	/** The state's size as sent (JSON, in UTF-16 code units). */
+	/** The state's size on the wire, in bytes: its JSON in UTF-8 and that length's prefix. */
 	size: number;
 }
 
@@ -101,6 +101,7 @@ export function decodeAwarenessUpdate(update: Uint8Array, maxEntries: number): A
 		const clientId = readUint(decoder, 'awareness update');
 		const clock = readUint(decoder, 'awareness update');
 		let json: string;
+		const start = decoder.pos;
 		try {
 			json = decoding.readVarString(decoder);
 		} catch {
@@ -115,7 +116,7 @@ export function decodeAwarenessUpdate(update: Uint8Array, maxEntries: number): A
 		if (state !== null && (typeof state !== 'object' || Array.isArray(state))) {
 			throw malformed('awareness state (not an object)');
 		}
-		entries.push({ clientId, clock, state, size: json.length });
+		entries.push({ clientId, clock, state, size: decoder.pos - start });
 	}
 	expectEnd(decoder, 'awareness update');
 	return entries;

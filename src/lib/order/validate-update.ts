@@ -14,11 +14,11 @@ import {
 	ROOT_EVENTS,
 	ROOT_META,
 	ROOT_RATING,
+	hasTextDirectionChars,
 	type Actor,
 	type OrderView
 } from './schema.ts';
 import { commentSchema, starsSchema } from './parse.ts';
-import { hasTextDirectionChars } from './schema.ts';
 import { eventsArray, factsOf, ratingMap } from './order-doc.ts';
 import { foldEvent, type FoldPosition } from './status.ts';
 import {
